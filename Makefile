@@ -1,0 +1,56 @@
+# Developer entry points. The README needs only two: `make run` and `make test`; both work on a
+# fresh clone with nothing but python3, make and git.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TOOLS := .venv-tools
+PYTEST_ARGS ?=
+
+.PHONY: help install run test lint lock clean
+
+help:
+	@echo "make run    - migrate, demo data, web server + Celery worker + beat (Ctrl-C stops all)"
+	@echo "make test   - the test suite (PYTEST_ARGS='-k name' to narrow it)"
+	@echo "make lint   - ruff check"
+	@echo "make lock   - re-generate requirements.lock and requirements-dev.lock"
+	@echo "make clean  - remove var/ (local database, cache, broker files, static files)"
+
+install: $(STAMP)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when the lock changed since the last install, so repeated runs are instant.
+$(STAMP): requirements-dev.lock | $(PY)
+	$(VENV)/bin/pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.lock
+	@touch $@
+
+run: install
+	bin/run-dev
+
+# pytest exits 5 when it collected (or kept) no test: a run that proves nothing is a failure.
+test: install
+	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: no tests were run; failing." >&2; exit 1; fi; \
+	exit $$rc
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+# pip-tools lives in its own throwaway venv: it is not a dependency of the project.
+$(TOOLS)/bin/pip-compile:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --disable-pip-version-check -q pip-tools
+
+LOCK_FLAGS := -q --generate-hashes --no-emit-find-links --no-emit-index-url --strip-extras --allow-unsafe
+
+lock: $(TOOLS)/bin/pip-compile
+	$(TOOLS)/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(TOOLS)/bin/pip-compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
+
+clean:
+	rm -rf var/

@@ -1,0 +1,136 @@
+"""Input parsing for the widget API. Forms only parse and check shapes; the booking rules (is this
+a slot, is it free) stay in booking.services."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zoneinfo
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from booking.models import validate_time_zone
+
+MAX_RANGE_DAYS = 62
+# Far outside any bookable time, and away from the ends of the calendar, where the slot
+# arithmetic (days added and subtracted around a window or a start) would overflow.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# RFC 3339 date-time (seconds and fractions optional). The offset is captured separately so that
+# a missing one can be told apart from garbage: a naive time is the most likely client mistake.
+_DATETIME = re.compile(
+    r"(?P<local>\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,
+)
+
+
+def _parse_date(value: str) -> date:
+    if not _DATE.fullmatch(value):
+        raise ValidationError("Enter a date as YYYY-MM-DD.", code="invalid")
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Enter a real calendar date as YYYY-MM-DD.", code="invalid") from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise ValidationError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", code="range")
+    return parsed
+
+
+def _local_midnight_utc(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    """00:00 of `day` in `zone` as UTC. Where a zone skips midnight (DST at 00:00), fold=0 maps
+    the missing 00:00 to the moment the day really starts."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+class SlotsQueryForm(forms.Form):
+    """?start=YYYY-MM-DD&end=YYYY-MM-DD&tz=Area/City: customer-local dates, both inclusive."""
+
+    start = forms.CharField(max_length=10, strip=False)
+    end = forms.CharField(max_length=10, strip=False)
+    tz = forms.CharField(max_length=64, required=False, strip=False, validators=[validate_time_zone])
+
+    def __init__(self, *args: Any, default_time_zone: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.default_time_zone = default_time_zone
+
+    def clean_start(self) -> date:
+        return _parse_date(self.cleaned_data["start"])
+
+    def clean_end(self) -> date:
+        return _parse_date(self.cleaned_data["end"])
+
+    def clean_tz(self) -> str:
+        # An empty tz (as a form with an unset field sends it) means "the partner's zone", which
+        # is checked too: a row saved around model validation must not reach ZoneInfo().
+        value = self.cleaned_data["tz"] or self.default_time_zone
+        validate_time_zone(value)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end, tz = cleaned.get("start"), cleaned.get("end"), cleaned.get("tz")
+        if not isinstance(start, date) or not isinstance(end, date):
+            return cleaned
+        if end < start:
+            self.add_error("end", ValidationError("The end date must not be before the start date.", code="order"))
+            return cleaned
+        if (end - start).days + 1 > MAX_RANGE_DAYS:
+            self.add_error(
+                "end", ValidationError(f"Ask for at most {MAX_RANGE_DAYS} days at a time.", code="range")
+            )
+            return cleaned
+        if tz:
+            zone = zoneinfo.ZoneInfo(tz)
+            try:
+                cleaned["zone"] = zone
+                cleaned["window_start"] = _local_midnight_utc(start, zone)
+                cleaned["window_end"] = _local_midnight_utc(end + timedelta(days=1), zone)
+            except OverflowError:  # unreachable within MIN_YEAR..MAX_YEAR; kept so it stays a 400
+                self.add_error("end", ValidationError("These dates are out of range.", code="range"))
+        return cleaned
+
+
+def _no_control_characters(value: str) -> None:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValidationError("Remove the control characters (line breaks, tabs) from this field.", code="control")
+
+
+def _no_control_characters_but_lines(value: str) -> None:
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise ValidationError("Remove the control characters from this field.", code="control")
+
+
+class BookingForm(forms.Form):
+    """The JSON body of POST .../bookings. Limits mirror booking.models.Booking, so the model's
+    full_clean() in booking_create rarely has anything left to say."""
+
+    service = forms.SlugField(max_length=60)
+    start = forms.CharField(max_length=40, strip=False)
+    customer_name = forms.CharField(max_length=120, validators=[_no_control_characters])
+    customer_email = forms.EmailField(max_length=254, validators=[_no_control_characters])
+    customer_phone = forms.CharField(max_length=40, required=False, validators=[_no_control_characters])
+    notes = forms.CharField(max_length=2000, required=False, validators=[_no_control_characters_but_lines])
+
+    def clean_start(self) -> datetime:
+        value = self.cleaned_data["start"]
+        match = _DATETIME.fullmatch(value)
+        if not match:
+            raise ValidationError(
+                "Enter the start as an ISO 8601 date and time with its offset, e.g. 2025-03-31T09:00:00+02:00.",
+                code="invalid",
+            )
+        if not match["offset"]:
+            raise ValidationError(
+                "The start needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous.", code="naive"
+            )
+        try:
+            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError("Enter a real date and time.", code="invalid") from None
+        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+            raise ValidationError("This date and time is out of range.", code="range")
+        return parsed

@@ -1,0 +1,272 @@
+"""The public JSON API behind the embeddable booking widget (no login, no cookies).
+
+Every answer is JSON, errors included: {"error": <code>, "message": <text for people>} plus
+"fields" for per-field problems. Which origins may read the answers cross-origin is decided in
+booking.cors; the rate limits are in settings.RATE_LIMIT_RULES.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from booking import selectors, services
+from booking import slots as slot_engine
+from booking.api.forms import BookingForm, SlotsQueryForm
+from booking.api.openapi import OPENAPI
+from booking.models import Partner, Service
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 16 * 1024
+# The longest horizon a service may have (Service.horizon_days) plus a day of zone slack: a window
+# entirely beyond it, or entirely past, cannot hold a slot, so the engine is not asked.
+_FURTHEST = timedelta(days=731)
+
+View = Callable[..., HttpResponse]
+
+
+def error(status: int, code: str, message: str, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": code, "message": message, **extra}, status=status)
+
+
+def _field_errors(errors: dict[str, list[str]]) -> JsonResponse:
+    return error(400, "invalid", "Some fields are not valid; see `fields`.", fields=errors)
+
+
+def _form_errors(form: Any) -> dict[str, list[str]]:
+    return {field: list(messages) for field, messages in form.errors.items()}
+
+
+def _not_found(what: str) -> JsonResponse:
+    return error(404, "not_found", f"No such {what}.")
+
+
+def api_view(*methods: str) -> Callable[[View], View]:
+    """JSON 405 for other methods; unexpected exceptions become a JSON 500 (logged with their
+    traceback) so a widget never has to parse an HTML error page."""
+
+    def decorator(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = error(405, "method_not_allowed", f"Use {' or '.join(methods)} here.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, *args, **kwargs)
+            except Exception:
+                logger.exception("widget api error", extra={"path": request.path_info})
+                return error(500, "internal_error", "Something went wrong on our side. Please try again later.")
+
+        return wrapper
+
+    return decorator
+
+
+def _partner_and_service(slug: str, service_slug: str) -> tuple[Partner | None, Service | None]:
+    partner = selectors.partner_get(slug=slug)
+    if partner is None:
+        return None, None
+    return partner, selectors.service_get_active(partner=partner, slug=service_slug)
+
+
+def _iso(moment: datetime, zone: Any) -> str:
+    return moment.astimezone(zone).isoformat()
+
+
+# --- GET partners/<slug>/services/ ------------------------------------------------------------
+
+
+@never_cache
+@api_view("GET")
+def service_list(request: HttpRequest, slug: str) -> HttpResponse:
+    partner = selectors.partner_get(slug=slug)
+    if partner is None:
+        return _not_found("partner")
+    return JsonResponse(
+        {
+            "partner": {"slug": partner.slug, "name": partner.name, "time_zone": partner.time_zone},
+            "services": [
+                {
+                    "slug": service.slug,
+                    "name": service.name,
+                    "description": service.description,
+                    "duration_minutes": service.duration_minutes,
+                    "price": None if service.price is None else str(service.price),
+                    "currency": service.currency or None,
+                }
+                for service in selectors.service_list_active(partner=partner)
+            ],
+        }
+    )
+
+
+# --- GET partners/<slug>/services/<service>/slots ---------------------------------------------
+
+
+@never_cache
+@api_view("GET")
+def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpResponse:
+    """1. Find the partner's active service (404 otherwise).
+    2. Turn the customer's local dates into the UTC window [start 00:00, end+1 00:00) in tz.
+    3. Ask the slot engine (unless the window cannot hold a slot) and group by local date.
+    Every date from start to end is listed, in order; a day without slots has an empty list."""
+    partner, service = _partner_and_service(slug, service_slug)
+    if partner is None:
+        return _not_found("partner")
+    if service is None:
+        return _not_found("service")
+    form = SlotsQueryForm(request.GET, default_time_zone=partner.time_zone)
+    if not form.is_valid():
+        return _field_errors(_form_errors(form))
+    data = form.cleaned_data
+    zone, window_start, window_end = data["zone"], data["window_start"], data["window_end"]
+    now = timezone.now()
+    found: list[datetime] = []
+    if window_end > now and window_start < now + _FURTHEST:
+        found = selectors.service_slots(service=service, window_start=window_start, window_end=window_end, now=now)
+    by_day = slot_engine.group_by_local_date(found, zone)
+    days = []
+    day = data["start"]
+    while day <= data["end"]:
+        days.append({"date": day.isoformat(), "slots": [_iso(s, zone) for s in sorted(by_day.get(day, []))]})
+        day += timedelta(days=1)
+    return JsonResponse({"time_zone": data["tz"], "days": days})
+
+
+# --- POST partners/<slug>/bookings -------------------------------------------------------------
+
+
+def _read_json_object(request: HttpRequest) -> dict[str, Any] | JsonResponse:
+    """The body as a JSON object, or the error response that explains why not."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isascii() or not length.isdigit():
+        return error(400, "bad_request", "Invalid Content-Length.")
+    if int(length) > MAX_BODY_BYTES:
+        return error(413, "too_large", f"The body must not exceed {MAX_BODY_BYTES} bytes.")
+    if request.content_type != "application/json":
+        return error(415, "unsupported_media_type", "Send the booking as application/json.")
+    charset = (request.content_params or {}).get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        return error(415, "unsupported_media_type", "Send the booking as UTF-8 encoded JSON.")
+    # Read one byte more than allowed: a body longer than its Content-Length claims is refused too.
+    raw = request.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        return error(413, "too_large", f"The body must not exceed {MAX_BODY_BYTES} bytes.")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return error(400, "malformed_json", "The body is not valid JSON.")
+    if not isinstance(body, dict):
+        return error(400, "not_an_object", "The body must be a JSON object.")
+    return body
+
+
+def _shape_errors(body: dict[str, Any]) -> dict[str, list[str]]:
+    """Errors a Form cannot see: unknown keys, values that are not strings, and strings that are
+    not text (lone surrogates, which JSON allows and no database stores)."""
+    errors: dict[str, list[str]] = {}
+    for key, value in body.items():
+        if key not in BookingForm.base_fields:
+            errors[key[:100]] = ["Unknown field."]
+        elif not isinstance(value, str):
+            errors[key] = ["Must be a string."]
+        else:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                errors[key] = ["Contains characters that are not valid text."]
+    return errors
+
+
+def _validation_fields(exc: ValidationError) -> dict[str, list[str]]:
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for m in ValidationError(errs).messages] for field, errs in exc.error_dict.items()}
+    return {"__all__": [str(m) for m in exc.messages]}
+
+
+# No CSRF check, and that is safe here: this view authenticates nobody (no session, no cookie,
+# no header credential is read; CORS is configured without credentials), so a forged
+# cross-site request can do nothing the attacker could not do directly on the public booking
+# page: create a booking under the name and email it sends. Abuse is bounded by the rate limit
+# ("booking" scope) and the body limit below.
+@csrf_exempt
+@never_cache  # the answer carries the private manage link
+@api_view("POST")
+def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
+    """1. Find the partner (404), read at most 16 KiB of JSON object (413/415/400).
+    2. Check the shape (strings only, known keys) and the fields with BookingForm (400).
+    3. Find the partner's active service by slug (404: another partner's service is unknown here).
+    4. Book through booking.services.booking_create: not a slot -> 400, just taken -> 409."""
+    partner = selectors.partner_get(slug=slug)
+    if partner is None:
+        return _not_found("partner")
+    body = _read_json_object(request)
+    if isinstance(body, JsonResponse):
+        return body
+    shape = _shape_errors(body)
+    if shape:
+        return _field_errors(shape)
+    form = BookingForm(body)
+    if not form.is_valid():
+        return _field_errors(_form_errors(form))
+    data = form.cleaned_data
+    service = selectors.service_get_active(partner=partner, slug=data["service"])
+    if service is None:
+        return _not_found("service")
+    try:
+        booking, token = services.booking_create(
+            service=service,
+            start=data["start"],
+            customer_name=data["customer_name"],
+            customer_email=data["customer_email"],
+            customer_phone=data["customer_phone"],
+            notes=data["notes"],
+        )
+    except services.SlotNotOffered as exc:
+        return error(400, "slot_not_offered", str(exc))
+    except services.SlotTaken as exc:
+        return error(409, "slot_taken", str(exc))
+    except ValidationError as exc:
+        return _field_errors(_validation_fields(exc))
+    offset = data["start"].tzinfo  # answer in the offset the customer used
+    return JsonResponse(
+        {
+            "booking": {
+                "service": service.slug,
+                "start": _iso(booking.start, offset),
+                "end": _iso(booking.end, offset),
+                "status": booking.status,
+            },
+            # The customer pages own /manage/<token>/; the widget shows this link once, like the
+            # confirmation page does (the emails cannot: only the token's hash is stored).
+            "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
+        },
+        status=201,
+    )
+
+
+# --- GET openapi.json, and JSON 404s for everything else under the API -------------------------
+
+
+@cache_control(max_age=3600, public=True)
+@api_view("GET")
+def openapi(request: HttpRequest) -> HttpResponse:
+    return JsonResponse(OPENAPI)
+
+
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """Any other path under /api/v1/, whatever the method: JSON, not the HTML 404 page."""
+    return error(404, "not_found", "No such API endpoint. See /api/v1/openapi.json.")

@@ -1,0 +1,191 @@
+"""Emails about a booking: the customer's confirmation, cancellation and move (each with a calendar
+entry) and a notice to the partner.
+
+Called by `booking.tasks.booking_notify` after the booking's transaction committed. Nothing here
+can reach the customer's manage token: only its hash is stored, so the emails point the customer
+to the link on their confirmation page instead.
+
+Each message carries one iCalendar object with one METHOD (RFC 6047): a move therefore sends the
+customer two messages, the new time (REQUEST) and the removal of the old one (CANCEL).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from email import encoders
+from email.mime.base import MIMEBase
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import dateformat, timezone
+
+from booking import ics
+from booking.models import Booking
+
+logger = logging.getLogger(__name__)
+
+EVENTS = ("confirmed", "cancelled", "rescheduled")
+# Each audience is its own task, so a retry after the partner's mail server failed does not send
+# the customer's messages again.
+AUDIENCES = ("customer", "partner")
+_TEMPLATES = "booking/email"
+# SEQUENCE of a booking's calendar entry: created once, cancelled at most once (a move makes a
+# new booking with a new UID), so two numbers are enough and need no column.
+_SEQUENCE = {"REQUEST": 0, "CANCEL": 1}
+
+
+@dataclass(frozen=True)
+class _Message:
+    template: str
+    to: str
+    reply_to: str
+    context: dict[str, Any]
+    calendars: tuple[tuple[ics.Method, Booking], ...] = ()
+
+
+def _site_domain() -> str:
+    return getattr(settings, "SITE_DOMAIN", "") or "booking.local"
+
+
+def _when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """"Monday, 6 January 2025, 10:00–11:00 (Europe/Zurich)" in the partner's zone."""
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    text = dateformat.format(local_start, "l, j F Y, H:i")
+    if local_end.date() == local_start.date():
+        text += "–" + dateformat.format(local_end, "H:i")
+    else:
+        text += " – " + dateformat.format(local_end, "l, j F Y, H:i")
+    return f"{text} ({zone.key})"
+
+
+def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
+    partner = booking.partner
+    return ics.booking_ics(
+        uid=ics.booking_uid(booking_id=booking.pk, domain=_site_domain()),
+        start=booking.start,
+        end=booking.end,
+        summary=f"{booking.service.name} – {partner.name}",
+        description=(
+            f"{booking.service.name} with {partner.name}. To cancel or reschedule, use the link "
+            "from your confirmation page."
+        ),
+        location="",
+        organizer_email=partner.contact_email,
+        organizer_name=partner.name,
+        attendee_email=booking.customer_email,
+        attendee_name=booking.customer_name,
+        method=method,
+        sequence=_SEQUENCE[method],
+        stamp=stamp,
+    )
+
+
+def _render(message: _Message) -> EmailMultiAlternatives:
+    subject = render_to_string(f"{_TEMPLATES}/{message.template}_subject.txt", message.context)
+    # A subject is one header line: user text (a name) must not break it, and Django would
+    # refuse a newline anyway (BadHeaderError), losing the whole email.
+    subject = " ".join(subject.split())
+    text = render_to_string(f"{_TEMPLATES}/{message.template}.txt", message.context)
+    html = render_to_string(f"{_TEMPLATES}/{message.template}.html", message.context)
+    email = EmailMultiAlternatives(
+        subject=subject, body=text, to=[message.to], reply_to=[message.reply_to] if message.reply_to else None
+    )
+    email.attach_alternative(html, "text/html")
+    stamp = timezone.now()
+    for method, booking in message.calendars:
+        email.attach(_calendar_part(_calendar(booking, method, stamp), method))
+    return email
+
+
+def _calendar_part(data: bytes, method: ics.Method) -> MIMEBase:
+    """The .ics as its own MIME part: base64 keeps its CRLF line endings byte for byte (iCalendar
+    requires them; 8bit transfer may rewrite them), and the Content-Type carries the iTIP method
+    the way calendar clients look for it."""
+    part = MIMEBase("text", "calendar")
+    part.replace_header("Content-Type", f"text/calendar; method={method}; charset=utf-8")
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    part.add_header("Content-Disposition", "attachment", filename="invite.ics" if method == "REQUEST" else "cancel.ics")
+    return part
+
+
+def _context(booking: Booking, event: str) -> dict[str, Any]:
+    zone = booking.partner.zone
+    context: dict[str, Any] = {
+        "event": event,
+        "booking": booking,
+        "partner": booking.partner,
+        "service": booking.service,
+        "when": _when(booking.start, booking.end, zone),
+        "zone_name": zone.key,
+    }
+    previous = booking.rescheduled_from
+    if event == "rescheduled" and previous is not None:
+        context["previous_when"] = _when(previous.start, previous.end, zone)
+    return context
+
+
+def _messages(booking: Booking, event: str) -> list[_Message]:
+    partner = booking.partner
+    context = _context(booking, event)
+    customer = booking.customer_email
+    if event == "confirmed":
+        customer_messages = [_Message("confirmed_customer", customer, partner.contact_email, context, (("REQUEST", booking),))]
+    elif event == "cancelled":
+        customer_messages = [_Message("cancelled_customer", customer, partner.contact_email, context, (("CANCEL", booking),))]
+    else:
+        customer_messages = [
+            _Message("rescheduled_customer", customer, partner.contact_email, context, (("REQUEST", booking),))
+        ]
+        previous = booking.rescheduled_from
+        if previous is not None:
+            customer_messages.append(
+                _Message("rescheduled_previous_customer", customer, partner.contact_email, context, (("CANCEL", previous),))
+            )
+    notice = _Message("partner_notice", partner.contact_email, customer, context)
+    return [*customer_messages, notice]
+
+
+def _should_send(booking: Booking, event: str) -> bool:
+    """A hold awaiting payment is not a booking the customer can put in a calendar yet; and a
+    confirmation that arrives after the booking was cancelled would only mislead."""
+    if event == "confirmed":
+        return booking.status == Booking.Status.CONFIRMED
+    if event == "rescheduled":
+        return booking.status != Booking.Status.PENDING_PAYMENT
+    return booking.status == Booking.Status.CANCELLED
+
+
+def send_booking_event(*, booking_id: int, event: str, audience: str | None = None) -> None:
+    """Send the emails for `event` ("confirmed", "cancelled", "rescheduled") of a booking, to
+    one audience ("customer" or "partner") or, without one, to both."""
+    if event not in EVENTS:
+        raise ValueError(f"Unknown booking event {event!r}.")
+    if audience is not None and audience not in AUDIENCES:
+        raise ValueError(f"Unknown audience {audience!r}.")
+    booking = (
+        Booking.objects.select_related("partner", "service", "rescheduled_from__service")
+        .filter(pk=booking_id)
+        .first()
+    )
+    log = {"booking_id": booking_id, "booking_event": event}
+    if booking is None:
+        # Deleted in the meantime (e.g. the partner deleted their account): nothing to tell.
+        logger.warning("booking email skipped: booking no longer exists", extra=log)
+        return
+    if not _should_send(booking, event):
+        logger.info("booking email skipped: status changed", extra={**log, "status": booking.status})
+        return
+    selected = [
+        m for m in _messages(booking, event)
+        if audience is None or (audience == "partner") == (m.template == "partner_notice")
+    ]
+    messages = [_render(message) for message in selected]
+    for email in messages:
+        email.send()
+    logger.info("booking emails sent", extra={**log, "partner_id": booking.partner_id, "count": len(messages)})

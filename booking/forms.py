@@ -1,0 +1,125 @@
+"""Input parsing for the customer pages. Forms parse and check shapes only; whether a time is a
+slot, whether it is free and whether a booking may still change is decided in booking.services.
+
+Limits mirror booking.models.Booking, so the model's full_clean() rarely has anything left to say.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from booking.models import validate_time_zone
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+# ISO 8601 / RFC 3339 date-time with a mandatory offset: the slot links carry UTC ("...Z").
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
+
+
+def _no_control_characters(value: str) -> None:
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValidationError("Remove the control characters (line breaks, tabs) from this field.", code="control")
+
+
+def _no_control_characters_but_lines(value: str) -> None:
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise ValidationError("Remove the control characters from this field.", code="control")
+
+
+def utc_iso(moment: datetime) -> str:
+    """The form in which slot links and buttons carry a start: 2025-03-31T07:00:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TimeZoneMixin(forms.Form):
+    """`tz`: an IANA zone name; empty (or absent) means the partner's zone."""
+
+    tz = forms.CharField(max_length=64, required=False, strip=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, default_time_zone: str, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.default_time_zone = default_time_zone
+        self.fields["tz"].error_messages["max_length"] = "Unknown time zone. Choose one from the list."
+
+    def clean_tz(self) -> str:
+        value = self.cleaned_data["tz"] or self.default_time_zone
+        validate_time_zone(value)
+        return value
+
+
+class WeekQueryForm(TimeZoneMixin):
+    """GET ?week=YYYY-MM-DD&tz=Area/City of the slot pages; week empty means "this week"."""
+
+    week = forms.CharField(
+        max_length=10, required=False, strip=False,
+        error_messages={"max_length": "Enter the week as a date, YYYY-MM-DD."},
+    )
+
+    def clean_week(self) -> date | None:
+        value = self.cleaned_data["week"]
+        if not value:
+            return None
+        if not _DATE.fullmatch(value):
+            raise ValidationError("Enter the week as a date, YYYY-MM-DD.", code="invalid")
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError("Enter the week as a real calendar date, YYYY-MM-DD.", code="invalid") from None
+
+
+class SlotChoiceForm(TimeZoneMixin):
+    """A chosen start time (as the slot links carry it) and the customer's zone."""
+
+    start = forms.CharField(max_length=40, strip=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["start"].error_messages["required"] = "Choose a time first."
+        self.fields["start"].error_messages["max_length"] = "The chosen time is not valid. Please choose a time from the list."
+
+    def clean_start(self) -> datetime:
+        value = self.cleaned_data["start"]
+        if not _DATETIME.fullmatch(value):
+            raise ValidationError(
+                "The chosen time is not valid (expected e.g. 2025-03-31T07:00:00Z). Please choose a time from the list.",
+                code="invalid",
+            )
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise ValidationError("The chosen time is not a real date and time.", code="invalid") from None
+
+
+class BookingForm(SlotChoiceForm):
+    customer_name = forms.CharField(
+        label="Name", max_length=120, validators=[_no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    customer_email = forms.EmailField(
+        label="Email", max_length=254, validators=[_no_control_characters],
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    customer_phone = forms.CharField(
+        label="Phone (optional)", max_length=40, required=False, validators=[_no_control_characters],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    notes = forms.CharField(
+        label="Notes (optional)", max_length=2000, required=False, validators=[_no_control_characters_but_lines],
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    # Fields a customer fills in, in page order; start and tz travel hidden.
+    CUSTOMER_FIELDS = ("customer_name", "customer_email", "customer_phone", "notes")
+
+
+class CancelForm(TimeZoneMixin):
+    reason = forms.CharField(
+        label="Reason (optional)", max_length=500, required=False, validators=[_no_control_characters_but_lines],
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -1,0 +1,321 @@
+"""Partners, their services and hours, and bookings.
+
+The "no double booking" rule lives in the database: on PostgreSQL an exclusion constraint over
+each partner's busy ranges (buffers included) of blocking bookings; on SQLite, booking writes are
+serialised (IMMEDIATE transactions, see settings) and checked inside the transaction.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import zoneinfo
+from datetime import time
+from functools import cache
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+
+@cache
+def _available_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in _available_zones():
+        raise ValidationError("%(value)s is not a known time zone (use Area/City, e.g. Europe/Zurich).", params={"value": value})
+
+
+MIDNIGHT = time(0, 0)
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _browser_host(hostname: str) -> str | None:
+    """The host as a browser writes it in Origin: IPv6 in brackets, IDN in punycode."""
+    if ":" in hostname:
+        return f"[{hostname}]"
+    try:
+        return hostname.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return None
+
+
+def _valid_host(host: str) -> bool:
+    if host.startswith("["):
+        try:
+            return ipaddress.ip_address(host[1:-1]).version == 6
+        except ValueError:
+            return False
+    return bool(_HOSTNAME.match(host))
+
+
+def parse_origins(text: str) -> list[str]:
+    """One origin a line, exactly `scheme://host[:port]`; returns them normalised (lower case).
+    https anywhere; http only for local development hosts."""
+    origins: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        try:
+            parts = urlsplit(line)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        host = _browser_host(parts.hostname) if parts and parts.hostname else None
+        if parts is not None and port == _DEFAULT_PORTS.get(parts.scheme):
+            port = None  # browsers leave the default port out of Origin
+        valid = (
+            parts is not None
+            and parts.scheme in ("http", "https")
+            and bool(host)
+            and _valid_host(host)
+            and parts.username is None
+            and parts.password is None
+            and not (parts.path or parts.query or parts.fragment or "?" in line or "#" in line)
+            and (parts.scheme == "https" or host in _LOCAL_HOSTS)
+        )
+        if not valid:
+            raise ValidationError(
+                "%(line)s is not an origin. Write one per line as https://www.example.com "
+                "(with :port if needed, no path).",
+                params={"line": line[:100]},
+            )
+        origins.append(f"{parts.scheme}://{host}{f':{port}' if port else ''}")
+    return origins
+
+
+def validate_origins(text: str) -> None:
+    parse_origins(text)
+
+
+class Partner(models.Model):
+    """A business that takes bookings."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(max_length=64, default="Europe/Zurich", validators=[validate_time_zone])
+    contact_email = models.EmailField()
+    cancellation_cutoff_hours = models.PositiveIntegerField(
+        default=24,
+        validators=[MaxValueValidator(24 * 60)],
+        help_text="Customers can cancel or reschedule until this many hours before the start.",
+    )
+    widget_origins = models.TextField(
+        blank=True,
+        validators=[validate_origins],
+        help_text="Websites allowed to embed the booking widget, one origin a line, e.g. https://www.example.com.",
+    )
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="PartnerMembership", related_name="partners")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(cancellation_cutoff_hours__lte=24 * 60), name="partner_cutoff_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class PartnerMembership(models.Model):
+    """A user who manages a partner. A user belongs to at most one partner."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MEMBER = "member", "Member"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()} of {self.partner})"
+
+
+class Service(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="services")
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    description = models.TextField(blank=True, max_length=2000)
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(5), MaxValueValidator(24 * 60)])
+    price = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)])
+    currency = models.CharField(
+        max_length=3, blank=True, validators=[RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO currency code, e.g. CHF.")]
+    )
+    buffer_before_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(24 * 60)])
+    buffer_after_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(24 * 60)])
+    min_notice_minutes = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(60 * 24 * 90)])
+    horizon_days = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(730)])
+    slot_interval_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text="Minutes between offered start times; empty means the duration.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["partner", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "slug"], name="service_slug_unique_per_partner"),
+            models.CheckConstraint(condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=24 * 60), name="service_duration_range"),
+            models.CheckConstraint(
+                condition=Q(slot_interval_minutes__isnull=True) | Q(slot_interval_minutes__gte=5), name="service_interval_min"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True, currency="") | Q(price__gte=0, currency__regex=r"^[A-Z]{3}$"),
+                name="service_price_has_currency",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.partner})"
+
+    def clean(self) -> None:
+        super().clean()
+        if (self.price is None) != (not self.currency):
+            raise ValidationError({"currency": "A price needs a currency, and a currency needs a price."})
+
+    @property
+    def interval_minutes(self) -> int:
+        return self.slot_interval_minutes or self.duration_minutes
+
+
+def _range_clean(start: time, end: time) -> None:
+    if end != MIDNIGHT and end <= start:
+        raise ValidationError({"end": "The end must be after the start (00:00 means midnight at the end of the day)."})
+
+
+_RANGE_ORDER = Q(end__gt=F("start")) | Q(end=MIDNIGHT)
+
+
+class OpeningHours(models.Model):
+    """A weekly opening range in the partner's local time; several per weekday are allowed."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0
+        TUESDAY = 1
+        WEDNESDAY = 2
+        THURSDAY = 3
+        FRIDAY = 4
+        SATURDAY = 5
+        SUNDAY = 6
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="opening_hours")
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["partner", "weekday", "start"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="opening_hours_weekday_range"),
+            models.CheckConstraint(condition=_RANGE_ORDER, name="opening_hours_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        super().clean()
+        _range_clean(self.start, self.end)
+
+
+class DateOverride(models.Model):
+    """Replaces the weekly hours on one local date: closed (no ranges) or the ranges given."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="date_overrides")
+    date = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["partner", "date"]
+        constraints = [models.UniqueConstraint(fields=["partner", "date"], name="date_override_unique_per_partner")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d}"
+
+
+class DateOverrideRange(models.Model):
+    override = models.ForeignKey(DateOverride, on_delete=models.CASCADE, related_name="ranges")
+    start = models.TimeField()
+    end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
+
+    class Meta:
+        ordering = ["override", "start"]
+        constraints = [models.CheckConstraint(condition=_RANGE_ORDER, name="date_override_range_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def clean(self) -> None:
+        super().clean()
+        _range_clean(self.start, self.end)
+
+
+class Booking(models.Model):
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Pending payment"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    # Statuses whose busy range blocks other bookings (holds included).
+    BLOCKING = (Status.PENDING_PAYMENT, Status.CONFIRMED)
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="bookings")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # start/end widened by the service's buffers at booking time: what the constraint compares.
+    busy_start = models.DateTimeField(editable=False)
+    busy_end = models.DateTimeField(editable=False)
+    customer_name = models.CharField(max_length=120)
+    customer_email = models.EmailField()
+    customer_phone = models.CharField(max_length=40, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    # SHA-256 of the private manage token; the token itself is only ever in the customer's link.
+    manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancellation_reason = models.CharField(max_length=500, blank=True)
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to", editable=False
+    )
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["partner", "status", "start"], name="booking_partner_status_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(busy_start__lte=F("start")) & Q(busy_end__gte=F("end")), name="booking_busy_covers_booking"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="cancelled", cancelled_at__isnull=False) | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                name="booking_cancelled_at_matches_status",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["pending_payment", "confirmed", "cancelled"]), name="booking_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.name} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def is_blocking(self) -> bool:
+        return self.status in self.BLOCKING

@@ -1,0 +1,140 @@
+"""Reads for the booking pages, the widget API and the services: what a customer may see."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from django.db.models import QuerySet
+
+from booking import slots
+from booking.models import Booking, DateOverride, OpeningHours, Partner, Service
+from booking.tokens import hash_manage_token
+
+# Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
+# 14 h beyond a UTC window and buffers add up to a day more.
+_MARGIN = timedelta(days=2)
+
+
+def partner_get(*, slug: str) -> Partner | None:
+    return Partner.objects.filter(slug=slug).first()
+
+
+def service_list_active(*, partner: Partner) -> QuerySet[Service]:
+    return Service.objects.filter(partner=partner, is_active=True).order_by("name")
+
+
+def service_get_active(*, partner: Partner, slug: str) -> Service | None:
+    return service_list_active(partner=partner).select_related("partner").filter(slug=slug).first()
+
+
+def service_rules(service: Service) -> slots.ServiceRules:
+    return slots.ServiceRules(
+        duration=timedelta(minutes=service.duration_minutes),
+        buffer_before=timedelta(minutes=service.buffer_before_minutes),
+        buffer_after=timedelta(minutes=service.buffer_after_minutes),
+        min_notice=timedelta(minutes=service.min_notice_minutes),
+        horizon_days=service.horizon_days,
+        interval=timedelta(minutes=service.interval_minutes),
+    )
+
+
+def partner_hours(*, partner: Partner, first: date, last: date) -> dict[str, object]:
+    """Weekly hours and the overrides of local dates first..last, as the slot engine takes them."""
+    weekly: dict[int, list[slots.OpenRange]] = defaultdict(list)
+    for row in OpeningHours.objects.filter(partner=partner).order_by("weekday", "start"):
+        weekly[row.weekday].append(slots.OpenRange(row.start, row.end))
+    overrides: dict[date, list[slots.OpenRange]] = {}
+    for override in DateOverride.objects.filter(partner=partner, date__range=(first, last)).prefetch_related("ranges"):
+        overrides[override.date] = [slots.OpenRange(r.start, r.end) for r in override.ranges.all()]
+    return {"weekly_hours": dict(weekly), "overrides": overrides}
+
+
+def busy_intervals(
+    *, partner: Partner, window_start: datetime, window_end: datetime, exclude_booking_id: int | None = None
+) -> list[slots.BusyInterval]:
+    """Blocking bookings (confirmed and on hold) near the window. busy_start/busy_end already
+    carry each booking's own service buffers (rule 2), so no buffers are added here."""
+    rows = Booking.objects.filter(
+        partner=partner,
+        status__in=Booking.BLOCKING,
+        busy_start__lt=window_end + _MARGIN,
+        busy_end__gt=window_start - _MARGIN,
+    )
+    if exclude_booking_id is not None:
+        rows = rows.exclude(pk=exclude_booking_id)
+    zero = timedelta(0)
+    return [slots.BusyInterval(s, e, zero, zero) for s, e in rows.values_list("busy_start", "busy_end")]
+
+
+def service_slots(
+    *, service: Service, window_start: datetime, window_end: datetime, now: datetime, exclude_booking_id: int | None = None
+) -> list[datetime]:
+    """Free start times (UTC) of `service` in [window_start, window_end)."""
+    partner = service.partner
+    zone = partner.zone
+    hours = partner_hours(
+        partner=partner,
+        first=(window_start - _MARGIN).astimezone(zone).date(),
+        last=(window_end + _MARGIN).astimezone(zone).date(),
+    )
+    return slots.compute_slots(
+        zone=zone,
+        busy=busy_intervals(
+            partner=partner, window_start=window_start, window_end=window_end, exclude_booking_id=exclude_booking_id
+        ),
+        service=service_rules(service),
+        window_start=window_start,
+        window_end=window_end,
+        now=now,
+        **hours,  # type: ignore[arg-type]
+    )
+
+
+def service_slot_offered(
+    *, service: Service, start: datetime, now: datetime, ignore_busy: bool = False, exclude_booking_id: int | None = None
+) -> bool:
+    """Is `start` one of the offered slots? With ignore_busy, only hours, notice, alignment and
+    horizon count: the difference tells "not a slot" (400) from "just taken" (409)."""
+    window_start, window_end = start, start + timedelta(minutes=1)
+    if ignore_busy:
+        partner = service.partner
+        zone = partner.zone
+        hours = partner_hours(
+            partner=partner,
+            first=(window_start - _MARGIN).astimezone(zone).date(),
+            last=(window_end + _MARGIN).astimezone(zone).date(),
+        )
+        found = slots.compute_slots(
+            zone=zone, busy=[], service=service_rules(service), window_start=window_start,
+            window_end=window_end, now=now, **hours,  # type: ignore[arg-type]
+        )
+    else:
+        found = service_slots(
+            service=service, window_start=window_start, window_end=window_end, now=now,
+            exclude_booking_id=exclude_booking_id,
+        )
+    return start in found
+
+
+def booking_change_refusal(*, booking: Booking, now: datetime) -> str | None:
+    """Why the customer may no longer cancel or reschedule `booking`, or None if they may.
+    The manage page and the services use this one rule, so they never disagree."""
+    if booking.status == Booking.Status.CANCELLED:
+        return "This booking is already cancelled."
+    if booking.start <= now:
+        return "This booking has already started and can no longer be changed."
+    hours = booking.partner.cancellation_cutoff_hours
+    if now > booking.start - timedelta(hours=hours):
+        return f"Changes are possible until {hours} hours before the appointment. Please contact the business directly."
+    return None
+
+
+def booking_get_by_token(*, token: str) -> Booking | None:
+    if not token or len(token) > 100:
+        return None
+    return (
+        Booking.objects.select_related("service", "partner", "rescheduled_from")
+        .filter(manage_token_hash=hash_manage_token(token))
+        .first()
+    )

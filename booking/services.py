@@ -1,0 +1,226 @@
+"""Writes of the booking domain. Every booking write goes through one of these functions.
+
+The database is the final judge of "slot taken": on PostgreSQL the exclusion constraint
+`booking_no_overlap` refuses overlapping blocking bookings of a partner, whatever the race; on
+SQLite every write transaction is IMMEDIATE (settings), so the overlap check below runs while
+holding the database's write lock and no other writer can slip in between check and insert.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, transaction
+from django.utils import timezone
+
+from booking import selectors
+from booking.models import Booking, Partner, Service
+from booking.tokens import new_manage_token
+
+logger = logging.getLogger(__name__)
+
+
+class BookingError(Exception):
+    """A booking request that cannot be honoured; the message is safe to show the customer."""
+
+
+class SlotNotOffered(BookingError):
+    """The start is not a slot of this service at all (past, closed, misaligned, too far)."""
+
+
+class SlotTaken(BookingError):
+    """The slot was free a moment ago but another booking has it now."""
+
+
+class ChangeNotAllowed(BookingError):
+    """Cancelling or rescheduling is no longer possible (cut-off passed, already cancelled)."""
+
+
+def _notify(booking_id: int, event: str) -> None:
+    # Imported here so that importing the services does not pull in Celery's task registry
+    # (management commands and tests import services without a broker).
+    from booking.tasks import booking_notify
+
+    for audience in ("customer", "partner"):
+        transaction.on_commit(lambda audience=audience: booking_notify.delay(booking_id, event, audience))
+
+
+def _is_exclusion_violation(exc: IntegrityError) -> bool:
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) == "23P01" or "booking_no_overlap" in str(exc)
+
+
+def _lock_partner(partner_id: int) -> None:
+    """Booking writes of one partner take turns. Without this, two overlapping inserts on
+    PostgreSQL can deadlock inside the exclusion check (each waits for the other's uncommitted
+    row, 40P01). FOR NO KEY UPDATE does not block other rows referencing the partner. On SQLite
+    writes are serialised already and the lock is a no-op."""
+    list(Partner.objects.select_for_update(no_key=True).filter(pk=partner_id).values_list("pk", flat=True))
+
+
+def _insert_booking(booking: Booking) -> None:
+    """Insert a blocking booking or raise SlotTaken. Must run inside a transaction."""
+    overlapping = Booking.objects.filter(
+        partner_id=booking.partner_id,
+        status__in=Booking.BLOCKING,
+        busy_start__lt=booking.busy_end,
+        busy_end__gt=booking.busy_start,
+    )
+    # On SQLite this check is the guarantee (we hold the write lock); on PostgreSQL it only
+    # spares the common case a constraint error, the constraint decides races.
+    if overlapping.exists():
+        raise SlotTaken("Sorry, this time was just taken. Please choose another one.")
+    try:
+        with transaction.atomic():  # savepoint: a refused insert leaves the outer transaction usable
+            booking.save(force_insert=True)
+    except IntegrityError as exc:
+        if _is_exclusion_violation(exc):
+            raise SlotTaken("Sorry, this time was just taken. Please choose another one.") from exc
+        raise
+    except OperationalError as exc:
+        # Second line of defence should a deadlock still happen: the other booking won.
+        if getattr(exc.__cause__, "sqlstate", None) == "40P01":
+            raise SlotTaken("Sorry, this time was just taken. Please choose another one.") from exc
+        raise
+
+
+def _check_offered(*, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None) -> None:
+    if not selectors.service_slot_offered(service=service, start=start, now=now, ignore_busy=True):
+        raise SlotNotOffered("This time is not available for booking. Please choose one of the offered times.")
+    if not selectors.service_slot_offered(service=service, start=start, now=now, exclude_booking_id=exclude_booking_id):
+        raise SlotTaken("Sorry, this time was just taken. Please choose another one.")
+
+
+def _new_booking(*, service: Service, start: datetime, customer: dict[str, str], status: str, now: datetime) -> Booking:
+    duration = timedelta(minutes=service.duration_minutes)
+    booking = Booking(
+        partner_id=service.partner_id,
+        service=service,
+        start=start,
+        end=start + duration,
+        busy_start=start - timedelta(minutes=service.buffer_before_minutes),
+        busy_end=start + duration + timedelta(minutes=service.buffer_after_minutes),
+        customer_name=customer.get("customer_name", "").strip(),
+        customer_email=customer.get("customer_email", "").strip(),
+        customer_phone=customer.get("customer_phone", "").strip(),
+        notes=customer.get("notes", "").strip(),
+        status=status,
+        created_at=now,
+    )
+    return booking
+
+
+def booking_create(
+    *,
+    service: Service,
+    start: datetime,
+    customer_name: str,
+    customer_email: str,
+    customer_phone: str = "",
+    notes: str = "",
+    status: str = Booking.Status.CONFIRMED,
+    now: datetime | None = None,
+) -> tuple[Booking, str]:
+    """Book `start` for a customer. Returns the booking and its private manage token (shown
+    once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError."""
+    now = now or timezone.now()
+    if timezone.is_naive(start):
+        raise ValidationError({"start": "The start time needs a time zone."})
+    if not service.is_active:
+        raise SlotNotOffered("This service is not available for booking.")
+    booking = _new_booking(
+        service=service,
+        start=start,
+        customer={
+            "customer_name": customer_name,
+            "customer_email": customer_email,
+            "customer_phone": customer_phone,
+            "notes": notes,
+        },
+        status=status,
+        now=now,
+    )
+    token, booking.manage_token_hash = new_manage_token()
+    booking.full_clean(exclude=["partner", "service", "rescheduled_from", "manage_token_hash", "busy_start", "busy_end"])
+    with transaction.atomic():
+        _lock_partner(service.partner_id)
+        _check_offered(service=service, start=start, now=now)
+        _insert_booking(booking)
+        if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
+            _notify(booking.pk, "confirmed")
+    logger.info("booking created", extra={"booking_id": booking.pk, "partner_id": booking.partner_id, "service_id": service.pk})
+    return booking, token
+
+
+def _check_changeable(booking: Booking, now: datetime) -> None:
+    refusal = selectors.booking_change_refusal(booking=booking, now=now)
+    if refusal:
+        raise ChangeNotAllowed(refusal)
+
+
+def booking_cancel(*, booking: Booking, reason: str = "", by_customer: bool = True, now: datetime | None = None) -> Booking:
+    """Cancel a booking. Customers are held to the partner's cut-off; partners are not."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if len(reason) > 500:
+        raise ValidationError({"reason": "Please keep the reason under 500 characters."})
+    with transaction.atomic():
+        _lock_partner(booking.partner_id)
+        locked = Booking.objects.select_for_update().select_related("partner").get(pk=booking.pk)
+        if by_customer:
+            _check_changeable(locked, now)
+        elif locked.status == Booking.Status.CANCELLED:
+            raise ChangeNotAllowed("This booking is already cancelled.")
+        locked.status = Booking.Status.CANCELLED
+        locked.cancelled_at = now
+        locked.cancellation_reason = reason
+        locked.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
+        _notify(locked.pk, "cancelled")
+    logger.info("booking cancelled", extra={"booking_id": locked.pk, "by_customer": by_customer})
+    return locked
+
+
+def booking_reschedule(
+    *, booking: Booking, new_start: datetime, by_customer: bool = True, now: datetime | None = None
+) -> Booking:
+    """Move a booking to another slot in one transaction: the old booking is cancelled and a new
+    one created (linked through `rescheduled_from`); either both happen or neither. The customer's
+    existing manage link moves to the new booking."""
+    now = now or timezone.now()
+    if timezone.is_naive(new_start):
+        raise ValidationError({"start": "The start time needs a time zone."})
+    with transaction.atomic():
+        _lock_partner(booking.partner_id)
+        old = Booking.objects.select_for_update().select_related("partner", "service").get(pk=booking.pk)
+        if by_customer:
+            _check_changeable(old, now)
+        elif old.status == Booking.Status.CANCELLED:
+            raise ChangeNotAllowed("This booking is already cancelled.")
+        _check_offered(service=old.service, start=new_start, now=now, exclude_booking_id=old.pk)
+        new = _new_booking(
+            service=old.service,
+            start=new_start,
+            customer={
+                "customer_name": old.customer_name,
+                "customer_email": old.customer_email,
+                "customer_phone": old.customer_phone,
+                "notes": old.notes,
+            },
+            status=old.status,
+            now=now,
+        )
+        new.rescheduled_from = old
+        # The link the customer holds now manages the new booking; the old row keeps a hash of
+        # a token nobody knows.
+        new.manage_token_hash = old.manage_token_hash
+        _, old.manage_token_hash = new_manage_token()
+        old.status = Booking.Status.CANCELLED
+        old.cancelled_at = now
+        old.cancellation_reason = "Rescheduled"
+        old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "manage_token_hash"])
+        _insert_booking(new)
+        _notify(new.pk, "rescheduled")
+    logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
+    return new

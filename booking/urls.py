@@ -1,0 +1,20 @@
+"""The customer pages. /manage/<token>/ is also the link the widget API hands out (by name)."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from booking import views
+
+app_name = "booking"
+
+urlpatterns = [
+    path("book/<slug:partner_slug>/", views.partner_page, name="partner"),
+    path("book/<slug:partner_slug>/<slug:service_slug>/", views.service_page, name="service"),
+    path("book/<slug:partner_slug>/<slug:service_slug>/book/", views.book, name="book"),
+    # Tokens are URL-safe base64; <str:> lets a malformed one reach the view and get the same
+    # 404 as an unknown one.
+    path("manage/<str:token>/", views.manage, name="manage"),
+    path("manage/<str:token>/cancel/", views.manage_cancel, name="cancel"),
+    path("manage/<str:token>/reschedule/", views.manage_reschedule, name="reschedule"),
+]

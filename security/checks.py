@@ -1,0 +1,102 @@
+"""System checks for dangerous settings, so `manage.py check --deploy` tells the operator.
+
+Ids: security.E001 CSP missing, E002 CSP weakened, E003 CORS too wide, E004 HSTS too short,
+E005 lockout limit not 3, E006 rate limits misconfigured or off, E007 cookies not hardened.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+from security.ratelimit import Rate
+
+ONE_YEAR = 31_536_000
+# Directives that decide which code runs or which styles apply, and the sources that open them
+# to injected content: inline/eval keywords, wildcards and whole schemes.
+_CODE_DIRECTIVES = (
+    "default-src", "script-src", "script-src-elem", "script-src-attr",
+    "style-src", "style-src-elem", "style-src-attr",
+)
+_UNSAFE_SOURCES = {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'", "*"}
+_SCHEME_SOURCES = {"http:", "https:", "data:", "blob:", "filesystem:", "ws:", "wss:"}
+
+
+def _csp_directives() -> dict[str, Any]:
+    return (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}).get("DIRECTIVES", {})
+
+
+@register(Tags.security)
+def check_csp(app_configs: object = None, **kwargs: object) -> list[Error]:
+    errors: list[Error] = []
+    directives = _csp_directives()
+    if "csp.middleware.CSPMiddleware" not in settings.MIDDLEWARE or not directives:
+        return [Error("Content-Security-Policy is not enabled.", hint="Add csp.middleware.CSPMiddleware and CONTENT_SECURITY_POLICY.", id="security.E001")]
+    for name in _CODE_DIRECTIVES:
+        values = directives.get(name, [])
+        unsafe = [v for v in values if v in _UNSAFE_SOURCES or v.rstrip(":") + ":" in _SCHEME_SOURCES]
+        if unsafe:
+            errors.append(Error(f"CSP {name} allows unsafe sources: {unsafe}.", id="security.E002"))
+    for name, required in (("object-src", "'none'"), ("frame-ancestors", "'none'")):
+        if directives.get(name) != [required]:
+            errors.append(Error(f"CSP {name} must be {required}.", id="security.E002"))
+    if not directives.get("base-uri") or not directives.get("form-action") or not directives.get("report-uri"):
+        errors.append(Error("CSP needs base-uri, form-action and report-uri.", id="security.E002"))
+    return errors
+
+
+@register(Tags.security)
+def check_cors(app_configs: object = None, **kwargs: object) -> list[Error]:
+    errors: list[Error] = []
+    if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False) or "*" in getattr(settings, "CORS_ALLOWED_ORIGINS", []):
+        errors.append(Error("CORS allows every origin.", hint="Partners register their origins; keep CORS_ALLOW_ALL_ORIGINS off.", id="security.E003"))
+    if getattr(settings, "CORS_ALLOW_CREDENTIALS", False):
+        errors.append(Error("CORS allows credentials.", id="security.E003"))
+    if getattr(settings, "CORS_URLS_REGEX", r"^.*$") in (r"^.*$", ".*", ""):
+        errors.append(Error("CORS applies to every URL; restrict CORS_URLS_REGEX to the widget API.", id="security.E003"))
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_hsts(app_configs: object = None, **kwargs: object) -> list[Error]:
+    if settings.SECURE_HSTS_SECONDS < ONE_YEAR or not settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        return [Error("HSTS must last at least one year and include subdomains.", id="security.E004")]
+    return []
+
+
+@register(Tags.security)
+def check_lockout_limit(app_configs: object = None, **kwargs: object) -> list[Error]:
+    limit = getattr(settings, "AXES_FAILURE_LIMIT", None)
+    if limit is not None and limit != 3:
+        return [Error(f"The login lockout must trigger after 3 failures, not {limit}.", id="security.E005")]
+    return []
+
+
+@register(Tags.security)
+def check_rate_limits(app_configs: object = None, **kwargs: object) -> list[Error]:
+    errors: list[Error] = []
+    limits = getattr(settings, "RATE_LIMITS", {})
+    for scope, conf in limits.items():
+        try:
+            Rate.parse(conf["rate"])
+        except (KeyError, TypeError, ValueError) as exc:
+            errors.append(Error(f"RATE_LIMITS[{scope!r}] is invalid: {exc}", id="security.E006"))
+    for _pattern, _methods, scope in getattr(settings, "RATE_LIMIT_RULES", []):
+        if scope not in limits:
+            errors.append(Error(f"Rate limit rule uses unknown scope {scope!r}.", id="security.E006"))
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_deploy_hardening(app_configs: object = None, **kwargs: object) -> list[Error]:
+    errors: list[Error] = []
+    if not getattr(settings, "RATE_LIMIT_ENABLED", False):
+        errors.append(Error("Rate limits are switched off.", id="security.E006"))
+    for name in ("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME"):
+        if not getattr(settings, name).startswith("__Host-"):
+            errors.append(Error(f"{name} should use the __Host- prefix in production.", id="security.E007"))
+    if not settings.SESSION_COOKIE_HTTPONLY or settings.SESSION_COOKIE_SAMESITE not in ("Lax", "Strict"):
+        errors.append(Error("Session cookies must be HttpOnly and SameSite.", id="security.E007"))
+    return errors

@@ -1,0 +1,62 @@
+"""The client's IP address, believing X-Forwarded-For only as far as trusted proxies vouch.
+
+A client that talks to the app directly can put anything in X-Forwarded-For; only entries added
+by our own proxies are trusted. Two ways to say which proxies are ours (settings):
+- TRUSTED_PROXIES: networks of the proxies (e.g. the compose network). Entries are walked from
+  the right, skipping trusted addresses; the first untrusted one is the client.
+- TRUSTED_PROXY_COUNT: the number of proxies in front of the app (each appends one entry).
+With neither, REMOTE_ADDR is the client. Rate limits and the login lockout both use this.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpRequest
+
+UNKNOWN = "0.0.0.0"  # noqa: S104 - a key for requests without a usable address, never bound
+
+
+def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    value = value.strip()
+    if value.startswith("[") and "]" in value:  # [v6]:port
+        value = value[1 : value.index("]")]
+    elif value.count(":") == 1:  # v4:port
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=8)
+def _networks(spec: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
+
+
+def client_ip(request: HttpRequest) -> str:
+    remote = _parse(request.META.get("REMOTE_ADDR", ""))
+    trusted = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if remote is None:
+        return UNKNOWN
+    if not trusted and not count:
+        return str(remote)
+    forwarded = [_parse(item) for item in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if item.strip()]
+    chain = [*forwarded, remote]
+    if trusted:
+        if not any(remote in net for net in trusted):
+            return str(remote)  # not sent by our proxy: its header means nothing
+        for address in reversed(chain):
+            if address is None:
+                break  # garbage in the trusted part of the chain: stop at the last good hop
+            if not any(address in net for net in trusted):
+                return str(address)
+        return str(remote)
+    # TRUSTED_PROXY_COUNT: the entry our outermost proxy appended is the client.
+    if len(chain) > count:
+        candidate = chain[-(count + 1)]
+        return str(candidate) if candidate is not None else str(remote)
+    return str(remote)

@@ -1,0 +1,72 @@
+"""Cross-cutting protection that every response passes through."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+from security.client_ip import client_ip
+from security.ratelimit import Rate, hit
+
+logger = logging.getLogger(__name__)
+
+
+class SecurityHeadersMiddleware:
+    """Headers Django does not set itself (C07). Placed before WhiteNoise so that static files
+    get them too."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", settings.CROSS_ORIGIN_RESOURCE_POLICY)
+        return response
+
+
+@lru_cache(maxsize=4)
+def _compiled(rules: tuple[tuple[str, str, str], ...]) -> tuple[tuple[re.Pattern[str], frozenset[str], str], ...]:
+    return tuple((re.compile(pattern), frozenset(methods.split(",")), scope) for pattern, methods, scope in rules)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+
+
+def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
+    message = "Too many requests from your address. Please wait a moment and try again."
+    if _wants_json(request):
+        response: HttpResponse = JsonResponse({"error": "rate_limited", "message": message, "retry_after": retry_after}, status=429)
+    else:
+        body = render_to_string("429.html", {"retry_after": retry_after, "message": message}, request=request)
+        response = HttpResponse(body, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+class RateLimitMiddleware:
+    """Applies settings.RATE_LIMIT_RULES: (path regex, methods, scope); the first match counts.
+    Limits and fail-open/closed per scope are in settings.RATE_LIMITS."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.RATE_LIMIT_ENABLED:
+            for pattern, methods, scope in _compiled(tuple(settings.RATE_LIMIT_RULES)):
+                if request.method in methods and pattern.match(request.path_info):
+                    conf = settings.RATE_LIMITS[scope]
+                    ip = client_ip(request)
+                    decision = hit(scope=scope, key=ip, rate=Rate.parse(conf["rate"]), fail_open=conf["fail_open"])
+                    if not decision.allowed:
+                        logger.warning("rate limited", extra={"scope": scope, "client_ip": ip, "path": request.path_info})
+                        return too_many_requests(request, decision.retry_after)
+                    break
+        return self.get_response(request)

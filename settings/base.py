@@ -1,0 +1,278 @@
+"""All settings. Environments differ only by environment variables (see .env.example);
+dev.py, test.py and prod.py only change defaults and add start-up guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+
+from settings.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from settings.schedule import BEAT_SCHEDULE
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Where the embedded default keeps its files: SQLite database, file cache, the Celery
+# filesystem broker and beat's schedule. Production keeps none of these on app servers.
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+# Dev-only fallback; prod.py refuses any key that starts with "django-insecure".
+SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-do-not-use-in-production")
+DEBUG = env_bool("DEBUG", False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# The public address of the site, used in links and calendar UIDs outside a request (emails).
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
+SITE_DOMAIN = SITE_URL.partition("://")[2].split("/")[0].split(":")[0]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "csp",
+    "corsheaders",
+    "accounts",
+    "security",
+    "booking",
+]
+
+MIDDLEWARE = [
+    # Header middleware sits before WhiteNoise so static files get the same headers.
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "security.middleware.SecurityHeadersMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "security.middleware.RateLimitMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+
+ROOT_URLCONF = "settings.urls"
+WSGI_APPLICATION = "settings.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_url(
+    "DATABASE_URL",
+    f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
+    schemes={"sqlite", "postgres", "postgresql"},
+)
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE transactions take SQLite's write lock at BEGIN, which serialises writers
+        # (the SQLite half of the "no double booking" guarantee); WAL lets readers go on.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache and Celery broker ------------------------------------------------------------
+REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"})
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "booking"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+else:
+    # Embedded default: a file cache shared by every process on this machine (never process
+    # memory: the web server, worker and beat must see the same counters), and kombu's own
+    # filesystem transport, so scheduled jobs run without a broker server.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+    CELERY_BROKER_URL = "filesystem://"
+    _queue_dir = DATA_DIR / "celery" / "queue"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(DATA_DIR / "celery" / "processed"),
+        "control_folder": str(DATA_DIR / "celery" / "control"),
+        "store_processed": False,
+    }
+
+# --- Celery -------------------------------------------------------------------------------------
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 360
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
+CELERY_TIMEZONE = "UTC"
+
+# --- Auth and passwords -----------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+PASSWORD_HASHERS = [
+    # New hashes are bcrypt-sha256 (C10); the others only verify old hashes, which Django
+    # upgrades at the next successful login.
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# --- Email --------------------------------------------------------------------------------------
+EMAIL_BACKEND = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "locmem": "django.core.mail.backends.locmem.EmailBackend",
+}[env_choice("EMAIL_BACKEND", "console", {"smtp", "console", "file", "locmem"})]
+EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Booking <no-reply@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+ADMINS = [("Operators", addr) for addr in env_list("OPERATOR_EMAILS", [])]
+
+# --- Internationalisation -----------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# --- Requests -----------------------------------------------------------------------------------
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# --- Security headers (C04, C06, C07) --------------------------------------------------------
+# One strict policy everywhere: no inline code at all, so no nonces are needed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "report-uri": ["/security/csp-report"],
+    },
+}
+CSP_REPORTS_KEEP = env_int("CSP_REPORTS_KEEP", 10_000, minimum=100)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=(), interest-cohort=()"
+)
+# Static files (the widget script among them) are loaded by partners' sites: cross-origin.
+CROSS_ORIGIN_RESOURCE_POLICY = "cross-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- CORS (C05): only the widget API, only to origins a partner registered --------------------
+CORS_URLS_REGEX = r"^/api/v1/partners/"
+CORS_ALLOWED_ORIGINS: list[str] = []  # decided per partner (booking.cors), never globally
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
+CORS_ALLOW_HEADERS = ["accept", "content-type"]
+CORS_PREFLIGHT_MAX_AGE = 86_400
+
+# --- Client IP and rate limits (C01) ---------------------------------------------------------
+# Proxies whose X-Forwarded-For we believe (see security/client_ip.py): networks, or a count.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+# scope -> rate and what to do when the cache is down (fail_open: serve anyway).
+RATE_LIMITS = {
+    "booking": {"rate": env_str("RATE_LIMIT_BOOKING", "10/m"), "fail_open": False},
+    "slots": {"rate": env_str("RATE_LIMIT_SLOTS", "120/m"), "fail_open": True},
+    "api": {"rate": env_str("RATE_LIMIT_API", "120/m"), "fail_open": True},
+    "manage": {"rate": env_str("RATE_LIMIT_MANAGE", "30/m"), "fail_open": False},
+    "login": {"rate": env_str("RATE_LIMIT_LOGIN", "20/m"), "fail_open": False},
+    "csp_report": {"rate": env_str("RATE_LIMIT_CSP_REPORT", "30/m"), "fail_open": False},
+}
+# (path regex, methods, scope): the first matching rule counts the request.
+RATE_LIMIT_RULES = [
+    (r"^/api/v1/partners/[^/]+/bookings$", "POST", "booking"),
+    (r"^/book/[^/]+/[^/]+/book/$", "POST", "booking"),
+    (r"^/api/v1/partners/[^/]+/services/[^/]+/slots$", "GET", "slots"),
+    (r"^/book/[^/]+/[^/]+/$", "GET", "slots"),
+    (r"^/api/", "GET,POST,OPTIONS", "api"),
+    (r"^/manage/", "GET,POST", "manage"),
+    (r"^/admin/login/$", "POST", "login"),
+    (r"^/security/csp-report$", "POST", "csp_report"),
+]
+
+# --- Vulnerability disclosure (C34) ------------------------------------------------------------
+SECURITY_CONTACTS = env_list("SECURITY_CONTACTS", ["mailto:security@booking.example"])
+SECURITY_TXT_EXPIRES_DAYS = env_int("SECURITY_TXT_EXPIRES_DAYS", 180, minimum=7, maximum=364)
+SECURITY_TXT_LANGUAGES = env_str("SECURITY_TXT_LANGUAGES", "en, de")
+
+# --- Logging: one JSON object per line on stderr ----------------------------------------------
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "celery": {"level": LOG_LEVEL},
+    },
+}

@@ -1,0 +1,34 @@
+"""Test runs (pytest). Everything else comes from the environment, like any other deployment:
+DATABASE_URL / REDIS_URL select SQLite or PostgreSQL + Redis."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Each run gets its own data folder (file cache, embedded broker) so runs never share state.
+os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="booking-test-"))
+os.environ.setdefault("EMAIL_BACKEND", "locmem")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+
+# Generous limits so ordinary tests never meet them; the rate-limit tests set their own.
+os.environ.setdefault("RATE_LIMIT_BOOKING", "10000/m")
+os.environ.setdefault("RATE_LIMIT_SLOTS", "10000/m")
+os.environ.setdefault("RATE_LIMIT_API", "10000/m")
+os.environ.setdefault("RATE_LIMIT_MANAGE", "10000/m")
+os.environ.setdefault("RATE_LIMIT_LOGIN", "10000/m")
+os.environ.setdefault("RATE_LIMIT_CSP_REPORT", "10000/m")
+
+from settings.base import *  # noqa: E402,F403
+from settings.base import PASSWORD_HASHERS  # noqa: E402
+
+# bcrypt at cost 12 takes ~0.25 s a hash; tests that need the real cost set it back.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: S105
+
+# Tests serve static files from the apps' folders (no collectstatic, no manifest).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

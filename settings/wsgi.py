@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.prod")
+
+from security.wsgi import guard_malformed_headers  # noqa: E402  (after settings are chosen)
+
+application = guard_malformed_headers(get_wsgi_application())

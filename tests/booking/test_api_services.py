@@ -1,0 +1,102 @@
+"""GET /api/v1/partners/<slug>/services/: the partner and its active services, for the widget.
+Public (no login); another partner's or an inactive service never shows; errors are JSON."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+
+from booking.models import Partner, Service
+
+pytestmark = pytest.mark.django_db
+
+
+def url(slug: str) -> str:
+    return f"/api/v1/partners/{slug}/services/"
+
+
+def test_lists_the_partners_active_services_by_name(client: Client, service: Service, other_partner: Partner) -> None:
+    Service.objects.create(
+        partner=service.partner, name="Colour", slug="colour", description="Includes a wash.\nAnd <b>tea</b>.",
+        duration_minutes=90, price=Decimal("85.50"), currency="CHF",
+    )
+    Service.objects.create(partner=service.partner, name="Perm (retired)", slug="perm", duration_minutes=120, is_active=False)
+
+    response = client.get(url("salon-alpha"))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "partner": {"slug": "salon-alpha", "name": "Salon Alpha", "time_zone": "Europe/Zurich"},
+        "services": [
+            {
+                "slug": "colour", "name": "Colour", "description": "Includes a wash.\nAnd <b>tea</b>.",
+                "duration_minutes": 90, "price": "85.50", "currency": "CHF",
+            },
+            {"slug": "haircut", "name": "Haircut", "description": "", "duration_minutes": 60, "price": None, "currency": None},
+        ],
+    }
+
+
+def test_a_partner_without_active_services_gets_an_empty_list(client: Client, partner: Partner) -> None:
+    Service.objects.create(partner=partner, name="Old", slug="old", duration_minutes=30, is_active=False)
+    assert client.get(url("salon-alpha")).json()["services"] == []
+
+
+def test_other_partners_list_only_their_own(client: Client, service: Service, other_partner: Partner) -> None:
+    body = client.get(url("clinic-beta")).json()
+    assert body["partner"]["slug"] == "clinic-beta"
+    assert [s["slug"] for s in body["services"]] == ["check-up"]
+
+
+def test_no_login_and_no_cookies_are_needed_or_set(service: Service) -> None:
+    client = Client(enforce_csrf_checks=True)
+    response = client.get(url("salon-alpha"))
+    assert response.status_code == 200
+    assert not response.cookies
+
+
+def test_unknown_partner_is_a_json_404(client: Client, partner: Partner) -> None:
+    response = client.get(url("no-such-salon"))
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"error": "not_found", "message": "No such partner."}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/partners/salon-alpha/services",  # no trailing slash
+        "/api/v1/partners/salon-alpha/",
+        "/api/v1/partners/salon%2Falpha/services/",
+        "/api/v1/partners/salon-alpha/../clinic-beta/services/",
+        "/api/v1/",
+        "/api/v1/nothing/here",
+    ],
+)
+def test_unknown_api_paths_are_json_404s(client: Client, partner: Partner, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_other_methods_are_a_json_405(client: Client, service: Service, method: str) -> None:
+    response = getattr(client, method)(url("salon-alpha"), data="{}", content_type="application/json")
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    assert response.json() == {"error": "method_not_allowed", "message": "Use GET here."}
+
+
+def test_the_list_takes_two_queries_whatever_the_number_of_services(
+    client: Client, service: Service, django_assert_num_queries
+) -> None:
+    for n in range(5):
+        Service.objects.create(partner=service.partner, name=f"Extra {n}", slug=f"extra-{n}", duration_minutes=30)
+    with django_assert_num_queries(2):  # the partner, its services
+        response = client.get(url("salon-alpha"))
+    assert len(json.loads(response.content)["services"]) == 6

@@ -1,0 +1,162 @@
+"""The customer pages in a real browser (C06): book, reschedule and cancel without a single
+console error or CSP violation.
+
+A customer in New York (the browser's zone) books at a Zurich partner, choosing New York on the
+page. Real time, relative to now: the partner is open every day, so any day works.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from booking.models import Booking, OpeningHours, Partner, Service
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+
+CHROMIUM = "/usr/bin/chromium"
+ZURICH = ZoneInfo("Europe/Zurich")
+NEW_YORK = ZoneInfo("America/New_York")
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+if not shutil.which(CHROMIUM):
+    if os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError(f"{CHROMIUM} is missing; CI must run the browser tests (apt-get install chromium)")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings) -> None:
+    # The live server serves app static files; {% static %} must not need collectstatic's manifest.
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture
+def shop(live_server) -> Service:
+    partner = Partner.objects.create(
+        name="Salon Browser", slug="salon-browser", time_zone="Europe/Zurich",
+        contact_email="owner@browser.example", cancellation_cutoff_hours=24,
+    )
+    for weekday in range(7):
+        OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(18))
+    return Service.objects.create(
+        partner=partner, name="Haircut", slug="haircut", duration_minutes=60, min_notice_minutes=60, horizon_days=30
+    )
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    # Injected by the driver, outside the page's CSP: records every violation the page causes.
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation', function (e) {"
+        "  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI); });"
+    )
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.problems = problems
+    yield page
+    context.close()
+
+
+def _zurich_utc(day: datetime, hour: int) -> datetime:
+    return datetime.combine(day.date(), time(hour), tzinfo=ZURICH).astimezone(UTC)
+
+
+def _slot_param(moment: datetime) -> str:
+    return quote(moment.strftime("%Y-%m-%dT%H:%M:%SZ"), safe="")
+
+
+def _assert_clean(page) -> None:
+    assert page.evaluate("window.__violations") == [], "CSP violations"
+    assert page.problems == []
+
+
+def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server) -> None:
+    today = datetime.now(ZURICH)
+    first = _zurich_utc(today + timedelta(days=3), 10)  # 04:00 or 05:00 in New York, same date
+    second = _zurich_utc(today + timedelta(days=4), 15)
+
+    # 1. The week of times, switched to New York on the page.
+    page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+    assert "Times in Europe/Zurich" in page.inner_text("main")
+    page.select_option("#tz", "America/New_York")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**tz=America%2FNew_York**")
+    assert "Times in America/New_York" in page.inner_text("main")
+    _assert_clean(page)
+
+    # 2. The slot, then the form showing both zones.
+    page.locator(f'a.slot[href*="start={_slot_param(first)}"]').click()
+    page.wait_for_url("**/book/?start=**")
+    summary = page.inner_text(".summary")
+    assert first.astimezone(NEW_YORK).strftime("%H:%M") in summary and "(America/New_York)" in summary
+    assert "10:00–11:00" in summary and "(Europe/Zurich)" in summary
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Notes (optional)").fill("<img src=x onerror=alert(1)>")
+    page.get_by_role("button", name="Book").click()
+
+    # 3. Confirmation with the private link.
+    page.wait_for_url("**/manage/**created=1**")
+    banner = page.inner_text(".alert.success")
+    assert "You're booked!" in banner
+    manage_link = page.locator(".manage-link a").get_attribute("href")
+    assert manage_link.startswith(f"{live_server.url}/manage/")
+    assert "<img src=x onerror=alert(1)>" in page.inner_text(".details")  # shown as text, not run
+    booking = Booking.objects.get()
+    assert booking.start == first and booking.status == Booking.Status.CONFIRMED
+    assert booking.customer_name == "Grace Hopper" and booking.notes == "<img src=x onerror=alert(1)>"
+    _assert_clean(page)
+
+    # 4. Reschedule to another time; the same link manages the new booking.
+    page.get_by_role("link", name="Choose another time").click()
+    page.wait_for_url("**/reschedule/**")
+    page.locator(f'button.slot[value="{second.strftime("%Y-%m-%dT%H:%M:%SZ")}"]').click()
+    page.wait_for_url("**rescheduled=1**")
+    assert "Your booking was moved" in page.inner_text("main")
+    assert second.astimezone(NEW_YORK).strftime("%H:%M") in page.inner_text(".details")
+    old = Booking.objects.get(pk=booking.pk)
+    new = Booking.objects.get(rescheduled_from=old)
+    assert old.status == Booking.Status.CANCELLED
+    assert new.start == second and new.status == Booking.Status.CONFIRMED
+    _assert_clean(page)
+
+    # 5. Cancel.
+    page.get_by_label("Reason (optional)").fill("Plans changed")
+    page.get_by_role("button", name="Cancel this booking").click()
+    page.wait_for_selector("text=This booking is cancelled.")
+    new.refresh_from_db()
+    assert new.status == Booking.Status.CANCELLED and new.cancellation_reason == "Plans changed"
+    assert page.locator("form[action$='/cancel/']").count() == 0
+
+    # 6. The private link still opens the (cancelled) booking.
+    page.goto(manage_link)
+    assert "Cancelled" in page.inner_text(".details")
+    _assert_clean(page)

@@ -1,0 +1,132 @@
+"""`manage.py demo_data`: creates the demo partner and accounts once, shows generated passwords
+once, takes passwords from the environment when given, and refuses production settings."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import time
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from booking.models import DateOverride, OpeningHours, Partner, PartnerMembership, Service
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "admin@example.com"
+OWNER = "owner@demo-salon.example"
+MODELS = (get_user_model(), Partner, PartnerMembership, Service, OpeningHours, DateOverride)
+
+
+@pytest.fixture(autouse=True)
+def _no_env_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("DEMO_PARTNER_PASSWORD", raising=False)
+
+
+def _run() -> str:
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    return out.getvalue()
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def _generated_passwords(output: str) -> dict[str, str]:
+    return dict(re.findall(r"Created (\S+) with password: (\S+)", output))
+
+
+def test_first_run_creates_the_demo_salon_with_its_services_and_hours() -> None:
+    _run()
+    partner = Partner.objects.get(slug="demo-salon")
+    assert (partner.name, partner.time_zone) == ("Demo Salon", "Europe/Zurich")
+    assert partner.contact_email
+    services = {s.name: s for s in partner.services.all()}
+    assert set(services) == {"Haircut", "Colour consultation", "Full colour"}
+    haircut, full = services["Haircut"], services["Full colour"]
+    assert (haircut.duration_minutes, haircut.slot_interval_minutes, haircut.buffer_after_minutes) == (45, 15, 10)
+    assert services["Colour consultation"].duration_minutes == 30
+    assert (full.duration_minutes, full.buffer_before_minutes, full.buffer_after_minutes) == (120, 5, 15)
+    assert (full.price, full.currency) == (Decimal("150.00"), "CHF")
+
+    hours = {(h.weekday, h.start, h.end) for h in partner.opening_hours.all()}
+    weekday_ranges = {(d, s, e) for d in (1, 2, 3, 4) for s, e in [(time(9), time(12)), (time(13), time(18, 30))]}
+    assert hours == weekday_ranges | {(5, time(9), time(16))}
+
+    christmas = partner.date_overrides.get()
+    assert (christmas.date.month, christmas.date.day) == (12, 25)
+    assert christmas.note and not christmas.ranges.exists()
+
+
+def test_first_run_creates_staff_accounts_and_shows_generated_passwords_once() -> None:
+    output = _run()
+    passwords = _generated_passwords(output)
+    assert set(passwords) == {ADMIN, OWNER}
+    User = get_user_model()  # noqa: N806
+    admin, owner = User.objects.get(email=ADMIN), User.objects.get(email=OWNER)
+    assert admin.check_password(passwords[ADMIN]) and owner.check_password(passwords[OWNER])
+    assert admin.is_staff and admin.is_superuser
+    assert owner.is_staff and not owner.is_superuser
+    membership = PartnerMembership.objects.get(user=owner)
+    assert (membership.partner.slug, membership.role) == ("demo-salon", PartnerMembership.Role.OWNER)
+
+
+def test_second_run_creates_nothing_and_keeps_the_passwords() -> None:
+    first = _generated_passwords(_run())
+    counts = _counts()
+    hashes = dict(get_user_model().objects.values_list("email", "password"))
+
+    output = _run()
+
+    assert _counts() == counts
+    assert dict(get_user_model().objects.values_list("email", "password")) == hashes
+    assert f"{ADMIN} already exists; password unchanged." in output
+    assert f"{OWNER} already exists; password unchanged." in output
+    assert "nothing created or changed" in output
+    assert not any(password in output for password in first.values())
+
+
+def test_passwords_from_the_environment_are_used_and_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "admin-pass-phrase-for-tests")
+    monkeypatch.setenv("DEMO_PARTNER_PASSWORD", "owner-pass-phrase-for-tests")
+    output = _run()
+    User = get_user_model()  # noqa: N806
+    assert User.objects.get(email=ADMIN).check_password("admin-pass-phrase-for-tests")
+    assert User.objects.get(email=OWNER).check_password("owner-pass-phrase-for-tests")
+    assert "pass-phrase" not in output
+    assert "with the password from DEMO_ADMIN_PASSWORD" in output
+
+
+def test_a_weak_password_from_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "short")
+    with pytest.raises(CommandError, match="DEMO_ADMIN_PASSWORD is not an acceptable password"):
+        _run()
+    # One transaction: nothing of the half-done run is left.
+    assert not Partner.objects.exists()
+
+
+def test_refuses_to_run_with_production_settings(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "settings.prod",
+        "SECRET_KEY": "x" * 20 + "production-like-secret-key-for-this-test-only",
+        "ALLOWED_HOSTS": "booking.example",
+        "DATA_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demo_data"],
+        env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode != 0
+    assert "refuses to run with production settings" in result.stderr
+    assert not (tmp_path / "db.sqlite3").exists()

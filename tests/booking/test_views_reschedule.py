@@ -1,0 +1,179 @@
+"""/manage/<token>/reschedule/: GET lists free times of the same service, POST moves the booking.
+
+Time is frozen at Monday 6 January 2025, 08:00 in Zurich (07:00 UTC); the booking is on
+Wednesday 8 January 10:00 Zurich (09:00 UTC), cut-off 24 h before.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from django.test import Client
+
+from booking.models import Booking, Service
+from tests.booking.conftest import zurich
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2025, 1, 6, 7, 0, tzinfo=UTC)
+AFTER_CUTOFF = datetime(2025, 1, 7, 9, 30, tzinfo=UTC)
+CURRENT = "2025-01-08T09:00:00Z"
+NEW = "2025-01-09T13:00:00Z"  # Thursday 14:00 Zurich
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings) -> None:
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+
+
+@pytest.fixture(autouse=True)
+def _frozen() -> Iterator[time_machine.Coordinates]:
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def booked(service: Service, book) -> tuple[Booking, str]:
+    return book(service, zurich(2025, 1, 8, 10))
+
+
+def _buttons(text: str) -> list[str]:
+    return re.findall(r'<button type="submit" class="slot" name="start" value="([^"]+)"', text)
+
+
+def test_lists_free_times_with_the_current_one_marked(client: Client, booked: tuple[Booking, str], book, service: Service) -> None:
+    _, token = booked
+    book(service, zurich(2025, 1, 9, 9), customer_email="other@example.com")  # someone else's
+
+    response = client.get(f"/manage/{token}/reschedule/", {"tz": "America/New_York"})
+
+    assert response.status_code == 200
+    assert response["Referrer-Policy"] == "strict-origin" and "no-store" in response["Cache-Control"]
+    text = response.content.decode()
+    buttons = _buttons(text)
+    assert len(buttons) == 5 * 8 - 2  # the customer's own time is shown, not offered; the other one is busy
+    assert CURRENT not in buttons and "2025-01-09T08:00:00Z" not in buttons
+    assert "(your current time)" in text
+    assert 'aria-label="Thursday, 9 January 08:00">08:00</button>' in text  # 14:00 Zurich in New York
+    assert f'<form method="post" action="/manage/{token}/reschedule/"' in text
+    assert 'name="csrfmiddlewaretoken"' in text
+    assert '<meta name="robots" content="noindex, nofollow">' in text
+
+
+def test_week_navigation_keeps_the_token_page(client: Client, booked: tuple[Booking, str]) -> None:
+    _, token = booked
+    text = client.get(f"/manage/{token}/reschedule/", {"week": "2025-01-13"}).content.decode()
+    assert f'href="/manage/{token}/reschedule/?week=2025-01-06&amp;tz=Europe%2FZurich" rel="prev"' in text
+    assert f'href="/manage/{token}/reschedule/?week=2025-01-20&amp;tz=Europe%2FZurich" rel="next"' in text
+
+
+@pytest.mark.parametrize(("query", "message"), [({"week": "soon"}, "YYYY-MM-DD"), ({"tz": "Mars/Base"}, "time zone")])
+def test_bad_query_is_400_with_message(client: Client, booked: tuple[Booking, str], query: dict[str, str], message: str) -> None:
+    _, token = booked
+    response = client.get(f"/manage/{token}/reschedule/", query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_customer_moves_the_booking_and_keeps_the_link(client: Client, booked: tuple[Booking, str]) -> None:
+    old, token = booked
+    response = client.post(f"/manage/{token}/reschedule/", {"start": NEW, "tz": "America/New_York"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/manage/{token}/?rescheduled=1&tz=America%2FNew_York"
+    old.refresh_from_db()
+    assert old.status == Booking.Status.CANCELLED
+    new = Booking.objects.get(rescheduled_from=old)
+    assert new.status == Booking.Status.CONFIRMED
+    assert new.start == datetime(2025, 1, 9, 13, 0, tzinfo=UTC)
+    text = client.get(response["Location"]).content.decode()
+    assert "Your booking was moved to the new time." in text
+    assert "Thursday, 9 January 2025, 08:00–09:00" in text  # New York
+    assert "Confirmed" in text
+
+
+def test_taken_time_is_409_and_nothing_changes(client: Client, booked: tuple[Booking, str], book, service: Service) -> None:
+    old, token = booked
+    book(service, zurich(2025, 1, 9, 14), customer_email="other@example.com")
+    response = client.post(f"/manage/{token}/reschedule/", {"start": NEW})
+    assert response.status_code == 409
+    text = response.content.decode()
+    assert "just taken" in text
+    assert _buttons(text)  # other times to choose from
+    old.refresh_from_db()
+    assert old.status == Booking.Status.CONFIRMED and Booking.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("2025-01-09T13:30:00Z", "not available"),  # misaligned
+        ("2025-01-05T13:00:00Z", "not available"),  # in the past
+        ("2025-03-03T13:00:00Z", "not available"),  # beyond the horizon
+        ("whenever", "not valid"),
+        ("", "Choose a time first."),
+    ],
+)
+def test_bad_start_is_400_and_nothing_changes(client: Client, booked: tuple[Booking, str], start: str, message: str) -> None:
+    old, token = booked
+    response = client.post(f"/manage/{token}/reschedule/", {"start": start})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    old.refresh_from_db()
+    assert old.status == Booking.Status.CONFIRMED and Booking.objects.count() == 1
+
+
+def test_after_the_cutoff_reschedule_is_refused(client: Client, booked: tuple[Booking, str], _frozen) -> None:
+    old, token = booked
+    _frozen.move_to(AFTER_CUTOFF)
+
+    page = client.get(f"/manage/{token}/reschedule/")
+    assert page.status_code == 400
+    assert "Changes are possible until 24 hours before the appointment." in page.content.decode()
+    assert _buttons(page.content.decode()) == []
+
+    response = client.post(f"/manage/{token}/reschedule/", {"start": NEW})
+    assert response.status_code == 400
+    assert "Changes are possible until 24 hours before the appointment." in response.content.decode()
+    old.refresh_from_db()
+    assert old.status == Booking.Status.CONFIRMED and Booking.objects.count() == 1
+
+
+def test_cancelled_booking_cannot_be_moved(client: Client, booked: tuple[Booking, str]) -> None:
+    old, token = booked
+    client.post(f"/manage/{token}/cancel/")
+    response = client.post(f"/manage/{token}/reschedule/", {"start": NEW})
+    assert response.status_code == 400
+    assert "already cancelled" in response.content.decode()
+    assert Booking.objects.count() == 1
+
+
+def test_csrf_is_enforced(booked: tuple[Booking, str]) -> None:
+    old, token = booked
+    response = Client(enforce_csrf_checks=True).post(f"/manage/{token}/reschedule/", {"start": NEW})
+    assert response.status_code == 403
+    assert Booking.objects.count() == 1
+
+
+def test_unknown_token_is_404(client: Client, booked: tuple[Booking, str]) -> None:
+    fake = secrets.token_urlsafe(32)
+    assert client.get(f"/manage/{fake}/reschedule/").status_code == 404
+    assert client.post(f"/manage/{fake}/reschedule/", {"start": NEW}).status_code == 404
+    assert Booking.objects.count() == 1
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_wrong_method_is_405(client: Client, booked: tuple[Booking, str], method: str) -> None:
+    _, token = booked
+    assert getattr(client, method)(f"/manage/{token}/reschedule/").status_code == 405
+
+
+def test_query_count_is_bounded(client: Client, booked: tuple[Booking, str], django_assert_max_num_queries) -> None:
+    _, token = booked
+    with django_assert_max_num_queries(7):
+        assert client.get(f"/manage/{token}/reschedule/").status_code == 200

@@ -1,0 +1,234 @@
+"""The embeddable widget in a real browser against the real API (C05, C06).
+
+Three origins on this machine:
+- the booking platform: Django's live server at http://localhost:<port> (API + widget script);
+- a partner's website at http://127.0.0.1:<port> that the partner registered;
+- another website at http://127.0.0.1:<other port> that nobody registered.
+The partner sites send a strict CSP of their own, so the widget must also work without inline
+code or styles there. No mocks: the visitor books through the widget and the row appears.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from datetime import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from booking.models import Booking, OpeningHours, Partner, Service
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+
+CHROMIUM = "/usr/bin/chromium"
+SLUG = "salon-widget"
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+if not shutil.which(CHROMIUM):
+    if os.environ.get("CI", "").lower() == "true":
+        raise RuntimeError(f"{CHROMIUM} is missing; CI must run the browser tests (apt-get install chromium)")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped", allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Salon Widget Test</title></head>
+<body>
+<h1>Salon Widget Test</h1>
+<div id="booking-widget"></div>
+<script src="{api}/static/widget/booking.js" data-partner="{slug}" defer></script>
+</body>
+</html>
+"""
+
+
+class _PartnerSite:
+    """A tiny website on its own origin that embeds the widget, with a strict CSP of its own."""
+
+    def __init__(self, api: str) -> None:
+        html = PAGE.format(api=api, slug=SLUG).encode()
+        csp = (
+            f"default-src 'none'; script-src {api}; style-src {api}; connect-src {api}; "
+            "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Security-Policy", csp)
+                self.send_header("Content-Length", str(len(html)))
+                self.end_headers()
+                self.wfile.write(html)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sites(live_server) -> Iterator[tuple[_PartnerSite, _PartnerSite]]:
+    registered, unregistered = _PartnerSite(live_server.url), _PartnerSite(live_server.url)
+    try:
+        yield registered, unregistered
+    finally:
+        registered.close()
+        unregistered.close()
+
+
+@pytest.fixture
+def shop(sites: tuple[_PartnerSite, _PartnerSite]) -> Partner:
+    registered, _ = sites
+    partner = Partner.objects.create(
+        name="Salon Widget", slug=SLUG, time_zone="Europe/Zurich",
+        contact_email="owner@widget.example", cancellation_cutoff_hours=24,
+        widget_origins=registered.origin,
+    )
+    # Open every day, so there are free times whatever day the test runs.
+    for weekday in range(7):
+        OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(7), end=time(21))
+    Service.objects.create(
+        partner=partner, name="Colour", slug="colour", duration_minutes=90, min_notice_minutes=60, horizon_days=30
+    )
+    Service.objects.create(
+        partner=partner, name="Haircut", slug="haircut", duration_minutes=30, min_notice_minutes=60, horizon_days=30
+    )
+    return partner
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    # A visitor in another zone than the partner: times are shown in the visitor's zone.
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    # Collect CSP violations on the partner's page (the init script runs outside its CSP).
+    page.add_init_script(
+        "window.__violations = [];"
+        "document.addEventListener('securitypolicyviolation', function (e) {"
+        "  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI); });"
+    )
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def test_visitor_books_through_the_widget_on_a_registered_site(page, sites, shop: Partner, live_server) -> None:
+    registered, _ = sites
+    page.goto(f"{registered.origin}/salon.html")
+
+    page.locator(".bw-service-button", has_text="Haircut").click()
+    first_slot = page.locator(".bw-slot").first
+    first_slot.wait_for()
+    assert "New_York" in page.locator(".bw-zone").inner_text()
+    start = first_slot.get_attribute("data-start")
+    first_slot.click()
+
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_label("Phone (optional)").fill("+41 79 000 00 00")
+    page.get_by_label("Notes (optional)").fill("<img src=x onerror=alert(1)>")
+    page.locator(".bw-submit").click()
+
+    manage = page.locator("a.bw-manage")
+    manage.wait_for()
+    href = manage.get_attribute("href")
+    assert href.startswith(f"{live_server.url}/manage/")
+
+    booking = Booking.objects.get()
+    assert booking.partner == shop
+    assert booking.service.slug == "haircut"
+    assert booking.customer_name == "Grace Hopper"
+    assert booking.customer_email == "grace@example.com"
+    assert booking.notes == "<img src=x onerror=alert(1)>"
+    assert start  # the slot the visitor clicked is the one booked
+    from datetime import datetime
+
+    assert booking.start == datetime.fromisoformat(start.replace("Z", "+00:00"))
+    assert page.locator(".bw-done").inner_text() == "Booked!"
+    assert page.evaluate("window.__violations") == []
+    assert page.errors == []
+
+
+def test_unregistered_site_is_told_clearly_and_books_nothing(page, sites, shop: Partner) -> None:
+    _, unregistered = sites
+    page.goto(f"{unregistered.origin}/other.html")
+    alert = page.locator(".bw-message-error")
+    alert.wait_for()
+    assert alert.inner_text() == f"This website is not allowed to show bookings for {SLUG}."
+    assert page.locator(".bw-service-button").count() == 0
+    assert Booking.objects.count() == 0
+    assert page.errors == []
+
+
+def test_slot_taken_meanwhile_is_reported_and_the_week_reloaded(page, sites, shop: Partner) -> None:
+    from datetime import datetime
+
+    from booking import services
+
+    registered, _ = sites
+    page.goto(f"{registered.origin}/salon.html")
+    page.locator(".bw-service-button", has_text="Haircut").click()
+    slot = page.locator(".bw-slot").first
+    slot.wait_for()
+    start = slot.get_attribute("data-start")
+    slot.click()
+    # Someone else books the same time while our visitor types.
+    services.booking_create(
+        service=shop.services.get(slug="haircut"),
+        start=datetime.fromisoformat(start.replace("Z", "+00:00")),
+        customer_name="Someone Else", customer_email="else@example.com",
+    )
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.locator(".bw-submit").click()
+    taken = page.locator(".bw-taken")
+    taken.wait_for()
+    assert "just taken" in taken.inner_text()
+    assert page.locator(f'.bw-slot[data-start="{start}"]').count() == 0
+    assert Booking.objects.count() == 1
+
+
+def test_invalid_email_shows_the_field_error(page, sites, shop: Partner) -> None:
+    registered, _ = sites
+    page.goto(f"{registered.origin}/salon.html")
+    page.locator(".bw-service-button", has_text="Haircut").click()
+    page.locator(".bw-slot").first.click()
+    page.get_by_label("Name").fill("Grace Hopper")
+    # Bypass the browser's own email check to reach the API's validation.
+    page.locator("form.bw-form").evaluate("form => { form.noValidate = true; }")
+    page.get_by_label("Email").fill("not-an-email")
+    page.locator(".bw-submit").click()
+    error = page.locator(".bw-field-error:not([hidden])")
+    error.wait_for()
+    assert error.inner_text()
+    assert page.get_by_label("Email").get_attribute("aria-invalid") == "true"
+    assert Booking.objects.count() == 0

@@ -1,0 +1,88 @@
+"""settings.prod refuses to start on an unsafe configuration (C04), with a message that tells the
+operator what to fix, and passes `manage.py check --deploy` with a safe one.
+
+Each case imports the settings in a fresh interpreter with a controlled environment, exactly as a
+deployment starts; nothing from the test process's environment leaks in."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+# The guards run when the settings module is imported; the full set-up (apps, models) is only
+# needed to prove that a safe environment really starts.
+LOAD_SETTINGS = "import django; from django.conf import settings; settings.SECRET_KEY"
+SETUP = "import django; django.setup()"
+
+
+@pytest.fixture
+def safe_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "settings.prod",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "DEBUG": "false",
+        "ALLOWED_HOSTS": "booking.example",
+        "SITE_URL": "https://booking.example",
+        "DATA_DIR": str(tmp_path),
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _without(env: dict[str, str], name: str) -> dict[str, str]:
+    return {key: value for key, value in env.items() if key != name}
+
+
+def test_prod_starts_with_a_safe_environment(safe_env: dict[str, str]) -> None:
+    result = _run(["-c", SETUP], safe_env)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"DEBUG": "true"}, "DEBUG must be off in production"),
+        ({"SECRET_KEY": None}, "SECRET_KEY must be a real secret"),
+        ({"SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(64)}, "SECRET_KEY must be a real secret"),
+        ({"SECRET_KEY": "too-short"}, "SECRET_KEY must be a real secret"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list the site's host names"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list the site's host names"),
+    ],
+    ids=["debug-on", "secret-key-missing", "secret-key-insecure", "secret-key-short", "hosts-missing", "hosts-star"],
+)
+def test_prod_refuses_an_unsafe_environment_with_a_clear_message(
+    safe_env: dict[str, str], change: dict[str, str | None], message: str
+) -> None:
+    env = dict(safe_env)
+    for name, value in change.items():
+        env = _without(env, name) if value is None else {**env, name: value}
+    result = _run(["-c", LOAD_SETTINGS], env)
+    assert result.returncode != 0
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr[-3000:]
+    assert message in last_line
+    # The refusal names the problem, never the secret it refused.
+    if "SECRET_KEY" in change and change["SECRET_KEY"]:
+        assert change["SECRET_KEY"] not in result.stderr
+
+
+def test_check_deploy_reports_no_issues_with_a_safe_environment(safe_env: dict[str, str]) -> None:
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], safe_env)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output, output
