@@ -7,16 +7,20 @@ Origins are cached per partner for a minute and dropped from the cache when the 
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from corsheaders.signals import check_request_enabled
 from django.core.cache import cache
-from django.db.models.signals import post_save
+from django.core.exceptions import ValidationError
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
 from booking.models import Partner, parse_origins
+
+logger = logging.getLogger(__name__)
 
 _PARTNER_PATH = re.compile(r"^/api/v1/partners/(?P<slug>[-a-zA-Z0-9_]{1,60})/")
 _TTL = 60
@@ -26,16 +30,27 @@ def _cache_key(slug: str) -> str:
     return f"cors:origins:{slug}"
 
 
+def _origins_from_db(slug: str) -> list[str]:
+    text = Partner.objects.filter(slug=slug).values_list("widget_origins", flat=True).first() or ""
+    try:
+        return sorted(parse_origins(text))
+    except ValidationError:  # a row saved around validation must not open CORS: treat as none
+        return []
+
+
 def partner_origins(slug: str) -> frozenset[str]:
     key = _cache_key(slug)
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # cache outage: the database still answers, the widget keeps working
+        logger.warning("cors origin cache unavailable", exc_info=True)
+        return frozenset(_origins_from_db(slug))
     if cached is None:
-        text = Partner.objects.filter(slug=slug).values_list("widget_origins", flat=True).first() or ""
+        cached = _origins_from_db(slug)
         try:
-            cached = sorted(parse_origins(text))
-        except Exception:  # a row saved around validation must not open CORS: treat as none
-            cached = []
-        cache.set(key, cached, _TTL)
+            cache.set(key, cached, _TTL)
+        except Exception:
+            logger.warning("cors origin cache unavailable", exc_info=True)
     return frozenset(cached)
 
 
@@ -46,7 +61,25 @@ def allow_registered_origin(sender: Any, request: HttpRequest, **kwargs: Any) ->
     return bool(match and origin and origin in partner_origins(match["slug"]))
 
 
-# Cache invalidation is the one job done in a signal: every way a partner is saved must drop it.
+def _forget(*slugs: str) -> None:
+    try:
+        cache.delete_many([_cache_key(slug) for slug in slugs if slug])
+    except Exception:  # the entry expires within _TTL anyway
+        logger.warning("cors origin cache unavailable", exc_info=True)
+
+
+# Cache invalidation is the one job done in signals: every way a partner is saved, renamed or
+# deleted through the ORM must drop its entry. (A queryset update() bypasses signals; the entry
+# then lives at most _TTL seconds.)
+@receiver(pre_save, sender=Partner)
+def _forget_old_slug(sender: type[Partner], instance: Partner, **kwargs: Any) -> None:
+    if instance.pk:
+        old = Partner.objects.filter(pk=instance.pk).values_list("slug", flat=True).first()
+        if old and old != instance.slug:
+            _forget(old)
+
+
 @receiver(post_save, sender=Partner)
+@receiver(post_delete, sender=Partner)
 def _forget_origins(sender: type[Partner], instance: Partner, **kwargs: Any) -> None:
-    cache.delete(_cache_key(instance.slug))
+    _forget(instance.slug)

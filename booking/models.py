@@ -72,6 +72,8 @@ def parse_origins(text: str) -> list[str]:
             port = parts.port
         except ValueError:
             parts, port = None, None
+        if port == 0:
+            parts = None
         host = _browser_host(parts.hostname) if parts and parts.hostname else None
         if parts is not None and port == _DEFAULT_PORTS.get(parts.scheme):
             port = None  # browsers leave the default port out of Origin

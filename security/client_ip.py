@@ -60,3 +60,18 @@ def client_ip(request: HttpRequest) -> str:
         candidate = chain[-(count + 1)]
         return str(candidate) if candidate is not None else str(remote)
     return str(remote)
+
+
+def rate_limit_key(ip: str) -> str:
+    """What a rate limit counts: the address, except IPv6 which counts per /64 (one customer
+    line usually owns a whole /64 and could otherwise rotate through fresh addresses), and
+    IPv4-mapped IPv6 which counts as its IPv4 address."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)

@@ -30,7 +30,11 @@ def parse_reports(body: bytes) -> list[dict[str, Any]]:
     if isinstance(data, dict) and isinstance(data.get("csp-report"), dict):
         return [data["csp-report"]]
     if isinstance(data, list):  # Reporting API: [{"type": "csp-violation", "body": {...}}, ...]
-        bodies = [item.get("body") for item in data[:MAX_REPORTS_PER_REQUEST] if isinstance(item, dict)]
+        bodies = [
+            item.get("body")
+            for item in data[:MAX_REPORTS_PER_REQUEST]
+            if isinstance(item, dict) and item.get("type") == "csp-violation"
+        ]
         reports = [
             {
                 "document-uri": b.get("documentURL", ""),

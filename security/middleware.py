@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
-from security.client_ip import client_ip
+from security.client_ip import client_ip, rate_limit_key
 from security.ratelimit import Rate, hit
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,9 @@ class SecurityHeadersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
-        response.headers.setdefault("Cross-Origin-Resource-Policy", settings.CROSS_ORIGIN_RESOURCE_POLICY)
+        # Only static files (the widget script and its CSS) are meant to be loaded by other sites.
+        static = request.path.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL)
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin" if static else "same-origin")
         return response
 
 
@@ -64,7 +66,7 @@ class RateLimitMiddleware:
                 if request.method in methods and pattern.match(request.path_info):
                     conf = settings.RATE_LIMITS[scope]
                     ip = client_ip(request)
-                    decision = hit(scope=scope, key=ip, rate=Rate.parse(conf["rate"]), fail_open=conf["fail_open"])
+                    decision = hit(scope=scope, key=rate_limit_key(ip), rate=Rate.parse(conf["rate"]), fail_open=conf["fail_open"])
                     if not decision.allowed:
                         logger.warning("rate limited", extra={"scope": scope, "client_ip": ip, "path": request.path_info})
                         return too_many_requests(request, decision.retry_after)

@@ -218,8 +218,6 @@ PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
     "payment=(), usb=(), interest-cohort=()"
 )
-# Static files (the widget script among them) are loaded by partners' sites: cross-origin.
-CROSS_ORIGIN_RESOURCE_POLICY = "cross-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

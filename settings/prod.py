@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from settings.base import *  # noqa: F403
-from settings.base import ALLOWED_HOSTS, DEBUG, SECRET_KEY
+from settings.base import ALLOWED_HOSTS, DEBUG, SECRET_KEY, TRUSTED_PROXIES, TRUSTED_PROXY_COUNT
 from settings.env import env_bool, env_int, env_list, env_str
 
 if DEBUG:
@@ -29,8 +29,11 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-# The proxy in front of gunicorn sets this header; only trusted when a proxy is configured.
-_proxy_header = env_str("SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO")
+# The proxy in front of gunicorn sets this header. Believed only when a proxy is configured:
+# otherwise a client talking to gunicorn directly could claim https and skip the redirect.
+_proxy_header = env_str(
+    "SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO" if (TRUSTED_PROXIES or TRUSTED_PROXY_COUNT) else ""
+)
 SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 
 # Cookies only over HTTPS, bound to this exact host (C04).

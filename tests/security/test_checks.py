@@ -97,15 +97,11 @@ def test_weakened_csp_is_reported_by_manage_check() -> None:
         assert "security.E002" in _security_ids(deploy=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="security/checks.py only looks at default-src/script-src/style-src: the -attr/-elem "
-    "variants and scheme sources (https:, data:) weaken the policy unnoticed (see report)",
-)
 @pytest.mark.parametrize(
     "directives",
     [
         {"script_src_attr": ["'unsafe-inline'"]},  # re-enables onclick= handlers
+        {"script_src": ["'self'", "'unsafe-hashes'"]},
         {"script_src_elem": ["'self'", "'unsafe-inline'"]},  # re-enables inline <script>
         {"style_src_attr": ["'unsafe-inline'"]},
         {"script_src": ["'self'", "https:"]},  # any script from any https host

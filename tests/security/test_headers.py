@@ -45,18 +45,6 @@ EXPECTED_PERMISSIONS = {
 REPORT = b'{"csp-report": {"document-uri": "http://testserver/", "violated-directive": "img-src"}}'
 
 
-@pytest.fixture(autouse=True)
-def _test_static(settings) -> None:
-    # Static files come from the apps' folders through WhiteNoise (no collectstatic in tests),
-    # and {% static %} must not need a manifest. Harmless once settings/test.py does the same.
-    settings.WHITENOISE_USE_FINDERS = True
-    settings.WHITENOISE_AUTOREFRESH = True
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def shop(db) -> Partner:
     partner = Partner.objects.create(
@@ -228,11 +216,6 @@ def test_prod_redirects_plain_http_to_https(prod: dict) -> None:
     assert prod["plain"] == {"status": 301, "location": "https://booking.example/.well-known/security.txt?x=1"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings/prod.py sets SECURE_PROXY_SSL_HEADER even with no trusted proxy configured, "
-    "so a client talking to gunicorn directly skips the HTTPS redirect (see report)",
-)
 def test_prod_forged_forwarded_proto_from_a_direct_client_is_not_believed(prod: dict) -> None:
     # No TRUSTED_PROXIES / TRUSTED_PROXY_COUNT in this environment: nobody vouches for the header.
     assert prod["forged_proto_status"] == 301

@@ -13,16 +13,6 @@ pytestmark = pytest.mark.django_db
 URL = "/.well-known/security.txt"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:
-    # The policy page links its stylesheet with {% static %}; there is no manifest in tests
-    # (no collectstatic). Harmless once settings/test.py uses the plain storage itself.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def _fields(text: str) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for line in text.splitlines():

@@ -11,7 +11,9 @@ import pytest
 from booking.models import Partner
 from settings.wsgi import application
 
-pytestmark = pytest.mark.django_db
+# The real WSGI handler closes the connection at the end of each request (request_finished),
+# which a test wrapped in a transaction would not survive.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _call(path: str, content_type: str, body: bytes = b"{}") -> tuple[str, dict[str, str], bytes]:
