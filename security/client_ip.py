@@ -16,7 +16,9 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest
 
-UNKNOWN = "0.0.0.0"  # noqa: S104 - a key for requests without a usable address, never bound
+# A rate-limit key for requests without a usable address: a dictionary key, never a listening
+# address (hence the bandit B104 exemption).
+UNKNOWN = "0.0.0.0"  # noqa: S104  # nosec B104
 
 
 def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
