@@ -7,28 +7,19 @@ Limits mirror booking.models.Booking, so the model's full_clean() rarely has any
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, date, datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from booking.models import validate_time_zone
+from booking.models import validate_single_line, validate_text, validate_time_zone
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # ISO 8601 / RFC 3339 date-time with a mandatory offset: the slot links carry UTC ("...Z").
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 
 
-def _no_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError("Remove the control characters (line breaks, tabs) from this field.", code="control")
-
-
-def _no_control_characters_but_lines(value: str) -> None:
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
-        raise ValidationError("Remove the control characters from this field.", code="control")
 
 
 def utc_iso(moment: datetime) -> str:
@@ -98,19 +89,19 @@ class SlotChoiceForm(TimeZoneMixin):
 
 class BookingForm(SlotChoiceForm):
     customer_name = forms.CharField(
-        label="Name", max_length=120, validators=[_no_control_characters],
+        label="Name", max_length=120, validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     customer_email = forms.EmailField(
-        label="Email", max_length=254, validators=[_no_control_characters],
+        label="Email", max_length=254, validators=[validate_single_line],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     customer_phone = forms.CharField(
-        label="Phone (optional)", max_length=40, required=False, validators=[_no_control_characters],
+        label="Phone (optional)", max_length=40, required=False, validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     notes = forms.CharField(
-        label="Notes (optional)", max_length=2000, required=False, validators=[_no_control_characters_but_lines],
+        label="Notes (optional)", max_length=2000, required=False, validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -120,6 +111,6 @@ class BookingForm(SlotChoiceForm):
 
 class CancelForm(TimeZoneMixin):
     reason = forms.CharField(
-        label="Reason (optional)", max_length=500, required=False, validators=[_no_control_characters_but_lines],
+        label="Reason (optional)", max_length=500, required=False, validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 import zoneinfo
 from datetime import time
 from functools import cache
@@ -30,6 +31,19 @@ def _available_zones() -> frozenset[str]:
 def validate_time_zone(value: str) -> None:
     if value not in _available_zones():
         raise ValidationError("%(value)s is not a known time zone (use Area/City, e.g. Europe/Zurich).", params={"value": value})
+
+
+def validate_single_line(value: str) -> None:
+    """No control characters at all: names, emails and phones are one line (and end up in email
+    headers and calendar files)."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValidationError("Remove the control characters (line breaks, tabs) from this field.", code="control")
+
+
+def validate_text(value: str) -> None:
+    """Free text: line breaks and tabs allowed, other control characters not."""
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
+        raise ValidationError("Remove the control characters from this field.", code="control")
 
 
 MIDNIGHT = time(0, 0)

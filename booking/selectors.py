@@ -68,9 +68,16 @@ def busy_intervals(
 
 
 def service_slots(
-    *, service: Service, window_start: datetime, window_end: datetime, now: datetime, exclude_booking_id: int | None = None
+    *,
+    service: Service,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+    ignore_busy: bool = False,
 ) -> list[datetime]:
-    """Free start times (UTC) of `service` in [window_start, window_end)."""
+    """Free start times (UTC) of `service` in [window_start, window_end). With ignore_busy, the
+    starts the service would offer if no booking existed."""
     partner = service.partner
     zone = partner.zone
     hours = partner_hours(
@@ -78,11 +85,12 @@ def service_slots(
         first=(window_start - _MARGIN).astimezone(zone).date(),
         last=(window_end + _MARGIN).astimezone(zone).date(),
     )
+    busy = [] if ignore_busy else busy_intervals(
+        partner=partner, window_start=window_start, window_end=window_end, exclude_booking_id=exclude_booking_id
+    )
     return slots.compute_slots(
         zone=zone,
-        busy=busy_intervals(
-            partner=partner, window_start=window_start, window_end=window_end, exclude_booking_id=exclude_booking_id
-        ),
+        busy=busy,
         service=service_rules(service),
         window_start=window_start,
         window_end=window_end,
@@ -96,24 +104,10 @@ def service_slot_offered(
 ) -> bool:
     """Is `start` one of the offered slots? With ignore_busy, only hours, notice, alignment and
     horizon count: the difference tells "not a slot" (400) from "just taken" (409)."""
-    window_start, window_end = start, start + timedelta(minutes=1)
-    if ignore_busy:
-        partner = service.partner
-        zone = partner.zone
-        hours = partner_hours(
-            partner=partner,
-            first=(window_start - _MARGIN).astimezone(zone).date(),
-            last=(window_end + _MARGIN).astimezone(zone).date(),
-        )
-        found = slots.compute_slots(
-            zone=zone, busy=[], service=service_rules(service), window_start=window_start,
-            window_end=window_end, now=now, **hours,  # type: ignore[arg-type]
-        )
-    else:
-        found = service_slots(
-            service=service, window_start=window_start, window_end=window_end, now=now,
-            exclude_booking_id=exclude_booking_id,
-        )
+    found = service_slots(
+        service=service, window_start=start, window_end=start + timedelta(minutes=1), now=now,
+        exclude_booking_id=exclude_booking_id, ignore_busy=ignore_busy,
+    )
     return start in found
 
 

@@ -7,6 +7,10 @@ in booking.services / booking.selectors. Error pages carry a message a customer 
 
 The manage pages have the customer's secret in their URL, so they are never cached, never send
 their path as Referer, and ask search engines not to index them.
+
+Slightly over the house limit of ~400 lines: the week paging (`_week`) is presentation shared by
+the booking and reschedule pages only. When the partner-facing views arrive, split this module
+into a package (customer pages / manage pages) rather than growing it.
 """
 
 from __future__ import annotations

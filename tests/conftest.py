@@ -2,7 +2,8 @@
 
 Tests marked `postgres` need the database to be PostgreSQL and tests marked `redis` need
 REDIS_URL: in a run configured otherwise (the SQLite pass) they are deselected, not skipped,
-because .ci/run's PostgreSQL + Redis pass runs them. When the run IS configured for them and the
+because .ci/run's PostgreSQL + Redis pass runs them. Likewise `embedded` tests (the filesystem
+broker) run in the SQLite pass and are deselected when REDIS_URL is set. When the run IS configured for them and the
 server does not answer, they fail: under CI a missing service is never a skip.
 """
 
@@ -21,8 +22,10 @@ def _is_postgres() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     keep, drop = [], []
     for item in items:
-        if (item.get_closest_marker("postgres") and not _is_postgres()) or (
-            item.get_closest_marker("redis") and not settings.REDIS_URL
+        if (
+            (item.get_closest_marker("postgres") and not _is_postgres())
+            or (item.get_closest_marker("redis") and not settings.REDIS_URL)
+            or (item.get_closest_marker("embedded") and settings.REDIS_URL)
         ):
             drop.append(item)
         else:
@@ -46,3 +49,53 @@ def _clean_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+# --- Browser tests: Playwright driving Debian's Chromium (never a downloaded browser) ----------
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Injected by the driver, outside the page's CSP: records every violation the page causes.
+_RECORD_CSP_VIOLATIONS = (
+    "window.__violations = [];"
+    "document.addEventListener('securitypolicyviolation', function (e) {"
+    "  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI); });"
+)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A headless Chromium for the session. Missing Chromium: a skip with the reason, except
+    under CI=true, where browser tests must run."""
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is not installed (apt-get install -y chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message}; CI must run the browser tests", pytrace=False)
+        pytest.skip(f"{message}: browser test skipped")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh context, as a visitor in New York. `page.errors` collects uncaught
+    page errors, `page.problems` those plus console errors and warnings; CSP violations are in
+    `page.evaluate("window.__violations")`."""
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.add_init_script(_RECORD_CSP_VIOLATIONS)
+    page.errors, page.problems = [], []
+    page.on("pageerror", lambda exc: (page.errors.append(str(exc)), page.problems.append(f"page error: {exc}")))
+    page.on(
+        "console",
+        lambda msg: page.problems.append(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None,
+    )
+    yield page
+    context.close()

@@ -97,7 +97,7 @@ def _assert_worker_runs_the_heartbeat(worker: Worker) -> None:
     )
 
 
-@pytest.mark.skipif(bool(settings.REDIS_URL), reason="REDIS_URL is set: the broker is Redis, see the redis test")
+@pytest.mark.embedded
 def test_worker_runs_a_task_sent_through_the_embedded_filesystem_broker(worker: Worker, eager_off: None) -> None:
     assert settings.CELERY_BROKER_URL == "filesystem://"
     _assert_worker_runs_the_heartbeat(worker)

@@ -4,7 +4,6 @@ a slot, is it free) stay in booking.services."""
 from __future__ import annotations
 
 import re
-import unicodedata
 import zoneinfo
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from booking.models import validate_time_zone
+from booking.models import validate_single_line, validate_text, validate_time_zone
 
 MAX_RANGE_DAYS = 62
 # Far outside any bookable time, and away from the ends of the calendar, where the slot
@@ -94,14 +93,6 @@ class SlotsQueryForm(forms.Form):
         return cleaned
 
 
-def _no_control_characters(value: str) -> None:
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError("Remove the control characters (line breaks, tabs) from this field.", code="control")
-
-
-def _no_control_characters_but_lines(value: str) -> None:
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
-        raise ValidationError("Remove the control characters from this field.", code="control")
 
 
 class BookingForm(forms.Form):
@@ -110,10 +101,10 @@ class BookingForm(forms.Form):
 
     service = forms.SlugField(max_length=60)
     start = forms.CharField(max_length=40, strip=False)
-    customer_name = forms.CharField(max_length=120, validators=[_no_control_characters])
-    customer_email = forms.EmailField(max_length=254, validators=[_no_control_characters])
-    customer_phone = forms.CharField(max_length=40, required=False, validators=[_no_control_characters])
-    notes = forms.CharField(max_length=2000, required=False, validators=[_no_control_characters_but_lines])
+    customer_name = forms.CharField(max_length=120, validators=[validate_single_line])
+    customer_email = forms.EmailField(max_length=254, validators=[validate_single_line])
+    customer_phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
+    notes = forms.CharField(max_length=2000, required=False, validators=[validate_text])
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]

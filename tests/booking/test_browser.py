@@ -7,9 +7,6 @@ page. Real time, relative to now: the partner is open every day, so any day work
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -18,26 +15,10 @@ import pytest
 
 from booking.models import Booking, OpeningHours, Partner, Service
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
-
-CHROMIUM = "/usr/bin/chromium"
 ZURICH = ZoneInfo("Europe/Zurich")
 NEW_YORK = ZoneInfo("America/New_York")
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-if not shutil.which(CHROMIUM):
-    if os.environ.get("CI", "").lower() == "true":
-        raise RuntimeError(f"{CHROMIUM} is missing; CI must run the browser tests (apt-get install chromium)")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); browser tests skipped", allow_module_level=True)
-
-sync_api = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:
-    # The live server serves app static files; {% static %} must not need collectstatic's manifest.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
 @pytest.fixture
@@ -51,38 +32,6 @@ def shop(live_server) -> Service:
     return Service.objects.create(
         partner=partner, name="Haircut", slug="haircut", duration_minutes=60, min_notice_minutes=60, horizon_days=30
     )
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    # Injected by the driver, outside the page's CSP: records every violation the page causes.
-    page.add_init_script(
-        "window.__violations = [];"
-        "document.addEventListener('securitypolicyviolation', function (e) {"
-        "  window.__violations.push(e.violatedDirective + ' ' + e.blockedURI); });"
-    )
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.problems = problems
-    yield page
-    context.close()
 
 
 def _zurich_utc(day: datetime, hour: int) -> datetime:

@@ -26,11 +26,6 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-
-@pytest.fixture(autouse=True)
 def _frozen() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller

@@ -25,11 +25,6 @@ AFTER_CUTOFF = datetime(2025, 1, 7, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-
-@pytest.fixture(autouse=True)
 def _frozen() -> Iterator[time_machine.Coordinates]:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller

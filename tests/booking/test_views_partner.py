@@ -12,12 +12,6 @@ from booking.models import Partner, Service
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings) -> None:
-    # {% static %} without collectstatic's manifest (as tests/security/test_headers.py does).
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
-
-
 def test_lists_active_services_with_duration_price_and_link(client: Client, partner: Partner, service: Service) -> None:
     Service.objects.create(
         partner=partner, name="Colour", slug="colour", duration_minutes=90, price=Decimal("120.00"), currency="CHF"

@@ -1,0 +1,109 @@
+"""C06 in a real browser: every page type loads under the strict CSP with zero violations and no
+console errors. Chromium reports violations through `securitypolicyviolation` events, which the
+`page` fixture records (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import User
+from booking import selectors, services
+from booking.models import OpeningHours, Partner, Service
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "a long operator passphrase 2026"  # noqa: S105
+
+
+@pytest.fixture
+def site(live_server) -> dict[str, str]:
+    partner = Partner.objects.create(
+        name="Salon CSP", slug="salon-csp", time_zone="Europe/Zurich", contact_email="csp@salon.example"
+    )
+    for weekday in range(7):
+        OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(18))
+    service = Service.objects.create(partner=partner, name="Cut", slug="cut", duration_minutes=60, horizon_days=30)
+    now = timezone.now()
+    first, free = selectors.service_slots(
+        service=service, window_start=now + timedelta(days=2), window_end=now + timedelta(days=4), now=now
+    )[:2]
+    _, token = services.booking_create(service=service, start=first, customer_name="Eve", customer_email="eve@example.com")
+    User.objects.create_superuser("root@example.com", PASSWORD)
+    return {"token": token, "start": free.strftime("%Y-%m-%dT%H:%M:%SZ"), "base": live_server.url}
+
+
+def _assert_clean(page, url: str, *, expected_status: int = 200) -> None:
+    response = page.goto(url)
+    assert response is not None and response.status == expected_status, url
+    assert "default-src 'self'" in (response.headers.get("content-security-policy") or ""), url
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.__violations") == [], f"CSP violations on {url}"
+    # A 4xx/5xx document is itself logged as a failed resource load; anything else is a problem.
+    problems = [p for p in page.problems if "Failed to load resource" not in p]
+    assert problems == [], f"console problems on {url}: {problems}"
+    page.problems.clear()
+
+
+def test_public_booking_pages_have_no_csp_violations(page, site) -> None:
+    base, token = site["base"], site["token"]
+    for url in (
+        f"{base}/book/salon-csp/",
+        f"{base}/book/salon-csp/cut/",
+        f"{base}/book/salon-csp/cut/?tz=Asia/Kolkata",
+        f"{base}/book/salon-csp/cut/book/?start={site['start']}",
+        f"{base}/manage/{token}/",
+        f"{base}/manage/{token}/reschedule/",
+        f"{base}/security/policy",
+    ):
+        _assert_clean(page, url)
+
+
+def test_admin_login_changelists_and_forms_have_no_csp_violations(page, site) -> None:
+    base = site["base"]
+    _assert_clean(page, f"{base}/admin/login/")
+    page.fill("#id_username", "root@example.com")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+    assert page.evaluate("window.__violations") == []
+    user_id = User.objects.get(email="root@example.com").pk
+    for url in (
+        f"{base}/admin/",
+        f"{base}/admin/accounts/user/",
+        f"{base}/admin/accounts/user/?q=root",
+        f"{base}/admin/accounts/user/add/",
+        f"{base}/admin/accounts/user/{user_id}/change/",
+        f"{base}/admin/security/cspreport/",
+        f"{base}/admin/auth/group/add/",
+    ):
+        _assert_clean(page, url)
+
+
+def test_error_pages_have_no_csp_violations(page, site, settings) -> None:
+    base = site["base"]
+    _assert_clean(page, f"{base}/no-such-page/", expected_status=404)
+    _assert_clean(page, f"{base}/manage/not-a-token/", expected_status=404)
+    _assert_clean(page, f"{base}/book/salon-csp/cut/?tz=Not/AZone", expected_status=400)
+
+    # 403: the admin login form posted without its CSRF cookie.
+    _assert_clean(page, f"{base}/admin/login/")
+    page.context.clear_cookies()
+    page.fill("#id_username", "root@example.com")
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation() as navigation:
+        page.click("input[type=submit]")
+    assert navigation.value.status == 403
+    assert page.evaluate("window.__violations") == []
+    assert "form has expired" in page.content()
+
+    # 429: a tight limit on the manage pages.
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "manage": {"rate": "1/m", "fail_open": False}}
+    page.goto(f"{base}/manage/first/")
+    _assert_clean(page, f"{base}/manage/second/", expected_status=429)
+
+    # 500: a view that fails, under DEBUG off (the production error page).
+    settings.ROOT_URLCONF = "tests.security.crash_urls"
+    _assert_clean(page, f"{base}/__crash__/", expected_status=500)
