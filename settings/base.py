@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "accounts",
     "security",
     "booking",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
+# Workers log through LOGGING (JSON lines) like the web processes, not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Auth and passwords -----------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -274,3 +277,30 @@ LOGGING = {
         "celery": {"level": LOG_LEVEL},
     },
 }
+
+# --- Backups (C21-C25) ---------------------------------------------------------------------------
+# Destination URLs: a path (or file://), sftp://user@host:port/path?host_key=SHA256:..., or
+# s3://bucket/prefix?endpoint_url=https://...; production uses three different servers
+# (backups.E001). The default, three local folders, runs the whole cycle on a newcomer's machine.
+BACKUP_DESTINATIONS = env_list(
+    "BACKUP_DESTINATIONS", [str(DATA_DIR / "backups" / name) for name in ("a", "b", "c")]
+)
+# Written once a day by its own job (a removable or write-once medium), otherwise untouched.
+BACKUP_OFFLINE_DESTINATION = env_str("BACKUP_OFFLINE_DESTINATION", str(DATA_DIR / "backups" / "offline"))
+# age recipient (age1...). Empty: DEBUG generates a dev key pair under DATA_DIR/backups on first
+# use; anywhere else backups refuse to run.
+BACKUP_PUBLIC_KEY = env_str("BACKUP_PUBLIC_KEY", "")
+# The age identity (private key) file; only on machines that verify, restore and drill.
+BACKUP_IDENTITY_FILE = env_str("BACKUP_IDENTITY_FILE", "")
+BACKUP_RETENTION_DAYS = env_int("BACKUP_RETENTION_DAYS", 30, minimum=1)
+BACKUP_MAX_AGE_HOURS = env_int("BACKUP_MAX_AGE_HOURS", 13, minimum=1)
+BACKUP_OFFLINE_MAX_AGE_HOURS = env_int("BACKUP_OFFLINE_MAX_AGE_HOURS", 25, minimum=1)
+# SFTP: a known_hosts file pinning the servers' host keys (or host_key= in each URL), and the
+# private key the client logs in with.
+BACKUP_SFTP_KNOWN_HOSTS = env_str("BACKUP_SFTP_KNOWN_HOSTS", "")
+BACKUP_SFTP_KEY_FILE = env_str("BACKUP_SFTP_KEY_FILE", "")
+BACKUP_INTERVAL_HOURS = 12
+BACKUP_WORK_DIR = DATA_DIR / "backups" / "work"
+# Per destination and operation: attempts, and the first pause (doubling each retry).
+BACKUP_RETRY_ATTEMPTS = 3
+BACKUP_RETRY_BACKOFF_SECONDS = 2.0
