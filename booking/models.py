@@ -11,7 +11,7 @@ import ipaddress
 import re
 import unicodedata
 import zoneinfo
-from datetime import time
+from datetime import datetime, time, timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
@@ -335,3 +335,49 @@ class Booking(models.Model):
     @property
     def is_blocking(self) -> bool:
         return self.status in self.BLOCKING
+
+
+# The longest a support grant may run: hours, not weeks.
+SUPPORT_GRANT_MAX_HOURS = 72
+
+
+class SupportGrant(models.Model):
+    """Permission for one platform support user to see one partner's customer data unmasked,
+    for a few hours. Created by a superuser or the partner's owner; every unmasked view under it
+    is written to the security event log (C15)."""
+
+    MAX_HOURS = SUPPORT_GRANT_MAX_HOURS
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="support_grants")
+    granted_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_grants_received"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="support_grants_given"
+    )
+    reason = models.CharField(max_length=300, validators=[validate_single_line])
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["granted_to", "partner", "expires_at"], name="support_grant_lookup")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at"))
+                & Q(expires_at__lte=F("created_at") + timedelta(hours=SUPPORT_GRANT_MAX_HOURS)),
+                name="support_grant_expiry_within_limit",
+            ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True) | Q(revoked_at__gte=F("created_at")),
+                name="support_grant_revoked_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.granted_to} for {self.partner} until {self.expires_at:%Y-%m-%d %H:%M} UTC"
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and self.created_at <= now < self.expires_at

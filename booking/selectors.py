@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import QuerySet
 
 from booking import slots
-from booking.models import Booking, DateOverride, OpeningHours, Partner, Service
+from booking.models import Booking, DateOverride, OpeningHours, Partner, Service, SupportGrant
 from booking.tokens import hash_manage_token
 
 # Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
@@ -132,3 +132,62 @@ def booking_get_by_token(*, token: str) -> Booking | None:
         .filter(manage_token_hash=hash_manage_token(token))
         .first()
     )
+
+
+# --- The partner admin ---------------------------------------------------------------------
+
+
+def booking_list_for_partner(*, partner_id: int | None) -> QuerySet[Booking]:
+    """Bookings for the admin, with what their list and detail show; every partner's when
+    `partner_id` is None (platform staff; the admin's scoping decides who may ask for that)."""
+    rows = Booking.objects.select_related("partner", "service")
+    return rows if partner_id is None else rows.filter(partner_id=partner_id)
+
+
+def support_grants_active(*, user_id: int, now: datetime) -> dict[int, SupportGrant]:
+    """The support user's grants in force now, by partner id (the latest grant per partner)."""
+    grants: dict[int, SupportGrant] = {}
+    rows = SupportGrant.objects.filter(
+        granted_to_id=user_id, revoked_at__isnull=True, created_at__lte=now, expires_at__gt=now
+    ).order_by("created_at")
+    for grant in rows:
+        grants[grant.partner_id] = grant
+    return grants
+
+
+def partner_week(*, partner: Partner, monday: date) -> dict[str, object]:
+    """The partner's week from local `monday`: its blocking and cancelled bookings starting in
+    the week, and each day's opening ranges (overrides applied). Four queries, whatever the
+    number of bookings."""
+    zone = partner.zone
+    days = [monday + timedelta(days=n) for n in range(7)]
+    # Local midnights, each converted on its own: a week with a clock change is 167 or 169 hours.
+    start = datetime.combine(days[0], datetime.min.time(), tzinfo=zone)
+    end = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    bookings = list(
+        Booking.objects.filter(partner=partner, start__gte=start, start__lt=end)
+        .select_related("service")
+        .order_by("start", "pk")
+    )
+    hours = partner_hours(partner=partner, first=days[0], last=days[-1])
+    weekly: dict[int, list[slots.OpenRange]] = hours["weekly_hours"]  # type: ignore[assignment]
+    overrides: dict[date, list[slots.OpenRange]] = hours["overrides"]  # type: ignore[assignment]
+    by_day: dict[date, list[Booking]] = {day: [] for day in days}
+    for booking in bookings:
+        local_day = booking.start.astimezone(zone).date()
+        if local_day in by_day:
+            by_day[local_day].append(booking)
+    return {
+        "days": [
+            {
+                "date": day,
+                "ranges": overrides[day] if day in overrides else weekly.get(day.weekday(), []),
+                "is_override": day in overrides,
+                "bookings": by_day[day],
+            }
+            for day in days
+        ],
+        "start": start,
+        "end": end,
+        "bookings": bookings,
+    }

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -23,3 +24,47 @@ class CspReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.violated_directive} on {self.document_uri}"
+
+
+class SecurityEvent(models.Model):
+    """One row of the append-only, tamper-evident security log (C31).
+
+    Rows are only ever inserted, through `security.events.record_event`. Each row's `hash` is
+    SHA-256 over the previous row's hash and the canonical JSON of its own fields, so editing or
+    deleting a row breaks the chain at the next row (`verify_chain`, `manage.py security_events
+    --verify`). `actor` is a convenience link that becomes NULL when the user is deleted; the
+    hashed identity is the `actor_email` snapshot."""
+
+    class Type(models.TextChoices):
+        LOGIN_SUCCESS = "login_success", "Login succeeded"
+        LOGIN_FAILURE = "login_failure", "Login failed"
+        LOCKOUT = "lockout", "Account locked out"
+        UNLOCK = "unlock", "Account unlocked"
+        MFA_ENROLLED = "mfa_enrolled", "MFA enrolled"
+        MFA_REMOVED = "mfa_removed", "MFA removed"
+        MFA_FAILURE = "mfa_failure", "MFA code refused"
+        PASSWORD_CHANGE = "password_change", "Password changed"  # noqa: S105 - an event name
+        PERMISSION_DENIED = "permission_denied", "Permission denied"
+        SUPPORT_ACCESS = "support_access", "Customer data viewed by platform staff"
+        DATA_EXPORT = "data_export", "Data exported"
+        SUPPORT_GRANT_CREATED = "support_grant_created", "Support grant created"
+        SUPPORT_GRANT_REVOKED = "support_grant_revoked", "Support grant revoked"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    target = models.CharField(max_length=500, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = "security event"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.actor_email}".strip()

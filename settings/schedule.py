@@ -6,11 +6,40 @@ runs missed while it was down, so jobs that must not be skipped check freshness 
 
 from __future__ import annotations
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Every minute: proves beat and a worker are alive; /healthz reports its age.
     "worker-heartbeat": {
         "task": "security.tasks.heartbeat",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    # Every 12 hours, at 00:15 and 12:15 UTC: a full backup to the three destinations (C21).
+    "backups-run": {
+        "task": "backups.tasks.backup_run",
+        "schedule": crontab(minute=15, hour="0,12"),
+    },
+    # Every hour at minute 45: back up if the newest backup is older than 12 hours (beat does not
+    # catch up on missed runs) and alert if a destination's newest is over 13 h (offline: 25 h).
+    "backups-ensure-fresh": {
+        "task": "backups.tasks.ensure_fresh",
+        "schedule": crontab(minute=45),
+        "options": {"expires": 3000},
+    },
+    # Daily at 02:30 UTC: the newest backup to the offline destination (C22).
+    "backups-offline-copy": {
+        "task": "backups.tasks.offline_copy",
+        "schedule": crontab(minute=30, hour=2),
+    },
+    # Daily at 03:30 UTC: delete backups older than 30 days everywhere, offline included (C25).
+    "backups-purge": {
+        "task": "backups.tasks.backup_purge",
+        "schedule": crontab(minute=30, hour=3),
+    },
+    # Daily at 04:30 UTC: restore the newest backup into a scratch database and compare (C23).
+    "backups-restore-drill": {
+        "task": "backups.tasks.backup_drill",
+        "schedule": crontab(minute=30, hour=4),
     },
 }

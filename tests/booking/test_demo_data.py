@@ -130,3 +130,18 @@ def test_refuses_to_run_with_production_settings(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "refuses to run with production settings" in result.stderr
     assert not (tmp_path / "db.sqlite3").exists()
+
+
+def test_demo_owner_is_in_the_partner_owner_group_and_has_demo_bookings() -> None:
+    from booking.models import Booking
+    from booking.roles import PARTNER_OWNER
+
+    _run()
+    owner = get_user_model().objects.get(email=OWNER)
+    assert owner.groups.filter(name=PARTNER_OWNER).exists()
+    assert owner.has_perm("booking.change_partner") and owner.has_perm("booking.add_booking")
+    bookings = Booking.objects.filter(partner__slug="demo-salon")
+    assert 1 <= bookings.count() <= 3
+    count = bookings.count()
+    _run()
+    assert bookings.count() == count

@@ -70,7 +70,19 @@ def test_admin_login_changelists_and_forms_have_no_csp_violations(page, site) ->
     page.wait_for_url(f"{base}/admin/")
     assert page.evaluate("window.__violations") == []
     user_id = User.objects.get(email="root@example.com").pk
+    partner = Partner.objects.get(slug="salon-csp")
+    booking_id = partner.bookings.first().pk
     for url in (
+        f"{base}/admin/booking/booking/",
+        f"{base}/admin/booking/booking/add/",
+        f"{base}/admin/booking/booking/{booking_id}/change/",
+        f"{base}/admin/booking/booking/{booking_id}/cancel/",
+        f"{base}/admin/booking/booking/{booking_id}/reschedule/",
+        f"{base}/admin/booking/booking/calendar/?partner={partner.pk}",
+        f"{base}/admin/booking/partner/{partner.pk}/change/",
+        f"{base}/admin/booking/service/add/",
+        f"{base}/admin/booking/dateoverride/add/",
+        f"{base}/admin/booking/supportgrant/add/",
         f"{base}/admin/",
         f"{base}/admin/accounts/user/",
         f"{base}/admin/accounts/user/?q=root",

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.production import PRODUCTION_BACKUP_ENV
+
 ROOT = Path(settings.BASE_DIR)
 # The guards run when the settings module is imported; the full set-up (apps, models) is only
 # needed to prove that a safe environment really starts.
@@ -35,6 +37,7 @@ def safe_env(tmp_path: Path) -> dict[str, str]:
         "SITE_URL": "https://booking.example",
         "DATA_DIR": str(tmp_path),
         "LOG_LEVEL": "ERROR",
+        **PRODUCTION_BACKUP_ENV,
     }
 
 

@@ -11,20 +11,23 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 
-from booking.models import DateOverride, OpeningHours, Partner, PartnerMembership, Service
+from booking import selectors, services
+from booking.models import Booking, DateOverride, OpeningHours, Partner, PartnerMembership, Service
+from booking.roles import PARTNER_OWNER, roles_ensure
 
 ADMIN_EMAIL = "admin@example.com"
 PARTNER_EMAIL = "owner@demo-salon.example"
@@ -75,6 +78,12 @@ OPENING_HOURS: list[tuple[int, time, time]] = [
     (W.SATURDAY, time(9, 0), time(16, 0)),
 ]
 CHRISTMAS_NOTE = "Closed for Christmas"
+# Demo customers for a few bookings in the coming days (only when the partner has none yet).
+DEMO_CUSTOMERS = [
+    {"customer_name": "Mia Muster", "customer_email": "mia@customer.example", "customer_phone": "+41 79 000 00 01"},
+    {"customer_name": "Luca Rossi", "customer_email": "luca@customer.example"},
+    {"customer_name": "Anna Keller", "customer_email": "anna@customer.example", "notes": "Prefers a quiet corner."},
+]
 
 M = TypeVar("M", bound=models.Model)
 
@@ -195,6 +204,11 @@ def demo_data_ensure(*, today: date | None = None) -> DemoDataResult:
         values={"partner": partner, "role": PartnerMembership.Role.OWNER},
         changes=changes,
     )
+    roles_ensure()
+    owner_group = Group.objects.get(name=PARTNER_OWNER)
+    if not owner.groups.filter(pk=owner_group.pk).exists():
+        owner.groups.add(owner_group)
+        changes.count(Group, created=False)
 
     for spec in SERVICES:
         values = {k: v for k, v in spec.items() if k != "slug"}
@@ -222,13 +236,31 @@ def demo_data_ensure(*, today: date | None = None) -> DemoDataResult:
         values={"note": CHRISTMAS_NOTE},
         changes=changes,
     )
+    _ensure_demo_bookings(partner=partner, changes=changes)
     return DemoDataResult(partner=partner, changes=changes)
+
+
+def _ensure_demo_bookings(*, partner: Partner, changes: Changes) -> None:
+    """A few bookings in the coming days, through booking_create like any other, so the
+    admin's calendar has something to show. Only when the partner has no booking at all."""
+    if Booking.objects.filter(partner=partner).exists():
+        return
+    service = Service.objects.select_related("partner").get(partner=partner, slug="haircut")
+    now = timezone.now()
+    free = selectors.service_slots(
+        service=service, window_start=now + timedelta(days=1), window_end=now + timedelta(days=8), now=now
+    )
+    # Spread them out: one every ~10 slots.
+    for customer, start in zip(DEMO_CUSTOMERS, free[::10], strict=False):
+        services.booking_create(service=service, start=start, **customer)
+        changes.count(Booking, created=True)
 
 
 class Command(BaseCommand):
     help = (
         "Create the demo partner 'Demo Salon' with services and opening hours, and the accounts "
-        f"{ADMIN_EMAIL} (superuser) and {PARTNER_EMAIL} (partner owner). Safe to run again. "
+        f"{ADMIN_EMAIL} (superuser) and {PARTNER_EMAIL} (partner owner, group 'Partner owner'), and a few "
+        "demo bookings if there are none. Safe to run again. "
         f"Passwords: ${ADMIN_PASSWORD_ENV} / ${PARTNER_PASSWORD_ENV}, else generated and shown once."
     )
 

@@ -1,0 +1,107 @@
+"""Reads about backups: what each destination holds, and how fresh it is."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from backups.destinations import Destination, destination_for
+from backups.format import DATA_FILE, MANIFEST, backup_time, is_backup_id, is_partial
+from backups.models import BackupLog
+
+
+def regular_destinations() -> list[Destination]:
+    return [destination_for(url) for url in settings.BACKUP_DESTINATIONS]
+
+
+def offline_destination() -> Destination:
+    return destination_for(settings.BACKUP_OFFLINE_DESTINATION)
+
+
+@dataclass
+class BackupCopy:
+    backup_id: str
+    destination: str
+    created_at: datetime
+    size: int
+    complete: bool  # the manifest is there: every file was written and read back
+    verification: str  # latest verify result: ok, missing, truncated, tampered, wrong_key, or "never"
+    offline: bool = False
+
+    @property
+    def age(self) -> timedelta:
+        return timezone.now() - self.created_at
+
+
+def copies_on(destination: Destination) -> dict[str, dict[str, int]]:
+    """backup id -> {file name: size}, partial files included (they mark incomplete copies)."""
+    held: dict[str, dict[str, int]] = defaultdict(dict)
+    for entry in destination.list():
+        backup_id, _, name = entry.key.partition("/")
+        if is_backup_id(backup_id) and name:
+            held[backup_id][name] = entry.size
+    return dict(held)
+
+
+def complete_ids(destination: Destination) -> list[str]:
+    return sorted(bid for bid, files in copies_on(destination).items() if MANIFEST in files and DATA_FILE in files)
+
+
+def backup_list(*, include_offline: bool = True, include_incomplete: bool = False) -> list[BackupCopy]:
+    """Every backup on every destination, newest first; unreachable destinations raise."""
+    destinations = [(d, False) for d in regular_destinations()]
+    if include_offline:
+        destinations.append((offline_destination(), True))
+    latest: dict[tuple[str, str], str] = {}
+    for log in BackupLog.objects.filter(action=BackupLog.Action.VERIFY).order_by("created_at", "id"):
+        latest[(log.backup_id, log.destination)] = log.code
+    copies = []
+    for destination, offline in destinations:
+        for backup_id, files in copies_on(destination).items():
+            complete = MANIFEST in files and DATA_FILE in files and not any(is_partial(n) for n in files)
+            if complete or include_incomplete:
+                copies.append(BackupCopy(
+                    backup_id=backup_id,
+                    destination=destination.label,
+                    created_at=backup_time(backup_id),
+                    size=sum(files.values()),
+                    complete=complete,
+                    verification=latest.get((backup_id, destination.label), "never"),
+                    offline=offline,
+                ))
+    return sorted(copies, key=lambda c: (c.backup_id, c.destination), reverse=True)
+
+
+@dataclass
+class Freshness:
+    destination: str
+    newest: str | None
+    age_hours: float | None
+    limit_hours: int
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.age_hours is not None and self.age_hours <= self.limit_hours
+
+
+def backup_freshness() -> list[Freshness]:
+    """C21/C22: the newest complete backup on each destination, against its age limit."""
+    now = timezone.now()
+    result = []
+    checks = [(d, settings.BACKUP_MAX_AGE_HOURS) for d in regular_destinations()]
+    checks.append((offline_destination(), settings.BACKUP_OFFLINE_MAX_AGE_HOURS))
+    for destination, limit in checks:
+        try:
+            ids = complete_ids(destination)
+        except Exception as exc:  # an unreachable destination is a finding, not a crash
+            result.append(Freshness(destination.label, None, None, limit, error=str(exc)))
+            continue
+        newest = ids[-1] if ids else None
+        age = (now - backup_time(newest)).total_seconds() / 3600 if newest else None
+        result.append(Freshness(destination.label, newest, age, limit))
+    return result

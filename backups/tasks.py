@@ -1,0 +1,48 @@
+"""Scheduled backup jobs (settings/schedule.py). Thin: each calls one service. A job that finds
+another one holding the lock skips (the running one does the work)."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from backups import services
+
+logger = logging.getLogger("backups")
+# Backups of a large database outlast the global 5-minute task limit.
+LIMITS = {"soft_time_limit": 3 * 3600, "time_limit": 3 * 3600 + 300, "ignore_result": True}
+
+
+def _skip_if_locked(job):  # noqa: ANN001, ANN202
+    try:
+        return job()
+    except services.BackupLocked:
+        logger.info("backup job skipped: another one holds the lock", extra={"event": "backup_skipped"})
+        return None
+
+
+@shared_task(**LIMITS)
+def backup_run() -> str | None:
+    result = _skip_if_locked(services.backup_run)
+    return result.backup_id if result else None
+
+
+@shared_task(**LIMITS)
+def ensure_fresh() -> None:
+    services.ensure_fresh()
+
+
+@shared_task(**LIMITS)
+def offline_copy() -> str | None:
+    return _skip_if_locked(services.offline_copy)
+
+
+@shared_task(**LIMITS)
+def backup_purge() -> None:
+    _skip_if_locked(services.backup_purge)
+
+
+@shared_task(**LIMITS)
+def backup_drill() -> bool:
+    return services.backup_drill().ok

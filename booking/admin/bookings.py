@@ -1,0 +1,306 @@
+"""The bookings admin: scoped list and detail, cancel, reschedule, create by hand and CSV export.
+
+A booking is never edited through a model form: its detail page is read-only and every change
+goes through booking.services (the same rules and database guarantee as customer bookings).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from booking import services
+from booking.admin.calendar import calendar_view
+from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
+from booking.admin.scoping import (
+    PARTNER,
+    SUPPORT,
+    PartnerScopedAdmin,
+    ScopedRelatedFilter,
+    request_scope,
+    scope_queryset,
+)
+from booking.admin.support import MASKED, CustomerDataMixin, customer_access
+from booking.models import Booking, Service
+from security.client_ip import client_ip
+from security.events import record_event
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> str:
+    """A cell that a spreadsheet will not run as a formula (CSV injection): text starting with
+    = + - @ (or a tab or carriage return) gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def _local(booking: Booking, field: str) -> str:
+    value = getattr(booking, field)
+    return value.astimezone(booking.partner.zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+@admin.register(Booking)
+class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
+    list_filter = (
+        "status",
+        ("start", admin.DateFieldListFilter),
+        ("service", ScopedRelatedFilter),
+        ("partner", ScopedRelatedFilter),
+    )
+    search_fields = ("customer_name", "customer_email")
+    list_select_related = ("partner", "service")
+    list_per_page = 50
+    show_full_result_count = False
+    ordering = ("start",)
+    actions = ("cancel_selected", "export_selected_csv")
+    # Derived fields (busy_start/busy_end, manage_token_hash) are never shown.
+    fields = (
+        "partner", "service_name", "status", "local_start", "local_end", "customer_name", "customer_email",
+        "customer_phone", "notes", "created_at", "cancelled_at", "cancellation_reason", "rescheduled_from",
+    )
+    readonly_fields = fields
+
+    # --- list -----------------------------------------------------------------------------------
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
+        return super().get_queryset(request).select_related("partner", "service")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns: list[Any] = ["local_start", "service_name", *self.customer_columns(request), "status"]
+        if not request_scope(request).is_partner:
+            columns.insert(1, "partner")
+        return columns
+
+    def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
+        return ("local_start",)
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Booking], search_term: str) -> Any:
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        scope = request_scope(request)
+        if search_term and scope.kind == SUPPORT:
+            # Searching masked customer data would reveal it one guess at a time.
+            results = results.filter(partner_id__in=list(customer_access(request).grants))
+        return results, duplicates
+
+    @admin.display(description="start (local)", ordering="start")
+    def local_start(self, obj: Booking) -> str:
+        return f"{_local(obj, 'start')} {obj.partner.time_zone}"
+
+    @admin.display(description="end (local)")
+    def local_end(self, obj: Booking) -> str:
+        return f"{_local(obj, 'end')} {obj.partner.time_zone}"
+
+    @admin.display(description="service", ordering="service__name")
+    def service_name(self, obj: Booking) -> str:
+        return obj.service.name
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra_context = {**(extra_context or {}), **self._links(request)}
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
+        if changelist is not None:
+            customer_access(request).audit(view="changelist", bookings=changelist.result_list)
+        return response
+
+    # --- detail ---------------------------------------------------------------------------------
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The detail page is read-only (changes go through the services); the permission still
+        # grants the cancel and reschedule screens and actions.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request_scope(request).kind == "all" and super().has_delete_permission(request, obj)
+
+    def has_cancel_permission(self, request: HttpRequest) -> bool:
+        return super().has_change_permission(request)
+
+    def _changeable(self, request: HttpRequest, object_id: str) -> Booking:
+        booking = self.get_object(request, unquote(object_id))
+        if booking is None:
+            raise Http404("No such booking.")
+        if not self.has_cancel_permission(request):
+            raise PermissionDenied
+        return booking
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        booking = self.get_object(request, unquote(object_id))
+        extra = dict(extra_context or {})
+        if booking is not None and self.has_cancel_permission(request) and booking.status != Booking.Status.CANCELLED:
+            extra["booking_cancel_url"] = reverse("admin:booking_booking_cancel", args=[booking.pk])
+            extra["booking_reschedule_url"] = reverse("admin:booking_booking_reschedule", args=[booking.pk])
+        response = super().change_view(request, object_id, form_url, extra)
+        if booking is not None and response.status_code == 200:
+            customer_access(request).audit(view="change", bookings=[booking])
+        return response
+
+    # --- extra screens --------------------------------------------------------------------------
+
+    def get_urls(self) -> list[Any]:
+        wrap = self.admin_site.admin_view
+        return [
+            path("calendar/", wrap(calendar_view(self)), name="booking_booking_calendar"),
+            path("export/", wrap(self.export_view), name="booking_booking_export"),
+            path("<path:object_id>/cancel/", wrap(self.cancel_view), name="booking_booking_cancel"),
+            path("<path:object_id>/reschedule/", wrap(self.reschedule_view), name="booking_booking_reschedule"),
+            *super().get_urls(),
+        ]
+
+    def _links(self, request: HttpRequest) -> dict[str, str]:
+        return {
+            "booking_calendar_url": reverse("admin:booking_booking_calendar"),
+            "booking_export_url": reverse("admin:booking_booking_export"),
+        }
+
+    def _render(self, request: HttpRequest, template: str, context: dict[str, Any]) -> TemplateResponse:
+        return TemplateResponse(
+            request, template, {**self.admin_site.each_context(request), "opts": self.opts, **context}
+        )
+
+    def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        booking = self._changeable(request, object_id)
+        form = CancelForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"], by_customer=False)
+            except (services.ChangeNotAllowed, ValidationError) as exc:
+                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+            else:
+                self.log_change(request, booking, "Cancelled by the partner.")
+                self.message_user(request, "The booking was cancelled and the customer notified.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[booking.pk]))
+        return self._render(
+            request, "admin/booking/booking/cancel.html",
+            {"title": "Cancel booking", "booking": booking, "bookings": [booking], "form": form},
+        )
+
+    def reschedule_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        booking = self._changeable(request, object_id)
+        zone = booking.partner.zone
+        form = RescheduleForm(request.POST or None, zone=zone)
+        if request.method == "POST" and form.is_valid():
+            try:
+                new = services.booking_reschedule(booking=booking, new_start=form.cleaned_data["start"], by_customer=False)
+            except services.BookingError as exc:
+                form.add_error("start", str(exc))
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                self.log_change(request, booking, f"Rescheduled to booking {new.pk}.")
+                self.message_user(request, "The booking was moved and the customer notified.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[new.pk]))
+        return self._render(
+            request, "admin/booking/booking/reschedule.html",
+            {"title": "Reschedule booking", "booking": booking, "form": form, "zone_name": zone.key,
+             "current_start": _local(booking, "start")},
+        )
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+        """Create a booking by hand through booking_create: the slot must be offered and free,
+        exactly as for a customer; refusals come back as form errors."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        offered = scope_queryset(request, Service.objects.filter(is_active=True).select_related("partner"))
+        form = BookingCreateForm(request.POST or None, services=offered.order_by("partner__name", "name"))
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                booking, _token = services.booking_create(
+                    service=data["service"], start=data["start"], customer_name=data["customer_name"],
+                    customer_email=data["customer_email"], customer_phone=data["customer_phone"], notes=data["notes"],
+                )
+            except services.BookingError as exc:
+                form.add_error("start", str(exc))
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errors in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                else:
+                    form.add_error(None, exc)
+            else:
+                self.log_addition(request, booking, "Booked by hand in the admin.")
+                self.message_user(request, "The booking was created and the customer notified.", messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[booking.pk]))
+        return self._render(request, "admin/booking/booking/add.html", {"title": "Add booking", "form": form})
+
+    # --- actions ------------------------------------------------------------------------------
+
+    @admin.action(description="Cancel selected bookings…", permissions=["cancel"])
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Booking]) -> HttpResponse | None:
+        bookings = list(queryset.exclude(status=Booking.Status.CANCELLED))
+        form = CancelForm(request.POST if "confirm" in request.POST else None)
+        if "confirm" in request.POST and form.is_valid():
+            done = 0
+            for booking in bookings:
+                try:
+                    services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"], by_customer=False)
+                except services.ChangeNotAllowed:
+                    continue
+                self.log_change(request, booking, "Cancelled by the partner.")
+                done += 1
+            self.message_user(request, f"Cancelled {done} booking(s); the customers were notified.", messages.SUCCESS)
+            return None
+        return self._render(
+            request, "admin/booking/booking/cancel.html",
+            {"title": "Cancel bookings", "bookings": bookings, "form": form, "bulk": True,
+             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
+        )
+
+    @admin.action(description="Export selected bookings as CSV", permissions=["view"])
+    def export_selected_csv(self, request: HttpRequest, queryset: QuerySet[Booking]) -> HttpResponse:
+        return self._csv(request, queryset.order_by("start", "pk"), view="export_selected")
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """All bookings in the user's scope as CSV (platform staff: ?partner=<id> for one)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request)
+        wanted = request.GET.get("partner", "")
+        if request_scope(request).kind != PARTNER and wanted.isdigit():
+            queryset = queryset.filter(partner_id=int(wanted))
+        return self._csv(request, queryset.order_by("start", "pk"), view="export")
+
+    def _csv(self, request: HttpRequest, bookings: Iterable[Booking], *, view: str) -> HttpResponse:
+        access = customer_access(request)
+        rows = list(bookings)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="bookings-{stamp}.csv"'
+        writer = csv.writer(response)
+        writer.writerow([
+            "id", "partner", "service", "start", "end", "time_zone", "status", "customer_name", "customer_email",
+            "customer_phone", "notes", "created_at", "cancelled_at", "cancellation_reason",
+        ])
+        for booking in rows:
+            writer.writerow([csv_safe(v) for v in (
+                booking.pk, booking.partner.name, booking.service.name, _local(booking, "start"), _local(booking, "end"),
+                booking.partner.time_zone, booking.status,
+                access.value(booking, "customer_name"), access.value(booking, "customer_email"),
+                access.value(booking, "customer_phone"), access.value(booking, "notes"),
+                booking.created_at.isoformat(), booking.cancelled_at.isoformat() if booking.cancelled_at else "",
+                booking.cancellation_reason,
+            )])
+        ids = [b.pk for b in rows]
+        record_event(
+            event_type="data_export", actor=request.user, ip=client_ip(request),
+            target=f"booking:{','.join(map(str, ids))}"[:500],
+            detail={
+                "view": view, "rows": len(ids), "booking_ids": ids,
+                "partner_ids": sorted({b.partner_id for b in rows}),
+                "masked": sorted({b.partner_id for b in rows if access.mode(b.partner_id) == MASKED}),
+            },
+        )
+        access.audit(view=view, bookings=rows)
+        return response
+

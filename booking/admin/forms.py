@@ -1,0 +1,86 @@
+"""Forms of the admin's booking screens. Times are typed in the partner's local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from booking.models import Service
+
+_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
+
+
+class LocalDateTimeField(forms.Field):
+    """A wall-clock date and time without a zone; the form attaches the partner's zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        for fmt in _FORMATS:
+            try:
+                return datetime.strptime(str(value).strip(), fmt)  # noqa: DTZ007 - naive on purpose
+            except ValueError:
+                continue
+        raise ValidationError("Enter a date and time like 2026-03-30 10:00.", code="invalid")
+
+
+def local_to_aware(naive: datetime, zone: ZoneInfo) -> datetime:
+    """The local time in `zone`; a time skipped by a clock change is refused, a repeated one
+    means its first occurrence."""
+    aware = naive.replace(tzinfo=zone, fold=0)
+    if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise ValidationError(
+            "%(time)s does not exist in %(zone)s (the clocks change then). Choose another time.",
+            params={"time": naive.strftime("%Y-%m-%d %H:%M"), "zone": zone.key}, code="nonexistent",
+        )
+    return aware
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent to the customer with the cancellation.",
+    )
+
+
+class RescheduleForm(forms.Form):
+    start = LocalDateTimeField(label="New start")
+
+    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        self.fields["start"].help_text = f"Local time in {zone.key}."
+
+    def clean_start(self) -> datetime:
+        return local_to_aware(self.cleaned_data["start"], self.zone)
+
+
+class BookingCreateForm(forms.Form):
+    service = forms.ModelChoiceField(queryset=Service.objects.none())
+    start = LocalDateTimeField(help_text="Local time of the partner.")
+    customer_name = forms.CharField(max_length=120)
+    customer_email = forms.EmailField()
+    customer_phone = forms.CharField(max_length=40, required=False)
+    notes = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = services
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        service, start = data.get("service"), data.get("start")
+        if service is not None and start is not None:
+            try:
+                data["start"] = local_to_aware(start, service.partner.zone)
+            except ValidationError as exc:
+                self.add_error("start", exc)
+        return data

@@ -1,0 +1,84 @@
+"""Admin screens for a partner's set-up: profile with weekly hours, services, date overrides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from booking.admin.scoping import (
+    PartnerScopedAdmin,
+    PartnerScopedInline,
+    ScopedRelatedFilter,
+    request_scope,
+)
+from booking.models import DateOverride, DateOverrideRange, OpeningHours, Partner, Service
+
+PROFILE_FIELDS = ("name", "time_zone", "contact_email", "cancellation_cutoff_hours", "widget_origins")
+
+
+class OpeningHoursInline(PartnerScopedInline):
+    model = OpeningHours
+    extra = 0
+    fields = ("weekday", "start", "end")
+
+
+@admin.register(Partner)
+class PartnerAdmin(PartnerScopedAdmin):
+    partner_field = ""
+    list_display = ("name", "slug", "time_zone", "contact_email")
+    search_fields = ("name", "slug")
+    inlines = (OpeningHoursInline,)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if request_scope(request).is_partner:
+            return PROFILE_FIELDS  # their own profile: no slug (public URLs), no dates
+        return ("name", "slug", *PROFILE_FIELDS[1:], "created_at")
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return ("name", "time_zone", "contact_email") if request_scope(request).is_partner else self.list_display
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Partners are created by the platform, never by a partner's user.
+        return request_scope(request).kind == "all" and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request_scope(request).kind == "all" and super().has_delete_permission(request, obj)
+
+
+@admin.register(Service)
+class ServiceAdmin(PartnerScopedAdmin):
+    list_display = ("name", "partner", "duration_minutes", "price", "currency", "is_active")
+    list_filter = ("is_active", ("partner", ScopedRelatedFilter))
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    fields = (
+        "partner", "name", "slug", "description", "duration_minutes", "price", "currency",
+        "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "horizon_days",
+        "slot_interval_minutes", "is_active",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("partner")
+
+
+class DateOverrideRangeInline(PartnerScopedInline):
+    model = DateOverrideRange
+    extra = 1
+    fields = ("start", "end")
+
+
+@admin.register(DateOverride)
+class DateOverrideAdmin(PartnerScopedAdmin):
+    list_display = ("date", "partner", "note")
+    list_filter = (("partner", ScopedRelatedFilter),)
+    search_fields = ("note",)
+    fields = ("partner", "date", "note")
+    inlines = (DateOverrideRangeInline,)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).select_related("partner")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,60 @@
+"""Creates the admin role groups (booking/roles.py explains them). The definition is frozen here,
+as migrations must be; tests/booking/test_roles.py checks it still equals booking.roles."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+_ALL = ("view", "add", "change", "delete")
+ROLES = {
+    "Partner owner": {
+        "partner": ("view", "change"),
+        "openinghours": _ALL,
+        "service": _ALL,
+        "dateoverride": _ALL,
+        "dateoverriderange": _ALL,
+        "booking": ("view", "add", "change"),
+        "supportgrant": ("view", "add", "change"),
+    },
+    "Partner member": {
+        "partner": ("view",),
+        "openinghours": ("view",),
+        "service": _ALL,
+        "dateoverride": _ALL,
+        "dateoverriderange": _ALL,
+        "booking": ("view", "add", "change"),
+    },
+    "Support": {
+        "partner": ("view",),
+        "openinghours": ("view",),
+        "service": ("view",),
+        "dateoverride": ("view",),
+        "dateoverriderange": ("view",),
+        "booking": ("view",),
+        "supportgrant": ("view",),
+    },
+}
+
+
+def create_roles(apps, schema_editor):
+    # Permissions are normally created after migrate (post_migrate); this migration needs them now.
+    booking = apps.get_app_config("booking")
+    booking.models_module = True
+    create_permissions(booking, verbosity=0, apps=apps)
+    booking.models_module = None
+    from booking.roles import roles_sync
+
+    roles_sync(apps=apps, definition=ROLES)
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=list(ROLES)).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("booking", "0004_supportgrant"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_roles, remove_roles)]

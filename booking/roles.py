@@ -1,0 +1,75 @@
+"""The admin roles as Django groups with model permissions (C15).
+
+Which partner a user works for comes from `PartnerMembership`, never from a group; the groups
+say what a role may do with the rows its scope lets it see (booking/admin/scoping.py):
+
+- Partner owner: the partner profile and hours, services, overrides, bookings, support grants.
+- Partner member: services, overrides and bookings; reads the profile and hours.
+- Support (platform staff, no membership): reads every partner's data, customer data masked
+  unless the partner granted access (SupportGrant).
+
+The data migration booking/0005 creates these groups; `roles_ensure` re-creates them after a
+test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.db import transaction
+
+PARTNER_OWNER = "Partner owner"
+PARTNER_MEMBER = "Partner member"
+SUPPORT = "Support"
+
+_ALL = ("view", "add", "change", "delete")
+
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    PARTNER_OWNER: {
+        "partner": ("view", "change"),
+        "openinghours": _ALL,
+        "service": _ALL,
+        "dateoverride": _ALL,
+        "dateoverriderange": _ALL,
+        "booking": ("view", "add", "change"),
+        "supportgrant": ("view", "add", "change"),
+    },
+    PARTNER_MEMBER: {
+        "partner": ("view",),
+        "openinghours": ("view",),
+        "service": _ALL,
+        "dateoverride": _ALL,
+        "dateoverriderange": _ALL,
+        "booking": ("view", "add", "change"),
+    },
+    SUPPORT: {
+        "partner": ("view",),
+        "openinghours": ("view",),
+        "service": ("view",),
+        "dateoverride": ("view",),
+        "dateoverriderange": ("view",),
+        "booking": ("view",),
+        "supportgrant": ("view",),
+    },
+}
+
+
+def roles_sync(*, apps: Any = global_apps, definition: dict[str, dict[str, tuple[str, ...]]] = ROLE_PERMISSIONS) -> None:
+    """Make each group hold exactly the permissions of `definition` (booking app models)."""
+    Group = apps.get_model("auth", "Group")  # noqa: N806
+    Permission = apps.get_model("auth", "Permission")  # noqa: N806
+    for name, models in definition.items():
+        wanted = {f"{action}_{model}" for model, actions in models.items() for action in actions}
+        perms = list(Permission.objects.filter(content_type__app_label="booking", codename__in=wanted))
+        missing = wanted - {p.codename for p in perms}
+        if missing:
+            raise LookupError(f"Permissions missing for role {name!r}: {sorted(missing)} (run migrate).")
+        group, _ = Group.objects.get_or_create(name=name)
+        if set(group.permissions.values_list("pk", flat=True)) != {p.pk for p in perms}:
+            group.permissions.set(perms)
+
+
+@transaction.atomic
+def roles_ensure() -> None:
+    roles_sync()

@@ -1,0 +1,143 @@
+"""The append-only, tamper-evident security event log (C31).
+
+`record_event` is the only writer. Every row carries the hash of the row before it, so the rows
+form one chain: an edited row no longer matches its own hash, a deleted row leaves the next row
+pointing at a hash that is not its predecessor's. `verify_chain` walks the chain.
+
+The chain must stay linear when several processes write at once: two writers that both read
+"the last row" and both append after it would fork it. So each append runs in a transaction that
+first takes a table lock that only writers of this table take (SHARE ROW EXCLUSIVE conflicts
+with itself, not with readers) and only then reads the last row: under READ COMMITTED the read
+after the lock sees the other writer's committed row. (Locking the last row with
+SELECT ... FOR UPDATE is not enough: the waiting writer's query has already chosen its "last"
+row and would append after the same one.) On SQLite, write transactions are IMMEDIATE
+(settings), so writers are serialised already.
+
+Every event is also logged as one structured JSON line (logger "security.events"), hash
+included: a copy outside the database that anchors the chain's tail (a deleted last row is
+visible only against such a copy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from security.models import SecurityEvent
+
+logger = logging.getLogger("security.events")
+
+GENESIS = ""
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    event_id: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"event {self.event_id}: {self.message}"
+
+
+def _normalise(detail: dict[str, Any] | None) -> dict[str, Any]:
+    # What is hashed must be exactly what the database gives back: JSON types only.
+    return json.loads(json.dumps(detail or {}, default=str))
+
+
+def _canonical_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def event_hash(
+    *, prev_hash: str, created_at: datetime, event_type: str, actor_email: str, ip: str, target: str,
+    detail: dict[str, Any],
+) -> str:
+    body = json.dumps(
+        {
+            "created_at": _canonical_time(created_at),
+            "event_type": event_type,
+            "actor_email": actor_email,
+            "ip": ip,
+            "target": target,
+            "detail": detail,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _row_hash(event: SecurityEvent) -> str:
+    return event_hash(
+        prev_hash=event.prev_hash, created_at=event.created_at, event_type=event.event_type,
+        actor_email=event.actor_email, ip=event.ip, target=event.target, detail=event.detail,
+    )
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {SecurityEvent._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def record_event(
+    *,
+    event_type: str,
+    actor: Any = None,
+    ip: str = "",
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> SecurityEvent:
+    """Append one event to the chain and log it. `actor` is a user or None (anonymous/system)."""
+    if event_type not in SecurityEvent.Type.values:
+        raise ValueError(f"Unknown security event type {event_type!r}.")
+    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    event = SecurityEvent(
+        created_at=timezone.now(),
+        event_type=event_type,
+        actor=actor if authenticated else None,
+        actor_email=(actor.get_username() if authenticated else "")[:254],
+        ip=(ip or "")[:45],
+        target=(target or "")[:500],
+        detail=_normalise(detail),
+    )
+    with transaction.atomic():
+        _lock_chain()
+        last = SecurityEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event.prev_hash = last or GENESIS
+        event.hash = _row_hash(event)
+        event.save(force_insert=True)
+    logger.info(
+        "security event",
+        extra={
+            "security_event": event.event_type,
+            "event_id": event.pk,
+            "actor": event.actor_email,
+            "client_ip": event.ip,
+            "target": event.target,
+            "detail": event.detail,
+            "hash": event.hash,
+        },
+    )
+    return event
+
+
+def verify_chain() -> list[ChainProblem]:
+    """Problems in the chain, oldest first; empty when every row is intact and in place."""
+    problems: list[ChainProblem] = []
+    previous = GENESIS
+    for event in SecurityEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if event.prev_hash != previous:
+            problems.append(ChainProblem(event.pk, "does not follow the row before it (a row was deleted or inserted)"))
+        if _row_hash(event) != event.hash:
+            problems.append(ChainProblem(event.pk, "its content does not match its hash (the row was edited)"))
+        previous = event.hash
+    return problems

@@ -1,0 +1,144 @@
+"""C15 access matrix: every admin URL that touches partner data x every role, with the expected
+status and a check that no response body carries data the role must not see. Partner A's
+objects are the subjects; the member of partner B is "the other partner"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from admin_world import A_ALL, A_CUSTOMER_DATA, B_ALL, B_CUSTOMER_DATA, World, build_world
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("owner", "member_b", "support", "support_granted", "superuser", "anonymous")
+R = 302  # redirect: the admin's "does not exist" for objects out of scope; login for anonymous
+
+URLS: dict[str, Callable[[World], str]] = {
+    "booking_changelist": lambda w: "/admin/booking/booking/",
+    "booking_search": lambda w: "/admin/booking/booking/?q=cust",
+    "booking_filter_service": lambda w: f"/admin/booking/booking/?service__id__exact={w.a_service.pk}",
+    "booking_change": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/change/",
+    "booking_add": lambda w: "/admin/booking/booking/add/",
+    "booking_delete": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/delete/",
+    "booking_history": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/history/",
+    "booking_cancel": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/cancel/",
+    "booking_reschedule": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/reschedule/",
+    "booking_export": lambda w: "/admin/booking/booking/export/",
+    "calendar": lambda w: f"/admin/booking/booking/calendar/?partner={w.a.pk}&week={w.a_booking.start.date()}",
+    "autocomplete_service": lambda w: "/admin/autocomplete/?app_label=booking&model_name=booking&field_name=service",
+    "autocomplete_partner": lambda w: "/admin/autocomplete/?app_label=booking&model_name=service&field_name=partner",
+    "partner_changelist": lambda w: "/admin/booking/partner/",
+    "partner_change": lambda w: f"/admin/booking/partner/{w.a.pk}/change/",
+    "partner_history": lambda w: f"/admin/booking/partner/{w.a.pk}/history/",
+    "service_changelist": lambda w: "/admin/booking/service/",
+    "service_change": lambda w: f"/admin/booking/service/{w.a_service.pk}/change/",
+    "dateoverride_changelist": lambda w: "/admin/booking/dateoverride/",
+    "grant_changelist": lambda w: "/admin/booking/supportgrant/",
+    "grant_add": lambda w: "/admin/booking/supportgrant/add/",
+    "grant_change": lambda w: f"/admin/booking/supportgrant/{w.grant.pk}/change/",
+}
+
+# Expected status: owner of A, member of B, support without grant, support with a grant for A,
+# superuser, anonymous.
+EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
+    "booking_changelist": (200, 200, 200, 200, 200, R),
+    "booking_search": (200, 200, 200, 200, 200, R),
+    "booking_filter_service": (200, 200, 200, 200, 200, R),
+    "booking_change": (200, R, 200, 200, 200, R),
+    "booking_add": (200, 200, 403, 403, 200, R),
+    "booking_delete": (403, 403, 403, 403, 200, R),
+    "booking_history": (200, 404, 200, 200, 200, R),
+    "booking_cancel": (200, 404, 403, 403, 200, R),
+    "booking_reschedule": (200, 404, 403, 403, 200, R),
+    "booking_export": (200, 200, 200, 200, 200, R),
+    "calendar": (200, 200, 200, 200, 200, R),
+    "autocomplete_service": (200, 200, 200, 200, 200, R),
+    "autocomplete_partner": (200, 200, 200, 200, 200, R),
+    "partner_changelist": (200, 200, 200, 200, 200, R),
+    "partner_change": (200, R, 200, 200, 200, R),
+    "partner_history": (200, 404, 200, 200, 200, R),
+    "service_changelist": (200, 200, 200, 200, 200, R),
+    "service_change": (200, R, 200, 200, 200, R),
+    "dateoverride_changelist": (200, 200, 200, 200, 200, R),
+    "grant_changelist": (200, 403, 200, 200, 200, R),
+    "grant_add": (200, 403, 403, 403, 200, R),
+    "grant_change": (200, 403, R, 200, 200, R),
+}
+
+# What each role must never see in any response body.
+FORBIDDEN: dict[str, tuple[str, ...]] = {
+    "owner": B_ALL,
+    "member_b": A_ALL,
+    "support": (*A_CUSTOMER_DATA, *B_CUSTOMER_DATA),
+    "support_granted": B_CUSTOMER_DATA,
+    "superuser": (),
+    "anonymous": (*A_ALL, *B_ALL),
+}
+
+
+def test_the_matrix_covers_every_url() -> None:
+    assert set(URLS) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(client, role: str) -> None:
+    world = build_world()
+    user = world.user(role)
+    if user is not None:
+        client.force_login(user)
+    failures = []
+    for name, url_of in URLS.items():
+        url = url_of(world)
+        response = client.get(url)
+        expected = EXPECTED[name][ROLES.index(role)]
+        if response.status_code != expected:
+            failures.append(f"{name}: {url} gave {response.status_code}, expected {expected}")
+        if role == "anonymous" and response.status_code == 302:
+            assert response["Location"].startswith("/admin/login/"), url
+        if response.status_code == 302 and role != "anonymous":
+            assert response["Location"] == "/admin/", f"{name}: a foreign id redirects to the admin index"
+        body = response.content.decode()
+        if response.status_code == 302:
+            # The "does not exist" message is shown on the next page: it must not carry data either.
+            body += client.get(response["Location"]).content.decode()
+        leaked = [s for s in FORBIDDEN[role] if s in body]
+        if leaked:
+            failures.append(f"{name}: {url} shows {leaked}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.parametrize("role", ("owner", "support_granted", "superuser"))
+def test_allowed_roles_do_see_the_data(client, role: str) -> None:
+    """The matrix would pass with empty pages; these roles must actually see partner A's customer."""
+    world = build_world()
+    client.force_login(world.user(role))
+    body = client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").content.decode()
+    assert world.a_booking.customer_name in body and world.a_booking.customer_email in body
+
+
+def test_the_other_partner_cannot_post_to_foreign_objects(client) -> None:
+    world = build_world()
+    client.force_login(world.member_b)
+    a = world.a_booking
+    for url, data in (
+        (f"/admin/booking/booking/{a.pk}/cancel/", {"reason": "x"}),
+        (f"/admin/booking/booking/{a.pk}/reschedule/", {"start": "2030-01-01T10:00"}),
+        (f"/admin/booking/service/{world.a_service.pk}/change/", {"name": "Hijacked", "slug": "h", "duration_minutes": 30}),
+        (f"/admin/booking/partner/{world.a.pk}/change/", {"name": "Hijacked"}),
+    ):
+        response = client.post(url, data)
+        assert response.status_code in (302, 403, 404), url
+    a.refresh_from_db()
+    world.a_service.refresh_from_db()
+    world.a.refresh_from_db()
+    assert a.status == "confirmed" and world.a_service.name != "Hijacked" and world.a.name != "Hijacked"
+
+
+def test_staff_without_role_or_partner_sees_nothing(client) -> None:
+    from admin_world import make_user
+
+    world = build_world()
+    client.force_login(make_user("lost@platform.example"))
+    assert client.get("/admin/booking/booking/").status_code == 403
+    assert client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").status_code == 403

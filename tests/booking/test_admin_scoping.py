@@ -1,0 +1,142 @@
+"""The scoping written once in booking/admin/scoping.py: saving, choices, bulk actions, search and
+filters never reach another partner."""
+
+from __future__ import annotations
+
+import pytest
+from admin_world import A_SERVICE, B_CUSTOMER, B_SERVICE, build_world
+
+from booking.models import Booking, DateOverride, Service
+from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, ROLE_PERMISSIONS, SUPPORT
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(client):
+    world = build_world()
+    client.force_login(world.owner)
+    return world
+
+
+def _service_form(**extra: object) -> dict[str, object]:
+    return {
+        "name": "Beard trim", "slug": "beard", "description": "", "duration_minutes": 30, "price": "", "currency": "",
+        "buffer_before_minutes": 0, "buffer_after_minutes": 0, "min_notice_minutes": 60, "horizon_days": 30,
+        "slot_interval_minutes": "", "is_active": "on", **extra,
+    }
+
+
+def test_save_ignores_a_posted_foreign_partner(client, world) -> None:
+    response = client.post("/admin/booking/service/add/", _service_form(partner=world.b.pk))
+    assert response.status_code == 302
+    assert Service.objects.get(slug="beard").partner == world.a
+
+
+def test_override_saved_with_a_foreign_partner_id_belongs_to_the_own_partner(client, world) -> None:
+    data = {
+        "partner": world.b.pk, "date": "2030-01-01", "note": "Closed",
+        "ranges-TOTAL_FORMS": 0, "ranges-INITIAL_FORMS": 0, "ranges-MIN_NUM_FORMS": 0, "ranges-MAX_NUM_FORMS": 1000,
+    }
+    assert client.post("/admin/booking/dateoverride/add/", data).status_code == 302
+    assert DateOverride.objects.get(date="2030-01-01").partner == world.a
+    # The unique (partner, date) rule comes back as a form error, not a database error.
+    response = client.post("/admin/booking/dateoverride/add/", data)
+    assert response.status_code == 200 and "already exists" in response.content.decode()
+
+
+def test_service_slug_clash_within_the_partner_is_a_form_error(client, world) -> None:
+    response = client.post("/admin/booking/service/add/", _service_form(slug="quill"))
+    assert response.status_code == 200 and "already exists" in response.content.decode()
+
+
+def test_foreign_key_choices_offer_only_own_services(client, world) -> None:
+    body = client.get("/admin/booking/booking/add/").content.decode()
+    assert A_SERVICE in body and B_SERVICE not in body
+    response = client.post("/admin/booking/booking/add/", {
+        "service": world.b_service.pk, "start": "2030-01-01T10:00", "customer_name": "X", "customer_email": "x@example.com",
+    })
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert Booking.objects.count() == 2
+
+
+def test_bulk_action_on_a_foreign_id_does_nothing(client, world) -> None:
+    response = client.post("/admin/booking/booking/", {
+        "action": "cancel_selected", "_selected_action": [world.b_booking.pk], "confirm": "yes", "reason": "x",
+    })
+    assert response.status_code in (200, 302)
+    world.b_booking.refresh_from_db()
+    assert world.b_booking.status == Booking.Status.CONFIRMED
+
+
+def test_bulk_export_of_a_foreign_id_exports_nothing_of_it(client, world) -> None:
+    response = client.post("/admin/booking/booking/", {
+        "action": "export_selected_csv", "_selected_action": [world.b_booking.pk, world.a_booking.pk],
+    })
+    body = response.content.decode()
+    assert B_CUSTOMER not in body and world.a_booking.customer_name in body
+
+
+@pytest.mark.parametrize("query", [
+    f"?q={B_CUSTOMER.split()[0]}",
+    "?q=barty@beta-cust.example",
+    "?service__id__exact={b_service}",
+    "?partner__id__exact={b}",
+    "?status__exact=confirmed",
+])
+def test_search_and_filters_never_show_other_partners_bookings(client, world, query: str) -> None:
+    url = "/admin/booking/booking/" + query.format(b_service=world.b_service.pk, b=world.b.pk)
+    response = client.get(url, follow=True)
+    body = response.content.decode()
+    # (The search box echoes the user's own term; what matters is that no row of B is listed.)
+    assert f"/admin/booking/booking/{world.b_booking.pk}/change/" not in body and B_SERVICE not in body
+
+
+def test_service_filter_lists_only_own_services(client, world) -> None:
+    second = Service.objects.create(partner=world.a, name="Second", slug="second", duration_minutes=30)
+    body = client.get("/admin/booking/booking/").content.decode()
+    assert f"service__id__exact={world.a_service.pk}" in body and f"service__id__exact={second.pk}" in body
+    assert f"service__id__exact={world.b_service.pk}" not in body
+
+
+def test_autocomplete_only_returns_own_objects(client, world) -> None:
+    data = client.get("/admin/autocomplete/", {"app_label": "booking", "model_name": "booking", "field_name": "service", "term": ""}).json()
+    assert [r["id"] for r in data["results"]] == [str(world.a_service.pk)]
+    data = client.get("/admin/autocomplete/", {"app_label": "booking", "model_name": "service", "field_name": "partner", "term": "Yodel"}).json()
+    assert data["results"] == []
+
+
+def test_partner_users_cannot_create_partners(client, world) -> None:
+    assert client.get("/admin/booking/partner/add/").status_code == 403
+    body = client.get(f"/admin/booking/partner/{world.a.pk}/change/").content.decode()
+    for field in ("name", "time_zone", "contact_email", "cancellation_cutoff_hours", "widget_origins"):
+        assert f'name="{field}"' in body
+    assert 'name="slug"' not in body
+
+
+def test_search_by_support_without_grant_does_not_reveal_customers(client, world) -> None:
+    client.force_login(world.support)
+    body = client.get("/admin/booking/booking/?q=umberto").content.decode()
+    assert "0 results" in body or f"/admin/booking/booking/{world.a_booking.pk}/change/" not in body
+    client.force_login(world.support_granted)
+    body = client.get("/admin/booking/booking/?q=umberto").content.decode()
+    assert f"/admin/booking/booking/{world.a_booking.pk}/change/" in body
+
+
+def test_role_groups_in_the_database_match_booking_roles() -> None:
+    from django.contrib.auth.models import Group
+
+    from booking.roles import roles_ensure
+
+    roles_ensure()
+    for name in (PARTNER_OWNER, PARTNER_MEMBER, SUPPORT):
+        codenames = set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+        expected = {f"{a}_{m}" for m, actions in ROLE_PERMISSIONS[name].items() for a in actions}
+        assert codenames == expected
+
+
+def test_the_migration_definition_equals_booking_roles() -> None:
+    import importlib
+
+    migration = importlib.import_module("booking.migrations.0005_roles")
+    assert migration.ROLES == ROLE_PERMISSIONS

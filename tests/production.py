@@ -1,0 +1,16 @@
+"""A production backup configuration for tests that start settings.prod (check --deploy must be
+clean): an age public key (its private half is thrown away) and three remote destinations."""
+
+from __future__ import annotations
+
+PRODUCTION_BACKUP_ENV = {
+    "BACKUP_PUBLIC_KEY": "age1mt7h97v2n372sf0s7nx3kvm7fyjtkc4jfqh9lkp7cnj9g9grtywqx72rhm",
+    "BACKUP_DESTINATIONS": ",".join(
+        [
+            "sftp://backup@one.example:22/srv/backups?host_key=SHA256:abc",
+            "sftp://backup@two.example:22/srv/backups?host_key=SHA256:def",
+            "s3://booking-backups/nightly?endpoint_url=https://s3.example",
+        ]
+    ),
+    "BACKUP_OFFLINE_DESTINATION": "sftp://backup@vault.example:22/srv/offline?host_key=SHA256:ghi",
+}
