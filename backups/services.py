@@ -63,6 +63,7 @@ from backups.snapshot import (
     sqlite_restored_copy,
     sqlite_row_counts,
 )
+from security.events import record_event
 
 logger = logging.getLogger("backups")
 Progress = Callable[[str], None]
@@ -128,8 +129,13 @@ def identity():  # noqa: ANN201  (pyrage x25519.Identity or None)
 
 
 def alert(subject: str, message: str, **fields: object) -> None:
+    """Tell the operators: an ERROR log line, an email, and an ops_alert security event."""
     logger.error("backup alert: %s", subject, extra={"event": "backup_alert", "subject": subject, "detail": message, **fields})
     mail_admins(f"[backups] {subject}", message, fail_silently=True)
+    try:
+        record_event(event_type="ops_alert", target="backups", detail={"subject": subject, "message": message[:2000]})
+    except Exception:  # the alert must reach the operators even when the database does not answer
+        logger.exception("backup alert not written to the security event log")
 
 
 def _log(action: str, *, backup_id: str = "", destination: str = "", ok: bool, code: str = "", detail: str = "") -> None:

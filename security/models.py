@@ -49,6 +49,7 @@ class SecurityEvent(models.Model):
         DATA_EXPORT = "data_export", "Data exported"
         SUPPORT_GRANT_CREATED = "support_grant_created", "Support grant created"
         SUPPORT_GRANT_REVOKED = "support_grant_revoked", "Support grant revoked"
+        OPS_ALERT = "ops_alert", "Operations alert (backups, compliance)"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)

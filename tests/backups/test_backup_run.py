@@ -13,6 +13,7 @@ from backups.destinations import destination_for
 from backups.format import DATA_FILE, MANIFEST, Manifest, partial_name
 from backups.models import BackupLog
 from backups.selectors import backup_list, complete_ids
+from security.models import SecurityEvent
 
 
 def _manifest(url: str, backup_id: str) -> Manifest:
@@ -57,6 +58,8 @@ def test_one_destination_down_the_others_hold_it_the_alert_fires_the_next_run_fi
     assert mailoutbox[0].to == ["ops@example.com"]
     alerts = [r for r in caplog.records if r.name == "backups" and r.levelno == logging.ERROR]
     assert alerts and alerts[0].event == "backup_alert"
+    event = SecurityEvent.objects.get(event_type="ops_alert")
+    assert event.target == "backups" and "2 of 3" in event.detail["subject"]
 
     sftp_server.start()
     second = services.backup_run()
