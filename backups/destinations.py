@@ -35,6 +35,10 @@ class DestinationError(Exception):
     """The destination could not be reached or refused the operation."""
 
 
+class UnsafeKeyError(DestinationError):
+    """A key that would leave the destination's folder: a bug or an attack, never retried."""
+
+
 class HostKeyError(DestinationError):
     """The SFTP server's host key is not the configured one: never connect."""
 
@@ -133,7 +137,7 @@ class Destination:
         for attempt in range(1, attempts + 1):
             try:
                 return operation()
-            except (FileNotFoundError, HostKeyError):
+            except (FileNotFoundError, HostKeyError, UnsafeKeyError):
                 raise  # retrying cannot change these answers
             except Exception as exc:
                 self.close()  # drop a broken connection; the next attempt reconnects
@@ -159,7 +163,7 @@ class LocalDestination(Destination):
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if self.root.resolve() not in path.parents:
-            raise DestinationError(f"key {key!r} leaves the destination")
+            raise UnsafeKeyError(f"key {key!r} leaves the destination")
         return path
 
     def _put(self, key: str, source: IO[bytes]) -> None:
@@ -288,7 +292,7 @@ class SFTPDestination(Destination):
 
     def _remote(self, key: str) -> str:
         if ".." in key.split("/"):
-            raise DestinationError(f"key {key!r} leaves the destination")
+            raise UnsafeKeyError(f"key {key!r} leaves the destination")
         return f"{self.root}/{key}"
 
     def _mkdirs(self, sftp, directory: str) -> None:  # noqa: ANN001
