@@ -6,4 +6,6 @@ class SecurityConfig(AppConfig):
     verbose_name = "Security"
 
     def ready(self) -> None:
-        from security import checks  # noqa: F401  (registers the system checks)
+        from security import checks, signals  # noqa: F401  (registers the system checks)
+
+        signals.connect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from functools import lru_cache
 
 from django.conf import settings
@@ -42,12 +43,23 @@ def _wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
-def too_many_requests(request: HttpRequest, retry_after: int) -> HttpResponse:
-    message = "Too many requests from your address. Please wait a moment and try again."
+def too_many_requests(
+    request: HttpRequest,
+    retry_after: int,
+    *,
+    error: str = "rate_limited",
+    message: str = "Too many requests from your address. Please wait a moment and try again.",
+    retry_at: datetime | None = None,
+) -> HttpResponse:
+    """The 429 answer for rate limits and the login lockout: HTML, or JSON for API clients."""
     if _wants_json(request):
-        response: HttpResponse = JsonResponse({"error": "rate_limited", "message": message, "retry_after": retry_after}, status=429)
+        payload: dict[str, object] = {"error": error, "message": message, "retry_after": retry_after}
+        if retry_at is not None:
+            payload["retry_at"] = retry_at.isoformat()
+        response: HttpResponse = JsonResponse(payload, status=429)
     else:
-        body = render_to_string("429.html", {"retry_after": retry_after, "message": message}, request=request)
+        context = {"retry_after": retry_after, "message": message, "retry_at": retry_at}
+        body = render_to_string("429.html", context, request=request)
         response = HttpResponse(body, status=429)
     response["Retry-After"] = str(retry_after)
     return response

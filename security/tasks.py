@@ -9,3 +9,12 @@ from security.health import heartbeat_record
 def heartbeat() -> str:
     """Scheduled every minute (settings/schedule.py): records that beat and a worker are alive."""
     return heartbeat_record().isoformat()
+
+
+@shared_task(ignore_result=True)
+def lockout_warn_owners(usernames: list[str], ip: str) -> int:
+    """Queued when an address gets locked out (security.signals): emails the owners of the
+    accounts it tried."""
+    from security.lockout import warn_targeted_accounts
+
+    return warn_targeted_accounts(usernames=usernames, ip=ip)

@@ -34,7 +34,8 @@ INSTALLED_APPS = [
     "csp",
     "corsheaders",
     "accounts",
-    "security",
+    "security",  # before axes: its axes_reset_ip (which logs the unlock) overrides axes' own
+    "axes",
     "booking",
     "backups",
 ]
@@ -53,6 +54,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After auth and messages: needs request.user, and tells the user why they were logged out.
+    "security.sessions.SessionLimitMiddleware",
+    # Who is acting, for events written outside a view (e.g. a password change in User.save()).
+    "security.audit.AuditContextMiddleware",
+    # Last, as axes requires: turns a refused (locked) login into our 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "settings.urls"
@@ -142,22 +149,68 @@ CELERY_TIMEZONE = "UTC"
 # Workers log through LOGGING (JSON lines) like the web processes, not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# --- Auth and passwords -----------------------------------------------------------------------
+# --- Auth and passwords (C10, C12) --------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# The lockout backend first: a locked address is refused before any password is hashed (C11).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# bcrypt cost (log2 of the rounds) for new hashes; raising it upgrades hashes at the next login.
+PASSWORD_BCRYPT_ROUNDS = env_int("PASSWORD_BCRYPT_ROUNDS", 12, minimum=12, maximum=16)
 PASSWORD_HASHERS = [
-    # New hashes are bcrypt-sha256 (C10); the others only verify old hashes, which Django
-    # upgrades at the next successful login.
-    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    # New hashes are bcrypt-sha256 at PASSWORD_BCRYPT_ROUNDS (C10); the others only verify old
+    # hashes, which Django upgrades at the next successful login.
+    "security.hashers.BCryptSHA256Hasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
 ]
+# Passphrases welcome: no composition rules, no rotation (C12). bcrypt-sha256 pre-hashes, so
+# length past bcrypt's 72 bytes counts; the upper bound only caps the work one request can ask for.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "security.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 1024}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+
+# --- Login lockout (C11): django-axes -------------------------------------------------------------
+# Every way in authenticates through django.contrib.auth.authenticate() with the request (today:
+# the admin login, which is also the partner/staff login), so AxesStandaloneBackend guards them
+# all; a later MFA step must send user_login_failed on a wrong code to count towards the same lock.
+# Failures are counted per client IP in the database (AccessAttempt), which every app server
+# shares; the IP comes from security.client_ip (trusted proxies only), like the rate limits.
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = 3  # security.E005 insists on 3
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_CLIENT_IP_CALLABLE = "security.client_ip.client_ip"
+# The admin form and authenticate() call the e-mail address "username".
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_PASSWORD_FORM_FIELD = "password"  # noqa: S105 - the form field's name
+AXES_COOLOFF_HOURS = env_int("AXES_COOLOFF_HOURS", 1, minimum=1, maximum=24 * 7)
+AXES_COOLOFF_TIME = AXES_COOLOFF_HOURS  # hours
+# A failure while locked restarts the cool-off: a running attack stays locked out.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+# A success does not forgive earlier failures: an attacker cannot interleave a known account.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+# Addresses and usernames are personal data: axes' own log lines leave them out.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+
+# --- Sessions (C14) -----------------------------------------------------------------------------
+# For staff and partner users (is_staff), enforced on the server by security.sessions.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1, maximum=24 * 60)
+SESSION_MAX_AGE_HOURS = env_int("SESSION_MAX_AGE_HOURS", 12, minimum=1, maximum=7 * 24)
+# The cookie outlives neither limit.
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = {
@@ -275,6 +328,9 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "celery": {"level": LOG_LEVEL},
+        # Logins and lockouts are logged as security events (security.signals); axes' own
+        # per-request lines would only repeat them.
+        "axes": {"level": "WARNING"},
     },
 }
 

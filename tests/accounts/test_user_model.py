@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.test import RequestFactory
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -11,8 +12,10 @@ User = get_user_model()
 
 def test_email_is_the_login_whatever_its_case() -> None:
     User.objects.create_user("Ada@Example.COM", "correct horse battery staple")
-    assert authenticate(username="ada@example.com", password="correct horse battery staple")
-    assert authenticate(username="ADA@EXAMPLE.COM", password="correct horse battery staple")
+    # The lockout backend needs the request (the client's address is what it counts).
+    request = RequestFactory().post("/admin/login/")
+    assert authenticate(request, username="ada@example.com", password="correct horse battery staple")
+    assert authenticate(request, username="ADA@EXAMPLE.COM", password="correct horse battery staple")
 
 
 def test_second_account_with_same_email_in_other_case_is_refused() -> None:

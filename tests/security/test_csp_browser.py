@@ -111,6 +111,20 @@ def test_error_pages_have_no_csp_violations(page, site, settings) -> None:
     assert page.evaluate("window.__violations") == []
     assert "form has expired" in page.content()
 
+    # 429: the login lockout page, after three wrong passwords from this address (C11).
+    for attempt in range(3):
+        page.goto(f"{base}/admin/login/")
+        page.fill("#id_username", "root@example.com")
+        page.fill("#id_password", f"wrong guess {attempt}")
+        with page.expect_navigation() as navigation:
+            page.click("input[type=submit]")
+    assert navigation.value.status == 429
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.__violations") == []
+    assert "locked" in page.content()
+    assert [p for p in page.problems if "Failed to load resource" not in p] == []
+    page.problems.clear()
+
     # 429: a tight limit on the manage pages.
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "manage": {"rate": "1/m", "fail_open": False}}
     page.goto(f"{base}/manage/first/")

@@ -1,0 +1,80 @@
+"""Login, lockout and password events into the security event log (C31), the lockout owners'
+email (C11) and the session clock (C14). Connected in SecurityConfig.ready, after axes' own
+receivers, so a failed login is already counted by axes when these run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.http import HttpRequest
+
+from security.audit import current_request
+from security.client_ip import client_ip
+from security.events import record_event
+from security.sessions import session_mark_login
+
+
+def _ip(request: HttpRequest | None) -> str:
+    return client_ip(request) if request is not None else ""
+
+
+def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        session_mark_login(request)
+    record_event(event_type="login_success", actor=user, ip=_ip(request), target=user.get_username())
+
+
+def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+    # Only the name that was tried: Django already masks the password in `credentials`, and
+    # nothing else from them is kept.
+    username = str(credentials.get(settings.AXES_USERNAME_FORM_FIELD) or "")
+    failures = getattr(request, "axes_failures_since_start", None)
+    locked_before = failures is not None and failures > settings.AXES_FAILURE_LIMIT
+    detail: dict[str, Any] = {"reason": "locked_out" if locked_before else "invalid_credentials"}
+    if failures is not None:
+        detail["failures"] = failures
+    record_event(event_type="login_failure", ip=_ip(request), target=username[:254], detail=detail)
+
+
+def on_locked_out(sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kwargs: Any) -> None:
+    # axes signals again for every refused attempt while locked; only the attempt that reached
+    # the limit is the lockout.
+    if getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
+        return
+    from axes.models import AccessAttempt
+
+    from security.tasks import lockout_warn_owners
+
+    usernames = sorted({u for u in AccessAttempt.objects.filter(ip_address=ip_address).values_list("username", flat=True) if u})
+    record_event(
+        event_type="lockout", ip=ip_address, target=(username or "")[:254],
+        detail={"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_hours": settings.AXES_COOLOFF_HOURS, "usernames_tried": len(usernames)},
+    )
+    transaction.on_commit(lambda: lockout_warn_owners.delay(usernames, ip_address))
+
+
+def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    # AbstractBaseUser keeps the new raw password in `_password` from set_password() until the
+    # save completes, so a save carrying it is a password change (raw value never read here).
+    if created or getattr(instance, "_password", None) is None:
+        return
+    request = current_request()
+    actor = getattr(request, "user", None) if request is not None else None
+    record_event(
+        event_type="password_change", actor=actor, ip=_ip(request), target=instance.get_username(),
+        detail={"by_self": bool(actor is not None and getattr(actor, "pk", None) == instance.pk)},
+    )
+
+
+def connect() -> None:
+    import axes.signals  # connects axes' receivers first  # noqa: F401
+
+    user_logged_in.connect(on_logged_in, dispatch_uid="security.on_logged_in")
+    user_login_failed.connect(on_login_failed, dispatch_uid="security.on_login_failed")
+    axes.signals.user_locked_out.connect(on_locked_out, dispatch_uid="security.on_locked_out")
+    post_save.connect(on_user_saved, sender=get_user_model(), dispatch_uid="security.on_user_saved")
