@@ -9,10 +9,8 @@ import http.cookiejar
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,17 +21,14 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.app_servers import app_servers
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(settings.BASE_DIR)
 EMAIL = "owner@example.com"
 PASSWORD = "the real passphrase 2026"  # noqa: S105
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -46,13 +41,14 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     live = connection.settings_dict
     name = f"{live['NAME']}_lockout_{secrets.token_hex(3)}"
     params = {"host": live["HOST"] or "127.0.0.1", "port": live["PORT"] or 5432, "user": live["USER"], "password": live["PASSWORD"] or None}
-    with psycopg.connect(dbname=live["NAME"], autocommit=True, **params) as conn:
+    # The server's maintenance database: the test database may not exist yet when this runs alone.
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         password = f":{urllib.parse.quote(live['PASSWORD'])}" if live["PASSWORD"] else ""
         yield f"postgres://{live['USER']}{password}@{params['host']}:{params['port']}/{name}"
     finally:
-        with psycopg.connect(dbname=live["NAME"], autocommit=True, **params) as conn:
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -83,42 +79,8 @@ def app_env(tmp_path: Path, database_url: str) -> dict[str, str]:
 
 @pytest.fixture
 def two_processes(app_env: dict[str, str], tmp_path: Path) -> Iterator[list[str]]:
-    processes: list[subprocess.Popen] = []
-    bases: list[str] = []
-    try:
-        for n in range(2):
-            port = _free_port()
-            with (tmp_path / f"app{n}.log").open("wb") as out:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "gunicorn", "settings.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                         "--workers", "1", "--timeout", "20", "--graceful-timeout", "1"],
-                        env=app_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                    )
-                )
-            bases.append(f"http://127.0.0.1:{port}")
-        for n, (base, process) in enumerate(zip(bases, processes, strict=True)):
-            deadline = time.monotonic() + 20
-            while True:
-                if process.poll() is not None:
-                    pytest.fail(f"app process exited:\n{(tmp_path / f'app{n}.log').read_text()[-3000:]}")
-                try:
-                    urllib.request.urlopen(f"{base}/.well-known/security.txt", timeout=2).close()  # noqa: S310 - local
-                    break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        pytest.fail(f"app process did not start:\n{(tmp_path / f'app{n}.log').read_text()[-3000:]}")
-                    time.sleep(0.1)
+    with app_servers(app_env, tmp_path) as bases:
         yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
 
 
 class Browser:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.app_servers import app_servers
+
 pytestmark = pytest.mark.slow
 
 ROOT = Path(settings.BASE_DIR)
 LIMIT = 4
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -38,18 +34,6 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
 
-
-def _wait_until_serving(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"app process exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            _get(f"{base}/.well-known/security.txt")
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"app process did not start:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture
@@ -76,33 +60,8 @@ def app_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def two_processes(app_env: dict[str, str], tmp_path: Path) -> Iterator[list[str]]:
-    processes: list[subprocess.Popen] = []
-    bases: list[str] = []
-    try:
-        for n in range(2):
-            port = _free_port()
-            log = tmp_path / f"app{n}.log"
-            with log.open("wb") as out:
-                processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "gunicorn", "settings.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                         "--workers", "1", "--timeout", "20", "--graceful-timeout", "1"],
-                        env=app_env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                    )
-                )
-            bases.append(f"http://127.0.0.1:{port}")
-        for base, process, n in zip(bases, processes, range(2), strict=True):
-            _wait_until_serving(base, process, tmp_path / f"app{n}.log")
+    with app_servers(app_env, tmp_path) as bases:
         yield bases
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
 
 
 def _not_near_a_window_edge() -> None:
