@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
@@ -68,28 +69,52 @@ def busy_intervals(
 
 
 def service_slots(
-    *,
-    service: Service,
-    window_start: datetime,
-    window_end: datetime,
-    now: datetime,
-    exclude_booking_id: int | None = None,
-    ignore_busy: bool = False,
+    *, service: Service, window_start: datetime, window_end: datetime, now: datetime, exclude_booking_id: int | None = None
 ) -> list[datetime]:
-    """Free start times (UTC) of `service` in [window_start, window_end). With ignore_busy, the
-    starts the service would offer if no booking existed."""
-    partner = service.partner
-    zone = partner.zone
-    hours = partner_hours(
-        partner=partner,
+    """Free start times (UTC) of `service` in [window_start, window_end)."""
+    hours = _hours_around(service, window_start, window_end)
+    busy = busy_intervals(
+        partner=service.partner, window_start=window_start, window_end=window_end, exclude_booking_id=exclude_booking_id
+    )
+    return _compute(service, hours, busy, window_start, window_end, now)
+
+
+class SlotStatus(enum.Enum):
+    OFFERED = "offered"
+    NOT_OFFERED = "not_offered"  # never a slot: past, closed, misaligned, beyond the horizon
+    TAKEN = "taken"  # a slot, but another booking holds it now
+
+
+def service_slot_status(
+    *, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None
+) -> SlotStatus:
+    """Whether `start` is offered, and if not, whether it is no slot at all (400) or just taken
+    (409). The opening hours are loaded once for both questions."""
+    window_end = start + timedelta(minutes=1)
+    hours = _hours_around(service, start, window_end)
+    if start not in _compute(service, hours, [], start, window_end, now):
+        return SlotStatus.NOT_OFFERED
+    busy = busy_intervals(
+        partner=service.partner, window_start=start, window_end=window_end, exclude_booking_id=exclude_booking_id
+    )
+    return SlotStatus.OFFERED if start in _compute(service, hours, busy, start, window_end, now) else SlotStatus.TAKEN
+
+
+def _hours_around(service: Service, window_start: datetime, window_end: datetime) -> dict[str, object]:
+    zone = service.partner.zone
+    return partner_hours(
+        partner=service.partner,
         first=(window_start - _MARGIN).astimezone(zone).date(),
         last=(window_end + _MARGIN).astimezone(zone).date(),
     )
-    busy = [] if ignore_busy else busy_intervals(
-        partner=partner, window_start=window_start, window_end=window_end, exclude_booking_id=exclude_booking_id
-    )
+
+
+def _compute(
+    service: Service, hours: dict[str, object], busy: list[slots.BusyInterval],
+    window_start: datetime, window_end: datetime, now: datetime,
+) -> list[datetime]:
     return slots.compute_slots(
-        zone=zone,
+        zone=service.partner.zone,
         busy=busy,
         service=service_rules(service),
         window_start=window_start,
@@ -97,18 +122,6 @@ def service_slots(
         now=now,
         **hours,  # type: ignore[arg-type]
     )
-
-
-def service_slot_offered(
-    *, service: Service, start: datetime, now: datetime, ignore_busy: bool = False, exclude_booking_id: int | None = None
-) -> bool:
-    """Is `start` one of the offered slots? With ignore_busy, only hours, notice, alignment and
-    horizon count: the difference tells "not a slot" (400) from "just taken" (409)."""
-    found = service_slots(
-        service=service, window_start=start, window_end=start + timedelta(minutes=1), now=now,
-        exclude_booking_id=exclude_booking_id, ignore_busy=ignore_busy,
-    )
-    return start in found
 
 
 def booking_change_refusal(*, booking: Booking, now: datetime) -> str | None:

@@ -87,9 +87,10 @@ def _insert_booking(booking: Booking) -> None:
 
 
 def _check_offered(*, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None) -> None:
-    if not selectors.service_slot_offered(service=service, start=start, now=now, ignore_busy=True):
+    status = selectors.service_slot_status(service=service, start=start, now=now, exclude_booking_id=exclude_booking_id)
+    if status is selectors.SlotStatus.NOT_OFFERED:
         raise SlotNotOffered("This time is not available for booking. Please choose one of the offered times.")
-    if not selectors.service_slot_offered(service=service, start=start, now=now, exclude_booking_id=exclude_booking_id):
+    if status is selectors.SlotStatus.TAKEN:
         raise SlotTaken("Sorry, this time was just taken. Please choose another one.")
 
 

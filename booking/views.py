@@ -272,12 +272,12 @@ def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResp
     }
 
     if request.method != "POST":
-        now = timezone.now()
-        if not selectors.service_slot_offered(service=service, start=start, now=now, ignore_busy=True):
+        status = selectors.service_slot_status(service=service, start=start, now=timezone.now())
+        if status is selectors.SlotStatus.NOT_OFFERED:
             return bad_request(
                 request, ["This time is not available for booking. Please choose one of the offered times."], **back
             )
-        if not selectors.service_slot_offered(service=service, start=start, now=now):
+        if status is selectors.SlotStatus.TAKEN:
             context["taken"] = "Sorry, this time was just taken. Please choose another one."
             return render(request, "booking/book.html", context, status=409)
         return render(request, "booking/book.html", context)
