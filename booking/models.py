@@ -284,6 +284,11 @@ class DateOverrideRange(models.Model):
         _range_clean(self.start, self.end)
 
 
+# The cancellation reason of a hold that ran out unpaid; a payment arriving later may still
+# confirm such a booking when its time is free (payments), never one cancelled by a person.
+HOLD_RELEASED_REASON = "Not paid in time: the reserved time was released."
+
+
 class Booking(models.Model):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", "Pending payment"
@@ -305,6 +310,9 @@ class Booking(models.Model):
     customer_phone = models.CharField(max_length=40, blank=True)
     notes = models.TextField(blank=True, max_length=2000)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
+    # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
+    # as busy and is released (cancelled). Kept after the hold ends, as a record.
+    hold_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # SHA-256 of the private manage token; the token itself is only ever in the customer's link.
     manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -327,6 +335,9 @@ class Booking(models.Model):
                 name="booking_cancelled_at_matches_status",
             ),
             models.CheckConstraint(condition=Q(status__in=["pending_payment", "confirmed", "cancelled"]), name="booking_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="pending_payment") | Q(hold_expires_at__isnull=False), name="booking_hold_has_expiry"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -335,6 +346,15 @@ class Booking(models.Model):
     @property
     def is_blocking(self) -> bool:
         return self.status in self.BLOCKING
+
+    @property
+    def is_hold(self) -> bool:
+        return self.status == self.Status.PENDING_PAYMENT
+
+    @property
+    def hold_was_released(self) -> bool:
+        """Cancelled because its hold ran out unpaid (not by anyone's choice)."""
+        return self.status == self.Status.CANCELLED and self.cancellation_reason == HOLD_RELEASED_REASON
 
 
 # The longest a support grant may run: hours, not weeks.

@@ -6,6 +6,7 @@ import enum
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from booking import slots
@@ -52,16 +53,20 @@ def partner_hours(*, partner: Partner, first: date, last: date) -> dict[str, obj
 
 
 def busy_intervals(
-    *, partner: Partner, window_start: datetime, window_end: datetime, exclude_booking_id: int | None = None
+    *, partner: Partner, window_start: datetime, window_end: datetime, exclude_booking_id: int | None = None,
+    now: datetime | None = None,
 ) -> list[slots.BusyInterval]:
-    """Blocking bookings (confirmed and on hold) near the window. busy_start/busy_end already
-    carry each booking's own service buffers (rule 2), so no buffers are added here."""
+    """Blocking bookings (confirmed, and holds not yet expired at `now`) near the window.
+    busy_start/busy_end already carry each booking's own service buffers (rule 2), so no
+    buffers are added here."""
     rows = Booking.objects.filter(
         partner=partner,
         status__in=Booking.BLOCKING,
         busy_start__lt=window_end + _MARGIN,
         busy_end__gt=window_start - _MARGIN,
     )
+    if now is not None:  # an expired hold is released by the next write or the periodic job
+        rows = rows.exclude(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now)
     if exclude_booking_id is not None:
         rows = rows.exclude(pk=exclude_booking_id)
     zero = timedelta(0)
@@ -74,7 +79,8 @@ def service_slots(
     """Free start times (UTC) of `service` in [window_start, window_end)."""
     hours = _hours_around(service, window_start, window_end)
     busy = busy_intervals(
-        partner=service.partner, window_start=window_start, window_end=window_end, exclude_booking_id=exclude_booking_id
+        partner=service.partner, window_start=window_start, window_end=window_end,
+        exclude_booking_id=exclude_booking_id, now=now,
     )
     return _compute(service, hours, busy, window_start, window_end, now)
 
@@ -95,7 +101,7 @@ def service_slot_status(
     if start not in _compute(service, hours, [], start, window_end, now):
         return SlotStatus.NOT_OFFERED
     busy = busy_intervals(
-        partner=service.partner, window_start=start, window_end=window_end, exclude_booking_id=exclude_booking_id
+        partner=service.partner, window_start=start, window_end=window_end, exclude_booking_id=exclude_booking_id, now=now
     )
     return SlotStatus.OFFERED if start in _compute(service, hours, busy, start, window_end, now) else SlotStatus.TAKEN
 
@@ -122,6 +128,23 @@ def _compute(
         now=now,
         **hours,  # type: ignore[arg-type]
     )
+
+
+def service_is_paid(service: Service) -> bool:
+    """A service with a price above zero is booked as a hold and confirmed by its payment."""
+    return service.price is not None and service.price > 0
+
+
+def payments_enabled() -> bool:
+    """Whether the payment provider is configured (settings.PAYMENTS_ENABLED, from its keys)."""
+    return bool(settings.PAYMENTS_ENABLED)
+
+
+def holds_expired(*, now: datetime, limit: int = 500) -> QuerySet[Booking]:
+    """Holds whose time ran out unpaid, oldest first: what the periodic job releases."""
+    return Booking.objects.filter(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now).order_by(
+        "hold_expires_at", "pk"
+    )[:limit]
 
 
 def booking_change_refusal(*, booking: Booking, now: datetime) -> str | None:

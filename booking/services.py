@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from booking import selectors
-from booking.models import Booking, Partner, Service
+from booking.models import HOLD_RELEASED_REASON, Booking, Partner, Service
+from booking.signals import booking_cancelled
 from booking.tokens import new_manage_token
 
 logger = logging.getLogger(__name__)
@@ -34,8 +36,15 @@ class SlotTaken(BookingError):
     """The slot was free a moment ago but another booking has it now."""
 
 
+class PaymentsUnavailable(BookingError):
+    """A paid service, but the platform cannot take payments (not configured)."""
+
+
 class ChangeNotAllowed(BookingError):
     """Cancelling or rescheduling is no longer possible (cut-off passed, already cancelled)."""
+
+
+SLOT_TAKEN = "Sorry, this time was just taken. Please choose another one."
 
 
 def _notify(booking_id: int, event: str) -> None:
@@ -71,19 +80,40 @@ def _insert_booking(booking: Booking) -> None:
     # On SQLite this check is the guarantee (we hold the write lock); on PostgreSQL it only
     # spares the common case a constraint error, the constraint decides races.
     if overlapping.exists():
-        raise SlotTaken("Sorry, this time was just taken. Please choose another one.")
+        raise SlotTaken(SLOT_TAKEN)
+    _save_blocking(booking, force_insert=True)
+
+
+def _save_blocking(booking: Booking, **save_kwargs: object) -> None:
+    """Save a booking that blocks its time; the database's verdict on overlaps is SlotTaken."""
     try:
-        with transaction.atomic():  # savepoint: a refused insert leaves the outer transaction usable
-            booking.save(force_insert=True)
+        with transaction.atomic():  # savepoint: a refused write leaves the outer transaction usable
+            booking.save(**save_kwargs)
     except IntegrityError as exc:
         if _is_exclusion_violation(exc):
-            raise SlotTaken("Sorry, this time was just taken. Please choose another one.") from exc
+            raise SlotTaken(SLOT_TAKEN) from exc
         raise
     except OperationalError as exc:
         # Second line of defence should a deadlock still happen: the other booking won.
         if getattr(exc.__cause__, "sqlstate", None) == "40P01":
-            raise SlotTaken("Sorry, this time was just taken. Please choose another one.") from exc
+            raise SlotTaken(SLOT_TAKEN) from exc
         raise
+
+
+def _release_expired_holds(*, partner_id: int, now: datetime) -> list[int]:
+    """Cancel the partner's holds whose time ran out unpaid, so their slots are free again the
+    moment they expire (the periodic job does the same for partners nobody is booking with).
+    Runs under the partner lock. Returns the released booking ids."""
+    expired = Booking.objects.filter(
+        partner_id=partner_id, status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now
+    )
+    ids = list(expired.values_list("pk", flat=True))
+    if ids:
+        Booking.objects.filter(pk__in=ids).update(
+            status=Booking.Status.CANCELLED, cancelled_at=now, cancellation_reason=HOLD_RELEASED_REASON
+        )
+        logger.info("holds released", extra={"partner_id": partner_id, "booking_ids": ids})
+    return ids
 
 
 def _check_offered(*, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None) -> None:
@@ -91,7 +121,7 @@ def _check_offered(*, service: Service, start: datetime, now: datetime, exclude_
     if status is selectors.SlotStatus.NOT_OFFERED:
         raise SlotNotOffered("This time is not available for booking. Please choose one of the offered times.")
     if status is selectors.SlotStatus.TAKEN:
-        raise SlotTaken("Sorry, this time was just taken. Please choose another one.")
+        raise SlotTaken(SLOT_TAKEN)
 
 
 def _new_booking(*, service: Service, start: datetime, customer: dict[str, str], status: str, now: datetime) -> Booking:
@@ -122,11 +152,20 @@ def booking_create(
     customer_phone: str = "",
     notes: str = "",
     status: str = Booking.Status.CONFIRMED,
+    hold_minutes: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Booking, str]:
     """Book `start` for a customer. Returns the booking and its private manage token (shown
-    once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError."""
+    once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError.
+
+    With status PENDING_PAYMENT the booking is a hold: it blocks the slot like a confirmed
+    booking (same database guarantee) for `hold_minutes`, and becomes a booking only through
+    `booking_confirm` once it is paid. Nothing is announced for a hold."""
     now = now or timezone.now()
+    if status not in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT):
+        raise ValidationError({"status": "A new booking is either confirmed or a hold."})
+    if (status == Booking.Status.PENDING_PAYMENT) != (hold_minutes is not None):
+        raise ValidationError({"status": "A hold, and only a hold, needs hold_minutes."})
     if timezone.is_naive(start):
         raise ValidationError({"start": "The start time needs a time zone."})
     if not service.is_active:
@@ -143,16 +182,51 @@ def booking_create(
         status=status,
         now=now,
     )
+    if hold_minutes is not None:
+        if not 1 <= hold_minutes <= 24 * 60:
+            raise ValidationError({"hold_minutes": "A hold lasts between 1 minute and 24 hours."})
+        booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
     token, booking.manage_token_hash = new_manage_token()
     booking.full_clean(exclude=["partner", "service", "rescheduled_from", "manage_token_hash", "busy_start", "busy_end"])
     with transaction.atomic():
         _lock_partner(service.partner_id)
+        _release_expired_holds(partner_id=service.partner_id, now=now)
         _check_offered(service=service, start=start, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, "confirmed")
     logger.info("booking created", extra={"booking_id": booking.pk, "partner_id": booking.partner_id, "service_id": service.pk})
     return booking, token
+
+
+def booking_create_for_customer(
+    *,
+    service: Service,
+    start: datetime,
+    customer_name: str,
+    customer_email: str,
+    customer_phone: str = "",
+    notes: str = "",
+    now: datetime | None = None,
+) -> tuple[Booking, str]:
+    """The public way to book (booking pages and widget API). A paid service gets a hold that
+    only its payment confirms, never a confirmed booking; without a payment provider it cannot
+    be booked here at all (PaymentsUnavailable)."""
+    customer = {
+        "customer_name": customer_name, "customer_email": customer_email,
+        "customer_phone": customer_phone, "notes": notes,
+    }
+    if not selectors.service_is_paid(service):
+        return booking_create(service=service, start=start, now=now, **customer)
+    if not selectors.payments_enabled():
+        raise PaymentsUnavailable(
+            "Online payment is not available at the moment, so this service cannot be booked online. "
+            "Please contact the business directly."
+        )
+    return booking_create(
+        service=service, start=start, now=now, status=Booking.Status.PENDING_PAYMENT,
+        hold_minutes=settings.PAYMENT_HOLD_MINUTES, **customer,
+    )
 
 
 def _check_changeable(booking: Booking, now: datetime) -> None:
@@ -174,13 +248,64 @@ def booking_cancel(*, booking: Booking, reason: str = "", by_customer: bool = Tr
             _check_changeable(locked, now)
         elif locked.status == Booking.Status.CANCELLED:
             raise ChangeNotAllowed("This booking is already cancelled.")
+        was_hold = locked.status == Booking.Status.PENDING_PAYMENT
         locked.status = Booking.Status.CANCELLED
         locked.cancelled_at = now
         locked.cancellation_reason = reason
         locked.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
-        _notify(locked.pk, "cancelled")
+        if not was_hold:  # a hold was never announced, so its release is not either
+            _notify(locked.pk, "cancelled")
+        booking_cancelled.send(sender=Booking, booking=locked, by_customer=by_customer)
     logger.info("booking cancelled", extra={"booking_id": locked.pk, "by_customer": by_customer})
     return locked
+
+
+def booking_confirm(*, booking: Booking, now: datetime | None = None) -> Booking:
+    """A hold was paid: it becomes a confirmed booking and the emails go out. Idempotent (a
+    confirmed booking stays as it is).
+
+    A payment can arrive after its hold was released. The booking is then confirmed again if its
+    time is still free and still ahead; otherwise SlotTaken (or ChangeNotAllowed for a booking a
+    person cancelled, or one whose time has passed), and the caller refunds."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_partner(booking.partner_id)
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        if locked.status == Booking.Status.CONFIRMED:
+            return locked
+        if locked.status == Booking.Status.CANCELLED:
+            if not locked.hold_was_released:
+                raise ChangeNotAllowed("This booking was cancelled.")
+            if locked.start <= now:
+                raise ChangeNotAllowed("The time of this booking has passed.")
+            _release_expired_holds(partner_id=locked.partner_id, now=now)
+            overlapping = Booking.objects.filter(
+                partner_id=locked.partner_id, status__in=Booking.BLOCKING,
+                busy_start__lt=locked.busy_end, busy_end__gt=locked.busy_start,
+            ).exclude(pk=locked.pk)
+            if overlapping.exists():
+                raise SlotTaken(SLOT_TAKEN)
+        locked.status = Booking.Status.CONFIRMED
+        locked.cancelled_at = None
+        locked.cancellation_reason = ""
+        _save_blocking(locked, update_fields=["status", "cancelled_at", "cancellation_reason"])
+        _notify(locked.pk, "confirmed")
+    logger.info("booking confirmed after payment", extra={"booking_id": locked.pk})
+    return locked
+
+
+def booking_hold_release(*, booking: Booking, now: datetime | None = None) -> bool:
+    """Release a hold whose time ran out unpaid (the periodic job). False when it is no longer
+    an expired hold (paid, cancelled, or not yet expired): safe to run twice."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_partner(booking.partner_id)
+        released = Booking.objects.filter(
+            pk=booking.pk, status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now
+        ).update(status=Booking.Status.CANCELLED, cancelled_at=now, cancellation_reason=HOLD_RELEASED_REASON)
+    if released:
+        logger.info("hold released", extra={"booking_id": booking.pk})
+    return bool(released)
 
 
 def booking_reschedule(
@@ -195,6 +320,9 @@ def booking_reschedule(
     with transaction.atomic():
         _lock_partner(booking.partner_id)
         old = Booking.objects.select_for_update().select_related("partner", "service").get(pk=booking.pk)
+        if old.status == Booking.Status.PENDING_PAYMENT:
+            raise ChangeNotAllowed("This time is reserved until it is paid; pay first, then change the time if you need to.")
+        _release_expired_holds(partner_id=old.partner_id, now=now)
         if by_customer:
             _check_changeable(old, now)
         elif old.status == Booking.Status.CANCELLED:

@@ -191,6 +191,11 @@ def _week(
     )
 
 
+def _payment_context(service: Service) -> dict[str, bool]:
+    paid = selectors.service_is_paid(service)
+    return {"paid": paid, "payments_missing": paid and not selectors.payments_enabled()}
+
+
 def _change_refusal(booking: Booking, now: datetime) -> str:
     return selectors.booking_change_refusal(booking=booking, now=now) or ""
 
@@ -233,6 +238,7 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             "zone_choices": _zone_choices(partner.time_zone, tz),
             "week": week,
             "here": here,
+            **_payment_context(service),
             "previous_url": week.previous and here + _query(week=week.previous.isoformat(), tz=tz),
             "next_url": week.next and here + _query(week=week.next.isoformat(), tz=tz),
             "first_week_url": here + _query(tz=tz),
@@ -269,7 +275,10 @@ def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResp
         "partner": partner, "service": service, "form": form, "start": start,
         "end": start + timedelta(minutes=service.duration_minutes), "tz": tz,
         "times_url": times_url + _query(week=start.astimezone(ZoneInfo(tz)).date().isoformat(), tz=tz),
+        **_payment_context(service),
     }
+    if context["payments_missing"]:
+        return render(request, "booking/book.html", context, status=503)
 
     if request.method != "POST":
         status = selectors.service_slot_status(service=service, start=start, now=timezone.now())
@@ -286,7 +295,7 @@ def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResp
         return render(request, "booking/book.html", context, status=400)
     data = form.cleaned_data
     try:
-        _, token = services.booking_create(
+        booking, token = services.booking_create_for_customer(
             service=service,
             start=start,
             customer_name=data["customer_name"],
@@ -299,9 +308,14 @@ def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResp
         return render(request, "booking/book.html", context, status=409)
     except services.SlotNotOffered as exc:
         return bad_request(request, [str(exc)], **back)
+    except services.PaymentsUnavailable:
+        context["payments_missing"] = True
+        return render(request, "booking/book.html", context, status=503)
     except ValidationError as exc:
         _add_validation_errors(form, exc)
         return render(request, "booking/book.html", context, status=400)
+    if booking.is_hold:  # paid service: on to the payment page (payments, linked by URL name)
+        return mark_private(HttpResponseRedirect(reverse("payments:pay", args=[token]) + _query(tz=tz)))
     return mark_private(HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(created="1", tz=tz)))
 
 
@@ -340,6 +354,10 @@ def _manage_context(request: HttpRequest, booking: Booking, token: str, tz: str,
         "zone_choices": _zone_choices(booking.partner.time_zone, tz),
         "cancel_form": CancelForm(initial={"tz": tz}, default_time_zone=booking.partner.time_zone),
         "is_cancelled": booking.status == Booking.Status.CANCELLED,
+        "is_hold": booking.is_hold and booking.hold_expires_at > now,
+        "paid": selectors.service_is_paid(booking.service),
+        "pay_url": reverse("payments:pay", args=[token]) + _query(tz=tz),
+        "payment_status_url": reverse("payments:status", args=[token]) + _query(tz=tz),
     }
 
 
@@ -396,6 +414,8 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     tz = week_form.cleaned_data["tz"]
     now = timezone.now()
     context = _manage_context(request, booking, token, tz, now)
+    if booking.is_hold:
+        context["refusal"] = "This time is reserved for you until it is paid; it can be changed once it is paid."
     status = 200
     if request.method == "POST":
         form = SlotChoiceForm(request.POST, default_time_zone=partner.time_zone)

@@ -50,6 +50,10 @@ class SecurityEvent(models.Model):
         SUPPORT_GRANT_CREATED = "support_grant_created", "Support grant created"
         SUPPORT_GRANT_REVOKED = "support_grant_revoked", "Support grant revoked"
         OPS_ALERT = "ops_alert", "Operations alert (backups, compliance)"
+        PAYMENT_WEBHOOK_REJECTED = "payment_webhook_rejected", "Payment webhook refused (signature, age, format)"
+        PAYMENT_WEBHOOK_REPLAYED = "payment_webhook_replayed", "Payment webhook event received again"
+        PAYMENT_MISMATCH = "payment_mismatch", "Payment event not matching our records"
+        REFUND = "refund", "Payment refunded"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "security",  # before axes: its axes_reset_ip (which logs the unlock) overrides axes' own
     "axes",
     "booking",
+    "payments",
     "backups",
 ]
 
@@ -299,6 +300,9 @@ RATE_LIMITS = {
     "manage": {"rate": env_str("RATE_LIMIT_MANAGE", "30/m"), "fail_open": False},
     "login": {"rate": env_str("RATE_LIMIT_LOGIN", "20/m"), "fail_open": False},
     "csp_report": {"rate": env_str("RATE_LIMIT_CSP_REPORT", "30/m"), "fail_open": False},
+    # Stripe's deliveries come from a few addresses; forged floods are bounded (each refusal is a
+    # security event). Open when the cache is down: a lost payment event costs more.
+    "webhook": {"rate": env_str("RATE_LIMIT_WEBHOOK", "600/m"), "fail_open": True},
 }
 # (path regex, methods, scope): the first matching rule counts the request.
 RATE_LIMIT_RULES = [
@@ -310,6 +314,7 @@ RATE_LIMIT_RULES = [
     (r"^/manage/", "GET,POST", "manage"),
     (r"^/admin/login/$", "POST", "login"),
     (r"^/security/csp-report$", "POST", "csp_report"),
+    (r"^/payments/stripe/webhook$", "POST", "webhook"),
 ]
 
 # --- Vulnerability disclosure (C34) ------------------------------------------------------------
@@ -331,6 +336,8 @@ LOGGING = {
         # Logins and lockouts are logged as security events (security.signals); axes' own
         # per-request lines would only repeat them.
         "axes": {"level": "WARNING"},
+        # The stripe library logs every request at INFO; our own lines say what matters.
+        "stripe": {"level": "WARNING"},
     },
 }
 
@@ -360,3 +367,19 @@ BACKUP_WORK_DIR = DATA_DIR / "backups" / "work"
 # Per destination and operation: attempts, and the first pause (doubling each retry).
 BACKUP_RETRY_ATTEMPTS = 3
 BACKUP_RETRY_BACKOFF_SECONDS = 2.0
+
+# --- Payments with Stripe (C20) ------------------------------------------------------------------
+# The platform's own Stripe account. Secrets may come from files (STRIPE_SECRET_KEY_FILE...).
+# Without all three keys, paid services cannot be booked online and payments.W001 warns.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+# Where the stripe library and Stripe.js are: Stripe's own unless a local stand-in is used.
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes={"http", "https"}).rstrip("/")
+STRIPE_JS_URL = env_url("STRIPE_JS_URL", "https://js.stripe.com/v3/", schemes={"http", "https"})
+PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET)
+# How long a chosen time is held for a paid service while the customer pays.
+PAYMENT_HOLD_MINUTES = env_int("PAYMENT_HOLD_MINUTES", 15, minimum=5, maximum=24 * 60)
+# The webhook's accepted clock difference (Stripe's default); raw bodies above the cap are refused.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300
+STRIPE_WEBHOOK_MAX_BYTES = 256 * 1024

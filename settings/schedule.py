@@ -9,6 +9,13 @@ from __future__ import annotations
 from celery.schedules import crontab
 
 BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Every minute: release holds (pending payment) that ran out unpaid, cancel their
+    # PaymentIntents, resend refunds that never reached Stripe (C20).
+    "payments-holds-release": {
+        "task": "payments.tasks.holds_release",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Every minute: proves beat and a worker are alive; /healthz reports its age.
     "worker-heartbeat": {
         "task": "security.tasks.heartbeat",

@@ -18,6 +18,7 @@ os.environ.setdefault("RATE_LIMIT_API", "10000/m")
 os.environ.setdefault("RATE_LIMIT_MANAGE", "10000/m")
 os.environ.setdefault("RATE_LIMIT_LOGIN", "10000/m")
 os.environ.setdefault("RATE_LIMIT_CSP_REPORT", "10000/m")
+os.environ.setdefault("RATE_LIMIT_WEBHOOK", "10000/m")
 
 from settings.base import *  # noqa: E402,F403
 from settings.base import PASSWORD_HASHERS  # noqa: E402

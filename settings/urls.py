@@ -6,6 +6,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("security.urls")),
     path("api/v1/", include("booking.api.urls")),
+    path("", include("payments.urls")),
     path("", include("booking.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -24,17 +24,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_until_serving(base: str, process: subprocess.Popen, log: Path) -> None:
+def wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
+    """Until `url` answers (a test fails if the process exits or 20 s pass first)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"app process exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            pytest.fail(f"{url}: the process exited with {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            urllib.request.urlopen(f"{base}/.well-known/security.txt", timeout=2).close()  # noqa: S310 - local
+            urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - local
             return
         except OSError:
             time.sleep(0.1)
-    pytest.fail(f"app process did not start:\n{log.read_text()[-3000:]}")
+    pytest.fail(f"{url}: the process did not start:\n{log.read_text()[-3000:]}")
 
 
 @contextmanager
@@ -55,7 +56,7 @@ def app_servers(env: dict[str, str], logs: Path, count: int = 2) -> Iterator[lis
                 )
             bases.append(f"http://127.0.0.1:{port}")
         for n, (base, process) in enumerate(zip(bases, processes, strict=True)):
-            _wait_until_serving(base, process, logs / f"app{n}.log")
+            wait_until_serving(f"{base}/.well-known/security.txt", process, logs / f"app{n}.log")
         yield bases
     finally:
         for process in processes:

@@ -1,5 +1,6 @@
 """A production backup configuration for tests that start settings.prod (check --deploy must be
-clean): an age public key (its private half is thrown away) and three remote destinations."""
+clean): an age public key (its private half is thrown away) and three remote destinations, and
+Stripe keys."""
 
 from __future__ import annotations
 
@@ -13,4 +14,11 @@ PRODUCTION_BACKUP_ENV = {
         ]
     ),
     "BACKUP_OFFLINE_DESTINATION": "sftp://backup@vault.example:22/srv/offline?host_key=SHA256:ghi",
+}
+
+# Stripe keys of the right shapes (never used to call Stripe: these tests only load settings).
+PRODUCTION_PAYMENTS_ENV = {
+    "STRIPE_SECRET_KEY": "sk_live_" + "x" * 24,
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "x" * 24,
+    "STRIPE_WEBHOOK_SECRET": "whsec_" + "x" * 32,
 }

@@ -103,7 +103,12 @@ OPENAPI: dict[str, Any] = {
                     "content": {"application/json": {"schema": _ref("BookingRequest")}},
                 },
                 "responses": {
-                    "201": _json(_ref("BookingCreated"), "Booked. `manage_url` is private: the only way to manage the booking."),
+                    "201": _json(
+                        _ref("BookingCreated"),
+                        "Booked. `manage_url` is private: the only way to manage the booking. For a service with a "
+                        "price the booking is a hold (`pending_payment`) until `hold_expires_at`: send the customer "
+                        "to `payment_url`; only the payment confirms it.",
+                    ),
                     "400": _json(
                         {
                             "oneOf": [
@@ -123,6 +128,10 @@ OPENAPI: dict[str, Any] = {
                     ),
                     "404": _NOT_FOUND,
                     "409": _error(["slot_taken"], "The time was free a moment ago but has just been booked."),
+                    "503": _error(
+                        ["payments_not_configured"],
+                        "The service has a price and the platform cannot take payments now: it cannot be booked online.",
+                    ),
                     "413": _error(["too_large"], "The body is larger than 16 KiB."),
                     "415": _error(["unsupported_media_type"], "The body is not application/json in UTF-8."),
                     "429": _RATE_LIMITED,
@@ -219,7 +228,15 @@ OPENAPI: dict[str, Any] = {
                             "start": {"type": "string", "format": "date-time", "description": "In the offset of the requested start."},
                             "end": {"type": "string", "format": "date-time"},
                             "status": {"type": "string", "enum": ["confirmed", "pending_payment"]},
+                            "hold_expires_at": {
+                                "type": "string", "format": "date-time",
+                                "description": "Holds only: when the time is released unless paid.",
+                            },
                         },
+                    },
+                    "payment_url": {
+                        "type": "string", "format": "uri", "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/pay/$",
+                        "description": "Holds only: the payment page. Secret like `manage_url`.",
                     },
                     "manage_url": {
                         "type": "string", "format": "uri", "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/$",
@@ -237,6 +254,7 @@ OPENAPI: dict[str, Any] = {
                         "enum": [
                             "not_found", "method_not_allowed", "bad_request", "too_large", "unsupported_media_type",
                             "malformed_json", "not_an_object", "slot_not_offered", "slot_taken", "internal_error",
+                            "payments_not_configured",
                         ],
                     },
                     "message": {"type": "string", "minLength": 1},

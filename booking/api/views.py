@@ -209,7 +209,9 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
     """1. Find the partner (404), read at most 16 KiB of JSON object (413/415/400).
     2. Check the shape (strings only, known keys) and the fields with BookingForm (400).
     3. Find the partner's active service by slug (404: another partner's service is unknown here).
-    4. Book through booking.services.booking_create: not a slot -> 400, just taken -> 409."""
+    4. Book through booking.services.booking_create_for_customer: not a slot -> 400, just taken
+       -> 409. A paid service gets a hold (status pending_payment) and the payment link; without
+       a payment provider, 503."""
     partner = selectors.partner_get(slug=slug)
     if partner is None:
         return _not_found("partner")
@@ -227,7 +229,7 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
     if service is None:
         return _not_found("service")
     try:
-        booking, token = services.booking_create(
+        booking, token = services.booking_create_for_customer(
             service=service,
             start=data["start"],
             customer_name=data["customer_name"],
@@ -239,23 +241,27 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
         return error(400, "slot_not_offered", str(exc))
     except services.SlotTaken as exc:
         return error(409, "slot_taken", str(exc))
+    except services.PaymentsUnavailable as exc:
+        return error(503, "payments_not_configured", str(exc))
     except ValidationError as exc:
         return _field_errors(_validation_fields(exc))
     offset = data["start"].tzinfo  # answer in the offset the customer used
-    return JsonResponse(
-        {
-            "booking": {
-                "service": service.slug,
-                "start": _iso(booking.start, offset),
-                "end": _iso(booking.end, offset),
-                "status": booking.status,
-            },
-            # The customer pages own /manage/<token>/; the widget shows this link once, like the
-            # confirmation page does (the emails cannot: only the token's hash is stored).
-            "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
+    answer: dict[str, Any] = {
+        "booking": {
+            "service": service.slug,
+            "start": _iso(booking.start, offset),
+            "end": _iso(booking.end, offset),
+            "status": booking.status,
         },
-        status=201,
-    )
+        # The customer pages own /manage/<token>/; the widget shows this link once, like the
+        # confirmation page does (the emails cannot: only the token's hash is stored).
+        "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
+    }
+    if booking.is_hold:
+        # Linked by URL name: booking does not import payments (ARCHITECTURE).
+        answer["booking"]["hold_expires_at"] = _iso(booking.hold_expires_at, offset)
+        answer["payment_url"] = request.build_absolute_uri(reverse("payments:pay", args=[token]))
+    return JsonResponse(answer, status=201)
 
 
 # --- GET openapi.json, and JSON 404s for everything else under the API -------------------------

@@ -127,6 +127,7 @@ def _row(service: Service, start: datetime, status: str = Booking.Status.CONFIRM
         busy_end=end + timedelta(minutes=service.buffer_after_minutes),
         customer_name="Direct", customer_email="d@example.com", status=status,
         cancelled_at=NOW if status == Booking.Status.CANCELLED else None,
+        hold_expires_at=NOW + timedelta(minutes=15) if status == Booking.Status.PENDING_PAYMENT else None,
         manage_token_hash=f"{n:064x}",
     )
 

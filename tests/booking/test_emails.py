@@ -220,7 +220,7 @@ def test_no_email_contains_the_manage_token(service: Service, book: Book, commit
 
 
 def test_a_hold_awaiting_payment_gets_no_confirmation(service: Service, book: Book, committed) -> None:
-    committed(lambda: book(service, WEDNESDAY_10, status=Booking.Status.PENDING_PAYMENT))
+    committed(lambda: book(service, WEDNESDAY_10, status=Booking.Status.PENDING_PAYMENT, hold_minutes=15))
     assert mail.outbox == []
 
 

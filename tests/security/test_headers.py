@@ -19,7 +19,7 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from booking.models import OpeningHours, Partner, Service
-from tests.production import PRODUCTION_BACKUP_ENV
+from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV
 
 pytestmark = pytest.mark.django_db
 
@@ -201,6 +201,7 @@ def prod_env(tmp_path_factory) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{data / 'db.sqlite3'}",
         "LOG_LEVEL": "ERROR",
         **PRODUCTION_BACKUP_ENV,
+        **PRODUCTION_PAYMENTS_ENV,
     }
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.production import PRODUCTION_BACKUP_ENV
+from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV
 
 ROOT = Path(settings.BASE_DIR)
 # The guards run when the settings module is imported; the full set-up (apps, models) is only
@@ -38,6 +38,7 @@ def safe_env(tmp_path: Path) -> dict[str, str]:
         "DATA_DIR": str(tmp_path),
         "LOG_LEVEL": "ERROR",
         **PRODUCTION_BACKUP_ENV,
+        **PRODUCTION_PAYMENTS_ENV,
     }
 
 

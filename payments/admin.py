@@ -1,0 +1,141 @@
+"""Payments in the partner workspace (C15, C20): read-only, scoped like the bookings they pay
+for, with a "Refund in full" action behind a confirmation page.
+
+Who may do what follows the booking permissions of the roles (booking/roles.py), because a
+payment is part of a booking: whoever may view a partner's bookings may view their payments
+(support staff included; a payment holds no customer data), and whoever may change them (owners
+and members; cancelling refunds anyway) may refund. Nobody edits or deletes a payment here:
+states come from Stripe.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from booking.admin.scoping import ALL, PARTNER, SUPPORT, request_scope
+from payments import selectors
+from payments.models import Payment, Refund, WebhookEvent
+from payments.refunds import RefundNotPossible, refund_request
+from security.client_ip import client_ip
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """States come from Stripe: nobody adds, edits or deletes them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(_ReadOnly):
+    list_display = ["booking_link", "amount_display", "status", "refund_state", "paid_at", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["stripe_payment_intent_id"]
+    ordering = ["-created_at"]
+    readonly_fields = [
+        "booking_link", "stripe_payment_intent_id", "amount_display", "status", "amount_refunded_display",
+        "refund_state", "last_error_code", "paid_at", "created_at", "updated_at",
+    ]
+    fields = readonly_fields
+    actions = ["refund_in_full"]
+    list_select_related = ["booking", "booking__service"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
+        scope = request_scope(request)
+        if scope.kind in (ALL, SUPPORT):
+            return selectors.payment_list_for_partner(partner_id=None)
+        if scope.kind == PARTNER:
+            return selectors.payment_list_for_partner(partner_id=scope.partner_id)
+        return Payment.objects.none()
+
+    def _in_scope(self, request: HttpRequest, obj: Payment | None) -> bool:
+        scope = request_scope(request)
+        if obj is None or scope.kind in (ALL, SUPPORT):
+            return scope.kind != "nothing"
+        return scope.kind == PARTNER and obj.booking.partner_id == scope.partner_id
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("booking.view_booking") and request_scope(request).kind != "nothing"
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("booking.view_booking") and self._in_scope(request, obj)
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        scope = request_scope(request)
+        return request.user.has_perm("booking.change_booking") and scope.kind in (ALL, PARTNER)
+
+    @admin.display(description="Booking")
+    def booking_link(self, obj: Payment) -> str:
+        url = reverse("admin:booking_booking_change", args=[obj.booking_id])
+        return format_html('<a href="{}">{}</a>', url, obj.booking)
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj: Payment) -> str:
+        return obj.amount_display
+
+    @admin.display(description="Refunded")
+    def amount_refunded_display(self, obj: Payment) -> str:
+        from payments.money import format_minor
+
+        return format_minor(obj.amount_refunded, obj.currency)
+
+    @admin.display(description="Refund")
+    def refund_state(self, obj: Payment) -> str:
+        refund = getattr(obj, "refund", None)
+        return refund.get_status_display() if refund is not None else "–"
+
+    @admin.action(description="Refund in full", permissions=["refund"])
+    def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
+        payments = list(queryset.select_related("booking", "booking__service"))
+        refundable = [p for p in payments if p.is_refundable]
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Refund in full?",
+                "opts": self.model._meta,
+                "refundable": refundable,
+                "skipped": [p for p in payments if not p.is_refundable],
+                "selected": [p.pk for p in payments],
+                "action": "refund_in_full",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/payments/refund_confirmation.html", context)
+        done = 0
+        for payment in refundable:
+            try:
+                refund_request(payment=payment, reason=Refund.Reason.PARTNER, actor=request.user, ip=client_ip(request))
+                done += 1
+            except RefundNotPossible as exc:
+                self.message_user(request, f"{payment}: {exc}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{done} refund(s) sent to Stripe. The customers are emailed when Stripe accepts them.")
+        return None
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(_ReadOnly):
+    """Platform operators only: which Stripe events arrived and what became of them."""
+
+    list_display = ["received_at", "event_type", "outcome", "stripe_event_id", "payment"]
+    list_filter = ["event_type", "outcome"]
+    readonly_fields = ["stripe_event_id", "event_type", "outcome", "payment", "received_at"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.is_superuser
+

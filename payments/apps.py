@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class PaymentsConfig(AppConfig):
+    name = "payments"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from payments import checks, receivers  # noqa: F401 - registers checks and receivers
