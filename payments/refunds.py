@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+import stripe
 from django.db import transaction
 from django.utils import timezone
 
@@ -78,14 +79,22 @@ def refund_submit(*, refund_id: int, now: datetime | None = None) -> Refund:
     refund = Refund.objects.select_related("payment").get(pk=refund_id)
     if refund.stripe_refund_id:
         return refund
-    stripe_refund = stripe_api.client().v1.refunds.create(
-        params={
-            "payment_intent": refund.payment.stripe_payment_intent_id,
-            "amount": refund.amount,
-            "metadata": {"refund_id": str(refund.pk), "booking_id": str(refund.payment.booking_id)},
-        },
-        options={"idempotency_key": refund.idempotency_key},
-    ).to_dict()
+    try:
+        stripe_refund = stripe_api.client().v1.refunds.create(
+            params={
+                "payment_intent": refund.payment.stripe_payment_intent_id,
+                "amount": refund.amount,
+                "metadata": {"refund_id": str(refund.pk), "booking_id": str(refund.payment.booking_id)},
+            },
+            options={"idempotency_key": refund.idempotency_key},
+        ).to_dict()
+    except stripe.InvalidRequestError as exc:
+        # Stripe refuses this refund for good (e.g. the charge was disputed): retrying would not
+        # help. Marked failed for the partner and operators to see, never resent by the job.
+        Refund.objects.filter(pk=refund_id, stripe_refund_id__isnull=True).update(status=Refund.Status.FAILED, updated_at=now)
+        logger.error("stripe refused the refund", extra={"refund_id": refund_id, "stripe_code": exc.code or ""})
+        refund.refresh_from_db()
+        return refund
     first = False
     with transaction.atomic():
         locked = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)

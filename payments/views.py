@@ -106,7 +106,9 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
 
 def _state(booking: Booking, payment: Payment | None) -> str:
     if payment is not None and hasattr(payment, "refund"):
-        return "refunded" if payment.refund.status == "succeeded" else "refund_pending"
+        return {"succeeded": "refunded", "failed": "refund_failed", "canceled": "refund_failed"}.get(
+            payment.refund.status, "refund_pending"
+        )
     if payment is not None and payment.status == Payment.Status.SUCCEEDED:
         return "paid" if booking.status == Booking.Status.CONFIRMED else "refund_pending"
     if booking.status == Booking.Status.CANCELLED:
