@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from booking import selectors as booking_selectors
 from booking import services as booking_services
-from booking.models import Booking
+from booking.models import Booking, Partner
 from payments import stripe_api
 from payments.models import Payment, Refund
 from payments.money import to_minor
@@ -111,9 +111,13 @@ def payment_apply_intent(
     Idempotent. Callers run it inside their transaction."""
     now = now or timezone.now()
     with transaction.atomic():
-        payment = (
-            Payment.objects.select_for_update().filter(stripe_payment_intent_id=str(intent.get("id", ""))).first()
-        )
+        intent_id = str(intent.get("id", ""))
+        partner_id = Payment.objects.filter(stripe_payment_intent_id=intent_id).values_list("booking__partner_id", flat=True).first()
+        if partner_id is not None:
+            # The partner row first, as every booking write does (and a cancel, which may refund,
+            # then locks the payment): one lock order, no deadlock between a webhook and a cancel.
+            list(Partner.objects.select_for_update(no_key=True).filter(pk=partner_id).values_list("pk", flat=True))
+        payment = Payment.objects.select_for_update().filter(stripe_payment_intent_id=intent_id).first()
         if payment is None:
             record_event(
                 event_type="payment_mismatch", ip=ip, target=str(intent.get("id", ""))[:100],
