@@ -1,0 +1,15 @@
+"""The customer pages: pick a service, pick a time, book, and manage the booking through the
+private link. Server-rendered HTML that works without JavaScript.
+
+Each view parses its input with a form (booking.forms), calls a selector or one service and
+renders; the booking rules (what is a slot, what is free, until when a booking may change) stay
+in booking.services / booking.selectors. Error pages carry a message a customer can act on.
+"""
+
+from booking.views.common import mark_private, private_page
+from booking.views.customer import book, partner_page, service_page
+from booking.views.manage import manage, manage_cancel, manage_reschedule
+
+__all__ = [
+    "book", "manage", "manage_cancel", "manage_reschedule", "mark_private", "partner_page", "private_page", "service_page",
+]

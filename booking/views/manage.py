@@ -1,0 +1,161 @@
+"""The manage pages behind the customer's private link: view, cancel, reschedule. The link holds
+the customer's secret, so these pages are never cached, never send their path as Referer, and ask
+search engines not to index them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from booking import selectors, services
+from booking.forms import CancelForm, SlotChoiceForm, WeekQueryForm, utc_iso
+from booking.models import Booking
+from booking.views.common import (
+    _change_refusal,
+    _errors_of,
+    _query,
+    _week,
+    _zone_choices,
+    bad_request,
+    private_page,
+)
+
+# --- /manage/<token>/ ----------------------------------------------------------------------------
+
+
+def _booking_or_404(token: str) -> Booking:
+    booking = selectors.booking_get_by_token(token=token)
+    if booking is None:
+        # Unknown, forged and malformed tokens all get the same 404.
+        raise Http404("No such booking.")
+    booking.service.partner = booking.partner
+    return booking
+
+
+def _customer_zone(request: HttpRequest, booking: Booking) -> str:
+    """The zone from ?tz= when it is a real zone, else the partner's (a bad tz on a page that
+    only shows a booking is not worth refusing)."""
+    form = WeekQueryForm({"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone)
+    return form.cleaned_data["tz"] if form.is_valid() else booking.partner.time_zone
+
+
+def _manage_context(request: HttpRequest, booking: Booking, token: str, tz: str, now: datetime) -> dict[str, Any]:
+    manage_path = reverse("booking:manage", args=[token])
+    return {
+        "booking": booking,
+        "partner": booking.partner,
+        "service": booking.service,
+        "tz": tz,
+        "refusal": _change_refusal(booking, now),
+        "cutoff": booking.start - timedelta(hours=booking.partner.cancellation_cutoff_hours),
+        "manage_url": request.build_absolute_uri(manage_path),
+        "manage_path": manage_path,
+        "reschedule_url": reverse("booking:reschedule", args=[token]) + _query(tz=tz),
+        "cancel_url": reverse("booking:cancel", args=[token]),
+        "zone_choices": _zone_choices(booking.partner.time_zone, tz),
+        "cancel_form": CancelForm(initial={"tz": tz}, default_time_zone=booking.partner.time_zone),
+        "is_cancelled": booking.status == Booking.Status.CANCELLED,
+        "is_hold": booking.is_hold and booking.hold_expires_at > now,
+        "paid": selectors.service_is_paid(booking.service),
+        "pay_url": reverse("payments:pay", args=[token]) + _query(tz=tz),
+        "payment_status_url": reverse("payments:status", args=[token]) + _query(tz=tz),
+    }
+
+
+@private_page
+@require_safe
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _booking_or_404(token)
+    tz = _customer_zone(request, booking)
+    context = _manage_context(request, booking, token, tz, timezone.now())
+    context["created"] = request.GET.get("created") == "1" and booking.is_blocking
+    context["rescheduled"] = request.GET.get("rescheduled") == "1" and booking.is_blocking
+    return render(request, "booking/manage.html", context)
+
+
+@private_page
+@require_POST
+def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _booking_or_404(token)
+    form = CancelForm(request.POST, default_time_zone=booking.partner.time_zone)
+    valid = form.is_valid()
+    tz = form.cleaned_data.get("tz") or booking.partner.time_zone
+    if valid:
+        try:
+            services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"], by_customer=True)
+        except (services.ChangeNotAllowed, ValidationError) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        else:
+            return HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(tz=tz))
+    else:
+        messages = _errors_of(form)
+    context = _manage_context(request, booking, token, tz, timezone.now())
+    context["error_messages"] = messages
+    context["cancel_form"] = form
+    return render(request, "booking/manage.html", context, status=400)
+
+
+# --- /manage/<token>/reschedule/ ---------------------------------------------------------------
+
+
+@private_page
+@require_http_methods(["GET", "HEAD", "POST"])
+def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    """GET lists the free times of the same service (the booking's own time counts as free);
+    POST moves the booking to the chosen one and redirects to the manage page."""
+    booking = _booking_or_404(token)
+    partner, service = booking.partner, booking.service
+    here = reverse("booking:reschedule", args=[token])
+    query = request.POST if request.method == "POST" else request.GET
+    week_form = WeekQueryForm(
+        {"week": query.get("week", ""), "tz": query.get("tz", "")}, default_time_zone=partner.time_zone
+    )
+    if not week_form.is_valid():
+        return bad_request(request, _errors_of(week_form), back_url=here, back_text="Show the free times")
+    tz = week_form.cleaned_data["tz"]
+    now = timezone.now()
+    context = _manage_context(request, booking, token, tz, now)
+    if booking.is_hold:
+        context["refusal"] = "This time is reserved for you until it is paid; it can be changed once it is paid."
+    status = 200
+    if request.method == "POST":
+        form = SlotChoiceForm(request.POST, default_time_zone=partner.time_zone)
+        if not form.is_valid():
+            return bad_request(request, _errors_of(form), back_url=here + _query(tz=tz), back_text="Show the free times")
+        try:
+            services.booking_reschedule(booking=booking, new_start=form.cleaned_data["start"], by_customer=True, now=now)
+        except services.SlotTaken as exc:
+            context["error_messages"], status = [str(exc)], 409
+        except (services.SlotNotOffered, services.ChangeNotAllowed) as exc:
+            context["error_messages"], status = [str(exc)], 400
+        except ValidationError as exc:
+            context["error_messages"], status = exc.messages, 400
+        else:
+            return HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(rescheduled="1", tz=tz))
+    if context["refusal"]:
+        # Past the cut-off (or cancelled): no times to offer, and the page says why.
+        return render(request, "booking/reschedule.html", context, status=400 if status == 200 else status)
+    week = _week(
+        service=service, zone=ZoneInfo(tz), requested=week_form.cleaned_data["week"], now=now,
+        exclude_booking_id=booking.pk,
+    )
+    context.update(
+        {
+            "week": week,
+            "here": here,
+            "current_value": utc_iso(booking.start),
+            "previous_url": week.previous and here + _query(week=week.previous.isoformat(), tz=tz),
+            "next_url": week.next and here + _query(week=week.next.isoformat(), tz=tz),
+            "first_week_url": here + _query(tz=tz),
+            "week_value": week.first.isoformat() if week.first else "",
+        }
+    )
+    return render(request, "booking/reschedule.html", context, status=status)
