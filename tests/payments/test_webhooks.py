@@ -215,3 +215,37 @@ def test_refund_events_move_our_refund_to_stripes_state(held, post_event, django
     assert post_event(*signed_event("refund.updated", foreign)).json() == {"status": "refund_not_ours"}
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED
+
+
+def test_a_failure_while_processing_answers_500_stores_nothing_and_the_retry_succeeds(
+    held, client, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    """One transaction per event: if confirming fails half-way (here: the database refuses the
+    booking write), the payment update and the event id roll back with it, Stripe gets a 5xx and
+    delivers again, and the retry is processed in full."""
+    from django.db import OperationalError
+
+    from booking import services
+
+    booking, payment = held
+    real_confirm = services.booking_confirm
+    calls = []
+
+    def failing_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("the database went away")
+        return real_confirm(**kwargs)
+
+    monkeypatch.setattr(services, "booking_confirm", failing_once)
+    client.raise_request_exception = False
+    body, signature = signed_event("payment_intent.succeeded", intent_object(payment), event_id="evt_retry_1")
+    first = client.post("/payments/stripe/webhook", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+    assert first.status_code == 500
+    payment.refresh_from_db()
+    assert payment.status != Payment.Status.SUCCEEDED and not WebhookEvent.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = client.post("/payments/stripe/webhook", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+    assert retry.status_code == 200 and retry.json() == {"status": "paid"}
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.CONFIRMED
