@@ -172,3 +172,20 @@ def test_a_confirmed_webhook_then_shows_paid_everywhere(client, hold, post_event
     post_event(*signed_event("payment_intent.succeeded", intent_object(payment)))
     assert b'data-state="paid"' in client.get(f"/manage/{token}/pay/status/").content
     assert b"Payment details" in client.get(f"/manage/{token}/").content
+
+
+@pytest.mark.usefixtures("stripe_on")
+def test_a_payment_still_processing_says_so_and_refreshes_itself(client, hold, post_event, settings) -> None:
+    booking, token = hold(_start())
+    payment = start_payment(booking)
+    post_event(*signed_event("payment_intent.processing", intent_object(payment, status="processing")))
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.PROCESSING
+    # Stripe cannot be asked right now: the page shows what Stripe's last event said.
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"
+    page = client.get(f"/manage/{token}/pay/status/")
+    assert page.status_code == 200
+    assert b'data-state="processing"' in page.content
+    assert b'<meta http-equiv="refresh" content="3">' in page.content
+    booking.refresh_from_db()
+    assert booking.status == Booking.Status.PENDING_PAYMENT
