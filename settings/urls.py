@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("security.urls")),
     path("api/v1/", include("booking.api.urls")),
     path("", include("booking.urls")),
+    path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
 ]

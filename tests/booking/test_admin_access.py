@@ -9,6 +9,8 @@ from collections.abc import Callable
 import pytest
 from admin_world import A_ALL, A_CUSTOMER_DATA, B_ALL, B_CUSTOMER_DATA, World, build_world
 
+from tests.otp_login import login_verified
+
 pytestmark = pytest.mark.django_db
 
 ROLES = ("owner", "member_b", "support", "support_granted", "superuser", "anonymous")
@@ -86,7 +88,7 @@ def test_access_matrix(client, role: str) -> None:
     world = build_world()
     user = world.user(role)
     if user is not None:
-        client.force_login(user)
+        login_verified(client, user)
     failures = []
     for name, url_of in URLS.items():
         url = url_of(world)
@@ -112,14 +114,14 @@ def test_access_matrix(client, role: str) -> None:
 def test_allowed_roles_do_see_the_data(client, role: str) -> None:
     """The matrix would pass with empty pages; these roles must actually see partner A's customer."""
     world = build_world()
-    client.force_login(world.user(role))
+    login_verified(client, world.user(role))
     body = client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").content.decode()
     assert world.a_booking.customer_name in body and world.a_booking.customer_email in body
 
 
 def test_the_other_partner_cannot_post_to_foreign_objects(client) -> None:
     world = build_world()
-    client.force_login(world.member_b)
+    login_verified(client, world.member_b)
     a = world.a_booking
     for url, data in (
         (f"/admin/booking/booking/{a.pk}/cancel/", {"reason": "x"}),
@@ -139,6 +141,6 @@ def test_staff_without_role_or_partner_sees_nothing(client) -> None:
     from admin_world import make_user
 
     world = build_world()
-    client.force_login(make_user("lost@platform.example"))
+    login_verified(client, make_user("lost@platform.example"))
     assert client.get("/admin/booking/booking/").status_code == 403
     assert client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").status_code == 403
