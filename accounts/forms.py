@@ -57,3 +57,7 @@ class MfaEnrolForm(forms.Form):
         if not _is_totp(code):
             raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
         return code
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(label="Email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))

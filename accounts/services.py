@@ -1,5 +1,6 @@
-"""MFA writes (C13): enrolment, the code check, backup codes and the operator's reset. Each one
-writes its security event (C31) in the same transaction as the change it logs."""
+"""Account writes: MFA (C13) enrolment, the code check, backup codes and the operator's reset, each
+writing its security event (C31) in the same transaction as the change it logs; and the password
+reset emails."""
 
 from __future__ import annotations
 
@@ -7,14 +8,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import backup_codes
 from accounts.models import BackupCode, BackupCodeDevice
 from security.events import record_event
+from security.mail import send_templated_mail
 
 AUTHENTICATOR_NAME = "Authenticator app"
 BACKUP_CODES_NAME = "Backup codes"
@@ -93,7 +101,7 @@ def mfa_enrolment_confirm(*, user: Any, device_id: int, code: str, ip: str) -> E
 
 def mfa_check_code(*, user: Any, method: str, code: str, ip: str) -> CodeCheck:
     """Check one MFA code (CodeRefused if it does not pass). The caller has refused locked
-    addresses before, and reports a refusal as a failure (security.mfa.mfa_failed), which also
+    addresses before, and reports a refusal as a failure (security.lockout.step_failed), which also
     counts it towards the lockout and logs it.
 
     1. Lock the user's device row (as django_otp.verify_token does), so two requests with the
@@ -164,3 +172,40 @@ def _backup_codes_replace(user: Any) -> list[str]:
         for code, salt in zip(codes, salts, strict=True)
     )
     return codes
+
+
+def _resettable_users(**lookup: Any) -> Any:
+    """Accounts that may reset their password by email: active staff with a usable password."""
+    User = get_user_model()  # noqa: N806
+    return [u for u in User._default_manager.filter(is_active=True, is_staff=True, **lookup) if u.has_usable_password()]
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queue the reset email if `email` belongs to an account that may reset its password, and do
+    nothing otherwise. The caller answers the same either way, and the email goes out from the
+    worker, so neither the answer nor its timing tells whether the account exists."""
+    from accounts.tasks import password_reset_email_send
+
+    field = f"{get_user_model().EMAIL_FIELD}__iexact"
+    for user in _resettable_users(**{field: email.strip()}):
+        transaction.on_commit(lambda pk=user.pk: password_reset_email_send.delay(pk))
+
+
+def password_reset_email_send(*, user_id: int) -> bool:
+    """Email the user a link to set a new password (Django's token: single use, as it depends
+    on the password hash and last login, and valid PASSWORD_RESET_TIMEOUT seconds)."""
+    user = next(iter(_resettable_users(pk=user_id)), None)
+    if user is None:
+        return False
+    path = reverse(
+        "accounts:password-reset-confirm",
+        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+    )
+    context = {
+        "user": user,
+        "reset_url": f"{settings.SITE_URL}{path}",
+        "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "site_url": settings.SITE_URL,
+    }
+    send_templated_mail(template="accounts/email/password_reset", context=context, to=getattr(user, user.get_email_field_name()))
+    return True

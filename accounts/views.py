@@ -1,7 +1,7 @@
-"""The MFA pages (C13), in the admin's look: the code step after the password, enrolment of an
-authenticator app (QR code as SVG from its own no-store URL, the secret for typing in), backup
-codes. Enforcement (which sessions may reach the admin, the lockout) is in
-security.mfa; these views call it.
+"""Account pages in the admin's look. MFA (C13): the code step after the password, enrolment of
+an authenticator app (QR code as SVG from its own no-store URL, the secret for typing in), backup
+codes. Password reset for staff (C11, C12). Enforcement (which sessions may reach the admin) is
+in security.mfa, the lockout in security.lockout; these views call them.
 
 Pages that show a secret (enrolment, QR code, backup codes) are never cached (no-store).
 """
@@ -18,10 +18,11 @@ from urllib.parse import urlencode
 import segno
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -29,9 +30,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import MfaCodeForm, MfaEnrolForm
+from accounts.forms import MfaCodeForm, MfaEnrolForm, PasswordResetRequestForm
 from security.client_ip import client_ip
-from security.mfa import is_verified, mfa_failed, mfa_locked_refusal, mfa_session_verified
+from security.lockout import STEP_MFA, STEP_PASSWORD_RESET, step_failed, step_locked_refusal
+from security.mfa import is_verified, mfa_session_verified
 
 PENDING_DEVICE = "_accounts_mfa_pending_device"
 FEW_BACKUP_CODES = 3
@@ -93,7 +95,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url)
     if not selectors.mfa_enrolled(user=user):
         return HttpResponseRedirect(_url("accounts:mfa-enrol", next_url))
-    refusal = mfa_locked_refusal(request, user=user, attempt=request.method == "POST")
+    refusal = step_locked_refusal(request, username=user.get_username(), step=STEP_MFA, attempt=request.method == "POST")
     if refusal is not None:
         return refusal
     form = MfaCodeForm(request.POST or None)
@@ -103,7 +105,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
                 user=user, method=form.cleaned_data["method"], code=form.cleaned_data["code"], ip=client_ip(request)
             )
         except services.CodeRefused as refused:
-            mfa_failed(request, user=user)
+            step_failed(request, username=user.get_username(), step=STEP_MFA)
             form.add_error("code", _refusal(refused, "That code is not valid, or was used already."))
         else:
             mfa_session_verified(request, check.device)
@@ -125,7 +127,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     user, next_url = request.user, _next_url(request)
     if not is_verified(user) and selectors.mfa_enrolled(user=user):
         return HttpResponseRedirect(_url("accounts:mfa-verify", next_url))
-    refusal = mfa_locked_refusal(request, user=user, attempt=False)
+    refusal = step_locked_refusal(request, username=user.get_username(), step=STEP_MFA, attempt=False)
     if refusal is not None:
         return refusal
     device = services.mfa_enrolment_start(user=user, pending_device_id=request.session.get(PENDING_DEVICE))
@@ -184,3 +186,53 @@ def mfa_backup_codes(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(_url("accounts:mfa-verify", reverse("accounts:mfa-settings")))
     codes = services.mfa_backup_codes_regenerate(user=request.user, ip=client_ip(request))
     return _backup_codes_page(request, codes, reverse("admin:index"), enrolled=False)
+
+
+# --- Password reset (staff) -----------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def password_reset_request(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_reset_request(email=form.cleaned_data["email"])
+        return HttpResponseRedirect(reverse("accounts:password-reset-done"))
+    return _page(request, "registration/password_reset_form.html", "Password reset", form=form)
+
+
+class _AdminLook:
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}  # type: ignore[attr-defined,misc]
+
+
+class PasswordResetConfirmView(_AdminLook, auth_views.PasswordResetConfirmView):
+    """Django's view (the token moves from the URL into the session; the project's password
+    validators), for staff only and behind the login lockout: a locked address is refused before
+    the link is checked, and an invalid or forged link counts as a failed login."""
+
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        username = getattr(self.get_user(kwargs.get("uidb64", "")), "email", "")
+        refusal = step_locked_refusal(request, username=username, step=STEP_PASSWORD_RESET, attempt=False)
+        if refusal is not None:
+            return refusal
+        response = super().dispatch(request, *args, **kwargs)
+        # A valid link answers with a redirect to the form (token moved into the session).
+        if not self.validlink and response.status_code != 302:
+            step_failed(request, username=username, step=STEP_PASSWORD_RESET)
+        return response
+
+    def get_user(self, uidb64: str) -> Any:
+        user = super().get_user(uidb64)
+        return user if user is not None and user.is_active and user.is_staff else None
+
+
+class PasswordResetDoneView(_AdminLook, auth_views.PasswordResetDoneView):
+    pass
+
+
+class PasswordResetCompleteView(_AdminLook, auth_views.PasswordResetCompleteView):
+    pass

@@ -15,8 +15,8 @@ its own enough:
    logged out, so the next enrolment needs the password again.
 
 The MFA pages (code form, enrolment) belong to accounts; this module knows them only by URL name
-(settings.MFA_VERIFY_URL). Those pages call `mfa_session_verified`, `mfa_failed` and
-`mfa_locked_refusal` from here.
+(settings.MFA_VERIFY_URL). Those pages mark a session verified with `mfa_session_verified`, and
+count wrong codes towards the lockout with security.lockout's step functions (STEP_MFA).
 """
 
 from __future__ import annotations
@@ -27,25 +27,20 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
-from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django_otp import login as otp_login
 from django_otp.models import Device
 
-from security.lockout import lockout_response
 from security.middleware import wants_json
 
 # Set when a session passes MFA; lets the middleware tell "never verified" from "verified by a
 # device that has since been removed".
 MFA_PASSED = "_security_mfa_passed"
-# The marker in user_login_failed's credentials that says the failure was an MFA code.
-MFA_STEP = "mfa"
 
 
 def is_verified(user: Any) -> bool:
@@ -76,25 +71,6 @@ def mfa_session_verified(request: HttpRequest, device: Device) -> None:
     otp_login(request, device)
     request.session[MFA_PASSED] = True
     request.session.cycle_key()
-
-
-def mfa_failed(request: HttpRequest, *, user: Any) -> None:
-    """A wrong (or refused) MFA code: reported like a wrong password, so axes counts it for the
-    client's address and security.signals logs it as an mfa_failure event."""
-    credentials = {settings.AXES_USERNAME_FORM_FIELD: user.get_username(), "step": MFA_STEP}
-    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-
-
-def mfa_locked_refusal(request: HttpRequest, *, user: Any, attempt: bool) -> HttpResponse | None:
-    """The lockout page if the client's address is locked, checked before any code is looked at.
-    An `attempt` (a code submitted while locked) also counts as a failure, which restarts the
-    cool-off, exactly like a password tried while locked."""
-    credentials = {settings.AXES_USERNAME_FORM_FIELD: user.get_username()}
-    if AxesProxyHandler.is_allowed(request, credentials):
-        return None
-    if attempt:
-        mfa_failed(request, user=user)
-    return lockout_response(request)
 
 
 @lru_cache(maxsize=4)

@@ -186,6 +186,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# A password reset link (staff only, accounts.views) works once and for one hour.
+PASSWORD_RESET_TIMEOUT = 3600
 
 # --- Multi-factor authentication (C13): django-otp ------------------------------------------------
 # Staff and partner users (is_staff) pass a TOTP code or a one-time backup code after the password,

@@ -4,10 +4,12 @@ console errors. Chromium reports violations through `securitypolicyviolation` ev
 
 from __future__ import annotations
 
+import re
 from base64 import b32decode
 from datetime import time, timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 from django_otp.oath import totp
 
@@ -140,6 +142,25 @@ def test_mfa_enrolment_and_backup_code_pages_have_no_csp_violations(page, site) 
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/admin/")
     _assert_no_problems(page, "the admin after a backup code")
+
+
+def test_password_reset_pages_have_no_csp_violations(page, site) -> None:
+    base = site["base"]
+    _assert_clean(page, f"{base}/account/password-reset/")
+    page.fill("#id_email", "root@example.com")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/account/password-reset/done/")
+    _assert_no_problems(page, "reset requested")
+    path = re.search(r"https?://[^/\s]+(/account/reset/\S+/)", mail.outbox[-1].body).group(1)  # SITE_URL's host
+    _assert_clean(page, f"{base}/account/reset/MQ/not-a-token/")  # the invalid-link page
+    page.goto(f"{base}{path}")
+    page.wait_for_url("**/set-password/")
+    _assert_no_problems(page, "new password form")
+    page.fill("#id_new_password1", "a brand new operator passphrase 2027")
+    page.fill("#id_new_password2", "a brand new operator passphrase 2027")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/account/reset/done/")
+    _assert_no_problems(page, "reset complete")
 
 
 def test_error_pages_have_no_csp_violations(page, site, settings) -> None:
