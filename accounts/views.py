@@ -158,8 +158,10 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
 @_staff_only
 def mfa_enrol_qr(request: HttpRequest) -> HttpResponse:
     """The pending authenticator's otpauth:// URL as a QR code (SVG, no script)."""
-    device = selectors.mfa_pending_device(user=request.user, device_id=request.session.get(PENDING_DEVICE))
-    if device is None:
+    user = request.user
+    device = selectors.mfa_pending_device(user=user, device_id=request.session.get(PENDING_DEVICE))
+    # As on the enrolment page: an enrolled user proves the current factor before a new one.
+    if device is None or (not is_verified(user) and selectors.mfa_enrolled(user=user)):
         raise Http404("No enrolment in progress.")
     response = HttpResponse(content_type="image/svg+xml")
     # Module size 8, the standard 4-module quiet zone; the page's CSS paints it white.

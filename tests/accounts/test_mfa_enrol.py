@@ -175,3 +175,14 @@ def test_another_users_pending_device_is_not_shown(after_password, staff) -> Non
     assert b32decode(shown_secret(after_password.get(ENROL).content.decode())) != theirs.bin_key
     theirs.refresh_from_db()  # still there, still theirs, still pending
     assert theirs.user == other and not theirs.confirmed
+
+
+def test_a_pending_qr_code_is_gone_once_the_session_is_no_longer_verified(client, staff) -> None:
+    login_verified(client, staff)
+    client.get(ENROL)  # moving to a new phone: a pending device in this session
+    assert client.get(QR).status_code == 200
+    session = client.session
+    session.pop("otp_device_id")  # the session is no longer verified (e.g. the device was reset)
+    session.save()
+
+    assert client.get(QR).status_code == 404
