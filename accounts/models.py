@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+
+from accounts import backup_codes
 
 
 def normalize_email_address(email: str) -> str:
@@ -76,3 +80,46 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class BackupCodeDevice(ThrottlingMixin, TimestampMixin, Device):
+    """A user's one-time MFA backup codes (C13), as one django-otp device: a session that passes
+    with a backup code is verified like any other (OTPMiddleware). django-otp's own static
+    device keeps its tokens in clear; the codes here are `BackupCode` rows holding only a salted
+    hash (accounts.backup_codes)."""
+
+    class Meta:
+        verbose_name = "backup code set"
+        constraints = [models.UniqueConstraint(fields=["user"], name="accounts_one_backup_code_set_per_user")]
+
+    def get_throttle_factor(self) -> int:
+        return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
+
+    def verify_token(self, token: str) -> bool:
+        """Consume the code `token` matches. The delete must remove the row, so two requests
+        racing with one code cannot both pass (callers also lock this device's row)."""
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        match = next(
+            (c for c in self.codes.all() if backup_codes.matches(token, salt=c.salt, code_hash=c.code_hash)), None
+        )
+        consumed = match is not None and BackupCode.objects.filter(pk=match.pk).delete()[0] == 1
+        if consumed:
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+        else:
+            self.throttle_increment(commit=True)
+        return consumed
+
+
+class BackupCode(models.Model):
+    """One unused backup code: a salted SHA-256, never the code (accounts.backup_codes)."""
+
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"backup code {self.pk} of {self.device.user_id}"

@@ -6,6 +6,19 @@ from django.http import HttpRequest
 from security.models import CspReport, SecurityEvent
 
 
+class ReadOnlyAdminMixin:
+    """An admin that shows rows and changes none: no add, change or delete, superusers included."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(CspReport)
 class CspReportAdmin(admin.ModelAdmin):
     """Operators read reports; nobody edits them."""
@@ -26,7 +39,7 @@ class CspReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only log (C31): superusers read it; nobody, superusers included, adds, edits
     or deletes a row here (a deletion would also break the hash chain)."""
 
@@ -43,12 +56,3 @@ class SecurityEventAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return bool(request.user.is_active and request.user.is_superuser)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

@@ -1,7 +1,8 @@
 """System checks for dangerous settings, so `manage.py check --deploy` tells the operator.
 
 Ids: security.E001 CSP missing, E002 CSP weakened, E003 CORS too wide, E004 HSTS too short,
-E005 lockout limit not 3, E006 rate limits misconfigured or off, E007 cookies not hardened.
+E005 lockout limit not 3, E006 rate limits misconfigured or off, E007 cookies not hardened,
+E008 bcrypt is not the first password hasher, E009 MFA enforcement is not installed.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
 from django.core.checks import Error, Tags, register
+from django.utils.module_loading import import_string
 
 from security.ratelimit import Rate
 
@@ -99,4 +102,50 @@ def check_deploy_hardening(app_configs: object = None, **kwargs: object) -> list
             errors.append(Error(f"{name} should use the __Host- prefix in production.", id="security.E007"))
     if not settings.SESSION_COOKIE_HTTPONLY or settings.SESSION_COOKIE_SAMESITE not in ("Lax", "Strict"):
         errors.append(Error("Session cookies must be HttpOnly and SameSite.", id="security.E007"))
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def check_password_hasher(app_configs: object = None, **kwargs: object) -> list[Error]:
+    # Deploy only: the test settings put a fast hasher first on purpose.
+    hashers = list(getattr(settings, "PASSWORD_HASHERS", []))
+    try:
+        first = import_string(hashers[0]) if hashers else None
+    except ImportError:
+        first = None
+    if first is None or not issubclass(first, BCryptSHA256PasswordHasher):
+        return [Error(
+            "New passwords must be hashed with bcrypt-sha256.",
+            hint="Put security.hashers.BCryptSHA256Hasher first in PASSWORD_HASHERS (the others only verify old hashes).",
+            id="security.E008",
+        )]
+    return []
+
+
+@register(Tags.security)
+def check_mfa_enforced(app_configs: object = None, **kwargs: object) -> list[Error]:
+    from django.contrib import admin
+
+    from security.admin_site import MFAAdminSite
+
+    errors: list[Error] = []
+    middleware = list(settings.MIDDLEWARE)
+    needed = [
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django_otp.middleware.OTPMiddleware",
+        "security.mfa.MFARequiredMiddleware",
+    ]
+    positions = [middleware.index(name) if name in middleware else -1 for name in needed]
+    if -1 in positions or positions != sorted(positions):
+        errors.append(Error(
+            "MFA is not enforced: the middleware is missing or out of order.",
+            hint=f"MIDDLEWARE needs, in this order: {', '.join(needed)}.",
+            id="security.E009",
+        ))
+    if not isinstance(admin.site, MFAAdminSite):
+        errors.append(Error(
+            "The admin site does not require MFA.",
+            hint='Install the admin as "security.admin_apps.MFAAdminConfig" in INSTALLED_APPS.',
+            id="security.E009",
+        ))
     return errors

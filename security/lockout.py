@@ -1,10 +1,16 @@
-"""The login lockout (C11) around django-axes: the refusal page and the owners' warning email.
+"""The login lockout (C11) around django-axes: the refusal page, the owners' warning email, and
+the other ways in than the password form.
 
 Axes counts failed logins per client IP in the database (settings: AXES_*). Its backend is the
 first authentication backend, so a locked address is refused before any password is hashed;
 axes' middleware then asks `lockout_response` for the answer: our 429 page (or JSON) saying the
 address is locked and when it may try again. The same answer whatever the e-mail address was, so
 the refusal says nothing about which accounts exist.
+
+Steps that check a secret other than the password (the MFA code, a password reset link) join the
+same count: `step_locked_refusal` before they check anything, `step_failed` when the secret was
+wrong (it sends user_login_failed, as a wrong password does, so axes counts it and
+security.signals logs it).
 """
 
 from __future__ import annotations
@@ -13,20 +19,24 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.contrib.auth.signals import user_login_failed
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from security.client_ip import client_ip
+from security.mail import send_templated_mail
 from security.middleware import too_many_requests
 
 LOCKED_MESSAGE = "Too many failed logins from your address: logins from it are locked for now."
+# Steps besides the password form, named in user_login_failed's credentials (security.signals).
+STEP_MFA = "mfa"
+STEP_PASSWORD_RESET = "password_reset"  # noqa: S105 - a step's name
 
 
 def locked_until(ip: str, *, cool_off: timedelta | None = None) -> datetime:
@@ -43,6 +53,23 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     until = locked_until(ip, cool_off=get_cool_off(request))
     retry_after = max(1, math.ceil((until - timezone.now()).total_seconds()))
     return too_many_requests(request, retry_after, error="locked_out", message=LOCKED_MESSAGE, retry_at=until)
+
+
+def step_failed(request: HttpRequest, *, username: str, step: str) -> None:
+    """A wrong MFA code or reset link: counted for the client's address like a wrong password."""
+    credentials = {settings.AXES_USERNAME_FORM_FIELD: username, "step": step}
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+
+
+def step_locked_refusal(request: HttpRequest, *, username: str, step: str, attempt: bool) -> HttpResponse | None:
+    """The lockout page if the client's address is locked, to answer before any secret is
+    checked. An `attempt` (a secret submitted while locked) also counts as a failure, which
+    restarts the cool-off, exactly like a password tried while locked."""
+    if AxesProxyHandler.is_allowed(request, {settings.AXES_USERNAME_FORM_FIELD: username}):
+        return None
+    if attempt:
+        step_failed(request, username=username, step=step)
+    return lockout_response(request)
 
 
 def warn_targeted_accounts(*, usernames: list[str], ip: str) -> int:
@@ -62,12 +89,6 @@ def warn_targeted_accounts(*, usernames: list[str], ip: str) -> int:
             "cooloff_hours": settings.AXES_COOLOFF_HOURS,
             "site_url": settings.SITE_URL,
         }
-        send_mail(
-            subject=render_to_string("security/email/lockout_subject.txt", context).strip(),
-            message=render_to_string("security/email/lockout.txt", context),
-            html_message=render_to_string("security/email/lockout.html", context),
-            from_email=None,
-            recipient_list=[getattr(user, User.get_email_field_name())],
-        )
+        send_templated_mail(template="security/email/lockout", context=context, to=getattr(user, User.get_email_field_name()))
         sent += 1
     return sent

@@ -39,7 +39,8 @@ def _compiled(rules: tuple[tuple[str, str, str], ...]) -> tuple[tuple[re.Pattern
     return tuple((re.compile(pattern), frozenset(methods.split(",")), scope) for pattern, methods, scope in rules)
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
+    """API clients get JSON answers (429, 401) instead of pages."""
     return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
 
 
@@ -52,7 +53,7 @@ def too_many_requests(
     retry_at: datetime | None = None,
 ) -> HttpResponse:
     """The 429 answer for rate limits and the login lockout: HTML, or JSON for API clients."""
-    if _wants_json(request):
+    if wants_json(request):
         payload: dict[str, object] = {"error": error, "message": message, "retry_after": retry_after}
         if retry_at is not None:
             payload["retry_at"] = retry_at.isoformat()

@@ -42,7 +42,11 @@ class SecurityEvent(models.Model):
         UNLOCK = "unlock", "Account unlocked"
         MFA_ENROLLED = "mfa_enrolled", "MFA enrolled"
         MFA_REMOVED = "mfa_removed", "MFA removed"
+        MFA_SUCCESS = "mfa_success", "MFA passed"
         MFA_FAILURE = "mfa_failure", "MFA code refused"
+        MFA_BACKUP_CODE_USED = "mfa_backup_code_used", "MFA backup code used"
+        MFA_BACKUP_CODES_REGENERATED = "mfa_backup_codes_regenerated", "MFA backup codes regenerated"
+        MFA_RESET = "mfa_reset", "MFA reset by an operator"
         PASSWORD_CHANGE = "password_change", "Password changed"  # noqa: S105 - an event name
         PERMISSION_DENIED = "permission_denied", "Permission denied"
         SUPPORT_ACCESS = "support_access", "Customer data viewed by platform staff"

@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.shortcuts import resolve_url
 from django.utils import timezone
 
+from security.middleware import wants_json
+
 LOGIN_AT = "_security_login_at"
 SEEN_AT = "_security_seen_at"
 SEEN_RESOLUTION_SECONDS = 60
@@ -33,17 +35,13 @@ def session_mark_login(request: HttpRequest) -> None:
     request.session[SEEN_AT] = now
 
 
-def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
-
-
 def _ended(request: HttpRequest, reason: str) -> HttpResponse:
     logout(request)  # flushes the session in the store and sends user_logged_out
     if reason == "idle":
         message = "You were logged out after a period of inactivity. Please log in again."
     else:
         message = "Your session reached its maximum length. Please log in again."
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"error": "session_expired", "reason": reason, "message": message}, status=401)
     messages.warning(request, message)
     return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}")

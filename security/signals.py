@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from security.audit import current_request
 from security.client_ip import client_ip
 from security.events import record_event
+from security.lockout import STEP_MFA, STEP_PASSWORD_RESET
 from security.sessions import session_mark_login
 
 
@@ -31,14 +32,24 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
 
 def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
     # Only the name that was tried: Django already masks the password in `credentials`, and
-    # nothing else from them is kept.
+    # nothing else from them is kept. Wrong MFA codes and reset links arrive here too
+    # (security.lockout.step_failed); an MFA code comes from a user logged in with the password:
+    # one mfa_failure event, with that user as actor.
     username = str(credentials.get(settings.AXES_USERNAME_FORM_FIELD) or "")
+    step = credentials.get("step")
+    mfa = step == STEP_MFA
     failures = getattr(request, "axes_failures_since_start", None)
     locked_before = failures is not None and failures > settings.AXES_FAILURE_LIMIT
-    detail: dict[str, Any] = {"reason": "locked_out" if locked_before else "invalid_credentials"}
+    wrong = {STEP_MFA: "invalid_code", STEP_PASSWORD_RESET: "invalid_reset_link"}.get(step, "invalid_credentials")
+    reason = "locked_out" if locked_before else wrong
+    detail: dict[str, Any] = {"reason": reason}
     if failures is not None:
         detail["failures"] = failures
-    record_event(event_type="login_failure", ip=_ip(request), target=username[:254], detail=detail)
+    record_event(
+        event_type="mfa_failure" if mfa else "login_failure",
+        actor=getattr(request, "user", None) if mfa else None,
+        ip=_ip(request), target=username[:254], detail=detail,
+    )
 
 
 def on_locked_out(sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kwargs: Any) -> None:

@@ -25,7 +25,8 @@ SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"
 SITE_DOMAIN = SITE_URL.partition("://")[2].split("/")[0].split(":")[0]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with an admin site that answers only sessions that passed MFA (C13).
+    "security.admin_apps.MFAAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -33,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "corsheaders",
+    # TOTP devices (RFC 6238); before accounts, whose admin replaces django-otp's device admin.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "security",  # before axes: its axes_reset_ip (which logs the unlock) overrides axes' own
     "axes",
@@ -54,9 +58,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed the second factor (C13)?
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After auth and messages: needs request.user, and tells the user why they were logged out.
     "security.sessions.SessionLimitMiddleware",
+    # After the session limits: staff sessions without MFA reach no admin page (C13).
+    "security.mfa.MFARequiredMiddleware",
     # Who is acting, for events written outside a view (e.g. a password change in User.save()).
     "security.audit.AuditContextMiddleware",
     # Last, as axes requires: turns a refused (locked) login into our 429 page.
@@ -179,11 +187,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# A password reset link (staff only, accounts.views) works once and for one hour.
+PASSWORD_RESET_TIMEOUT = 3600
+
+# --- Multi-factor authentication (C13): django-otp ------------------------------------------------
+# Staff and partner users (is_staff) pass a TOTP code or a one-time backup code after the password,
+# or enrol an authenticator app at their first login, before any admin page answers
+# (security.mfa enforces, accounts holds the pages). There is deliberately no switch to turn it off.
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Booking")
+# The admin's device pages never show a TOTP secret or its QR code.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Where the MFA step is (a URL name): security.mfa sends unverified staff sessions there.
+MFA_VERIFY_URL = "accounts:mfa-verify"
+# Paths that answer only verified staff sessions (regexes on the path).
+MFA_REQUIRED_PATHS = [r"^/admin/"]
 
 # --- Login lockout (C11): django-axes -------------------------------------------------------------
-# Every way in authenticates through django.contrib.auth.authenticate() with the request (today:
-# the admin login, which is also the partner/staff login), so AxesStandaloneBackend guards them
-# all; a later MFA step must send user_login_failed on a wrong code to count towards the same lock.
+# Every way in authenticates through django.contrib.auth.authenticate() with the request (the
+# admin login, which is also the partner/staff login), so AxesStandaloneBackend guards them all;
+# the MFA step sends user_login_failed on a wrong code (security.mfa), so it counts towards the
+# same lock, and consults the lock before it checks any code.
 # Failures are counted per client IP in the database (AccessAttempt), which every app server
 # shares; the IP comes from security.client_ip (trusted proxies only), like the rate limits.
 AXES_ENABLED = True
@@ -203,8 +227,10 @@ AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
-# Addresses and usernames are personal data: axes' own log lines leave them out.
-AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+# Addresses and usernames are personal data: axes' own log lines leave them out. Axes also keeps
+# the POST data of a failed attempt: MFA codes and new passwords are masked there, like the
+# password itself (AXES_PASSWORD_FORM_FIELD).
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "new_password1", "new_password2"]
 
 # --- Sessions (C14) -----------------------------------------------------------------------------
 # For staff and partner users (is_staff), enforced on the server by security.sessions.
@@ -313,6 +339,7 @@ RATE_LIMIT_RULES = [
     (r"^/api/", "GET,POST,OPTIONS", "api"),
     (r"^/manage/", "GET,POST", "manage"),
     (r"^/admin/login/$", "POST", "login"),
+    (r"^/account/", "POST", "login"),  # the MFA step, enrolment, password reset
     (r"^/security/csp-report$", "POST", "csp_report"),
     (r"^/payments/stripe/webhook$", "POST", "webhook"),
 ]

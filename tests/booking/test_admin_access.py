@@ -9,6 +9,10 @@ from collections.abc import Callable
 import pytest
 from admin_world import A_ALL, A_CUSTOMER_DATA, B_ALL, B_CUSTOMER_DATA, World, build_world
 
+from payments.models import Payment
+
+from tests.otp_login import login_verified
+
 pytestmark = pytest.mark.django_db
 
 ROLES = ("owner", "member_b", "support", "support_granted", "superuser", "anonymous")
@@ -37,7 +41,21 @@ URLS: dict[str, Callable[[World], str]] = {
     "grant_changelist": lambda w: "/admin/booking/supportgrant/",
     "grant_add": lambda w: "/admin/booking/supportgrant/add/",
     "grant_change": lambda w: f"/admin/booking/supportgrant/{w.grant.pk}/change/",
+    "payment_changelist": lambda w: "/admin/payments/payment/",
+    "payment_change": lambda w: f"/admin/payments/payment/{_a_payment(w).pk}/change/",
+    "payment_add": lambda w: "/admin/payments/payment/add/",
+    "webhookevent_changelist": lambda w: "/admin/payments/webhookevent/",
 }
+
+
+def _a_payment(world: World) -> Payment:
+    """Partner A's booking, paid (payments build on booking; the row is all the admin needs)."""
+    payment, _ = Payment.objects.get_or_create(
+        booking=world.a_booking,
+        defaults={"stripe_payment_intent_id": "pi_world_a", "amount": 15000, "currency": "CHF",
+                  "status": Payment.Status.SUCCEEDED, "paid_at": world.a_booking.created_at},
+    )
+    return payment
 
 # Expected status: owner of A, member of B, support without grant, support with a grant for A,
 # superuser, anonymous.
@@ -64,6 +82,12 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
     "grant_changelist": (200, 403, 200, 200, 200, R),
     "grant_add": (200, 403, 403, 403, 200, R),
     "grant_change": (200, 403, R, 200, 200, R),
+    # Payments follow the booking permissions; nobody adds one by hand; Stripe's events are
+    # for superusers only.
+    "payment_changelist": (200, 200, 200, 200, 200, R),
+    "payment_change": (200, R, 200, 200, 200, R),
+    "payment_add": (403, 403, 403, 403, 403, R),
+    "webhookevent_changelist": (403, 403, 403, 403, 200, R),
 }
 
 # What each role must never see in any response body.
@@ -86,7 +110,7 @@ def test_access_matrix(client, role: str) -> None:
     world = build_world()
     user = world.user(role)
     if user is not None:
-        client.force_login(user)
+        login_verified(client, user)
     failures = []
     for name, url_of in URLS.items():
         url = url_of(world)
@@ -112,14 +136,14 @@ def test_access_matrix(client, role: str) -> None:
 def test_allowed_roles_do_see_the_data(client, role: str) -> None:
     """The matrix would pass with empty pages; these roles must actually see partner A's customer."""
     world = build_world()
-    client.force_login(world.user(role))
+    login_verified(client, world.user(role))
     body = client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").content.decode()
     assert world.a_booking.customer_name in body and world.a_booking.customer_email in body
 
 
 def test_the_other_partner_cannot_post_to_foreign_objects(client) -> None:
     world = build_world()
-    client.force_login(world.member_b)
+    login_verified(client, world.member_b)
     a = world.a_booking
     for url, data in (
         (f"/admin/booking/booking/{a.pk}/cancel/", {"reason": "x"}),
@@ -139,6 +163,6 @@ def test_staff_without_role_or_partner_sees_nothing(client) -> None:
     from admin_world import make_user
 
     world = build_world()
-    client.force_login(make_user("lost@platform.example"))
+    login_verified(client, make_user("lost@platform.example"))
     assert client.get("/admin/booking/booking/").status_code == 403
     assert client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").status_code == 403

@@ -15,6 +15,7 @@ from booking.admin.bookings import csv_safe
 from booking.models import Booking
 from security.events import verify_chain
 from security.models import SecurityEvent
+from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(client):
     world = build_world()
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     return world
 
 
@@ -155,5 +156,5 @@ def test_booking_detail_never_shows_derived_fields(client, world) -> None:
 
 
 def test_member_without_change_rights_cannot_cancel(client, world) -> None:
-    client.force_login(world.support)
+    login_verified(client, world.support)
     assert client.post(f"/admin/booking/booking/{world.a_booking.pk}/cancel/", {"reason": "x"}).status_code == 403

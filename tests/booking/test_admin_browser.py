@@ -9,6 +9,7 @@ from admin_world import A_CUSTOMER, A_EMAIL, B_CUSTOMER, B_SERVICE, build_world
 from django.core import mail
 
 from booking.models import Booking
+from tests.otp_login import browser_login, mfa_device
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -28,11 +29,7 @@ def test_owner_manages_own_week_and_cannot_reach_the_other_partner(page, live_se
     base = live_server.url
     week = world.a_booking.start.astimezone(world.a.zone).date().isoformat()
 
-    page.goto(f"{base}/admin/login/")
-    page.fill("#id_username", world.owner.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{base}/admin/")
+    browser_login(page, base, world.owner.email, PASSWORD, device=mfa_device(world.owner))
 
     page.goto(f"{base}/admin/booking/booking/calendar/?week={week}")
     page.wait_for_load_state("load")

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Booking, DateOverride, DateOverrideRange, Service
+from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -22,7 +23,7 @@ URL = "/admin/booking/booking/calendar/"
 @pytest.fixture
 def world(client):
     world = build_world()
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     return world
 
 
@@ -82,7 +83,7 @@ def test_partner_users_always_see_their_own_partner(client, world) -> None:
 
 
 def test_staff_pick_a_partner_first(client, world) -> None:
-    client.force_login(world.superuser)
+    login_verified(client, world.superuser)
     body = client.get(URL).content.decode()
     assert f"?partner={world.a.pk}" in body and f"?partner={world.b.pk}" in body
     body = client.get(URL, {"partner": world.b.pk, "week": "2030-06-04"}).content.decode()
@@ -123,7 +124,7 @@ def _changelist_count(client, n: int, world) -> int:
 
 @pytest.mark.parametrize("role", ["owner", "support_granted", "superuser"])
 def test_bookings_changelist_query_count_is_bounded(client, world, role: str) -> None:
-    client.force_login(getattr(world, role))
+    login_verified(client, getattr(world, role))
     few, many = _changelist_count(client, 5, world), _changelist_count(client, 50, world)
     assert few == many
     assert many <= 20

@@ -8,6 +8,7 @@ from admin_world import A_SERVICE, B_CUSTOMER, B_SERVICE, build_world
 
 from booking.models import Booking, DateOverride, Service
 from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, ROLE_PERMISSIONS, SUPPORT
+from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def world(client):
     world = build_world()
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     return world
 
 
@@ -115,10 +116,10 @@ def test_partner_users_cannot_create_partners(client, world) -> None:
 
 
 def test_search_by_support_without_grant_does_not_reveal_customers(client, world) -> None:
-    client.force_login(world.support)
+    login_verified(client, world.support)
     body = client.get("/admin/booking/booking/?q=umberto").content.decode()
     assert "0 results" in body or f"/admin/booking/booking/{world.a_booking.pk}/change/" not in body
-    client.force_login(world.support_granted)
+    login_verified(client, world.support_granted)
     body = client.get("/admin/booking/booking/?q=umberto").content.decode()
     assert f"/admin/booking/booking/{world.a_booking.pk}/change/" in body
 

@@ -16,6 +16,7 @@ from booking.models import SupportGrant
 from booking.support_access import mask_email, mask_name, support_grant_create
 from security.events import verify_chain
 from security.models import SecurityEvent
+from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def test_masks() -> None:
 
 def test_support_without_grant_sees_masked_data_and_nothing_is_logged(client) -> None:
     world = build_world()
-    client.force_login(world.support)
+    login_verified(client, world.support)
     body = _change(client, world)
     assert "U•••" in body and "u•••@alpha-cust.example" in body
     assert A_CUSTOMER not in body and A_EMAIL not in body
@@ -47,7 +48,7 @@ def test_support_without_grant_sees_masked_data_and_nothing_is_logged(client) ->
 
 def test_support_with_grant_sees_data_and_each_view_is_logged(client) -> None:
     world = build_world()
-    client.force_login(world.support_granted)
+    login_verified(client, world.support_granted)
     assert A_CUSTOMER in _change(client, world)
     client.get("/admin/booking/booking/")
     client.get("/admin/booking/booking/export/")
@@ -63,7 +64,7 @@ def test_support_with_grant_sees_data_and_each_view_is_logged(client) -> None:
 
 def test_a_grant_for_one_partner_does_not_unmask_another(client) -> None:
     world = build_world()
-    client.force_login(world.support_granted)
+    login_verified(client, world.support_granted)
     body = client.get(f"/admin/booking/booking/{world.b_booking.pk}/change/").content.decode()
     assert world.b_booking.customer_name not in body and "B•••" in body
     assert _access_events() == []
@@ -71,7 +72,7 @@ def test_a_grant_for_one_partner_does_not_unmask_another(client) -> None:
 
 def test_superuser_views_are_logged_too(client) -> None:
     world = build_world()
-    client.force_login(world.superuser)
+    login_verified(client, world.superuser)
     assert A_CUSTOMER in _change(client, world)
     (event,) = _access_events()
     assert event.detail["superuser"] is True and event.detail["grants"][0]["reason"] == "superuser access"
@@ -79,7 +80,7 @@ def test_superuser_views_are_logged_too(client) -> None:
 
 def test_partner_users_viewing_their_own_data_are_not_support_access(client) -> None:
     world = build_world()
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     assert A_CUSTOMER in _change(client, world)
     assert _access_events() == []
 
@@ -88,14 +89,14 @@ def test_grant_expires(client) -> None:
     world = build_world()
     with time_machine.travel(timezone.now() + timedelta(hours=5)):
         # Logged in after the jump: a session idle for 5 hours would have ended (C14).
-        client.force_login(world.support_granted)
+        login_verified(client, world.support_granted)
         body = _change(client, world)
     assert A_CUSTOMER not in body and "U•••" in body
 
 
 def test_owner_creates_a_grant_for_own_partner_only(client) -> None:
     world = build_world()
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     response = client.post("/admin/booking/supportgrant/add/", {
         "partner": world.b.pk, "granted_to": world.support.pk, "reason": "Ticket 99", "hours": 2,
     })
@@ -109,7 +110,7 @@ def test_owner_creates_a_grant_for_own_partner_only(client) -> None:
 
 def test_grants_run_hours_not_weeks(client) -> None:
     world = build_world()
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     response = client.post("/admin/booking/supportgrant/add/", {
         "granted_to": world.support.pk, "reason": "Ticket 99", "hours": 24 * 14,
     })
@@ -133,26 +134,26 @@ def test_grants_go_to_support_staff_only(client) -> None:
     world = build_world()
     with pytest.raises(ValidationError):
         support_grant_create(partner=world.a, granted_to=world.member_b, granted_by=world.owner, reason="x", hours=1)
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     body = client.get("/admin/booking/supportgrant/add/").content.decode()
     assert world.support.email in body and world.member_b.email not in body
 
 
 def test_revoke_ends_the_grant_and_is_logged(client) -> None:
     world = build_world()
-    client.force_login(world.owner)
+    login_verified(client, world.owner)
     client.post("/admin/booking/supportgrant/", {"action": "revoke_selected", "_selected_action": [world.grant.pk]})
     world.grant.refresh_from_db()
     assert world.grant.revoked_at is not None
     assert SecurityEvent.objects.filter(event_type="support_grant_revoked", actor=world.owner).count() == 1
-    client.force_login(world.support_granted)
+    login_verified(client, world.support_granted)
     assert A_CUSTOMER not in _change(client, world)
 
 
 def test_other_partner_and_support_cannot_revoke(client) -> None:
     world = build_world()
     for user in (world.member_b, world.support_granted):
-        client.force_login(user)
+        login_verified(client, user)
         client.post("/admin/booking/supportgrant/", {"action": "revoke_selected", "_selected_action": [world.grant.pk]})
     world.grant.refresh_from_db()
     assert world.grant.revoked_at is None

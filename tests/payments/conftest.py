@@ -163,10 +163,11 @@ def post_event(client: Any) -> Callable[..., Any]:
 
 @pytest.fixture
 def admin_login() -> Callable[[Any, Any], None]:
-    """Log a staff user into the admin with the test client."""
+    """Log a staff user into the admin with the test client: password and MFA passed."""
+    from tests.otp_login import login_verified
 
     def _login(client: Any, user: Any) -> None:
-        client.force_login(user)
+        login_verified(client, user)
 
     return _login
 

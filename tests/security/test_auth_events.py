@@ -13,6 +13,7 @@ from django.test import Client
 
 from security.events import verify_chain
 from security.models import SecurityEvent
+from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -73,7 +74,7 @@ def test_unlock_is_logged(ada) -> None:
 
 def test_password_change_is_logged_with_the_actor_and_address(ada) -> None:
     client = Client(REMOTE_ADDR="192.0.2.11")
-    client.force_login(ada)
+    login_verified(client, ada)
     new = "another long passphrase 2027"
     client.post("/admin/password_change/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
 
@@ -86,7 +87,7 @@ def test_password_change_is_logged_with_the_actor_and_address(ada) -> None:
 def test_operator_setting_someone_elses_password_is_logged_as_theirs(ada) -> None:
     root = User.objects.create_superuser("root@example.com", PASSWORD)
     client = Client(REMOTE_ADDR="192.0.2.12")
-    client.force_login(root)
+    login_verified(client, root)
     new = "operator chosen passphrase 2027"
     response = client.post(f"/admin/accounts/user/{ada.pk}/password/", {"password1": new, "password2": new, "usable_password": "true"})
     assert response.status_code == 302

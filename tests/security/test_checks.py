@@ -13,6 +13,7 @@ from django.core.checks import Tags, run_checks
 from django.test import override_settings
 
 from security import checks
+from settings.base import PASSWORD_HASHERS as PRODUCTION_HASHERS
 
 
 def _ids(errors: list[Any]) -> list[str]:
@@ -49,6 +50,7 @@ def test_real_settings_pass_every_security_check() -> None:
     SECURE_HSTS_INCLUDE_SUBDOMAINS=True,
     SESSION_COOKIE_NAME="__Host-sessionid",
     CSRF_COOKIE_NAME="__Host-csrftoken",
+    PASSWORD_HASHERS=PRODUCTION_HASHERS,  # the test settings put a fast hasher first
 )
 def test_real_settings_with_production_cookies_and_hsts_pass_the_deploy_checks() -> None:
     # settings/prod.py itself is checked in a subprocess by test_headers (manage.py check --deploy).
@@ -223,3 +225,61 @@ def test_session_cookie_readable_by_script_or_cross_site_fires_e007(httponly: bo
         SESSION_COOKIE_SAMESITE=samesite,
     ):
         assert _ids(checks.check_deploy_hardening()) == ["security.E007"]
+
+
+# --- E008: password hasher ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hashers",
+    [
+        ["django.contrib.auth.hashers.PBKDF2PasswordHasher", "security.hashers.BCryptSHA256Hasher"],
+        ["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ["no.such.Hasher"],
+        [],
+    ],
+)
+def test_bcrypt_not_first_fires_e008(hashers: list[str]) -> None:
+    with override_settings(PASSWORD_HASHERS=hashers):
+        assert _ids(checks.check_password_hasher()) == ["security.E008"]
+
+
+@pytest.mark.parametrize(
+    "first", ["security.hashers.BCryptSHA256Hasher", "django.contrib.auth.hashers.BCryptSHA256PasswordHasher"]
+)
+def test_bcrypt_first_is_accepted(first: str) -> None:
+    with override_settings(PASSWORD_HASHERS=[first, "django.contrib.auth.hashers.PBKDF2PasswordHasher"]):
+        assert checks.check_password_hasher() == []
+
+
+def test_hasher_order_is_a_deploy_check_only() -> None:
+    # The test settings themselves put MD5 first: only `check --deploy` complains.
+    assert "security.E008" not in _security_ids(deploy=False)
+    assert "security.E008" in _security_ids(deploy=True)
+
+
+# --- E009: MFA enforcement ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("removed", ["django_otp.middleware.OTPMiddleware", "security.mfa.MFARequiredMiddleware"])
+def test_mfa_middleware_missing_fires_e009(removed: str) -> None:
+    with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m != removed]):
+        assert _ids(checks.check_mfa_enforced()) == ["security.E009"]
+
+
+def test_mfa_middleware_before_authentication_fires_e009() -> None:
+    middleware = [m for m in settings.MIDDLEWARE if m != "security.mfa.MFARequiredMiddleware"]
+    middleware.insert(0, "security.mfa.MFARequiredMiddleware")
+    with override_settings(MIDDLEWARE=middleware):
+        assert _ids(checks.check_mfa_enforced()) == ["security.E009"]
+
+
+def test_plain_admin_site_fires_e009(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.contrib import admin
+
+    monkeypatch.setattr(admin, "site", admin.AdminSite())
+    assert _ids(checks.check_mfa_enforced()) == ["security.E009"]
+
+
+def test_mfa_enforcement_is_installed() -> None:
+    assert checks.check_mfa_enforced() == []

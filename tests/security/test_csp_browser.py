@@ -4,14 +4,19 @@ console errors. Chromium reports violations through `securitypolicyviolation` ev
 
 from __future__ import annotations
 
+import re
+from base64 import b32decode
 from datetime import time, timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
+from django_otp.oath import totp
 
 from accounts.models import User
 from booking import selectors, services
 from booking.models import OpeningHours, Partner, Service
+from tests.otp_login import mfa_device, totp_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -61,11 +66,23 @@ def test_public_booking_pages_have_no_csp_violations(page, site) -> None:
         _assert_clean(page, url)
 
 
+def _assert_no_problems(page, where: str) -> None:
+    page.wait_for_load_state("load")
+    assert page.evaluate("window.__violations") == [], f"CSP violations on {where}"
+    problems = [p for p in page.problems if "Failed to load resource" not in p]
+    assert problems == [], f"console problems on {where}: {problems}"
+
+
 def test_admin_login_changelists_and_forms_have_no_csp_violations(page, site) -> None:
     base = site["base"]
+    device = mfa_device(User.objects.get(email="root@example.com"))
     _assert_clean(page, f"{base}/admin/login/")
     page.fill("#id_username", "root@example.com")
     page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/account/mfa/verify/**")
+    _assert_no_problems(page, "the MFA step")
+    page.fill("#id_code", totp_code(device))
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/admin/")
     assert page.evaluate("window.__violations") == []
@@ -90,8 +107,60 @@ def test_admin_login_changelists_and_forms_have_no_csp_violations(page, site) ->
         f"{base}/admin/accounts/user/{user_id}/change/",
         f"{base}/admin/security/cspreport/",
         f"{base}/admin/auth/group/add/",
+        f"{base}/admin/otp_totp/totpdevice/",
+        f"{base}/account/mfa/",
     ):
         _assert_clean(page, url)
+
+
+def test_mfa_enrolment_and_backup_code_pages_have_no_csp_violations(page, site) -> None:
+    """First login of a user without MFA: enrolment (QR code image, secret), backup codes, the
+    MFA settings page, and the next login with a backup code."""
+    base = site["base"]
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "root@example.com")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/account/mfa/enrol/**")
+    _assert_no_problems(page, "the enrolment page")
+    assert page.evaluate("document.querySelector('img.mfa-qr').naturalWidth") > 0  # the SVG rendered
+    secret = page.text_content(".mfa-secret").replace(" ", "")
+    page.fill("#id_code", f"{totp(b32decode(secret), 30, 0, 6):06d}")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".mfa-codes")
+    _assert_no_problems(page, "the backup codes page")
+    backup_code = page.text_content(".mfa-codes li code").strip()
+    _assert_clean(page, f"{base}/account/mfa/")
+    _assert_clean(page, f"{base}/account/mfa/enrol/?next=/account/mfa/")  # moving to a new phone
+    page.click("#logout-form button")
+    page.goto(f"{base}/admin/login/")
+    page.fill("#id_username", "root@example.com")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/account/mfa/verify/**")
+    page.fill("#id_code", backup_code)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/admin/")
+    _assert_no_problems(page, "the admin after a backup code")
+
+
+def test_password_reset_pages_have_no_csp_violations(page, site) -> None:
+    base = site["base"]
+    _assert_clean(page, f"{base}/account/password-reset/")
+    page.fill("#id_email", "root@example.com")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/account/password-reset/done/")
+    _assert_no_problems(page, "reset requested")
+    path = re.search(r"https?://[^/\s]+(/account/reset/\S+/)", mail.outbox[-1].body).group(1)  # SITE_URL's host
+    _assert_clean(page, f"{base}/account/reset/MQ/not-a-token/")  # the invalid-link page
+    page.goto(f"{base}{path}")
+    page.wait_for_url("**/set-password/")
+    _assert_no_problems(page, "new password form")
+    page.fill("#id_new_password1", "a brand new operator passphrase 2027")
+    page.fill("#id_new_password2", "a brand new operator passphrase 2027")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base}/account/reset/done/")
+    _assert_no_problems(page, "reset complete")
 
 
 def test_error_pages_have_no_csp_violations(page, site, settings) -> None:

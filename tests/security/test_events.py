@@ -11,6 +11,7 @@ from django.db import connection
 
 from security.events import record_event, verify_chain
 from security.models import SecurityEvent
+from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +92,7 @@ def test_each_event_is_logged_as_structured_json(caplog: pytest.LogCaptureFixtur
 def test_the_admin_is_read_only_even_for_superusers(client) -> None:
     root = get_user_model().objects.create_superuser("root@example.com")
     event = record_event(event_type="login_success", actor=root)
-    client.force_login(root)
+    login_verified(client, root)
     assert client.get("/admin/security/securityevent/").status_code == 200
     assert client.get(f"/admin/security/securityevent/{event.pk}/change/").status_code == 200
     assert client.get("/admin/security/securityevent/add/").status_code == 403
@@ -104,7 +105,7 @@ def test_the_admin_is_read_only_even_for_superusers(client) -> None:
 
 def test_staff_without_superuser_cannot_read_the_log(client) -> None:
     staff = get_user_model().objects.create_user("staff@example.com", is_staff=True)
-    client.force_login(staff)
+    login_verified(client, staff)
     assert client.get("/admin/security/securityevent/").status_code == 403
 
 

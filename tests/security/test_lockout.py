@@ -21,6 +21,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from security.models import SecurityEvent
+from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -187,7 +188,7 @@ def test_axes_reset_ip_refuses_garbage(victim) -> None:
 def test_active_lockouts_are_visible_in_the_admin(client, victim) -> None:
     _fail_three_times(client, username="x@example.com")
     operator = Client(REMOTE_ADDR="198.51.100.1")
-    operator.force_login(User.objects.create_superuser("root@example.com", PASSWORD))
+    login_verified(operator, User.objects.create_superuser("root@example.com", PASSWORD))
     response = operator.get("/admin/axes/accessattempt/?locked_out=yes")
     assert response.status_code == 200
     assert "127.0.0.1" in response.content.decode()

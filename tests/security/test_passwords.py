@@ -57,7 +57,8 @@ def test_100_character_passphrase_works_end_to_end_with_bcrypt_sha256(client, se
 
     response = client.post("/admin/login/", {"username": "ada@example.com", "password": PASSPHRASE, "next": "/admin/"})
 
-    assert response.status_code == 302 and response["Location"] == "/admin/"
+    # Password accepted: on to the MFA step (C13).
+    assert response.status_code == 302 and response["Location"] == "/account/mfa/verify/?next=%2Fadmin%2F"
 
 
 def test_passphrases_differing_only_after_byte_72_are_different_passwords(settings) -> None:

@@ -12,6 +12,8 @@ from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from tests.otp_login import login_verified
+
 pytestmark = pytest.mark.django_db
 User = get_user_model()
 PASSWORD = "a long staff passphrase 2026"  # noqa: S105
@@ -29,7 +31,7 @@ def staff() -> object:
 
 def _logged_in_client(user) -> Client:
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 

@@ -309,3 +309,7 @@ class Command(BaseCommand):
                 f"{partner.opening_hours.count()} opening ranges. Log in at {settings.SITE_URL}/admin/"
             )
         )
+        self.stdout.write(
+            "At their first login, staff accounts set up two-factor authentication (an authenticator "
+            "app, or `oathtool --totp -b SECRET`): see README, Demo logins."
+        )

@@ -1,0 +1,46 @@
+"""The admin site (C13): it answers only staff sessions that passed MFA, and its login hands a
+password-authenticated user over to the MFA step instead of showing the login form again. Its
+logout answers every session, so one waiting at the MFA step can end itself too.
+Installed as the default admin site by security.admin_apps.MFAAdminConfig, so `admin.site` and
+every `@admin.register` use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.admin import AdminSite
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, URLResolver, path
+from django.views.decorators.cache import never_cache
+
+from security.mfa import is_verified, mfa_pending, mfa_step_url
+
+
+class MFAAdminSite(AdminSite):
+    def has_permission(self, request: HttpRequest) -> bool:
+        return super().has_permission(request) and is_verified(request.user)
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        # The admin wraps its logout in the permission check, which would send a session that
+        # has not passed MFA back to the MFA step instead of logging it out. Logging out needs
+        # no permission (Django's logout view answers POST only, with CSRF).
+        logout = path("logout/", never_cache(self.logout), name="logout")
+        return [logout if getattr(p, "name", None) == "logout" else p for p in super().get_urls()]
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        if not self.has_permission(request):
+            # The MFA pages use the admin's look: no menu of the admin's models before MFA.
+            context.update(available_apps=[], is_nav_sidebar_enabled=False)
+        return context
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # 1. Password done, MFA not: the MFA step, never the login form again (no loop).
+        if request.method == "GET" and mfa_pending(request):
+            return HttpResponseRedirect(mfa_step_url(request.GET.get("next")))
+        response = super().login(request, extra_context)
+        # 2. The password was right: the MFA step, carrying the page the user asked for (the
+        #    login view has already checked that it is one of ours).
+        if request.method == "POST" and response.status_code == 302 and mfa_pending(request):
+            return HttpResponseRedirect(mfa_step_url(response["Location"]))
+        return response
