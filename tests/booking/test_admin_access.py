@@ -10,7 +10,6 @@ import pytest
 from admin_world import A_ALL, A_CUSTOMER_DATA, B_ALL, B_CUSTOMER_DATA, World, build_world
 
 from payments.models import Payment
-
 from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
