@@ -188,3 +188,31 @@ def test_invalid_email_shows_the_field_error(page, sites, shop: Partner) -> None
     assert error.inner_text()
     assert page.get_by_label("Email").get_attribute("aria-invalid") == "true"
     assert Booking.objects.count() == 0
+
+
+def test_a_paid_service_through_the_widget_is_held_and_sent_to_the_payment_page(
+    page, sites, shop: Partner, live_server, settings
+) -> None:
+    from decimal import Decimal
+
+    settings.PAYMENTS_ENABLED = True  # booking only needs to know payments are on
+    Service.objects.create(
+        partner=shop, name="Balayage", slug="balayage", duration_minutes=60, min_notice_minutes=60,
+        horizon_days=30, price=Decimal("95.00"), currency="CHF",
+    )
+    registered, _ = sites
+    page.goto(f"{registered.origin}/salon.html")
+    page.locator(".bw-service-button", has_text="Balayage").click()
+    page.locator(".bw-slot").first.click()
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.locator(".bw-submit").click()
+    pay = page.locator("a.bw-manage", has_text="Pay now")
+    pay.wait_for()
+    assert page.locator(".bw-done").inner_text() == "Almost done: pay to confirm"
+    assert "held for you until" in page.locator(".bw-message-info").last.inner_text()
+    assert pay.get_attribute("href").startswith(f"{live_server.url}/manage/")
+    assert pay.get_attribute("href").endswith("/pay/")
+    booking = Booking.objects.get()
+    assert booking.status == Booking.Status.PENDING_PAYMENT  # never confirmed before it is paid
+    assert page.evaluate("window.__violations") == [] and page.errors == []

@@ -195,6 +195,9 @@
     if (error instanceof ApiError && error.status === 404) {
       return message("error", "These bookings could not be found.");
     }
+    if (error instanceof ApiError && error.status === 503 && error.body && error.body.error === "payments_not_configured") {
+      return message("error", "Payments are not configured, so this paid service cannot be booked online. Please contact the business directly.");
+    }
     var box = el("div", "bw-failure");
     box.appendChild(message("error", "Something went wrong. Please try again."));
     if (retry) {
@@ -502,9 +505,34 @@
     return null;
   }
 
+  function held(body, booking, start) {
+    // A paid service: the time is held until it is paid on our payment page (Stripe's card
+    // fields), which opens in a new tab; only the payment confirms the booking.
+    var until = booking.hold_expires_at ? new Date(booking.hold_expires_at) : null;
+    var parts = [el("h3", "bw-step bw-done", "Almost done: pay to confirm")];
+    parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + longFormat.format(start)));
+    parts.push(message(
+      "info",
+      "This time is held for you" + (until ? " until " + timeFormat.format(until) : "") + ". It becomes your booking once it is paid."
+    ));
+    var href = safeLink(body.payment_url);
+    if (href) {
+      var link = el("a", "bw-manage", "Pay now");
+      link.href = href;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      parts.push(link);
+    }
+    show(parts);
+  }
+
   function confirmed(body) {
     var booking = (body && body.booking) || {};
     var start = new Date(booking.start || state.slot.text);
+    if (booking.status === "pending_payment") {
+      held(body, booking, start);
+      return;
+    }
     var parts = [el("h3", "bw-step bw-done", "Booked!")];
     parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + longFormat.format(start)));
     parts.push(message("success", "A confirmation is on its way to your email."));
