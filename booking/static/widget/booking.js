@@ -505,19 +505,14 @@
     return null;
   }
 
-  function held(body, booking, start) {
-    // A paid service: the time is held until it is paid on our payment page (Stripe's card
-    // fields), which opens in a new tab; only the payment confirms the booking.
-    var until = booking.hold_expires_at ? new Date(booking.hold_expires_at) : null;
-    var parts = [el("h3", "bw-step bw-done", "Almost done: pay to confirm")];
+  function done(title, booking, start, note, linkText, linkHref) {
+    // The last step: what was booked, a note, and a link to our own host opening in a new tab.
+    var parts = [el("h3", "bw-step bw-done", title)];
     parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + longFormat.format(start)));
-    parts.push(message(
-      "info",
-      "This time is held for you" + (until ? " until " + timeFormat.format(until) : "") + ". It becomes your booking once it is paid."
-    ));
-    var href = safeLink(body.payment_url);
+    parts.push(note);
+    var href = safeLink(linkHref);
     if (href) {
-      var link = el("a", "bw-manage", "Pay now");
+      var link = el("a", "bw-manage", linkText);
       link.href = href;
       link.target = "_blank";
       link.rel = "noopener noreferrer";
@@ -527,24 +522,24 @@
   }
 
   function confirmed(body) {
-    var booking = (body && body.booking) || {};
+    body = body || {};
+    var booking = body.booking || {};
     var start = new Date(booking.start || state.slot.text);
     if (booking.status === "pending_payment") {
-      held(body, booking, start);
+      // A paid service: the time is held until it is paid on our payment page (Stripe's card
+      // fields); only the payment confirms the booking.
+      var until = booking.hold_expires_at ? new Date(booking.hold_expires_at) : null;
+      var note = message(
+        "info",
+        "This time is held for you" + (until ? " until " + timeFormat.format(until) : "") + ". It becomes your booking once it is paid."
+      );
+      done("Almost done: pay to confirm", booking, start, note, "Pay now", body.payment_url);
       return;
     }
-    var parts = [el("h3", "bw-step bw-done", "Booked!")];
-    parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + longFormat.format(start)));
-    parts.push(message("success", "A confirmation is on its way to your email."));
-    var href = safeLink(body && body.manage_url);
-    if (href) {
-      var link = el("a", "bw-manage", "Manage or cancel your booking");
-      link.href = href;
-      link.target = "_blank";
-      link.rel = "noopener noreferrer";
-      parts.push(link);
-    }
-    show(parts);
+    done(
+      "Booked!", booking, start, message("success", "A confirmation is on its way to your email."),
+      "Manage or cancel your booking", body.manage_url
+    );
   }
 
   // --- start ----------------------------------------------------------------------------------
