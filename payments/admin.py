@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from booking.admin.scoping import ALL, PARTNER, SUPPORT, request_scope
 from payments import selectors
 from payments.models import Payment, Refund, WebhookEvent
+from payments.money import format_minor
 from payments.refunds import RefundNotPossible, refund_request
 from security.client_ip import client_ip
 
@@ -88,8 +89,6 @@ class PaymentAdmin(_ReadOnly):
 
     @admin.display(description="Refunded")
     def amount_refunded_display(self, obj: Payment) -> str:
-        from payments.money import format_minor
-
         return format_minor(obj.amount_refunded, obj.currency)
 
     @admin.display(description="Refund")

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import dateformat
 
 from payments.models import Refund
 from payments.money import format_minor
+from security.mail import send_templated_mail
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +37,8 @@ def send_refund_email(*, refund_id: int) -> None:
         "why": _REASONS.get(refund.reason, "it was refunded"),
         "when": dateformat.format(booking.start.astimezone(zone), "l, j F Y, H:i") + f" ({booking.partner.time_zone})",
     }
-    message = EmailMultiAlternatives(
-        subject=render_to_string("payments/email/refund_subject.txt", context).strip(),
-        body=render_to_string("payments/email/refund.txt", context),
-        to=[booking.customer_email],
-        reply_to=[booking.partner.contact_email] if booking.partner.contact_email else None,
+    send_templated_mail(
+        template="payments/email/refund", context=context, to=booking.customer_email,
+        reply_to=booking.partner.contact_email,
     )
-    message.attach_alternative(render_to_string("payments/email/refund.html", context), "text/html")
-    message.send()
     logger.info("refund email sent", extra={"refund_id": refund.pk, "booking_id": booking.pk})

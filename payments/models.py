@@ -12,23 +12,38 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from booking.models import Booking
+from payments.money import format_minor
 
-PAYMENT_STATUSES = ["requires_payment_method", "requires_confirmation", "requires_action", "processing", "succeeded", "canceled"]
-REFUND_STATUSES = ["requested", "pending", "succeeded", "failed", "canceled"]
+
+class PaymentStatus(models.TextChoices):
+    # Stripe's PaymentIntent statuses that occur with cards and automatic capture.
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method", "Waiting for the card"
+    REQUIRES_CONFIRMATION = "requires_confirmation", "Waiting for confirmation"
+    REQUIRES_ACTION = "requires_action", "Waiting for authentication"
+    PROCESSING = "processing", "Processing"
+    SUCCEEDED = "succeeded", "Paid"
+    CANCELED = "canceled", "Cancelled"
+
+
+class RefundStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested (not yet at Stripe)"
+    PENDING = "pending", "Pending at Stripe"
+    SUCCEEDED = "succeeded", "Refunded"
+    FAILED = "failed", "Failed"
+    CANCELED = "canceled", "Cancelled"
+
+
+# Module level, so the CHECK constraints below can list them (Meta cannot see a model's own
+# nested classes).
+PAYMENT_STATUSES = PaymentStatus.values
+REFUND_STATUSES = RefundStatus.values
 
 
 class Payment(models.Model):
     """One Stripe PaymentIntent for one hold. A reschedule creates a new booking row; the
     payment stays with the booking it paid for and follows the `rescheduled_from` chain."""
 
-    class Status(models.TextChoices):
-        # Stripe's PaymentIntent statuses that occur with cards and automatic capture.
-        REQUIRES_PAYMENT_METHOD = "requires_payment_method", "Waiting for the card"
-        REQUIRES_CONFIRMATION = "requires_confirmation", "Waiting for confirmation"
-        REQUIRES_ACTION = "requires_action", "Waiting for authentication"
-        PROCESSING = "processing", "Processing"
-        SUCCEEDED = "succeeded", "Paid"
-        CANCELED = "canceled", "Cancelled"
+    Status = PaymentStatus
 
     OPEN = (
         Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION, Status.PROCESSING,
@@ -65,8 +80,6 @@ class Payment(models.Model):
 
     @property
     def amount_display(self) -> str:
-        from payments.money import format_minor
-
         return format_minor(self.amount, self.currency)
 
     @property
@@ -79,12 +92,7 @@ class Refund(models.Model):
     the decision to refund, then sent to Stripe with an idempotency key derived from its id, so a
     retried task or a second click can never refund twice."""
 
-    class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested (not yet at Stripe)"
-        PENDING = "pending", "Pending at Stripe"
-        SUCCEEDED = "succeeded", "Refunded"
-        FAILED = "failed", "Failed"
-        CANCELED = "canceled", "Cancelled"
+    Status = RefundStatus
 
     class Reason(models.TextChoices):
         CANCELLED = "cancelled", "Booking cancelled"

@@ -9,7 +9,7 @@ from typing import Any
 
 from booking.signals import booking_cancelled
 from payments import selectors
-from payments.models import Payment, Refund
+from payments.models import Refund
 from payments.refunds import refund_request
 from security.audit import current_request
 from security.client_ip import client_ip
@@ -17,7 +17,7 @@ from security.client_ip import client_ip
 
 def refund_cancelled_booking(sender: Any, booking: Any, by_customer: bool, **kwargs: Any) -> None:
     payment = selectors.payment_for_booking(booking=booking)
-    if payment is None or payment.status != Payment.Status.SUCCEEDED or not payment.is_refundable:
+    if payment is None or not payment.is_refundable:
         return
     request = current_request()
     actor = getattr(request, "user", None) if request is not None and not by_customer else None

@@ -26,6 +26,7 @@ from booking.models import Booking, Partner
 from payments import stripe_api
 from payments.models import Payment, Refund
 from payments.money import to_minor
+from payments.refunds import refund_request, refunds_resubmit
 from security.events import record_event
 
 logger = logging.getLogger(__name__)
@@ -36,15 +37,16 @@ class PaymentNotPossible(Exception):
     safe to show the customer."""
 
 
-def payment_start(*, booking: Booking, now: datetime | None = None) -> Payment:
-    """The PaymentIntent for a hold: created at Stripe once, with the amount and currency of the
-    service, the booking id in its metadata and an idempotency key derived from the booking, so
-    two tabs or a retried request share one intent. Raises PaymentNotPossible, or
-    stripe.StripeError when Stripe cannot be reached."""
+def payment_start(*, booking: Booking, now: datetime | None = None) -> tuple[Payment, Mapping[str, Any]]:
+    """The PaymentIntent for a hold, and the intent as Stripe has it now (one Stripe call: the
+    creation, or a read). Created at Stripe once, with the amount and currency of the service,
+    the booking id in its metadata and an idempotency key derived from the booking, so two tabs
+    or a retried request share one intent. Raises PaymentNotPossible, or stripe.StripeError when
+    Stripe cannot be reached."""
     now = now or timezone.now()
     existing = Payment.objects.filter(booking=booking).first()
     if existing is not None:
-        return existing
+        return existing, _intent(existing)
     if booking.status != Booking.Status.PENDING_PAYMENT or booking.hold_expires_at <= now:
         raise PaymentNotPossible("This reservation has ended; please choose a time again.")
     service = booking.service
@@ -57,7 +59,7 @@ def payment_start(*, booking: Booking, now: datetime | None = None) -> Payment:
             "metadata": {"booking_id": str(booking.pk), "partner_id": str(booking.partner_id)},
         },
         options={"idempotency_key": f"booking-platform-hold-{booking.pk}"},
-    )
+    ).to_dict()
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
@@ -69,9 +71,14 @@ def payment_start(*, booking: Booking, now: datetime | None = None) -> Payment:
         payment = Payment.objects.get(booking=booking)
         if payment.stripe_payment_intent_id != intent["id"]:
             _cancel_quietly(intent["id"])
-        return payment
+            return payment, _intent(payment)
+        return payment, intent
     logger.info("payment intent created", extra={"booking_id": booking.pk, "payment_id": payment.pk, "amount": amount})
-    return payment
+    return payment, intent
+
+
+def _intent(payment: Payment) -> Mapping[str, Any]:
+    return stripe_api.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id).to_dict()
 
 
 def _cancel_quietly(intent_id: str) -> None:
@@ -149,8 +156,6 @@ def payment_apply_intent(
 
 
 def _confirm_or_refund(payment: Payment, now: datetime) -> Applied:
-    from payments.refunds import refund_request
-
     try:
         booking_services.booking_confirm(booking=payment.booking, now=now)
     except booking_services.SlotTaken:
@@ -167,8 +172,7 @@ def payment_refresh(*, payment: Payment, now: datetime | None = None) -> Payment
     webhook, so the page shows the real state even before the webhook arrives."""
     if payment.status not in Payment.OPEN:
         return payment
-    intent = stripe_api.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
-    payment_apply_intent(intent=intent.to_dict(), source="stripe_api", now=now)
+    payment_apply_intent(intent=_intent(payment), source="stripe_api", now=now)
     payment.refresh_from_db()
     return payment
 
@@ -191,8 +195,6 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
         except stripe.StripeError:
             failed += 1
             logger.warning("could not cancel payment intent; next run retries", extra={"payment_id": payment.pk})
-    from payments.refunds import refunds_resubmit
-
     resubmitted = refunds_resubmit(now=now)
     result = {"released": released, "intents_cancelled": cancelled, "cancel_failed": failed, "refunds_resubmitted": resubmitted}
     if any(result.values()):
@@ -201,11 +203,10 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _cancel_intent(payment: Payment, now: datetime) -> None:
-    client = stripe_api.client()
     try:
-        intent = client.v1.payment_intents.cancel(payment.stripe_payment_intent_id)
+        intent = stripe_api.client().v1.payment_intents.cancel(payment.stripe_payment_intent_id).to_dict()
     except stripe.InvalidRequestError:
         # Not cancellable any more: most likely paid (or processing) a moment ago. What Stripe
         # says it is now decides.
-        intent = client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
-    payment_apply_intent(intent=intent.to_dict(), source="stripe_api", now=now)
+        intent = _intent(payment)
+    payment_apply_intent(intent=intent, source="stripe_api", now=now)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 import stripe
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,32 +22,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
 from booking import selectors as booking_selectors
-from booking.forms import WeekQueryForm
 from booking.models import Booking
-from booking.views import private_page
+from booking.views import booking_or_404, customer_zone, private_page
 from payments import selectors, services, stripe_api
 from payments.models import Payment
-from payments.money import format_minor, to_minor
+from payments.money import AmountError, format_minor, to_minor
 from payments.webhooks import webhook_receive
 from security.client_ip import client_ip
 
 logger = logging.getLogger(__name__)
 
 
-def _booking_or_404(token: str) -> Booking:
-    booking = booking_selectors.booking_get_by_token(token=token)
-    if booking is None:
-        raise Http404("No such booking.")  # unknown, forged and malformed tokens alike
-    return booking
-
-
-def _tz(request: HttpRequest, booking: Booking) -> str:
-    form = WeekQueryForm({"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone)
-    return form.cleaned_data["tz"] if form.is_valid() else booking.partner.time_zone
-
-
 def _base_context(request: HttpRequest, booking: Booking, token: str) -> dict[str, Any]:
-    tz = _tz(request, booking)
+    tz = customer_zone(request, booking)
+    query = "?" + urlencode({"tz": tz})
     service = booking.service
     return {
         "booking": booking,
@@ -55,9 +44,9 @@ def _base_context(request: HttpRequest, booking: Booking, token: str) -> dict[st
         "tz": tz,
         "price": f"{service.currency} {service.price}" if service.price is not None else "",
         "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
-        "manage_path": reverse("booking:manage", args=[token]) + f"?tz={tz}",
-        "pay_path": reverse("payments:pay", args=[token]) + f"?tz={tz}",
-        "status_path": reverse("payments:status", args=[token]) + f"?tz={tz}",
+        "manage_path": reverse("booking:manage", args=[token]) + query,
+        "pay_path": reverse("payments:pay", args=[token]) + query,
+        "status_path": reverse("payments:status", args=[token]) + query,
         "book_again_path": reverse("booking:service", args=[booking.partner.slug, service.slug]),
     }
 
@@ -65,7 +54,7 @@ def _base_context(request: HttpRequest, booking: Booking, token: str) -> dict[st
 @private_page
 @require_safe
 def pay(request: HttpRequest, token: str) -> HttpResponse:
-    booking = _booking_or_404(token)
+    booking = booking_or_404(token)
     context = _base_context(request, booking, token)
     now = timezone.now()
     if booking.status == Booking.Status.CONFIRMED:
@@ -77,8 +66,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
         context["payments_missing"] = True
         return render(request, "payments/pay.html", context, status=503)
     try:
-        payment = services.payment_start(booking=booking, now=now)
-        intent = stripe_api.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+        payment, intent = services.payment_start(booking=booking, now=now)
     except services.PaymentNotPossible:
         context["ended"] = True
         return render(request, "payments/pay.html", context, status=410)
@@ -125,7 +113,7 @@ def _state(booking: Booking, payment: Payment | None) -> str:
 @private_page
 @require_safe
 def pay_status(request: HttpRequest, token: str) -> HttpResponse:
-    booking = _booking_or_404(token)
+    booking = booking_or_404(token)
     payment = selectors.payment_for_booking(booking=booking)
     if payment is not None and payment.status in Payment.OPEN and settings.PAYMENTS_ENABLED:
         try:
@@ -142,7 +130,7 @@ def pay_status(request: HttpRequest, token: str) -> HttpResponse:
     elif booking_selectors.service_is_paid(booking.service):
         try:
             context["amount"] = format_minor(to_minor(booking.service.price, booking.service.currency), booking.service.currency)
-        except ValueError:
+        except AmountError:
             context["amount"] = context["price"]
     return render(request, "payments/status.html", context)
 

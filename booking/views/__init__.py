@@ -6,10 +6,10 @@ renders; the booking rules (what is a slot, what is free, until when a booking m
 in booking.services / booking.selectors. Error pages carry a message a customer can act on.
 """
 
-from booking.views.common import mark_private, private_page
+from booking.views.common import booking_or_404, customer_zone, mark_private, private_page
 from booking.views.customer import book, partner_page, service_page
 from booking.views.manage import manage, manage_cancel, manage_reschedule
 
 __all__ = [
-    "book", "manage", "manage_cancel", "manage_reschedule", "mark_private", "partner_page", "private_page", "service_page",
+    "book", "booking_or_404", "customer_zone", "manage", "manage_cancel", "manage_reschedule", "mark_private", "partner_page", "private_page", "service_page",
 ]

@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
 
 from booking import selectors, slots
-from booking.forms import utc_iso
+from booking.forms import WeekQueryForm, utc_iso
 from booking.models import Booking, Partner, Service
 
 DAYS_PER_PAGE = 7
@@ -185,3 +185,20 @@ def _change_refusal(booking: Booking, now: datetime) -> str:
     return selectors.booking_change_refusal(booking=booking, now=now) or ""
 
 
+# --- the private manage link (also the payment pages' way in) -----------------------------------
+
+
+def booking_or_404(token: str) -> Booking:
+    booking = selectors.booking_get_by_token(token=token)
+    if booking is None:
+        # Unknown, forged and malformed tokens all get the same 404.
+        raise Http404("No such booking.")
+    booking.service.partner = booking.partner
+    return booking
+
+
+def customer_zone(request: HttpRequest, booking: Booking) -> str:
+    """The zone from ?tz= when it is a real zone, else the partner's (a bad tz on a page that
+    only shows a booking is not worth refusing)."""
+    form = WeekQueryForm({"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone)
+    return form.cleaned_data["tz"] if form.is_valid() else booking.partner.time_zone

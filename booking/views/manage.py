@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,26 +25,12 @@ from booking.views.common import (
     _week,
     _zone_choices,
     bad_request,
+    booking_or_404,
+    customer_zone,
     private_page,
 )
 
 # --- /manage/<token>/ ----------------------------------------------------------------------------
-
-
-def _booking_or_404(token: str) -> Booking:
-    booking = selectors.booking_get_by_token(token=token)
-    if booking is None:
-        # Unknown, forged and malformed tokens all get the same 404.
-        raise Http404("No such booking.")
-    booking.service.partner = booking.partner
-    return booking
-
-
-def _customer_zone(request: HttpRequest, booking: Booking) -> str:
-    """The zone from ?tz= when it is a real zone, else the partner's (a bad tz on a page that
-    only shows a booking is not worth refusing)."""
-    form = WeekQueryForm({"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone)
-    return form.cleaned_data["tz"] if form.is_valid() else booking.partner.time_zone
 
 
 def _manage_context(request: HttpRequest, booking: Booking, token: str, tz: str, now: datetime) -> dict[str, Any]:
@@ -73,8 +59,8 @@ def _manage_context(request: HttpRequest, booking: Booking, token: str, tz: str,
 @private_page
 @require_safe
 def manage(request: HttpRequest, token: str) -> HttpResponse:
-    booking = _booking_or_404(token)
-    tz = _customer_zone(request, booking)
+    booking = booking_or_404(token)
+    tz = customer_zone(request, booking)
     context = _manage_context(request, booking, token, tz, timezone.now())
     context["created"] = request.GET.get("created") == "1" and booking.is_blocking
     context["rescheduled"] = request.GET.get("rescheduled") == "1" and booking.is_blocking
@@ -84,7 +70,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 @private_page
 @require_POST
 def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
-    booking = _booking_or_404(token)
+    booking = booking_or_404(token)
     form = CancelForm(request.POST, default_time_zone=booking.partner.time_zone)
     valid = form.is_valid()
     tz = form.cleaned_data.get("tz") or booking.partner.time_zone
@@ -111,7 +97,7 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
 def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     """GET lists the free times of the same service (the booking's own time counts as free);
     POST moves the booking to the chosen one and redirects to the manage page."""
-    booking = _booking_or_404(token)
+    booking = booking_or_404(token)
     partner, service = booking.partner, booking.service
     here = reverse("booking:reschedule", args=[token])
     query = request.POST if request.method == "POST" else request.GET

@@ -123,7 +123,8 @@ def pay_server_side(client: stripe.StripeClient, payment: Payment, card: str = T
 
 
 def start_payment(booking: Booking) -> Payment:
-    return payment_start(booking=booking)
+    payment, _ = payment_start(booking=booking)
+    return payment
 
 
 def signed_event(
