@@ -176,7 +176,7 @@ def _backup_codes_replace(user: Any) -> list[str]:
 
 def _resettable_users(**lookup: Any) -> Any:
     """Accounts that may reset their password by email: active staff with a usable password."""
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     return [u for u in User._default_manager.filter(is_active=True, is_staff=True, **lookup) if u.has_usable_password()]
 
 

@@ -91,7 +91,7 @@ class Destination:
     def _delete(self, key: str) -> None:
         raise NotImplementedError
 
-    def close(self) -> None:  # noqa: B027  (optional hook)
+    def close(self) -> None:
         pass
 
     # --- retried operations ---
@@ -244,7 +244,7 @@ class SFTPDestination(Destination):
         self._transport = None
         self._sftp = None
 
-    def _client(self):  # noqa: ANN202  (paramiko.SFTPClient)
+    def _client(self):
         if self._sftp is not None:
             return self._sftp
         import paramiko
@@ -270,7 +270,7 @@ class SFTPDestination(Destination):
         self._transport = transport
         return self._sftp
 
-    def _check_host_key(self, key, known_hosts: str) -> None:  # noqa: ANN001
+    def _check_host_key(self, key, known_hosts: str) -> None:
         import paramiko
 
         fingerprint = host_key_fingerprint(key.asbytes())
@@ -295,7 +295,7 @@ class SFTPDestination(Destination):
             raise UnsafeKeyError(f"key {key!r} leaves the destination")
         return f"{self.root}/{key}"
 
-    def _mkdirs(self, sftp, directory: str) -> None:  # noqa: ANN001
+    def _mkdirs(self, sftp, directory: str) -> None:
         prefix = "/" if directory.startswith("/") else ""
         parts = [part for part in directory.split("/") if part]
         for depth in range(1, len(parts) + 1):
@@ -390,7 +390,7 @@ class S3Destination(Destination):
         endpoint = f" at {urlsplit(self.endpoint_url).netloc}" if self.endpoint_url else ""
         return f"s3://{self.bucket}/{self.prefix}{endpoint}"
 
-    def _client(self):  # noqa: ANN202
+    def _client(self):
         if self._s3 is None:
             import boto3
             from botocore.config import Config

@@ -119,7 +119,7 @@ def public_key() -> str:
     raise BackupError("BACKUP_PUBLIC_KEY is not set; refusing to write backups (see manage.py check --deploy).")
 
 
-def identity():  # noqa: ANN201  (pyrage x25519.Identity or None)
+def identity():
     """The private key, on machines that verify and restore; None elsewhere."""
     if settings.BACKUP_IDENTITY_FILE:
         return crypto.load_identity(settings.BACKUP_IDENTITY_FILE)
@@ -405,7 +405,7 @@ class CopyCheck:
     detail: str = ""
 
 
-def check_copy(destination: Destination, backup_id: str, key=None) -> CopyCheck:  # noqa: ANN001
+def check_copy(destination: Destination, backup_id: str, key=None) -> CopyCheck:
     """Reads one copy back: manifest, size, SHA-256; with the identity also decrypts it and
     checks the plaintext checksum. Never raises for a bad copy: the result says what is wrong."""
 

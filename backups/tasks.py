@@ -14,7 +14,7 @@ logger = logging.getLogger("backups")
 LIMITS = {"soft_time_limit": 3 * 3600, "time_limit": 3 * 3600 + 300, "ignore_result": True}
 
 
-def _skip_if_locked(job):  # noqa: ANN001, ANN202
+def _skip_if_locked(job):
     try:
         return job()
     except services.BackupLocked:

@@ -74,7 +74,7 @@ def main() -> None:
     RESULTS.write_text(report, encoding="utf-8")
 
 
-def _run(url, names: tuple[str, ...], work: str) -> dict[str, float]:  # noqa: ANN001
+def _run(url, names: tuple[str, ...], work: str) -> dict[str, float]:
     import django
 
     django.setup()

@@ -86,7 +86,7 @@ def median_ms(fn: Callable[[], object]) -> float:
     return statistics.median(samples)
 
 
-def make_partner(label: str, count: int, first: datetime, span: timedelta, offset: int):  # noqa: ANN201
+def make_partner(label: str, count: int, first: datetime, span: timedelta, offset: int):
     """A 24/7 partner with a 5-minute service and `count` confirmed bookings evenly over
     [first, first + span), inserted directly (bulk) rather than through the service layer."""
     from datetime import time as clock
@@ -120,7 +120,7 @@ def make_partner(label: str, count: int, first: datetime, span: timedelta, offse
     return partner, service
 
 
-def measure(partner, service) -> dict[str, float | int]:  # noqa: ANN001
+def measure(partner, service) -> dict[str, float | int]:
     from booking import selectors, slots
 
     window_end = WINDOW_START + WINDOW

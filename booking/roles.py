@@ -57,8 +57,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 def roles_sync(*, apps: Any = global_apps, definition: dict[str, dict[str, tuple[str, ...]]] = ROLE_PERMISSIONS) -> None:
     """Make each group hold exactly the permissions of `definition` (booking app models)."""
-    Group = apps.get_model("auth", "Group")  # noqa: N806
-    Permission = apps.get_model("auth", "Permission")  # noqa: N806
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
     for name, models in definition.items():
         wanted = {f"{action}_{model}" for model, actions in models.items() for action in actions}
         perms = list(Permission.objects.filter(content_type__app_label="booking", codename__in=wanted))

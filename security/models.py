@@ -47,7 +47,7 @@ class SecurityEvent(models.Model):
         MFA_BACKUP_CODE_USED = "mfa_backup_code_used", "MFA backup code used"
         MFA_BACKUP_CODES_REGENERATED = "mfa_backup_codes_regenerated", "MFA backup codes regenerated"
         MFA_RESET = "mfa_reset", "MFA reset by an operator"
-        PASSWORD_CHANGE = "password_change", "Password changed"  # noqa: S105 - an event name
+        PASSWORD_CHANGE = "password_change", "Password changed"
         PERMISSION_DENIED = "permission_denied", "Permission denied"
         SUPPORT_ACCESS = "support_access", "Customer data viewed by platform staff"
         DATA_EXPORT = "data_export", "Data exported"

@@ -83,7 +83,7 @@ def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> N
 
 
 def connect() -> None:
-    import axes.signals  # connects axes' receivers first  # noqa: F401
+    import axes.signals  # connects axes' receivers first
 
     user_logged_in.connect(on_logged_in, dispatch_uid="security.on_logged_in")
     user_login_failed.connect(on_login_failed, dispatch_uid="security.on_login_failed")

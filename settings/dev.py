@@ -6,4 +6,4 @@ import os
 
 os.environ.setdefault("DEBUG", "true")
 
-from settings.base import *  # noqa: E402,F403
+from settings.base import *  # noqa: F403

@@ -20,11 +20,11 @@ os.environ.setdefault("RATE_LIMIT_LOGIN", "10000/m")
 os.environ.setdefault("RATE_LIMIT_CSP_REPORT", "10000/m")
 os.environ.setdefault("RATE_LIMIT_WEBHOOK", "10000/m")
 
-from settings.base import *  # noqa: E402,F403
-from settings.base import PASSWORD_HASHERS  # noqa: E402
+from settings.base import *  # noqa: F403
+from settings.base import PASSWORD_HASHERS
 
 # bcrypt at cost 12 takes ~0.25 s a hash; tests that need the real cost set it back.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
 
 # Tests serve static files from the apps' folders (no collectstatic, no manifest).
 STORAGES = {

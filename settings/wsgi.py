@@ -6,6 +6,6 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.prod")
 
-from security.wsgi import guard_malformed_headers  # noqa: E402  (after settings are chosen)
+from security.wsgi import guard_malformed_headers
 
 application = guard_malformed_headers(get_wsgi_application())

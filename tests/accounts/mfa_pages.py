@@ -9,7 +9,7 @@ from django.test import Client
 from django_otp.oath import totp
 
 EMAIL = "sam@platform.example"
-PASSWORD = "a long staff passphrase 2026"  # noqa: S105
+PASSWORD = "a long staff passphrase 2026"
 VERIFY = "/account/mfa/verify/"
 ENROL = "/account/mfa/enrol/"
 QR = "/account/mfa/enrol/qr.svg"

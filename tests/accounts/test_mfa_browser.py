@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 EMAIL = "sam@platform.example"
-PASSWORD = "a long staff passphrase 2026"  # noqa: S105
+PASSWORD = "a long staff passphrase 2026"
 
 
 def _clean(page, where: str) -> None:

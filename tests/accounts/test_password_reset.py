@@ -23,7 +23,7 @@ from tests.otp_login import login_verified, password_login
 pytestmark = pytest.mark.django_db
 REQUEST = "/account/password-reset/"
 DONE = "/account/password-reset/done/"
-NEW = "a brand new staff passphrase 2027"  # noqa: S105
+NEW = "a brand new staff passphrase 2027"
 
 
 def _request_link(client: Client, email: str, capture) -> str:

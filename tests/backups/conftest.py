@@ -60,7 +60,7 @@ class SFTPServer:
         self.listener = None
         self.connections: list = []
 
-    def _run(self, coro):  # noqa: ANN001, ANN202
+    def _run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(15)
 
     async def _start(self) -> None:

@@ -80,7 +80,7 @@ def test_a_second_concurrent_run_is_refused(backup_settings, some_data) -> None:
 
 
 def test_a_run_killed_half_way_leaves_nothing_complete_and_the_next_run_cleans_up(backup_settings, some_data, monkeypatch) -> None:
-    def killed(destination, manifest) -> None:  # noqa: ANN001
+    def killed(destination, manifest) -> None:
         raise KeyboardInterrupt("SIGKILL stand-in: the process dies before any manifest is written")
 
     monkeypatch.setattr(services, "_write_manifest", killed)

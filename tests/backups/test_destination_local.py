@@ -23,7 +23,7 @@ class _FailingSource(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001
+    def readinto(self, buffer) -> int:
         if self.sent > 100_000:
             raise OSError("disk pulled")
         buffer[: len(buffer)] = b"x" * len(buffer)

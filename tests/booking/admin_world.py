@@ -39,7 +39,7 @@ def make_booking(service: Service, start: datetime, *, status: str = Booking.Sta
 
 
 def make_user(email: str, *, group: str | None = None, superuser: bool = False) -> Any:
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     user = User.objects.create_user(email, is_staff=True, is_superuser=superuser)
     if group:
         user.groups.add(Group.objects.get(name=group))

@@ -13,7 +13,7 @@ from tests.otp_login import browser_login, mfa_device
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a long partner passphrase 2026"  # noqa: S105
+PASSWORD = "a long partner passphrase 2026"
 
 
 def _no_violations(page, where: str) -> None:

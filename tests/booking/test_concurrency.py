@@ -39,7 +39,7 @@ def race(calls: list[Callable[[], object]]) -> list[tuple[str, object]]:
             results[index] = ("ok", call())
         except services.SlotTaken:
             results[index] = ("taken", None)
-        except Exception as exc:  # noqa: BLE001 - any other outcome is the finding
+        except Exception as exc:
             results[index] = ("error", exc)
         finally:
             connections.close_all()

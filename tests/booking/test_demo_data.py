@@ -72,7 +72,7 @@ def test_first_run_creates_staff_accounts_and_shows_generated_passwords_once() -
     output = _run()
     passwords = _generated_passwords(output)
     assert set(passwords) == {ADMIN, OWNER}
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     admin, owner = User.objects.get(email=ADMIN), User.objects.get(email=OWNER)
     assert admin.check_password(passwords[ADMIN]) and owner.check_password(passwords[OWNER])
     assert admin.is_staff and admin.is_superuser
@@ -100,7 +100,7 @@ def test_passwords_from_the_environment_are_used_and_not_shown(monkeypatch: pyte
     monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "admin-pass-phrase-for-tests")
     monkeypatch.setenv("DEMO_PARTNER_PASSWORD", "owner-pass-phrase-for-tests")
     output = _run()
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     assert User.objects.get(email=ADMIN).check_password("admin-pass-phrase-for-tests")
     assert User.objects.get(email=OWNER).check_password("owner-pass-phrase-for-tests")
     assert "pass-phrase" not in output

@@ -86,7 +86,7 @@ def _confirm_from_browser(intent_id: str, data: dict) -> web.Response:
 
 
 @web.middleware
-async def browser_confirm(request: web.Request, handler):  # noqa: ANN001, ANN201
+async def browser_confirm(request: web.Request, handler):
     match = _CONFIRM.match(request.path)
     if request.method != "POST" or match is None:
         return await handler(request)

@@ -17,8 +17,8 @@ from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-PASSWORD = "the real passphrase 2026"  # noqa: S105
-WRONG = "my secret wrong guess"  # noqa: S105
+PASSWORD = "the real passphrase 2026"
+WRONG = "my secret wrong guess"
 
 
 @pytest.fixture

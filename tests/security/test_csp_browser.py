@@ -20,7 +20,7 @@ from tests.otp_login import mfa_device, totp_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a long operator passphrase 2026"  # noqa: S105
+PASSWORD = "a long operator passphrase 2026"
 
 
 @pytest.fixture

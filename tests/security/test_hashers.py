@@ -10,7 +10,7 @@ from security.hashers import BCryptSHA256Hasher
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-PASSWORD = "a perfectly long passphrase 2026"  # noqa: S105
+PASSWORD = "a perfectly long passphrase 2026"
 PRODUCTION_HASHERS = [
     "security.hashers.BCryptSHA256Hasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -25,7 +25,7 @@ from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-PASSWORD = "the real passphrase 2026"  # noqa: S105
+PASSWORD = "the real passphrase 2026"
 VICTIM = "ada@example.com"
 LOGIN = "/admin/login/"
 

@@ -15,7 +15,7 @@ from tests.app_servers import Visitor, app_environment, app_servers, scratch_dat
 pytestmark = pytest.mark.slow
 
 EMAIL = "owner@example.com"
-PASSWORD = "the real passphrase 2026"  # noqa: S105
+PASSWORD = "the real passphrase 2026"
 
 
 @pytest.fixture

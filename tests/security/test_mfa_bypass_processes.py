@@ -26,7 +26,7 @@ from tests.app_servers import (
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "a long operator passphrase 2026"  # noqa: S105
+PASSWORD = "a long operator passphrase 2026"
 VERIFY = "/account/mfa/verify/"
 SECRETS = ("Umberto Alphacust", "umberto@alpha-cust.example", "alpha-secret-note", "Bartholomew Betacust")
 

@@ -16,7 +16,7 @@ from tests.booking.admin_world import A_ALL, B_ALL, build_world
 from tests.otp_login import login_verified, mfa_device, password_login
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "a long operator passphrase 2026"  # noqa: S105
+PASSWORD = "a long operator passphrase 2026"
 VERIFY = "/account/mfa/verify/"
 
 

@@ -22,7 +22,7 @@ from tests.otp_login import mfa_device, password_login, totp_code
 
 pytestmark = pytest.mark.django_db
 EMAIL = "ada@platform.example"
-PASSWORD = "the real passphrase 2026"  # noqa: S105
+PASSWORD = "the real passphrase 2026"
 VERIFY = "/account/mfa/verify/"
 
 

@@ -16,7 +16,7 @@ from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
-PASSWORD = "a long staff passphrase 2026"  # noqa: S105
+PASSWORD = "a long staff passphrase 2026"
 START = "2026-03-02 08:00:00Z"
 
 

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--reason", default="", help="Why, for the security event log (e.g. a ticket number).")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        User = get_user_model()  # noqa: N806
+        User = get_user_model()
         try:
             user = User._default_manager.get_by_natural_key(options["email"])
         except User.DoesNotExist as exc:

@@ -144,7 +144,7 @@ def _ensure(
 def _ensure_account(*, email: str, is_superuser: bool, env_var: str, changes: Changes) -> Any:
     """The account exists, is staff (and superuser when asked) and, when `env_var` is set, has that
     password. An existing account's password is otherwise never touched."""
-    User = get_user_model()  # noqa: N806 - Django's idiom
+    User = get_user_model()
     env_password = os.environ.get(env_var) or None
     user = User.objects.filter(email__iexact=email).first()
     account = AccountResult(email=email, created=user is None)
