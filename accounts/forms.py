@@ -27,7 +27,9 @@ class MfaCodeForm(forms.Form):
     code = forms.CharField(
         label="Code",
         max_length=32,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
+        ),
         help_text="The 6-digit code your authenticator app shows now, or one of your backup codes.",
     )
 
@@ -39,7 +41,10 @@ class MfaCodeForm(forms.Form):
         elif typed and backup_codes.looks_like_code(typed):
             data["method"], data["code"] = BACKUP_CODE, backup_codes.normalise(typed)
         elif typed:
-            self.add_error("code", "Enter the 6 digits from your authenticator app, or a backup code (xxxx-xxxx-xxxx).")
+            self.add_error(
+                "code",
+                "Enter the 6 digits from your authenticator app, or a backup code (xxxx-xxxx-xxxx).",
+            )
         return data
 
 
@@ -49,7 +54,9 @@ class MfaEnrolForm(forms.Form):
     code = forms.CharField(
         label="Code from the app",
         max_length=16,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
     )
 
     def clean_code(self) -> str:
@@ -60,4 +67,8 @@ class MfaEnrolForm(forms.Form):
 
 
 class PasswordResetRequestForm(forms.Form):
-    email = forms.EmailField(label="Email address", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

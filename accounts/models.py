@@ -90,7 +90,9 @@ class BackupCodeDevice(ThrottlingMixin, TimestampMixin, Device):
 
     class Meta:
         verbose_name = "backup code set"
-        constraints = [models.UniqueConstraint(fields=["user"], name="accounts_one_backup_code_set_per_user")]
+        constraints = [
+            models.UniqueConstraint(fields=["user"], name="accounts_one_backup_code_set_per_user")
+        ]
 
     def get_throttle_factor(self) -> int:
         return int(getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1))
@@ -102,7 +104,12 @@ class BackupCodeDevice(ThrottlingMixin, TimestampMixin, Device):
         if not allowed:
             return False
         match = next(
-            (c for c in self.codes.all() if backup_codes.matches(token, salt=c.salt, code_hash=c.code_hash)), None
+            (
+                c
+                for c in self.codes.all()
+                if backup_codes.matches(token, salt=c.salt, code_hash=c.code_hash)
+            ),
+            None,
         )
         consumed = match is not None and BackupCode.objects.filter(pk=match.pk).delete()[0] == 1
         if consumed:

@@ -62,7 +62,9 @@ def mfa_enrolment_start(*, user: Any, pending_device_id: Any) -> TOTPDevice:
     a secret once shown elsewhere can never be the one confirmed here."""
     with transaction.atomic():
         if isinstance(pending_device_id, int):
-            device = TOTPDevice.objects.filter(pk=pending_device_id, user=user, confirmed=False).first()
+            device = TOTPDevice.objects.filter(
+                pk=pending_device_id, user=user, confirmed=False
+            ).first()
             if device is not None:
                 return device
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
@@ -81,7 +83,11 @@ def mfa_enrolment_confirm(*, user: Any, device_id: int, code: str, ip: str) -> E
     3. New backup codes replace any old ones; they are returned to be shown once.
     """
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(pk=device_id, user=user, confirmed=False)
+            .first()
+        )
         retry_at = _throttled_until(device) if device is not None else None
         ok = device is not None and retry_at is None and device.verify_token(code)
     # Raised outside the transaction: a failure's throttling count must be kept.
@@ -93,7 +99,10 @@ def mfa_enrolment_confirm(*, user: Any, device_id: int, code: str, ip: str) -> E
         device.save(update_fields=["confirmed"])
         codes = _backup_codes_replace(user)
         record_event(
-            event_type="mfa_enrolled", actor=user, ip=ip, target=user.get_username(),
+            event_type="mfa_enrolled",
+            actor=user,
+            ip=ip,
+            target=user.get_username(),
             detail={"method": TOTP, "replaced_devices": replaced, "backup_codes": len(codes)},
         )
     return Enrolment(device=device, backup_codes=codes)
@@ -113,17 +122,31 @@ def mfa_check_code(*, user: Any, method: str, code: str, ip: str) -> CodeCheck:
     model = TOTPDevice if method == TOTP else BackupCodeDevice
     left: int | None = None
     with transaction.atomic():
-        device = model.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first()
+        device = (
+            model.objects.select_for_update()
+            .filter(user=user, confirmed=True)
+            .order_by("pk")
+            .first()
+        )
         retry_at = _throttled_until(device) if device is not None else None
         ok = device is not None and retry_at is None and device.verify_token(code)
         if ok:
             detail: dict[str, Any] = {"method": method}
             if method == BACKUP_CODE:
                 left = detail["backup_codes_left"] = device.codes.count()
-            record_event(event_type="mfa_success", actor=user, ip=ip, target=user.get_username(), detail=detail)
+            record_event(
+                event_type="mfa_success",
+                actor=user,
+                ip=ip,
+                target=user.get_username(),
+                detail=detail,
+            )
             if method == BACKUP_CODE:
                 record_event(
-                    event_type="mfa_backup_code_used", actor=user, ip=ip, target=user.get_username(),
+                    event_type="mfa_backup_code_used",
+                    actor=user,
+                    ip=ip,
+                    target=user.get_username(),
                     detail={"backup_codes_left": left},
                 )
     # Raised outside the transaction: a failure's throttling count must be kept.
@@ -137,7 +160,10 @@ def mfa_backup_codes_regenerate(*, user: Any, ip: str) -> list[str]:
     with transaction.atomic():
         codes = _backup_codes_replace(user)
         record_event(
-            event_type="mfa_backup_codes_regenerated", actor=user, ip=ip, target=user.get_username(),
+            event_type="mfa_backup_codes_regenerated",
+            actor=user,
+            ip=ip,
+            target=user.get_username(),
             detail={"backup_codes": len(codes)},
         )
     return codes
@@ -153,7 +179,8 @@ def mfa_reset(*, user: Any, reason: str = "", by: str = "manage.py mfa_reset") -
     backup_sets = backup.count()
     backup.delete()
     record_event(
-        event_type="mfa_reset", target=user.get_username(),
+        event_type="mfa_reset",
+        target=user.get_username(),
         detail={"devices_removed": totp + backup_sets, "reason": reason[:500], "by": by},
     )
     return totp + backup_sets
@@ -177,7 +204,11 @@ def _backup_codes_replace(user: Any) -> list[str]:
 def _resettable_users(**lookup: Any) -> Any:
     """Accounts that may reset their password by email: active staff with a usable password."""
     User = get_user_model()
-    return [u for u in User._default_manager.filter(is_active=True, is_staff=True, **lookup) if u.has_usable_password()]
+    return [
+        u
+        for u in User._default_manager.filter(is_active=True, is_staff=True, **lookup)
+        if u.has_usable_password()
+    ]
 
 
 def password_reset_request(*, email: str) -> None:
@@ -199,7 +230,10 @@ def password_reset_email_send(*, user_id: int) -> bool:
         return False
     path = reverse(
         "accounts:password-reset-confirm",
-        kwargs={"uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
     )
     context = {
         "user": user,
@@ -207,5 +241,9 @@ def password_reset_email_send(*, user_id: int) -> bool:
         "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
         "site_url": settings.SITE_URL,
     }
-    send_templated_mail(template="accounts/email/password_reset", context=context, to=getattr(user, user.get_email_field_name()))
+    send_templated_mail(
+        template="accounts/email/password_reset",
+        context=context,
+        to=getattr(user, user.get_email_field_name()),
+    )
     return True

@@ -14,6 +14,10 @@ urlpatterns = [
     path("mfa/backup-codes/", views.mfa_backup_codes, name="mfa-backup-codes"),
     # The request page is "admin_password_reset" (settings/urls.py): the admin login links to it.
     path("password-reset/done/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
-    path("reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
+    path(
+        "reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
     path("reset/done/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
 ]

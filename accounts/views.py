@@ -68,7 +68,9 @@ def _url(name: str, next_url: str) -> str:
 
 
 def _page(request: HttpRequest, template: str, title: str, **context: Any) -> HttpResponse:
-    return render(request, template, {**admin.site.each_context(request), "title": title, **context})
+    return render(
+        request, template, {**admin.site.each_context(request), "title": title, **context}
+    )
 
 
 def _refusal(refused: services.CodeRefused, wrong: str) -> str:
@@ -78,9 +80,18 @@ def _refusal(refused: services.CodeRefused, wrong: str) -> str:
     return f"Too many wrong codes in a row: wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
 
 
-def _backup_codes_page(request: HttpRequest, codes: list[str], next_url: str, *, enrolled: bool) -> HttpResponse:
+def _backup_codes_page(
+    request: HttpRequest, codes: list[str], next_url: str, *, enrolled: bool
+) -> HttpResponse:
     title = "Two-factor authentication is on" if enrolled else "New backup codes"
-    return _page(request, "accounts/mfa_backup_codes.html", title, codes=codes, next=next_url, enrolled=enrolled)
+    return _page(
+        request,
+        "accounts/mfa_backup_codes.html",
+        title,
+        codes=codes,
+        next=next_url,
+        enrolled=enrolled,
+    )
 
 
 @never_cache
@@ -95,26 +106,36 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(next_url)
     if not selectors.mfa_enrolled(user=user):
         return HttpResponseRedirect(_url("accounts:mfa-enrol", next_url))
-    refusal = step_locked_refusal(request, username=user.get_username(), step=STEP_MFA, attempt=request.method == "POST")
+    refusal = step_locked_refusal(
+        request, username=user.get_username(), step=STEP_MFA, attempt=request.method == "POST"
+    )
     if refusal is not None:
         return refusal
     form = MfaCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             check = services.mfa_check_code(
-                user=user, method=form.cleaned_data["method"], code=form.cleaned_data["code"], ip=client_ip(request)
+                user=user,
+                method=form.cleaned_data["method"],
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
             )
         except services.CodeRefused as refused:
             step_failed(request, username=user.get_username(), step=STEP_MFA)
-            form.add_error("code", _refusal(refused, "That code is not valid, or was used already."))
+            form.add_error(
+                "code", _refusal(refused, "That code is not valid, or was used already.")
+            )
         else:
             mfa_session_verified(request, check.device)
             if check.backup_codes_left is not None and check.backup_codes_left <= FEW_BACKUP_CODES:
                 messages.warning(
-                    request, f"You have {check.backup_codes_left} backup codes left: make new ones under Two-factor authentication."
+                    request,
+                    f"You have {check.backup_codes_left} backup codes left: make new ones under Two-factor authentication.",
                 )
             return HttpResponseRedirect(next_url)
-    return _page(request, "accounts/mfa_verify.html", "Two-factor authentication", form=form, next=next_url)
+    return _page(
+        request, "accounts/mfa_verify.html", "Two-factor authentication", form=form, next=next_url
+    )
 
 
 @never_cache
@@ -127,27 +148,42 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
     user, next_url = request.user, _next_url(request)
     if not is_verified(user) and selectors.mfa_enrolled(user=user):
         return HttpResponseRedirect(_url("accounts:mfa-verify", next_url))
-    refusal = step_locked_refusal(request, username=user.get_username(), step=STEP_MFA, attempt=False)
+    refusal = step_locked_refusal(
+        request, username=user.get_username(), step=STEP_MFA, attempt=False
+    )
     if refusal is not None:
         return refusal
-    device = services.mfa_enrolment_start(user=user, pending_device_id=request.session.get(PENDING_DEVICE))
+    device = services.mfa_enrolment_start(
+        user=user, pending_device_id=request.session.get(PENDING_DEVICE)
+    )
     request.session[PENDING_DEVICE] = device.pk
     form = MfaEnrolForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             enrolment = services.mfa_enrolment_confirm(
-                user=user, device_id=device.pk, code=form.cleaned_data["code"], ip=client_ip(request)
+                user=user,
+                device_id=device.pk,
+                code=form.cleaned_data["code"],
+                ip=client_ip(request),
             )
         except services.CodeRefused as refused:
-            form.add_error("code", _refusal(refused, "That code does not match: check that your phone's clock is right."))
+            form.add_error(
+                "code",
+                _refusal(
+                    refused, "That code does not match: check that your phone's clock is right."
+                ),
+            )
         else:
             request.session.pop(PENDING_DEVICE, None)
             mfa_session_verified(request, enrolment.device)
             return _backup_codes_page(request, enrolment.backup_codes, next_url, enrolled=True)
     secret = b32encode(device.bin_key).decode()
     return _page(
-        request, "accounts/mfa_enrol.html", "Set up two-factor authentication",
-        form=form, next=next_url,
+        request,
+        "accounts/mfa_enrol.html",
+        "Set up two-factor authentication",
+        form=form,
+        next=next_url,
         secret_groups=[secret[i : i + 4] for i in range(0, len(secret), 4)],
         issuer=settings.OTP_TOTP_ISSUER,
     )
@@ -218,7 +254,9 @@ class PasswordResetConfirmView(_AdminLook, auth_views.PasswordResetConfirmView):
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = getattr(self.get_user(kwargs.get("uidb64", "")), "email", "")
-        refusal = step_locked_refusal(request, username=username, step=STEP_PASSWORD_RESET, attempt=False)
+        refusal = step_locked_refusal(
+            request, username=username, step=STEP_PASSWORD_RESET, attempt=False
+        )
         if refusal is not None:
             return refusal
         response = super().dispatch(request, *args, **kwargs)

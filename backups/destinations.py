@@ -142,10 +142,18 @@ class Destination:
             except Exception as exc:
                 self.close()  # drop a broken connection; the next attempt reconnects
                 if attempt == attempts:
-                    raise DestinationError(f"{self.label}: {what} failed after {attempts} attempts: {exc}") from exc
+                    raise DestinationError(
+                        f"{self.label}: {what} failed after {attempts} attempts: {exc}"
+                    ) from exc
                 logger.warning(
                     "backup destination retry",
-                    extra={"event": "backup_retry", "destination": self.label, "operation": what, "attempt": attempt, "error": str(exc)},
+                    extra={
+                        "event": "backup_retry",
+                        "destination": self.label,
+                        "operation": what,
+                        "attempt": attempt,
+                        "error": str(exc),
+                    },
                 )
                 time.sleep(backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
@@ -254,7 +262,9 @@ class SFTPDestination(Destination):
         transport = paramiko.Transport(sock)
         try:
             transport.start_client(timeout=15)
-            self._check_host_key(transport.get_remote_server_key(), settings.BACKUP_SFTP_KNOWN_HOSTS)
+            self._check_host_key(
+                transport.get_remote_server_key(), settings.BACKUP_SFTP_KNOWN_HOSTS
+            )
             key_file = settings.BACKUP_SFTP_KEY_FILE
             if key_file:
                 pkey = paramiko.PKey.from_path(key_file)
@@ -276,14 +286,18 @@ class SFTPDestination(Destination):
         fingerprint = host_key_fingerprint(key.asbytes())
         if self.pinned:
             if fingerprint != self.pinned:
-                raise HostKeyError(f"{self.label}: host key {fingerprint} is not the pinned {self.pinned}")
+                raise HostKeyError(
+                    f"{self.label}: host key {fingerprint} is not the pinned {self.pinned}"
+                )
             return
         if known_hosts:
             hosts = paramiko.HostKeys(known_hosts)
             name = self.host if self.port == 22 else f"[{self.host}]:{self.port}"
             if hosts.check(name, key):
                 return
-        raise HostKeyError(f"{self.label}: unknown host key {fingerprint}; pin it with ?host_key= or BACKUP_SFTP_KNOWN_HOSTS")
+        raise HostKeyError(
+            f"{self.label}: unknown host key {fingerprint}; pin it with ?host_key= or BACKUP_SFTP_KNOWN_HOSTS"
+        )
 
     def close(self) -> None:
         if self._transport is not None:
@@ -410,7 +424,9 @@ class S3Destination(Destination):
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _put(self, key: str, source: IO[bytes]) -> None:
-        self._client().upload_fileobj(source, self.bucket, self._object(key), ExtraArgs={"ChecksumAlgorithm": "SHA256"})
+        self._client().upload_fileobj(
+            source, self.bucket, self._object(key), ExtraArgs={"ChecksumAlgorithm": "SHA256"}
+        )
 
     def _open(self, key: str) -> IO[bytes]:
         from botocore.exceptions import ClientError
@@ -426,7 +442,9 @@ class S3Destination(Destination):
         from botocore.exceptions import ClientError
 
         try:
-            return self._client().head_object(Bucket=self.bucket, Key=self._object(key))["ContentLength"]
+            return self._client().head_object(Bucket=self.bucket, Key=self._object(key))[
+                "ContentLength"
+            ]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return None
@@ -435,9 +453,13 @@ class S3Destination(Destination):
     def _list(self) -> list[Entry]:
         entries = []
         start = f"{self.prefix}/" if self.prefix else ""
-        for page in self._client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=start):
+        for page in (
+            self._client()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.bucket, Prefix=start)
+        ):
             for item in page.get("Contents", []):
-                entries.append(Entry(item["Key"][len(start):], item["Size"]))
+                entries.append(Entry(item["Key"][len(start) :], item["Size"]))
         return sorted(entries, key=lambda e: e.key)
 
     def _delete(self, key: str) -> None:
@@ -447,8 +469,12 @@ class S3Destination(Destination):
         """A killed multipart upload leaves invisible parts behind (and billed): abort them."""
         client = self._client()
         start = f"{self.prefix}/" if self.prefix else ""
-        for upload in client.list_multipart_uploads(Bucket=self.bucket, Prefix=start).get("Uploads", []):
-            client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+        for upload in client.list_multipart_uploads(Bucket=self.bucket, Prefix=start).get(
+            "Uploads", []
+        ):
+            client.abort_multipart_upload(
+                Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+            )
 
 
 def destination_for(url: str) -> Destination:
@@ -459,4 +485,6 @@ def destination_for(url: str) -> Destination:
         return SFTPDestination(url)
     if scheme == "s3":
         return S3Destination(url)
-    raise ValueError(f"unsupported backup destination {url!r} (use a path, file://, sftp:// or s3://)")
+    raise ValueError(
+        f"unsupported backup destination {url!r} (use a path, file://, sftp:// or s3://)"
+    )

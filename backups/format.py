@@ -179,12 +179,17 @@ class Manifest:
 
 
 def _checksum(body: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def unknown_migrations(backup: dict[str, list[str]], known: dict[str, set[str]]) -> list[str]:
     """Migrations applied in the backup that this code does not have: the backup's schema is
     newer than the code, and restoring it would leave an application that does not match."""
     return sorted(
-        f"{app}.{name}" for app, names in backup.items() for name in names if name not in known.get(app, set())
+        f"{app}.{name}"
+        for app, names in backup.items()
+        for name in names
+        if name not in known.get(app, set())
     )

@@ -29,7 +29,9 @@ class BackupCopy:
     created_at: datetime
     size: int
     complete: bool  # the manifest is there: every file was written and read back
-    verification: str  # latest verify result: ok, missing, truncated, tampered, wrong_key, or "never"
+    verification: (
+        str  # latest verify result: ok, missing, truncated, tampered, wrong_key, or "never"
+    )
     offline: bool = False
 
     @property
@@ -48,31 +50,43 @@ def copies_on(destination: Destination) -> dict[str, dict[str, int]]:
 
 
 def complete_ids(destination: Destination) -> list[str]:
-    return sorted(bid for bid, files in copies_on(destination).items() if MANIFEST in files and DATA_FILE in files)
+    return sorted(
+        bid
+        for bid, files in copies_on(destination).items()
+        if MANIFEST in files and DATA_FILE in files
+    )
 
 
-def backup_list(*, include_offline: bool = True, include_incomplete: bool = False) -> list[BackupCopy]:
+def backup_list(
+    *, include_offline: bool = True, include_incomplete: bool = False
+) -> list[BackupCopy]:
     """Every backup on every destination, newest first; unreachable destinations raise."""
     destinations = [(d, False) for d in regular_destinations()]
     if include_offline:
         destinations.append((offline_destination(), True))
     latest: dict[tuple[str, str], str] = {}
-    for log in BackupLog.objects.filter(action=BackupLog.Action.VERIFY).order_by("created_at", "id"):
+    for log in BackupLog.objects.filter(action=BackupLog.Action.VERIFY).order_by(
+        "created_at", "id"
+    ):
         latest[(log.backup_id, log.destination)] = log.code
     copies = []
     for destination, offline in destinations:
         for backup_id, files in copies_on(destination).items():
-            complete = MANIFEST in files and DATA_FILE in files and not any(is_partial(n) for n in files)
+            complete = (
+                MANIFEST in files and DATA_FILE in files and not any(is_partial(n) for n in files)
+            )
             if complete or include_incomplete:
-                copies.append(BackupCopy(
-                    backup_id=backup_id,
-                    destination=destination.label,
-                    created_at=backup_time(backup_id),
-                    size=sum(files.values()),
-                    complete=complete,
-                    verification=latest.get((backup_id, destination.label), "never"),
-                    offline=offline,
-                ))
+                copies.append(
+                    BackupCopy(
+                        backup_id=backup_id,
+                        destination=destination.label,
+                        created_at=backup_time(backup_id),
+                        size=sum(files.values()),
+                        complete=complete,
+                        verification=latest.get((backup_id, destination.label), "never"),
+                        offline=offline,
+                    )
+                )
     return sorted(copies, key=lambda c: (c.backup_id, c.destination), reverse=True)
 
 

@@ -116,7 +116,9 @@ def public_key() -> str:
         if path.exists():
             return crypto.public_key_of(crypto.load_identity(path))
         return crypto.generate_identity_file(path)
-    raise BackupError("BACKUP_PUBLIC_KEY is not set; refusing to write backups (see manage.py check --deploy).")
+    raise BackupError(
+        "BACKUP_PUBLIC_KEY is not set; refusing to write backups (see manage.py check --deploy)."
+    )
 
 
 def identity():
@@ -130,16 +132,39 @@ def identity():
 
 def alert(subject: str, message: str, **fields: object) -> None:
     """Tell the operators: an ERROR log line, an email, and an ops_alert security event."""
-    logger.error("backup alert: %s", subject, extra={"event": "backup_alert", "subject": subject, "detail": message, **fields})
+    logger.error(
+        "backup alert: %s",
+        subject,
+        extra={"event": "backup_alert", "subject": subject, "detail": message, **fields},
+    )
     mail_admins(f"[backups] {subject}", message, fail_silently=True)
     try:
-        record_event(event_type="ops_alert", target="backups", detail={"subject": subject, "message": message[:2000]})
+        record_event(
+            event_type="ops_alert",
+            target="backups",
+            detail={"subject": subject, "message": message[:2000]},
+        )
     except Exception:  # the alert must reach the operators even when the database does not answer
         logger.exception("backup alert not written to the security event log")
 
 
-def _log(action: str, *, backup_id: str = "", destination: str = "", ok: bool, code: str = "", detail: str = "") -> None:
-    BackupLog.objects.create(action=action, backup_id=backup_id, destination=destination[:300], ok=ok, code=code, detail=detail[:5000])
+def _log(
+    action: str,
+    *,
+    backup_id: str = "",
+    destination: str = "",
+    ok: bool,
+    code: str = "",
+    detail: str = "",
+) -> None:
+    BackupLog.objects.create(
+        action=action,
+        backup_id=backup_id,
+        destination=destination[:300],
+        ok=ok,
+        code=code,
+        detail=detail[:5000],
+    )
 
 
 @contextmanager
@@ -281,8 +306,14 @@ def _snapshot(data_path: Path, recipient: str) -> tuple[Manifest, str]:
         handle.flush()
     entry = FileEntry(DATA_FILE, writer.size, writer.hexdigest(), plain["sha"])
     return Manifest(
-        backup_id="", created_at=timezone.now(), engine=target.engine, database=target.name.rsplit("/", 1)[-1],
-        migrations=info.migrations, row_counts=info.row_counts, files=[entry], key_id=recipient,
+        backup_id="",
+        created_at=timezone.now(),
+        engine=target.engine,
+        database=target.name.rsplit("/", 1)[-1],
+        migrations=info.migrations,
+        row_counts=info.row_counts,
+        files=[entry],
+        key_id=recipient,
         compression=info.compression,
     ), target.engine
 
@@ -309,13 +340,18 @@ def backup_run(*, progress: Progress = _quiet) -> RunResult:
             progress(f"snapshot {backup_id} ...")
             manifest, _engine = _snapshot(folder / DATA_FILE, recipient)
             manifest.backup_id, manifest.created_at = backup_id, now
-            progress(f"  {manifest.file(DATA_FILE).size:,} bytes encrypted, {sum(manifest.row_counts.values()):,} rows")
+            progress(
+                f"  {manifest.file(DATA_FILE).size:,} bytes encrypted, {sum(manifest.row_counts.values()):,} rows"
+            )
             # Each destination on its own thread: one slow or dead server delays nobody, and
             # the fsyncs and read-backs overlap. Threads touch only their destination; the
             # journal rows are written here, on the request's database connection.
             progress(f"  storing on {', '.join(d.label for d in destinations)} ...")
             with ThreadPoolExecutor(max_workers=len(destinations)) as pool:
-                futures = {d.label: pool.submit(_store_copy, d, manifest, folder / DATA_FILE) for d in destinations}
+                futures = {
+                    d.label: pool.submit(_store_copy, d, manifest, folder / DATA_FILE)
+                    for d in destinations
+                }
             for label, future in futures.items():
                 error = future.exception()
                 if error is not None and not isinstance(error, Exception):
@@ -362,7 +398,13 @@ def _fill_gaps(destinations: list[Destination], progress: Progress) -> list[str]
                 progress(f"  could not fill {backup_id} on {destination.label}: {exc}")
                 continue
             progress(f"  filled gap: {backup_id} copied to {destination.label}")
-            _log("copy", backup_id=backup_id, destination=destination.label, ok=True, detail=f"from {source.label}")
+            _log(
+                "copy",
+                backup_id=backup_id,
+                destination=destination.label,
+                ok=True,
+                detail=f"from {source.label}",
+            )
             filled.append(f"{backup_id} -> {destination.label}")
     return filled
 
@@ -371,7 +413,10 @@ def _fill_gaps(destinations: list[Destination], progress: Progress) -> list[str]
 def offline_copy(*, progress: Progress = _quiet) -> str:
     """C22: once a day, the newest complete backup goes to the offline destination (nothing
     else writes there, except the purge). Returns the backup id copied (or already there)."""
-    with _closing([offline_destination(), *regular_destinations()]) as (target, *sources), backup_lock():
+    with (
+        _closing([offline_destination(), *regular_destinations()]) as (target, *sources),
+        backup_lock(),
+    ):
         try:
             _cleanup(target, progress)
             present = set(complete_ids(target))
@@ -387,7 +432,13 @@ def offline_copy(*, progress: Progress = _quiet) -> str:
                 if newest not in present:
                     progress(f"copying {newest} from {source.label} to {target.label} ...")
                     _copy_between(source, target, newest)
-                _log("offline", backup_id=newest, destination=target.label, ok=True, detail=f"from {source.label}")
+                _log(
+                    "offline",
+                    backup_id=newest,
+                    destination=target.label,
+                    ok=True,
+                    detail=f"from {source.label}",
+                )
                 return newest
             raise BackupError("no complete backup on any destination to copy offline")
         except Exception as exc:
@@ -420,7 +471,9 @@ def check_copy(destination: Destination, backup_id: str, key=None) -> CopyCheck:
         manifest = Manifest.from_bytes(raw)
         entry = manifest.file(DATA_FILE)
     except ManifestError as exc:
-        return result("truncated" if "not valid JSON" in str(exc) else "tampered", f"manifest: {exc}")
+        return result(
+            "truncated" if "not valid JSON" in str(exc) else "tampered", f"manifest: {exc}"
+        )
     if manifest.backup_id != backup_id:
         return result("tampered", f"manifest names another backup ({manifest.backup_id})")
     data_key = key_of(backup_id, DATA_FILE)
@@ -434,7 +487,10 @@ def check_copy(destination: Destination, backup_id: str, key=None) -> CopyCheck:
     if key is None:
         return result("ok", "checksums verified (no identity here: not decrypted)")
     if crypto.public_key_of(key) != manifest.key_id:
-        return result("wrong_key", f"encrypted to {manifest.key_id}, the identity is {crypto.public_key_of(key)}")
+        return result(
+            "wrong_key",
+            f"encrypted to {manifest.key_id}, the identity is {crypto.public_key_of(key)}",
+        )
     sink = HashingWriter()
     try:
         with destination.open(data_key) as handle:
@@ -448,7 +504,13 @@ def check_copy(destination: Destination, backup_id: str, key=None) -> CopyCheck:
     return result("ok", "checksums verified, decrypted")
 
 
-def backup_verify(*, backup_id: str | None = None, all_backups: bool = False, source: str | None = None, progress: Progress = _quiet) -> list[CopyCheck]:
+def backup_verify(
+    *,
+    backup_id: str | None = None,
+    all_backups: bool = False,
+    source: str | None = None,
+    progress: Progress = _quiet,
+) -> list[CopyCheck]:
     """Checks the copies of one backup (default: the newest) or of all backups on every
     destination, or on `source` only. A backup absent from a regular destination is reported
     missing there; the offline destination is checked for the backups it holds."""
@@ -458,7 +520,13 @@ def backup_verify(*, backup_id: str | None = None, all_backups: bool = False, so
         return _verify(destinations, offline, backup_id, all_backups, progress)
 
 
-def _verify(destinations: list[Destination], offline: Destination | None, backup_id: str | None, all_backups: bool, progress: Progress) -> list[CopyCheck]:
+def _verify(
+    destinations: list[Destination],
+    offline: Destination | None,
+    backup_id: str | None,
+    all_backups: bool,
+    progress: Progress,
+) -> list[CopyCheck]:
     held = {d.label: copies_on(d) for d in destinations}
     offline_held = copies_on(offline) if offline else {}
     if backup_id:
@@ -466,7 +534,10 @@ def _verify(destinations: list[Destination], offline: Destination | None, backup
     else:
         every = sorted(set().union(*(set(h) for h in held.values()), set(offline_held)))
         if not every:
-            return [CopyCheck(backup_id or "", d.label, "missing", "no backup at all") for d in destinations]
+            return [
+                CopyCheck(backup_id or "", d.label, "missing", "no backup at all")
+                for d in destinations
+            ]
         ids = every if all_backups else [every[-1]]
     key = identity()
     checks = []
@@ -478,7 +549,14 @@ def _verify(destinations: list[Destination], offline: Destination | None, backup
             progress(f"verifying {bid} on {destination.label} ...")
             check = check_copy(destination, bid, key)
             checks.append(check)
-            _log("verify", backup_id=bid, destination=destination.label, ok=check.code == "ok", code=check.code, detail=check.detail)
+            _log(
+                "verify",
+                backup_id=bid,
+                destination=destination.label,
+                ok=check.code == "ok",
+                code=check.code,
+                detail=check.detail,
+            )
             progress(f"  {check.code}: {check.detail}")
     return checks
 
@@ -506,7 +584,10 @@ def latest_complete(source: str | None = None) -> tuple[Destination, str]:
         try:
             ids = complete_ids(destination)
         except Exception as exc:
-            logger.warning("backup destination unavailable", extra={"destination": destination.label, "error": str(exc)})
+            logger.warning(
+                "backup destination unavailable",
+                extra={"destination": destination.label, "error": str(exc)},
+            )
             continue
         if ids and (best is None or ids[-1] > best[1]):
             best = (destination, ids[-1])
@@ -516,8 +597,13 @@ def latest_complete(source: str | None = None) -> tuple[Destination, str]:
 
 
 def backup_restore(
-    *, backup_id: str | None = None, source: str | None = None, target_url: str | None = None,
-    confirm: Callable[[str], bool] = lambda prompt: False, progress: Progress = _quiet, action: str = "restore",
+    *,
+    backup_id: str | None = None,
+    source: str | None = None,
+    target_url: str | None = None,
+    confirm: Callable[[str], bool] = lambda prompt: False,
+    progress: Progress = _quiet,
+    action: str = "restore",
 ) -> RestoreResult:
     """1. pick the copy (newest complete, or `backup_id` from the first destination that
     verifies); 2. verify it: manifest, size, SHA-256, key; 3. refuse another engine or a schema
@@ -526,7 +612,11 @@ def backup_restore(
     key = identity()
     if key is None:
         raise BackupError("no identity to decrypt with: set BACKUP_IDENTITY_FILE on this machine")
-    target = Target.from_url(target_url) if target_url else Target.from_settings(connection.settings_dict)
+    target = (
+        Target.from_url(target_url)
+        if target_url
+        else Target.from_settings(connection.settings_dict)
+    )
     if backup_id is None:
         chosen, backup_id = latest_complete(source)
         candidates = [chosen]
@@ -542,11 +632,17 @@ def backup_restore(
         raise BackupError(f"no good copy of {backup_id}: " + "; ".join(problems))
     manifest = read_manifest(destination, backup_id)
     if manifest.engine != target.engine:
-        raise BackupError(f"backup {backup_id} is a {manifest.engine} dump; the target is {target.engine}: refused")
+        raise BackupError(
+            f"backup {backup_id} is a {manifest.engine} dump; the target is {target.engine}: refused"
+        )
     newer = unknown_migrations(manifest.migrations, _known_migrations())
     if newer:
-        raise BackupError(f"backup {backup_id} has a newer schema than this code (unknown migrations: {', '.join(newer[:5])}): refused")
-    if not confirm(f"Restore {backup_id} from {destination.label} into {target.label}, replacing its content?"):
+        raise BackupError(
+            f"backup {backup_id} has a newer schema than this code (unknown migrations: {', '.join(newer[:5])}): refused"
+        )
+    if not confirm(
+        f"Restore {backup_id} from {destination.label} into {target.label}, replacing its content?"
+    ):
         raise BackupError("restore not confirmed")
     progress(f"restoring {backup_id} from {destination.label} into {target.label} ...")
     with tempfile.TemporaryDirectory(dir=work_dir()) as temp:
@@ -579,11 +675,21 @@ def backup_restore(
                         counts = sqlite_row_counts(out, list(manifest.row_counts))
                     out.close()
     if counts != manifest.row_counts:
-        diff = {t: (manifest.row_counts[t], counts.get(t)) for t in manifest.row_counts if counts.get(t) != manifest.row_counts[t]}
+        diff = {
+            t: (manifest.row_counts[t], counts.get(t))
+            for t in manifest.row_counts
+            if counts.get(t) != manifest.row_counts[t]
+        }
         raise BackupError(f"row counts differ from the manifest after restore: {diff}")
     progress(f"  restored; row counts match the manifest ({sum(counts.values()):,} rows)")
     if action == "restore":
-        _log("restore", backup_id=backup_id, destination=destination.label, ok=True, detail=f"into {target.label}")
+        _log(
+            "restore",
+            backup_id=backup_id,
+            destination=destination.label,
+            ok=True,
+            detail=f"into {target.label}",
+        )
     return RestoreResult(backup_id, destination.label, target.label, counts)
 
 
@@ -603,10 +709,25 @@ def backup_drill(*, progress: Progress = _quiet) -> BackupLog:
         else:
             temp_dir = tempfile.mkdtemp(dir=work_dir())
             scratch_url = f"sqlite:///{temp_dir}/drill.sqlite3"
-        result = backup_restore(backup_id=backup_id, target_url=scratch_url, confirm=lambda prompt: True, progress=progress, action="drill")
-        row = BackupLog.objects.create(action="drill", backup_id=backup_id, destination=result.source, ok=True, code="ok", detail=f"{sum(result.row_counts.values())} rows match the manifest")
+        result = backup_restore(
+            backup_id=backup_id,
+            target_url=scratch_url,
+            confirm=lambda prompt: True,
+            progress=progress,
+            action="drill",
+        )
+        row = BackupLog.objects.create(
+            action="drill",
+            backup_id=backup_id,
+            destination=result.source,
+            ok=True,
+            code="ok",
+            detail=f"{sum(result.row_counts.values())} rows match the manifest",
+        )
     except Exception as exc:
-        row = BackupLog.objects.create(action="drill", backup_id=backup_id, ok=False, code="failed", detail=str(exc)[:5000])
+        row = BackupLog.objects.create(
+            action="drill", backup_id=backup_id, ok=False, code="failed", detail=str(exc)[:5000]
+        )
         alert("restore drill failed", str(exc), backup_id=backup_id)
     finally:
         if live.engine == "postgresql" and scratch_url:
@@ -631,7 +752,12 @@ def backup_purge(*, progress: Progress = _quiet) -> PurgeResult:
     result = PurgeResult()
     with _closing([*regular_destinations(), offline_destination()]) as destinations, backup_lock():
         held = {d.label: copies_on(d) for d in destinations}
-        complete = {bid for copies in held.values() for bid, files in copies.items() if MANIFEST in files and DATA_FILE in files}
+        complete = {
+            bid
+            for copies in held.values()
+            for bid, files in copies.items()
+            if MANIFEST in files and DATA_FILE in files
+        }
         keep: set[str] = set()
         if complete and not any(backup_time(b) >= cutoff for b in complete):
             result.kept_only_backup = max(complete)
@@ -643,7 +769,9 @@ def backup_purge(*, progress: Progress = _quiet) -> PurgeResult:
             )
         failures = []
         for destination in destinations:
-            expired = sorted(b for b in held[destination.label] if backup_time(b) < cutoff and b not in keep)
+            expired = sorted(
+                b for b in held[destination.label] if backup_time(b) < cutoff and b not in keep
+            )
             for backup_id in expired:
                 progress(f"deleting {backup_id} from {destination.label}")
                 for name in held[destination.label][backup_id]:
@@ -652,7 +780,12 @@ def backup_purge(*, progress: Progress = _quiet) -> PurgeResult:
             if left:
                 failures.append(f"{destination.label}: still holds {sorted(left)}")
             result.deleted[destination.label] = expired
-            _log("purge", destination=destination.label, ok=not left, detail=f"deleted {len(expired)}: {', '.join(expired)}")
+            _log(
+                "purge",
+                destination=destination.label,
+                ok=not left,
+                detail=f"deleted {len(expired)}: {', '.join(expired)}",
+            )
     if failures:
         alert("purge left expired backups behind", "\n".join(failures))
         raise BackupError("; ".join(failures))
@@ -680,6 +813,9 @@ def ensure_fresh(*, progress: Progress = _quiet) -> list:
     if stale:
         alert(
             "backups are stale or missing",
-            "\n".join(f"{s.destination}: newest {s.newest or 'none'}, {s.error or f'{s.age_hours:.1f} h old' if s.age_hours is not None else 'no backup'} (limit {s.limit_hours} h)" for s in stale),
+            "\n".join(
+                f"{s.destination}: newest {s.newest or 'none'}, {s.error or f'{s.age_hours:.1f} h old' if s.age_hours is not None else 'no backup'} (limit {s.limit_hours} h)"
+                for s in stale
+            ),
         )
     return status

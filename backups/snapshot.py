@@ -67,7 +67,12 @@ class Target:
 
     def libpq_env(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update(PGHOST=self.host or "localhost", PGPORT=self.port or "5432", PGUSER=self.user, PGDATABASE=self.name)
+        env.update(
+            PGHOST=self.host or "localhost",
+            PGPORT=self.port or "5432",
+            PGUSER=self.user,
+            PGDATABASE=self.name,
+        )
         if self.password:
             env["PGPASSWORD"] = self.password
         else:
@@ -76,13 +81,21 @@ class Target:
 
     def connect(self, **kwargs: Any) -> psycopg.Connection:
         return psycopg.connect(
-            host=self.host or "localhost", port=self.port or "5432", user=self.user or None,
-            password=self.password or None, dbname=self.name, **kwargs,
+            host=self.host or "localhost",
+            port=self.port or "5432",
+            user=self.user or None,
+            password=self.password or None,
+            dbname=self.name,
+            **kwargs,
         )
 
     @property
     def label(self) -> str:
-        return f"{self.engine}:{self.name}" if self.engine == "sqlite" else f"postgresql://{self.user}@{self.host}:{self.port}/{self.name}"
+        return (
+            f"{self.engine}:{self.name}"
+            if self.engine == "sqlite"
+            else f"postgresql://{self.user}@{self.host}:{self.port}/{self.name}"
+        )
 
 
 @dataclass
@@ -128,9 +141,17 @@ def pg_dump_to(target: Target, write: Callable[[IO[bytes]], None]) -> SnapshotIn
         snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
         counts = pg_row_counts(conn)
         migrations = _migrations(conn.execute("SELECT app, name FROM django_migrations").fetchall())
-        command = [PG_DUMP, "--format=custom", f"--snapshot={snapshot_id}", "--no-password", target.name]
+        command = [
+            PG_DUMP,
+            "--format=custom",
+            f"--snapshot={snapshot_id}",
+            "--no-password",
+            target.name,
+        ]
         with tempfile.TemporaryFile() as errors:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=target.libpq_env())  # noqa: S603
+            process = subprocess.Popen(  # noqa: S603 - our own fixed argument list
+                command, stdout=subprocess.PIPE, stderr=errors, env=target.libpq_env()
+            )
             try:
                 write(process.stdout)
             finally:
@@ -138,18 +159,30 @@ def pg_dump_to(target: Target, write: Callable[[IO[bytes]], None]) -> SnapshotIn
                 code = process.wait()
             if code != 0:
                 errors.seek(0)
-                raise SnapshotError(f"pg_dump failed ({code}): {errors.read().decode(errors='replace')[-2000:]}")
+                raise SnapshotError(
+                    f"pg_dump failed ({code}): {errors.read().decode(errors='replace')[-2000:]}"
+                )
         conn.rollback()
     return SnapshotInfo(counts, migrations, "pg_dump custom format (zlib)")
 
 
 def pg_restore_from(target: Target, read: Callable[[IO[bytes]], None], *, clean: bool) -> None:
     """Feeds the decrypted dump to pg_restore's stdin: no plaintext copy on disk."""
-    command = [PG_RESTORE, "--no-owner", "--no-privileges", "--exit-on-error", "--no-password", "--dbname", target.name]
+    command = [
+        PG_RESTORE,
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "--no-password",
+        "--dbname",
+        target.name,
+    ]
     if clean:
         command[1:1] = ["--clean", "--if-exists"]
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=errors, env=target.libpq_env())  # noqa: S603
+        process = subprocess.Popen(  # noqa: S603 - our own fixed argument list
+            command, stdin=subprocess.PIPE, stderr=errors, env=target.libpq_env()
+        )
         try:
             read(process.stdin)
         except BrokenPipeError:
@@ -162,7 +195,9 @@ def pg_restore_from(target: Target, read: Callable[[IO[bytes]], None], *, clean:
             code = process.wait()
         if code != 0:
             errors.seek(0)
-            raise SnapshotError(f"pg_restore failed ({code}): {errors.read().decode(errors='replace')[-2000:]}")
+            raise SnapshotError(
+                f"pg_restore failed ({code}): {errors.read().decode(errors='replace')[-2000:]}"
+            )
 
 
 def pg_create_database(server: Target, name: str) -> Target:
@@ -173,12 +208,16 @@ def pg_create_database(server: Target, name: str) -> Target:
 
 def pg_drop_database(server: Target, name: str) -> None:
     with server.with_name("postgres").connect(autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
 
 
 # --- SQLite --------------------------------------------------------------------------------------
 def sqlite_tables(conn: sqlite3.Connection) -> list[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    )
     return [row[0] for row in rows]
 
 
@@ -191,7 +230,9 @@ def sqlite_row_counts(conn: sqlite3.Connection, tables: list[str] | None = None)
     return counts
 
 
-def sqlite_dump_to(source: sqlite3.Connection, work_dir: Path, write: Callable[[IO[bytes]], None]) -> SnapshotInfo:
+def sqlite_dump_to(
+    source: sqlite3.Connection, work_dir: Path, write: Callable[[IO[bytes]], None]
+) -> SnapshotInfo:
     """The online backup API copies a consistent state page by page while the app keeps going;
     the copy is then counted and gzip-compressed into `write`."""
     with tempfile.NamedTemporaryFile(dir=work_dir, suffix=".sqlite3", delete=False) as handle:
@@ -201,7 +242,9 @@ def sqlite_dump_to(source: sqlite3.Connection, work_dir: Path, write: Callable[[
         try:
             source.backup(copy)
             counts = sqlite_row_counts(copy)
-            migrations = _migrations(copy.execute("SELECT app, name FROM django_migrations").fetchall())
+            migrations = _migrations(
+                copy.execute("SELECT app, name FROM django_migrations").fetchall()
+            )
         finally:
             copy.close()
         with open(copy_path, "rb") as raw:
@@ -239,7 +282,9 @@ class _GzipReader:
 
 
 @contextmanager
-def sqlite_restored_copy(work_dir: Path, read: Callable[[IO[bytes]], None]) -> Iterator[sqlite3.Connection]:
+def sqlite_restored_copy(
+    work_dir: Path, read: Callable[[IO[bytes]], None]
+) -> Iterator[sqlite3.Connection]:
     """Decrypts/decompresses into a temporary database file and yields a connection to it."""
     with tempfile.NamedTemporaryFile(dir=work_dir, suffix=".gz", delete=False) as handle:
         packed = Path(handle.name)

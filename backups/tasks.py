@@ -18,7 +18,9 @@ def _skip_if_locked(job):
     try:
         return job()
     except services.BackupLocked:
-        logger.info("backup job skipped: another one holds the lock", extra={"event": "backup_skipped"})
+        logger.info(
+            "backup job skipped: another one holds the lock", extra={"event": "backup_skipped"}
+        )
         return None
 
 

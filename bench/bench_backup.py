@@ -38,7 +38,9 @@ def main() -> None:
     url = lambda name: urlunsplit(parts._replace(path=f"/{name}"))  # noqa: E731
     work = tempfile.mkdtemp(prefix="booking-bench-backup-")
     os.environ.update(
-        DATABASE_URL=url(DB), DATA_DIR=work, DJANGO_SETTINGS_MODULE="settings.test",
+        DATABASE_URL=url(DB),
+        DATA_DIR=work,
+        DJANGO_SETTINGS_MODULE="settings.test",
         BACKUP_DESTINATIONS=",".join(f"{work}/dest-{x}" for x in "abc"),
     )
     sys.path.insert(0, str(ROOT))
@@ -87,7 +89,9 @@ def _run(url, names: tuple[str, ...], work: str) -> dict[str, float]:
     call_command("migrate", verbosity=0)
     start = time.perf_counter()
     for i in range(PARTNERS):
-        partner = Partner.objects.create(name=f"Bench {i}", slug=f"bench-{i}", contact_email=f"p{i}@bench.example")
+        partner = Partner.objects.create(
+            name=f"Bench {i}", slug=f"bench-{i}", contact_email=f"p{i}@bench.example"
+        )
         Service.objects.create(partner=partner, name="Cut", slug="cut", duration_minutes=30)
     with connection.cursor() as cursor:
         # Booking n goes to partner n % 100, at 30-minute steps per partner: no overlaps.
@@ -110,7 +114,12 @@ def _run(url, names: tuple[str, ...], work: str) -> dict[str, float]:
         cursor.execute("SELECT count(*) FROM booking_booking")
         count = cursor.fetchone()[0]
     print(f"generated {count:,} bookings in {time.perf_counter() - start:.1f} s", flush=True)
-    env = dict(os.environ, PGHOST=urlsplit(url("x")).hostname or "localhost", PGPORT=str(urlsplit(url("x")).port or 5432), PGUSER=urlsplit(url("x")).username or "postgres")
+    env = dict(
+        os.environ,
+        PGHOST=urlsplit(url("x")).hostname or "localhost",
+        PGPORT=str(urlsplit(url("x")).port or 5432),
+        PGUSER=urlsplit(url("x")).username or "postgres",
+    )
     bare = Path(work) / "bare.dump"
     timings: dict[str, float] = {"bookings": count}
 
@@ -123,36 +132,57 @@ def _run(url, names: tuple[str, ...], work: str) -> dict[str, float]:
     result = services.backup_run()
     timings["our_backup"] = time.perf_counter() - t
     timings["our_size"] = (Path(work) / "dest-a" / result.backup_id / "db.dump.age").stat().st_size
-    print(f"backup: bare {timings['bare_dump']:.1f} s, ours {timings['our_backup']:.1f} s", flush=True)
+    print(
+        f"backup: bare {timings['bare_dump']:.1f} s, ours {timings['our_backup']:.1f} s", flush=True
+    )
 
     t = time.perf_counter()
-    subprocess.run(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "-d", names[1], str(bare)], check=True, env=env)
+    subprocess.run(
+        [
+            "pg_restore",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "-d",
+            names[1],
+            str(bare),
+        ],
+        check=True,
+        env=env,
+    )
     timings["bare_restore"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    services.backup_restore(backup_id=result.backup_id, target_url=url(names[2]), confirm=lambda prompt: True)
+    services.backup_restore(
+        backup_id=result.backup_id, target_url=url(names[2]), confirm=lambda prompt: True
+    )
     timings["our_restore"] = time.perf_counter() - t
-    print(f"restore: bare {timings['bare_restore']:.1f} s, ours {timings['our_restore']:.1f} s", flush=True)
+    print(
+        f"restore: bare {timings['bare_restore']:.1f} s, ours {timings['our_restore']:.1f} s",
+        flush=True,
+    )
     return timings
 
 
 def _table(t: dict[str, float]) -> str:
     b_ratio, r_ratio = t["our_backup"] / t["bare_dump"], t["our_restore"] / t["bare_restore"]
     ok = lambda good: "yes" if good else "**no**"  # noqa: E731
-    return "\n".join([
-        f"## Backup and restore, {int(t['bookings']):,} bookings, PostgreSQL "
-        f"({platform.machine()}, {os.cpu_count()} cores)",
-        "",
-        f"bare pg_dump -Fc: {t['bare_size'] / 1e6:.1f} MB; our encrypted dump: {t['our_size'] / 1e6:.1f} MB",
-        "",
-        "| operation | bare pg_dump / pg_restore | ours | ratio | goal <= 1.5 |",
-        "|---|---:|---:|---:|---|",
-        f"| backup (ours: dump + encrypt + 3 destinations, each read back) | {t['bare_dump']:.1f} s | {t['our_backup']:.1f} s | {b_ratio:.2f} | {ok(b_ratio <= 1.5)} |",
-        f"| restore (ours: verify + decrypt into pg_restore + row counts) | {t['bare_restore']:.1f} s | {t['our_restore']:.1f} s | {r_ratio:.2f} | {ok(r_ratio <= 1.5)} |",
-        "",
-        f"Restore of the whole database under 2 minutes: {ok(t['our_restore'] < 120)} ({t['our_restore']:.1f} s).",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"## Backup and restore, {int(t['bookings']):,} bookings, PostgreSQL "
+            f"({platform.machine()}, {os.cpu_count()} cores)",
+            "",
+            f"bare pg_dump -Fc: {t['bare_size'] / 1e6:.1f} MB; our encrypted dump: {t['our_size'] / 1e6:.1f} MB",
+            "",
+            "| operation | bare pg_dump / pg_restore | ours | ratio | goal <= 1.5 |",
+            "|---|---:|---:|---:|---|",
+            f"| backup (ours: dump + encrypt + 3 destinations, each read back) | {t['bare_dump']:.1f} s | {t['our_backup']:.1f} s | {b_ratio:.2f} | {ok(b_ratio <= 1.5)} |",
+            f"| restore (ours: verify + decrypt into pg_restore + row counts) | {t['bare_restore']:.1f} s | {t['our_restore']:.1f} s | {r_ratio:.2f} | {ok(r_ratio <= 1.5)} |",
+            "",
+            f"Restore of the whole database under 2 minutes: {ok(t['our_restore'] < 120)} ({t['our_restore']:.1f} s).",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

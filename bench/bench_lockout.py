@@ -56,7 +56,9 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     user = get_user_model().objects.create_user("owner@example.com", PASSWORD, is_staff=True)
-    assert user.password.startswith(f"bcrypt_sha256$$2b${settings.PASSWORD_BCRYPT_ROUNDS}$"), user.password
+    assert user.password.startswith(f"bcrypt_sha256$$2b${settings.PASSWORD_BCRYPT_ROUNDS}$"), (
+        user.password
+    )
 
     hashes = {"n": 0}
     original = BCryptSHA256PasswordHasher.verify
@@ -70,7 +72,9 @@ def main() -> None:
     def post(client: Client, password: str) -> tuple[float, int, int]:
         before = hashes["n"]
         start = time.perf_counter()
-        response = client.post("/admin/login/", {"username": "owner@example.com", "password": password})
+        response = client.post(
+            "/admin/login/", {"username": "owner@example.com", "password": password}
+        )
         return time.perf_counter() - start, response.status_code, hashes["n"] - before
 
     locked = Client(REMOTE_ADDR="192.0.2.1", HTTP_HOST="127.0.0.1")
@@ -81,7 +85,9 @@ def main() -> None:
 
     wrong_times, locked_times, wrong_hashes, locked_hashes = [], [], set(), set()
     for n in range(REPEAT):
-        elapsed, status, count = post(Client(REMOTE_ADDR=f"198.51.100.{n + 1}", HTTP_HOST="127.0.0.1"), "a wrong guess")
+        elapsed, status, count = post(
+            Client(REMOTE_ADDR=f"198.51.100.{n + 1}", HTTP_HOST="127.0.0.1"), "a wrong guess"
+        )
         assert status == 200
         wrong_times.append(elapsed * 1000)
         wrong_hashes.add(count)
@@ -97,7 +103,7 @@ def main() -> None:
 
 Written by `bench/bench_lockout.py` (rerun to refresh it).
 
-### SQLite {__import__('sqlite3').sqlite_version}, bcrypt-sha256 cost {rounds} (CPython {platform.python_version()}, median of {REPEAT} interleaved requests each, load average {load:.1f} on {os.cpu_count()} CPUs)
+### SQLite {__import__("sqlite3").sqlite_version}, bcrypt-sha256 cost {rounds} (CPython {platform.python_version()}, median of {REPEAT} interleaved requests each, load average {load:.1f} on {os.cpu_count()} CPUs)
 
 | request | HTTP status | password hashes computed | median ms | min ms | max ms |
 |---|---:|---:|---:|---:|---:|

@@ -94,26 +94,45 @@ def make_partner(label: str, count: int, first: datetime, span: timedelta, offse
     from booking.models import Booking, OpeningHours, Partner, Service
 
     partner = Partner.objects.create(
-        name=f"Bench {label}", slug=f"bench-{label}", time_zone="Europe/Zurich", contact_email="bench@example.com"
+        name=f"Bench {label}",
+        slug=f"bench-{label}",
+        time_zone="Europe/Zurich",
+        contact_email="bench@example.com",
     )
     OpeningHours.objects.bulk_create(
         OpeningHours(partner=partner, weekday=day, start=clock(0), end=clock(0)) for day in range(7)
     )
     service = Service.objects.create(
-        partner=partner, name="Quick", slug="quick", duration_minutes=5, slot_interval_minutes=5,
-        min_notice_minutes=0, horizon_days=730,
+        partner=partner,
+        name="Quick",
+        slug="quick",
+        duration_minutes=5,
+        slot_interval_minutes=5,
+        min_notice_minutes=0,
+        horizon_days=730,
     )
     spacing = span / count
-    length = min(timedelta(minutes=5), (spacing - timedelta(minutes=1)) // timedelta(minutes=1) * timedelta(minutes=1))
+    length = min(
+        timedelta(minutes=5),
+        (spacing - timedelta(minutes=1)) // timedelta(minutes=1) * timedelta(minutes=1),
+    )
     assert length > timedelta(0), "too many bookings for the span"
     rows = []
     for i in range(count):
         start = (first + i * spacing).replace(microsecond=0)
         rows.append(
             Booking(
-                partner=partner, service=service, start=start, end=start + length, busy_start=start,
-                busy_end=start + length, customer_name=f"Customer {i}", customer_email=f"c{i}@example.com",
-                status=Booking.Status.CONFIRMED, manage_token_hash=f"{offset + i:064x}", created_at=first,
+                partner=partner,
+                service=service,
+                start=start,
+                end=start + length,
+                busy_start=start,
+                busy_end=start + length,
+                customer_name=f"Customer {i}",
+                customer_email=f"c{i}@example.com",
+                status=Booking.Status.CONFIRMED,
+                manage_token_hash=f"{offset + i:064x}",
+                created_at=first,
             )
         )
     Booking.objects.bulk_create(rows, batch_size=1000)
@@ -134,13 +153,20 @@ def measure(partner, service) -> dict[str, float | int]:
     )
 
     def query() -> list:
-        return selectors.busy_intervals(partner=partner, window_start=WINDOW_START, window_end=window_end)
+        return selectors.busy_intervals(
+            partner=partner, window_start=WINDOW_START, window_end=window_end
+        )
 
     busy = query()
 
     def engine() -> list:
         return slots.compute_slots(
-            zone=zone, busy=busy, service=rules, window_start=WINDOW_START, window_end=window_end, now=now,
+            zone=zone,
+            busy=busy,
+            service=rules,
+            window_start=WINDOW_START,
+            window_end=window_end,
+            now=now,
             **hours,
         )
 
@@ -194,7 +220,11 @@ def write_results(vendor: str, section: str) -> None:
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else header
     block = f"{begin}\n{section}{end}\n"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip("\n") + "\n\n" + block
+    )
     RESULTS.write_text(text, encoding="utf-8")
 
 
@@ -210,7 +240,9 @@ def main() -> None:
         from django.db import connection
 
         call_command("migrate", interactive=False, verbosity=0)
-        vendor = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(connection.vendor, connection.vendor)
+        vendor = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}.get(
+            connection.vendor, connection.vendor
+        )
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SHOW server_version")

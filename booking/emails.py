@@ -53,7 +53,7 @@ def _site_domain() -> str:
 
 
 def _when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """"Monday, 6 January 2025, 10:00–11:00 (Europe/Zurich)" in the partner's zone."""
+    """ "Monday, 6 January 2025, 10:00–11:00 (Europe/Zurich)" in the partner's zone."""
     local_start, local_end = start.astimezone(zone), end.astimezone(zone)
     text = dateformat.format(local_start, "l, j F Y, H:i")
     if local_end.date() == local_start.date():
@@ -93,7 +93,10 @@ def _render(message: _Message) -> EmailMultiAlternatives:
     text = render_to_string(f"{_TEMPLATES}/{message.template}.txt", message.context)
     html = render_to_string(f"{_TEMPLATES}/{message.template}.html", message.context)
     email = EmailMultiAlternatives(
-        subject=subject, body=text, to=[message.to], reply_to=[message.reply_to] if message.reply_to else None
+        subject=subject,
+        body=text,
+        to=[message.to],
+        reply_to=[message.reply_to] if message.reply_to else None,
     )
     email.attach_alternative(html, "text/html")
     stamp = timezone.now()
@@ -110,7 +113,11 @@ def _calendar_part(data: bytes, method: ics.Method) -> MIMEBase:
     part.replace_header("Content-Type", f"text/calendar; method={method}; charset=utf-8")
     part.set_payload(data)
     encoders.encode_base64(part)
-    part.add_header("Content-Disposition", "attachment", filename="invite.ics" if method == "REQUEST" else "cancel.ics")
+    part.add_header(
+        "Content-Disposition",
+        "attachment",
+        filename="invite.ics" if method == "REQUEST" else "cancel.ics",
+    )
     return part
 
 
@@ -135,17 +142,45 @@ def _messages(booking: Booking, event: str) -> list[_Message]:
     context = _context(booking, event)
     customer = booking.customer_email
     if event == "confirmed":
-        customer_messages = [_Message("confirmed_customer", customer, partner.contact_email, context, (("REQUEST", booking),))]
+        customer_messages = [
+            _Message(
+                "confirmed_customer",
+                customer,
+                partner.contact_email,
+                context,
+                (("REQUEST", booking),),
+            )
+        ]
     elif event == "cancelled":
-        customer_messages = [_Message("cancelled_customer", customer, partner.contact_email, context, (("CANCEL", booking),))]
+        customer_messages = [
+            _Message(
+                "cancelled_customer",
+                customer,
+                partner.contact_email,
+                context,
+                (("CANCEL", booking),),
+            )
+        ]
     else:
         customer_messages = [
-            _Message("rescheduled_customer", customer, partner.contact_email, context, (("REQUEST", booking),))
+            _Message(
+                "rescheduled_customer",
+                customer,
+                partner.contact_email,
+                context,
+                (("REQUEST", booking),),
+            )
         ]
         previous = booking.rescheduled_from
         if previous is not None:
             customer_messages.append(
-                _Message("rescheduled_previous_customer", customer, partner.contact_email, context, (("CANCEL", previous),))
+                _Message(
+                    "rescheduled_previous_customer",
+                    customer,
+                    partner.contact_email,
+                    context,
+                    (("CANCEL", previous),),
+                )
             )
     notice = _Message("partner_notice", partner.contact_email, customer, context)
     return [*customer_messages, notice]
@@ -179,13 +214,19 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
         logger.warning("booking email skipped: booking no longer exists", extra=log)
         return
     if not _should_send(booking, event):
-        logger.info("booking email skipped: status changed", extra={**log, "status": booking.status})
+        logger.info(
+            "booking email skipped: status changed", extra={**log, "status": booking.status}
+        )
         return
     selected = [
-        m for m in _messages(booking, event)
+        m
+        for m in _messages(booking, event)
         if audience is None or (audience == "partner") == (m.template == "partner_notice")
     ]
     messages = [_render(message) for message in selected]
     for email in messages:
         email.send()
-    logger.info("booking emails sent", extra={**log, "partner_id": booking.partner_id, "count": len(messages)})
+    logger.info(
+        "booking emails sent",
+        extra={**log, "partner_id": booking.partner_id, "count": len(messages)},
+    )

@@ -20,8 +20,6 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 
 
-
-
 def utc_iso(moment: datetime) -> str:
     """The form in which slot links and buttons carry a start: 2025-03-31T07:00:00Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -36,7 +34,9 @@ class TimeZoneMixin(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.default_time_zone = default_time_zone
-        self.fields["tz"].error_messages["max_length"] = "Unknown time zone. Choose one from the list."
+        self.fields["tz"].error_messages["max_length"] = (
+            "Unknown time zone. Choose one from the list."
+        )
 
     def clean_tz(self) -> str:
         value = self.cleaned_data["tz"] or self.default_time_zone
@@ -48,7 +48,9 @@ class WeekQueryForm(TimeZoneMixin):
     """GET ?week=YYYY-MM-DD&tz=Area/City of the slot pages; week empty means "this week"."""
 
     week = forms.CharField(
-        max_length=10, required=False, strip=False,
+        max_length=10,
+        required=False,
+        strip=False,
         error_messages={"max_length": "Enter the week as a date, YYYY-MM-DD."},
     )
 
@@ -61,7 +63,9 @@ class WeekQueryForm(TimeZoneMixin):
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValidationError("Enter the week as a real calendar date, YYYY-MM-DD.", code="invalid") from None
+            raise ValidationError(
+                "Enter the week as a real calendar date, YYYY-MM-DD.", code="invalid"
+            ) from None
 
 
 class SlotChoiceForm(TimeZoneMixin):
@@ -72,7 +76,9 @@ class SlotChoiceForm(TimeZoneMixin):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["start"].error_messages["required"] = "Choose a time first."
-        self.fields["start"].error_messages["max_length"] = "The chosen time is not valid. Please choose a time from the list."
+        self.fields["start"].error_messages["max_length"] = (
+            "The chosen time is not valid. Please choose a time from the list."
+        )
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]
@@ -84,24 +90,36 @@ class SlotChoiceForm(TimeZoneMixin):
         try:
             return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
         except (ValueError, OverflowError):
-            raise ValidationError("The chosen time is not a real date and time.", code="invalid") from None
+            raise ValidationError(
+                "The chosen time is not a real date and time.", code="invalid"
+            ) from None
 
 
 class BookingForm(SlotChoiceForm):
     customer_name = forms.CharField(
-        label="Name", max_length=120, validators=[validate_single_line],
+        label="Name",
+        max_length=120,
+        validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     customer_email = forms.EmailField(
-        label="Email", max_length=254, validators=[validate_single_line],
+        label="Email",
+        max_length=254,
+        validators=[validate_single_line],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     customer_phone = forms.CharField(
-        label="Phone (optional)", max_length=40, required=False, validators=[validate_single_line],
+        label="Phone (optional)",
+        max_length=40,
+        required=False,
+        validators=[validate_single_line],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     notes = forms.CharField(
-        label="Notes (optional)", max_length=2000, required=False, validators=[validate_text],
+        label="Notes (optional)",
+        max_length=2000,
+        required=False,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 
@@ -111,6 +129,9 @@ class BookingForm(SlotChoiceForm):
 
 class CancelForm(TimeZoneMixin):
     reason = forms.CharField(
-        label="Reason (optional)", max_length=500, required=False, validators=[validate_text],
+        label="Reason (optional)",
+        max_length=500,
+        required=False,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -30,14 +30,19 @@ def _available_zones() -> frozenset[str]:
 
 def validate_time_zone(value: str) -> None:
     if value not in _available_zones():
-        raise ValidationError("%(value)s is not a known time zone (use Area/City, e.g. Europe/Zurich).", params={"value": value})
+        raise ValidationError(
+            "%(value)s is not a known time zone (use Area/City, e.g. Europe/Zurich).",
+            params={"value": value},
+        )
 
 
 def validate_single_line(value: str) -> None:
     """No control characters at all: names, emails and phones are one line (and end up in email
     headers and calendar files)."""
     if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError("Remove the control characters (line breaks, tabs) from this field.", code="control")
+        raise ValidationError(
+            "Remove the control characters (line breaks, tabs) from this field.", code="control"
+        )
 
 
 def validate_text(value: str) -> None:
@@ -48,7 +53,9 @@ def validate_text(value: str) -> None:
 
 MIDNIGHT = time(0, 0)
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -120,7 +127,9 @@ class Partner(models.Model):
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
-    time_zone = models.CharField(max_length=64, default="Europe/Zurich", validators=[validate_time_zone])
+    time_zone = models.CharField(
+        max_length=64, default="Europe/Zurich", validators=[validate_time_zone]
+    )
     contact_email = models.EmailField()
     cancellation_cutoff_hours = models.PositiveIntegerField(
         default=24,
@@ -132,13 +141,17 @@ class Partner(models.Model):
         validators=[validate_origins],
         help_text="Websites allowed to embed the booking widget, one origin a line, e.g. https://www.example.com.",
     )
-    users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="PartnerMembership", related_name="partners")
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="PartnerMembership", related_name="partners"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(cancellation_cutoff_hours__lte=24 * 60), name="partner_cutoff_range"),
+            models.CheckConstraint(
+                condition=Q(cancellation_cutoff_hours__lte=24 * 60), name="partner_cutoff_range"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -157,7 +170,9 @@ class PartnerMembership(models.Model):
         MEMBER = "member", "Member"
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="memberships")
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
 
     def __str__(self) -> str:
@@ -169,17 +184,31 @@ class Service(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60)
     description = models.TextField(blank=True, max_length=2000)
-    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(5), MaxValueValidator(24 * 60)])
-    price = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)])
-    currency = models.CharField(
-        max_length=3, blank=True, validators=[RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO currency code, e.g. CHF.")]
+    duration_minutes = models.PositiveIntegerField(
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
-    buffer_before_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(24 * 60)])
-    buffer_after_minutes = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(24 * 60)])
-    min_notice_minutes = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(60 * 24 * 90)])
+    price = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO currency code, e.g. CHF.")],
+    )
+    buffer_before_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(24 * 60)]
+    )
+    buffer_after_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(24 * 60)]
+    )
+    min_notice_minutes = models.PositiveIntegerField(
+        default=60, validators=[MaxValueValidator(60 * 24 * 90)]
+    )
     horizon_days = models.PositiveIntegerField(default=60, validators=[MaxValueValidator(730)])
     slot_interval_minutes = models.PositiveIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
         help_text="Minutes between offered start times; empty means the duration.",
     )
     is_active = models.BooleanField(default=True)
@@ -187,13 +216,20 @@ class Service(models.Model):
     class Meta:
         ordering = ["partner", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["partner", "slug"], name="service_slug_unique_per_partner"),
-            models.CheckConstraint(condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=24 * 60), name="service_duration_range"),
-            models.CheckConstraint(
-                condition=Q(slot_interval_minutes__isnull=True) | Q(slot_interval_minutes__gte=5), name="service_interval_min"
+            models.UniqueConstraint(
+                fields=["partner", "slug"], name="service_slug_unique_per_partner"
             ),
             models.CheckConstraint(
-                condition=Q(price__isnull=True, currency="") | Q(price__gte=0, currency__regex=r"^[A-Z]{3}$"),
+                condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=24 * 60),
+                name="service_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_interval_minutes__isnull=True) | Q(slot_interval_minutes__gte=5),
+                name="service_interval_min",
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True, currency="")
+                | Q(price__gte=0, currency__regex=r"^[A-Z]{3}$"),
                 name="service_price_has_currency",
             ),
         ]
@@ -204,7 +240,9 @@ class Service(models.Model):
     def clean(self) -> None:
         super().clean()
         if (self.price is None) != (not self.currency):
-            raise ValidationError({"currency": "A price needs a currency, and a currency needs a price."})
+            raise ValidationError(
+                {"currency": "A price needs a currency, and a currency needs a price."}
+            )
 
     @property
     def interval_minutes(self) -> int:
@@ -213,7 +251,9 @@ class Service(models.Model):
 
 def _range_clean(start: time, end: time) -> None:
     if end != MIDNIGHT and end <= start:
-        raise ValidationError({"end": "The end must be after the start (00:00 means midnight at the end of the day)."})
+        raise ValidationError(
+            {"end": "The end must be after the start (00:00 means midnight at the end of the day)."}
+        )
 
 
 _RANGE_ORDER = Q(end__gt=F("start")) | Q(end=MIDNIGHT)
@@ -240,7 +280,9 @@ class OpeningHours(models.Model):
         ordering = ["partner", "weekday", "start"]
         verbose_name_plural = "opening hours"
         constraints = [
-            models.CheckConstraint(condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="opening_hours_weekday_range"),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="opening_hours_weekday_range"
+            ),
             models.CheckConstraint(condition=_RANGE_ORDER, name="opening_hours_end_after_start"),
         ]
 
@@ -261,7 +303,11 @@ class DateOverride(models.Model):
 
     class Meta:
         ordering = ["partner", "date"]
-        constraints = [models.UniqueConstraint(fields=["partner", "date"], name="date_override_unique_per_partner")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "date"], name="date_override_unique_per_partner"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d}"
@@ -274,7 +320,11 @@ class DateOverrideRange(models.Model):
 
     class Meta:
         ordering = ["override", "start"]
-        constraints = [models.CheckConstraint(condition=_RANGE_ORDER, name="date_override_range_end_after_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=_RANGE_ORDER, name="date_override_range_end_after_start"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
@@ -319,24 +369,37 @@ class Booking(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancellation_reason = models.CharField(max_length=500, blank=True)
     rescheduled_from = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to", editable=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rescheduled_to",
+        editable=False,
     )
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["partner", "status", "start"], name="booking_partner_status_start")]
+        indexes = [
+            models.Index(fields=["partner", "status", "start"], name="booking_partner_status_start")
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
             models.CheckConstraint(
-                condition=Q(busy_start__lte=F("start")) & Q(busy_end__gte=F("end")), name="booking_busy_covers_booking"
+                condition=Q(busy_start__lte=F("start")) & Q(busy_end__gte=F("end")),
+                name="booking_busy_covers_booking",
             ),
             models.CheckConstraint(
-                condition=Q(status="cancelled", cancelled_at__isnull=False) | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                condition=Q(status="cancelled", cancelled_at__isnull=False)
+                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
                 name="booking_cancelled_at_matches_status",
             ),
-            models.CheckConstraint(condition=Q(status__in=["pending_payment", "confirmed", "cancelled"]), name="booking_status_valid"),
             models.CheckConstraint(
-                condition=~Q(status="pending_payment") | Q(hold_expires_at__isnull=False), name="booking_hold_has_expiry"
+                condition=Q(status__in=["pending_payment", "confirmed", "cancelled"]),
+                name="booking_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="pending_payment") | Q(hold_expires_at__isnull=False),
+                name="booking_hold_has_expiry",
             ),
         ]
 
@@ -354,7 +417,10 @@ class Booking(models.Model):
     @property
     def hold_was_released(self) -> bool:
         """Cancelled because its hold ran out unpaid (not by anyone's choice)."""
-        return self.status == self.Status.CANCELLED and self.cancellation_reason == HOLD_RELEASED_REASON
+        return (
+            self.status == self.Status.CANCELLED
+            and self.cancellation_reason == HOLD_RELEASED_REASON
+        )
 
 
 # The longest a support grant may run: hours, not weeks.
@@ -373,7 +439,10 @@ class SupportGrant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="support_grants_received"
     )
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="support_grants_given"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="support_grants_given",
     )
     reason = models.CharField(max_length=300, validators=[validate_single_line])
     created_at = models.DateTimeField(default=timezone.now)
@@ -382,7 +451,11 @@ class SupportGrant(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["granted_to", "partner", "expires_at"], name="support_grant_lookup")]
+        indexes = [
+            models.Index(
+                fields=["granted_to", "partner", "expires_at"], name="support_grant_lookup"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(expires_at__gt=F("created_at"))

@@ -55,16 +55,22 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
-def roles_sync(*, apps: Any = global_apps, definition: dict[str, dict[str, tuple[str, ...]]] = ROLE_PERMISSIONS) -> None:
+def roles_sync(
+    *, apps: Any = global_apps, definition: dict[str, dict[str, tuple[str, ...]]] = ROLE_PERMISSIONS
+) -> None:
     """Make each group hold exactly the permissions of `definition` (booking app models)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for name, models in definition.items():
         wanted = {f"{action}_{model}" for model, actions in models.items() for action in actions}
-        perms = list(Permission.objects.filter(content_type__app_label="booking", codename__in=wanted))
+        perms = list(
+            Permission.objects.filter(content_type__app_label="booking", codename__in=wanted)
+        )
         missing = wanted - {p.codename for p in perms}
         if missing:
-            raise LookupError(f"Permissions missing for role {name!r}: {sorted(missing)} (run migrate).")
+            raise LookupError(
+                f"Permissions missing for role {name!r}: {sorted(missing)} (run migrate)."
+            )
         group, _ = Group.objects.get_or_create(name=name)
         if set(group.permissions.values_list("pk", flat=True)) != {p.pk for p in perms}:
             group.permissions.set(perms)

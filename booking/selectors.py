@@ -47,13 +47,19 @@ def partner_hours(*, partner: Partner, first: date, last: date) -> dict[str, obj
     for row in OpeningHours.objects.filter(partner=partner).order_by("weekday", "start"):
         weekly[row.weekday].append(slots.OpenRange(row.start, row.end))
     overrides: dict[date, list[slots.OpenRange]] = {}
-    for override in DateOverride.objects.filter(partner=partner, date__range=(first, last)).prefetch_related("ranges"):
+    for override in DateOverride.objects.filter(
+        partner=partner, date__range=(first, last)
+    ).prefetch_related("ranges"):
         overrides[override.date] = [slots.OpenRange(r.start, r.end) for r in override.ranges.all()]
     return {"weekly_hours": dict(weekly), "overrides": overrides}
 
 
 def busy_intervals(
-    *, partner: Partner, window_start: datetime, window_end: datetime, exclude_booking_id: int | None = None,
+    *,
+    partner: Partner,
+    window_start: datetime,
+    window_end: datetime,
+    exclude_booking_id: int | None = None,
     now: datetime | None = None,
 ) -> list[slots.BusyInterval]:
     """Blocking bookings (confirmed, and holds not yet expired at `now`) near the window.
@@ -70,17 +76,27 @@ def busy_intervals(
     if exclude_booking_id is not None:
         rows = rows.exclude(pk=exclude_booking_id)
     zero = timedelta(0)
-    return [slots.BusyInterval(s, e, zero, zero) for s, e in rows.values_list("busy_start", "busy_end")]
+    return [
+        slots.BusyInterval(s, e, zero, zero) for s, e in rows.values_list("busy_start", "busy_end")
+    ]
 
 
 def service_slots(
-    *, service: Service, window_start: datetime, window_end: datetime, now: datetime, exclude_booking_id: int | None = None
+    *,
+    service: Service,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    exclude_booking_id: int | None = None,
 ) -> list[datetime]:
     """Free start times (UTC) of `service` in [window_start, window_end)."""
     hours = _hours_around(service, window_start, window_end)
     busy = busy_intervals(
-        partner=service.partner, window_start=window_start, window_end=window_end,
-        exclude_booking_id=exclude_booking_id, now=now,
+        partner=service.partner,
+        window_start=window_start,
+        window_end=window_end,
+        exclude_booking_id=exclude_booking_id,
+        now=now,
     )
     return _compute(service, hours, busy, window_start, window_end, now)
 
@@ -101,12 +117,22 @@ def service_slot_status(
     if start not in _compute(service, hours, [], start, window_end, now):
         return SlotStatus.NOT_OFFERED
     busy = busy_intervals(
-        partner=service.partner, window_start=start, window_end=window_end, exclude_booking_id=exclude_booking_id, now=now
+        partner=service.partner,
+        window_start=start,
+        window_end=window_end,
+        exclude_booking_id=exclude_booking_id,
+        now=now,
     )
-    return SlotStatus.OFFERED if start in _compute(service, hours, busy, start, window_end, now) else SlotStatus.TAKEN
+    return (
+        SlotStatus.OFFERED
+        if start in _compute(service, hours, busy, start, window_end, now)
+        else SlotStatus.TAKEN
+    )
 
 
-def _hours_around(service: Service, window_start: datetime, window_end: datetime) -> dict[str, object]:
+def _hours_around(
+    service: Service, window_start: datetime, window_end: datetime
+) -> dict[str, object]:
     zone = service.partner.zone
     return partner_hours(
         partner=service.partner,
@@ -116,8 +142,12 @@ def _hours_around(service: Service, window_start: datetime, window_end: datetime
 
 
 def _compute(
-    service: Service, hours: dict[str, object], busy: list[slots.BusyInterval],
-    window_start: datetime, window_end: datetime, now: datetime,
+    service: Service,
+    hours: dict[str, object],
+    busy: list[slots.BusyInterval],
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
 ) -> list[datetime]:
     return slots.compute_slots(
         zone=service.partner.zone,
@@ -142,9 +172,9 @@ def payments_enabled() -> bool:
 
 def holds_expired(*, now: datetime, limit: int = 500) -> QuerySet[Booking]:
     """Holds whose time ran out unpaid, oldest first: what the periodic job releases."""
-    return Booking.objects.filter(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now).order_by(
-        "hold_expires_at", "pk"
-    )[:limit]
+    return Booking.objects.filter(
+        status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now
+    ).order_by("hold_expires_at", "pk")[:limit]
 
 
 def booking_change_refusal(*, booking: Booking, now: datetime) -> str | None:

@@ -53,7 +53,9 @@ def _notify(booking_id: int, event: str) -> None:
     from booking.tasks import booking_notify
 
     for audience in ("customer", "partner"):
-        transaction.on_commit(lambda audience=audience: booking_notify.delay(booking_id, event, audience))
+        transaction.on_commit(
+            lambda audience=audience: booking_notify.delay(booking_id, event, audience)
+        )
 
 
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
@@ -66,7 +68,11 @@ def _lock_partner(partner_id: int) -> None:
     PostgreSQL can deadlock inside the exclusion check (each waits for the other's uncommitted
     row, 40P01). FOR NO KEY UPDATE does not block other rows referencing the partner. On SQLite
     writes are serialised already and the lock is a no-op."""
-    list(Partner.objects.select_for_update(no_key=True).filter(pk=partner_id).values_list("pk", flat=True))
+    list(
+        Partner.objects.select_for_update(no_key=True)
+        .filter(pk=partner_id)
+        .values_list("pk", flat=True)
+    )
 
 
 def _insert_booking(booking: Booking) -> None:
@@ -110,21 +116,31 @@ def _release_expired_holds(*, partner_id: int, now: datetime) -> list[int]:
     ids = list(expired.values_list("pk", flat=True))
     if ids:
         Booking.objects.filter(pk__in=ids).update(
-            status=Booking.Status.CANCELLED, cancelled_at=now, cancellation_reason=HOLD_RELEASED_REASON
+            status=Booking.Status.CANCELLED,
+            cancelled_at=now,
+            cancellation_reason=HOLD_RELEASED_REASON,
         )
         logger.info("holds released", extra={"partner_id": partner_id, "booking_ids": ids})
     return ids
 
 
-def _check_offered(*, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None) -> None:
-    status = selectors.service_slot_status(service=service, start=start, now=now, exclude_booking_id=exclude_booking_id)
+def _check_offered(
+    *, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None
+) -> None:
+    status = selectors.service_slot_status(
+        service=service, start=start, now=now, exclude_booking_id=exclude_booking_id
+    )
     if status is selectors.SlotStatus.NOT_OFFERED:
-        raise SlotNotOffered("This time is not available for booking. Please choose one of the offered times.")
+        raise SlotNotOffered(
+            "This time is not available for booking. Please choose one of the offered times."
+        )
     if status is selectors.SlotStatus.TAKEN:
         raise SlotTaken(SLOT_TAKEN)
 
 
-def _new_booking(*, service: Service, start: datetime, customer: dict[str, str], status: str, now: datetime) -> Booking:
+def _new_booking(
+    *, service: Service, start: datetime, customer: dict[str, str], status: str, now: datetime
+) -> Booking:
     duration = timedelta(minutes=service.duration_minutes)
     booking = Booking(
         partner_id=service.partner_id,
@@ -187,7 +203,16 @@ def booking_create(
             raise ValidationError({"hold_minutes": "A hold lasts between 1 minute and 24 hours."})
         booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
     token, booking.manage_token_hash = new_manage_token()
-    booking.full_clean(exclude=["partner", "service", "rescheduled_from", "manage_token_hash", "busy_start", "busy_end"])
+    booking.full_clean(
+        exclude=[
+            "partner",
+            "service",
+            "rescheduled_from",
+            "manage_token_hash",
+            "busy_start",
+            "busy_end",
+        ]
+    )
     with transaction.atomic():
         _lock_partner(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
@@ -195,7 +220,14 @@ def booking_create(
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, "confirmed")
-    logger.info("booking created", extra={"booking_id": booking.pk, "partner_id": booking.partner_id, "service_id": service.pk})
+    logger.info(
+        "booking created",
+        extra={
+            "booking_id": booking.pk,
+            "partner_id": booking.partner_id,
+            "service_id": service.pk,
+        },
+    )
     return booking, token
 
 
@@ -213,8 +245,10 @@ def booking_create_for_customer(
     only its payment confirms, never a confirmed booking; without a payment provider it cannot
     be booked here at all (PaymentsUnavailable)."""
     customer = {
-        "customer_name": customer_name, "customer_email": customer_email,
-        "customer_phone": customer_phone, "notes": notes,
+        "customer_name": customer_name,
+        "customer_email": customer_email,
+        "customer_phone": customer_phone,
+        "notes": notes,
     }
     if not selectors.service_is_paid(service):
         return booking_create(service=service, start=start, now=now, **customer)
@@ -224,8 +258,12 @@ def booking_create_for_customer(
             "Please contact the business directly."
         )
     return booking_create(
-        service=service, start=start, now=now, status=Booking.Status.PENDING_PAYMENT,
-        hold_minutes=settings.PAYMENT_HOLD_MINUTES, **customer,
+        service=service,
+        start=start,
+        now=now,
+        status=Booking.Status.PENDING_PAYMENT,
+        hold_minutes=settings.PAYMENT_HOLD_MINUTES,
+        **customer,
     )
 
 
@@ -235,7 +273,9 @@ def _check_changeable(booking: Booking, now: datetime) -> None:
         raise ChangeNotAllowed(refusal)
 
 
-def booking_cancel(*, booking: Booking, reason: str = "", by_customer: bool = True, now: datetime | None = None) -> Booking:
+def booking_cancel(
+    *, booking: Booking, reason: str = "", by_customer: bool = True, now: datetime | None = None
+) -> Booking:
     """Cancel a booking. Customers are held to the partner's cut-off; partners are not."""
     now = now or timezone.now()
     reason = reason.strip()
@@ -280,8 +320,10 @@ def booking_confirm(*, booking: Booking, now: datetime | None = None) -> Booking
                 raise ChangeNotAllowed("The time of this booking has passed.")
             _release_expired_holds(partner_id=locked.partner_id, now=now)
             overlapping = Booking.objects.filter(
-                partner_id=locked.partner_id, status__in=Booking.BLOCKING,
-                busy_start__lt=locked.busy_end, busy_end__gt=locked.busy_start,
+                partner_id=locked.partner_id,
+                status__in=Booking.BLOCKING,
+                busy_start__lt=locked.busy_end,
+                busy_end__gt=locked.busy_start,
             ).exclude(pk=locked.pk)
             if overlapping.exists():
                 raise SlotTaken(SLOT_TAKEN)
@@ -302,7 +344,11 @@ def booking_hold_release(*, booking: Booking, now: datetime | None = None) -> bo
         _lock_partner(booking.partner_id)
         released = Booking.objects.filter(
             pk=booking.pk, status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now
-        ).update(status=Booking.Status.CANCELLED, cancelled_at=now, cancellation_reason=HOLD_RELEASED_REASON)
+        ).update(
+            status=Booking.Status.CANCELLED,
+            cancelled_at=now,
+            cancellation_reason=HOLD_RELEASED_REASON,
+        )
     if released:
         logger.info("hold released", extra={"booking_id": booking.pk})
     return bool(released)
@@ -319,9 +365,15 @@ def booking_reschedule(
         raise ValidationError({"start": "The start time needs a time zone."})
     with transaction.atomic():
         _lock_partner(booking.partner_id)
-        old = Booking.objects.select_for_update().select_related("partner", "service").get(pk=booking.pk)
+        old = (
+            Booking.objects.select_for_update()
+            .select_related("partner", "service")
+            .get(pk=booking.pk)
+        )
         if old.status == Booking.Status.PENDING_PAYMENT:
-            raise ChangeNotAllowed("This time is reserved until it is paid; pay first, then change the time if you need to.")
+            raise ChangeNotAllowed(
+                "This time is reserved until it is paid; pay first, then change the time if you need to."
+            )
         _release_expired_holds(partner_id=old.partner_id, now=now)
         if by_customer:
             _check_changeable(old, now)
@@ -348,7 +400,9 @@ def booking_reschedule(
         old.status = Booking.Status.CANCELLED
         old.cancelled_at = now
         old.cancellation_reason = "Rescheduled"
-        old.save(update_fields=["status", "cancelled_at", "cancellation_reason", "manage_token_hash"])
+        old.save(
+            update_fields=["status", "cancelled_at", "cancellation_reason", "manage_token_hash"]
+        )
         _insert_booking(new)
         _notify(new.pk, "rescheduled")
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})

@@ -41,32 +41,51 @@ def mask_text(value: str) -> str:
 def is_support_user(user: Any) -> bool:
     """Platform support staff: active staff in the Support group with no partner membership."""
     return bool(
-        user.is_active and user.is_staff and not hasattr(user, "membership")
+        user.is_active
+        and user.is_staff
+        and not hasattr(user, "membership")
         and user.groups.filter(name=SUPPORT).exists()
     )
 
 
 @transaction.atomic
 def support_grant_create(
-    *, partner: Partner, granted_to: Any, granted_by: Any, reason: str, hours: int, ip: str = "",
+    *,
+    partner: Partner,
+    granted_to: Any,
+    granted_by: Any,
+    reason: str,
+    hours: int,
+    ip: str = "",
     now: datetime | None = None,
 ) -> SupportGrant:
     """Let `granted_to` (support staff) see `partner`'s customer data for `hours` hours."""
     now = now or timezone.now()
     if not 1 <= hours <= SUPPORT_GRANT_MAX_HOURS:
-        raise ValidationError({"hours": f"A grant runs between 1 and {SUPPORT_GRANT_MAX_HOURS} hours."})
+        raise ValidationError(
+            {"hours": f"A grant runs between 1 and {SUPPORT_GRANT_MAX_HOURS} hours."}
+        )
     if not is_support_user(granted_to):
         raise ValidationError({"granted_to": "Grants go to platform support staff only."})
     grant = SupportGrant(
-        partner=partner, granted_to=granted_to, granted_by=granted_by, reason=reason.strip(),
-        created_at=now, expires_at=now + timedelta(hours=hours),
+        partner=partner,
+        granted_to=granted_to,
+        granted_by=granted_by,
+        reason=reason.strip(),
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
     )
     grant.full_clean()
     grant.save()
     record_event(
-        event_type="support_grant_created", actor=granted_by, ip=ip, target=f"support_grant:{grant.pk}",
+        event_type="support_grant_created",
+        actor=granted_by,
+        ip=ip,
+        target=f"support_grant:{grant.pk}",
         detail={
-            "partner_id": partner.pk, "granted_to": granted_to.get_username(), "reason": grant.reason,
+            "partner_id": partner.pk,
+            "granted_to": granted_to.get_username(),
+            "reason": grant.reason,
             "expires_at": grant.expires_at.isoformat(),
         },
     )
@@ -74,22 +93,34 @@ def support_grant_create(
 
 
 @transaction.atomic
-def support_grant_revoke(*, grant: SupportGrant, revoked_by: Any, ip: str = "", now: datetime | None = None) -> bool:
+def support_grant_revoke(
+    *, grant: SupportGrant, revoked_by: Any, ip: str = "", now: datetime | None = None
+) -> bool:
     """End a grant now. False when it had already ended (revoked or expired): nothing written."""
     now = now or timezone.now()
-    updated = SupportGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True, expires_at__gt=now).update(revoked_at=now)
+    updated = SupportGrant.objects.filter(
+        pk=grant.pk, revoked_at__isnull=True, expires_at__gt=now
+    ).update(revoked_at=now)
     if not updated:
         return False
     grant.revoked_at = now
     record_event(
-        event_type="support_grant_revoked", actor=revoked_by, ip=ip, target=f"support_grant:{grant.pk}",
+        event_type="support_grant_revoked",
+        actor=revoked_by,
+        ip=ip,
+        target=f"support_grant:{grant.pk}",
         detail={"partner_id": grant.partner_id, "granted_to_id": grant.granted_to_id},
     )
     return True
 
 
 def customer_data_viewed(
-    *, actor: Any, ip: str, view: str, booking_ids: Iterable[int], grants: dict[int, SupportGrant | None],
+    *,
+    actor: Any,
+    ip: str,
+    view: str,
+    booking_ids: Iterable[int],
+    grants: dict[int, SupportGrant | None],
 ) -> None:
     """Write the `support_access` event: who (actor), which bookings, when (the event's time) and
     why (each partner's grant and its reason; superusers need none)."""
@@ -97,14 +128,20 @@ def customer_data_viewed(
     if not ids:
         return
     record_event(
-        event_type="support_access", actor=actor, ip=ip, target=f"booking:{','.join(map(str, ids))}"[:500],
+        event_type="support_access",
+        actor=actor,
+        ip=ip,
+        target=f"booking:{','.join(map(str, ids))}"[:500],
         detail={
             "view": view,
             "booking_ids": ids,
             "superuser": bool(actor.is_superuser),
             "grants": [
-                {"partner_id": partner_id, "grant_id": grant.pk if grant else None,
-                 "reason": grant.reason if grant else "superuser access"}
+                {
+                    "partner_id": partner_id,
+                    "grant_id": grant.pk if grant else None,
+                    "reason": grant.reason if grant else "superuser access",
+                }
                 for partner_id, grant in sorted(grants.items())
             ],
         },

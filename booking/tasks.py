@@ -5,7 +5,9 @@ from celery import shared_task
 from booking.emails import send_booking_event
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5}, acks_late=True)
+@shared_task(
+    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5}, acks_late=True
+)
 def booking_notify(booking_id: int, event: str, audience: str | None = None) -> None:
     """Emails for a booking event ("confirmed", "cancelled", "rescheduled") to one audience
     ("customer" or "partner"), enqueued after commit."""

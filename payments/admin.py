@@ -42,13 +42,28 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(_ReadOnly):
-    list_display = ["booking_link", "amount_display", "status", "refund_state", "paid_at", "created_at"]
+    list_display = [
+        "booking_link",
+        "amount_display",
+        "status",
+        "refund_state",
+        "paid_at",
+        "created_at",
+    ]
     list_filter = ["status", "created_at"]
     search_fields = ["stripe_payment_intent_id"]
     ordering = ["-created_at"]
     readonly_fields = [
-        "booking_link", "stripe_payment_intent_id", "amount_display", "status", "amount_refunded_display",
-        "refund_state", "last_error_code", "paid_at", "created_at", "updated_at",
+        "booking_link",
+        "stripe_payment_intent_id",
+        "amount_display",
+        "status",
+        "amount_refunded_display",
+        "refund_state",
+        "last_error_code",
+        "paid_at",
+        "created_at",
+        "updated_at",
     ]
     fields = readonly_fields
     actions = ["refund_in_full"]
@@ -69,7 +84,10 @@ class PaymentAdmin(_ReadOnly):
         return scope.kind == PARTNER and obj.booking.partner_id == scope.partner_id
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("booking.view_booking") and request_scope(request).kind != "nothing"
+        return (
+            request.user.has_perm("booking.view_booking")
+            and request_scope(request).kind != "nothing"
+        )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("booking.view_booking") and self._in_scope(request, obj)
@@ -97,7 +115,9 @@ class PaymentAdmin(_ReadOnly):
         return refund.get_status_display() if refund is not None else "–"
 
     @admin.action(description="Refund in full", permissions=["refund"])
-    def refund_in_full(self, request: HttpRequest, queryset: QuerySet[Payment]) -> HttpResponse | None:
+    def refund_in_full(
+        self, request: HttpRequest, queryset: QuerySet[Payment]
+    ) -> HttpResponse | None:
         payments = list(queryset.select_related("booking", "booking__service"))
         refundable = [p for p in payments if p.is_refundable]
         if request.POST.get("confirm") != "yes":
@@ -115,12 +135,20 @@ class PaymentAdmin(_ReadOnly):
         done = 0
         for payment in refundable:
             try:
-                refund_request(payment=payment, reason=Refund.Reason.PARTNER, actor=request.user, ip=client_ip(request))
+                refund_request(
+                    payment=payment,
+                    reason=Refund.Reason.PARTNER,
+                    actor=request.user,
+                    ip=client_ip(request),
+                )
                 done += 1
             except RefundNotPossible as exc:
                 self.message_user(request, f"{payment}: {exc}", messages.ERROR)
         if done:
-            self.message_user(request, f"{done} refund(s) sent to Stripe. The customers are emailed when Stripe accepts them.")
+            self.message_user(
+                request,
+                f"{done} refund(s) sent to Stripe. The customers are emailed when Stripe accepts them.",
+            )
         return None
 
 
@@ -137,4 +165,3 @@ class WebhookEventAdmin(_ReadOnly):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.is_superuser
-

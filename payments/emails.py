@@ -25,7 +25,9 @@ _REASONS = {
 
 
 def send_refund_email(*, refund_id: int) -> None:
-    refund = Refund.objects.select_related("payment__booking__service", "payment__booking__partner").get(pk=refund_id)
+    refund = Refund.objects.select_related(
+        "payment__booking__service", "payment__booking__partner"
+    ).get(pk=refund_id)
     booking = refund.payment.booking
     zone = booking.partner.zone
     context = {
@@ -35,10 +37,13 @@ def send_refund_email(*, refund_id: int) -> None:
         "service": booking.service,
         "amount": format_minor(refund.amount, refund.payment.currency),
         "why": _REASONS.get(refund.reason, "it was refunded"),
-        "when": dateformat.format(booking.start.astimezone(zone), "l, j F Y, H:i") + f" ({booking.partner.time_zone})",
+        "when": dateformat.format(booking.start.astimezone(zone), "l, j F Y, H:i")
+        + f" ({booking.partner.time_zone})",
     }
     send_templated_mail(
-        template="payments/email/refund", context=context, to=booking.customer_email,
+        template="payments/email/refund",
+        context=context,
+        to=booking.customer_email,
         reply_to=booking.partner.contact_email,
     )
     logger.info("refund email sent", extra={"refund_id": refund.pk, "booking_id": booking.pk})

@@ -46,14 +46,19 @@ class Payment(models.Model):
     Status = PaymentStatus
 
     OPEN = (
-        Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION, Status.PROCESSING,
+        Status.REQUIRES_PAYMENT_METHOD,
+        Status.REQUIRES_CONFIRMATION,
+        Status.REQUIRES_ACTION,
+        Status.PROCESSING,
     )
 
     booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="payment")
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True)
     amount = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)  # ISO 4217, upper case as on the service
-    status = models.CharField(max_length=32, choices=Status.choices, default=Status.REQUIRES_PAYMENT_METHOD)
+    status = models.CharField(
+        max_length=32, choices=Status.choices, default=Status.REQUIRES_PAYMENT_METHOD
+    )
     amount_refunded = models.PositiveBigIntegerField(default=0)
     # Stripe's code for the last failure (e.g. "card_declined"): never the card or its details.
     last_error_code = models.CharField(max_length=64, blank=True)
@@ -65,13 +70,18 @@ class Payment(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
-            models.CheckConstraint(condition=Q(amount_refunded__lte=F("amount")), name="payment_refund_within_amount"),
-            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payment_currency_iso"),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=F("amount")), name="payment_refund_within_amount"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="payment_currency_iso"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=PAYMENT_STATUSES), name="payment_status_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status="succeeded") | Q(paid_at__isnull=False), name="payment_paid_at_when_paid"
+                condition=~Q(status="succeeded") | Q(paid_at__isnull=False),
+                name="payment_paid_at_when_paid",
             ),
         ]
 
@@ -84,7 +94,11 @@ class Payment(models.Model):
 
     @property
     def is_refundable(self) -> bool:
-        return self.status == self.Status.SUCCEEDED and self.amount_refunded < self.amount and not hasattr(self, "refund")
+        return (
+            self.status == self.Status.SUCCEEDED
+            and self.amount_refunded < self.amount
+            and not hasattr(self, "refund")
+        )
 
 
 class Refund(models.Model):
@@ -112,7 +126,9 @@ class Refund(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
-            models.CheckConstraint(condition=Q(status__in=REFUND_STATUSES), name="refund_status_valid"),
+            models.CheckConstraint(
+                condition=Q(status__in=REFUND_STATUSES), name="refund_status_valid"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -130,7 +146,9 @@ class WebhookEvent(models.Model):
     stripe_event_id = models.CharField(max_length=255, unique=True)
     event_type = models.CharField(max_length=100)
     outcome = models.CharField(max_length=40)
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")
+    payment = models.ForeignKey(
+        Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -11,9 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 # https://docs.stripe.com/currencies#zero-decimal and #three-decimal
-ZERO_DECIMAL = frozenset(
-    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
-)
+ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split())
 THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND".split())
 
 

@@ -22,8 +22,13 @@ def refund_cancelled_booking(sender: Any, booking: Any, by_customer: bool, **kwa
     request = current_request()
     actor = getattr(request, "user", None) if request is not None and not by_customer else None
     refund_request(
-        payment=payment, reason=Refund.Reason.CANCELLED, actor=actor, ip=client_ip(request) if request is not None else ""
+        payment=payment,
+        reason=Refund.Reason.CANCELLED,
+        actor=actor,
+        ip=client_ip(request) if request is not None else "",
     )
 
 
-booking_cancelled.connect(refund_cancelled_booking, dispatch_uid="payments.refund_cancelled_booking")
+booking_cancelled.connect(
+    refund_cancelled_booking, dispatch_uid="payments.refund_cancelled_booking"
+)

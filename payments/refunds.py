@@ -52,16 +52,33 @@ def refund_request(
         if existing is not None:
             return existing
         if locked.status != Payment.Status.SUCCEEDED or locked.amount_refunded >= locked.amount:
-            raise RefundNotPossible("Only a completed payment that has not been refunded can be refunded.")
+            raise RefundNotPossible(
+                "Only a completed payment that has not been refunded can be refunded."
+            )
         refund = Refund.objects.create(
-            payment=locked, amount=locked.amount - locked.amount_refunded, reason=reason, created_at=now, updated_at=now
+            payment=locked,
+            amount=locked.amount - locked.amount_refunded,
+            reason=reason,
+            created_at=now,
+            updated_at=now,
         )
         record_event(
-            event_type="refund", actor=actor, ip=ip, target=f"payment {locked.pk}",
-            detail={"booking_id": locked.booking_id, "amount": refund.amount, "currency": locked.currency, "reason": reason},
+            event_type="refund",
+            actor=actor,
+            ip=ip,
+            target=f"payment {locked.pk}",
+            detail={
+                "booking_id": locked.booking_id,
+                "amount": refund.amount,
+                "currency": locked.currency,
+                "reason": reason,
+            },
         )
         transaction.on_commit(lambda: _enqueue(refund.pk))
-    logger.info("refund requested", extra={"refund_id": refund.pk, "payment_id": locked.pk, "reason": reason})
+    logger.info(
+        "refund requested",
+        extra={"refund_id": refund.pk, "payment_id": locked.pk, "reason": reason},
+    )
     return refund
 
 
@@ -80,19 +97,31 @@ def refund_submit(*, refund_id: int, now: datetime | None = None) -> Refund:
     if refund.stripe_refund_id:
         return refund
     try:
-        stripe_refund = stripe_api.client().v1.refunds.create(
-            params={
-                "payment_intent": refund.payment.stripe_payment_intent_id,
-                "amount": refund.amount,
-                "metadata": {"refund_id": str(refund.pk), "booking_id": str(refund.payment.booking_id)},
-            },
-            options={"idempotency_key": refund.idempotency_key},
-        ).to_dict()
+        stripe_refund = (
+            stripe_api.client()
+            .v1.refunds.create(
+                params={
+                    "payment_intent": refund.payment.stripe_payment_intent_id,
+                    "amount": refund.amount,
+                    "metadata": {
+                        "refund_id": str(refund.pk),
+                        "booking_id": str(refund.payment.booking_id),
+                    },
+                },
+                options={"idempotency_key": refund.idempotency_key},
+            )
+            .to_dict()
+        )
     except stripe.InvalidRequestError as exc:
         # Stripe refuses this refund for good (e.g. the charge was disputed): retrying would not
         # help. Marked failed for the partner and operators to see, never resent by the job.
-        Refund.objects.filter(pk=refund_id, stripe_refund_id__isnull=True).update(status=Refund.Status.FAILED, updated_at=now)
-        logger.error("stripe refused the refund", extra={"refund_id": refund_id, "stripe_code": exc.code or ""})
+        Refund.objects.filter(pk=refund_id, stripe_refund_id__isnull=True).update(
+            status=Refund.Status.FAILED, updated_at=now
+        )
+        logger.error(
+            "stripe refused the refund",
+            extra={"refund_id": refund_id, "stripe_code": exc.code or ""},
+        )
         refund.refresh_from_db()
         return refund
     first = False
@@ -106,7 +135,9 @@ def refund_submit(*, refund_id: int, now: datetime | None = None) -> Refund:
         from payments.tasks import refund_email_task
 
         transaction.on_commit(lambda: refund_email_task.delay(refund_id))
-        logger.info("refund sent to stripe", extra={"refund_id": refund_id, "status": locked.status})
+        logger.info(
+            "refund sent to stripe", extra={"refund_id": refund_id, "status": locked.status}
+        )
     return locked
 
 
@@ -116,10 +147,14 @@ def _apply_state(refund: Refund, stripe_refund: Mapping[str, Any], now: datetime
     refund.updated_at = now
     refund.save(update_fields=["stripe_refund_id", "status", "updated_at"])
     if status == Refund.Status.SUCCEEDED:
-        Payment.objects.filter(pk=refund.payment_id).update(amount_refunded=refund.amount, updated_at=now)
+        Payment.objects.filter(pk=refund.payment_id).update(
+            amount_refunded=refund.amount, updated_at=now
+        )
 
 
-def refund_apply_stripe(*, stripe_refund: Mapping[str, Any], now: datetime | None = None) -> Refund | None:
+def refund_apply_stripe(
+    *, stripe_refund: Mapping[str, Any], now: datetime | None = None
+) -> Refund | None:
     """A refund event from Stripe (refund.created/updated/failed, charge.refund.updated): our
     refund follows its state. Refunds we did not ask for (made in Stripe's dashboard) are not
     ours to track here; None."""
@@ -141,7 +176,9 @@ def refund_apply_stripe(*, stripe_refund: Mapping[str, Any], now: datetime | Non
 def refunds_resubmit(*, now: datetime) -> int:
     """Send again the refunds that were decided but never reached Stripe."""
     stale = Refund.objects.filter(
-        stripe_refund_id__isnull=True, status=Refund.Status.REQUESTED, created_at__lte=now - RESUBMIT_AFTER
+        stripe_refund_id__isnull=True,
+        status=Refund.Status.REQUESTED,
+        created_at__lte=now - RESUBMIT_AFTER,
     ).values_list("pk", flat=True)
     count = 0
     for refund_id in stale:

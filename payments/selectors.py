@@ -26,5 +26,7 @@ def payment_for_booking(*, booking: Booking) -> Payment | None:
 
 
 def payment_list_for_partner(*, partner_id: int | None) -> QuerySet[Payment]:
-    rows = Payment.objects.select_related("booking", "booking__service", "booking__partner").prefetch_related("refund")
+    rows = Payment.objects.select_related(
+        "booking", "booking__service", "booking__partner"
+    ).prefetch_related("refund")
     return rows if partner_id is None else rows.filter(booking__partner_id=partner_id)

@@ -37,7 +37,9 @@ class PaymentNotPossible(Exception):
     safe to show the customer."""
 
 
-def payment_start(*, booking: Booking, now: datetime | None = None) -> tuple[Payment, Mapping[str, Any]]:
+def payment_start(
+    *, booking: Booking, now: datetime | None = None
+) -> tuple[Payment, Mapping[str, Any]]:
     """The PaymentIntent for a hold, and the intent as Stripe has it now (one Stripe call: the
     creation, or a read). Created at Stripe once, with the amount and currency of the service,
     the booking id in its metadata and an idempotency key derived from the booking, so two tabs
@@ -51,20 +53,29 @@ def payment_start(*, booking: Booking, now: datetime | None = None) -> tuple[Pay
         raise PaymentNotPossible("This reservation has ended; please choose a time again.")
     service = booking.service
     amount = to_minor(service.price, service.currency)
-    intent = stripe_api.client().v1.payment_intents.create(
-        params={
-            "amount": amount,
-            "currency": service.currency.lower(),
-            "payment_method_types": ["card"],
-            "metadata": {"booking_id": str(booking.pk), "partner_id": str(booking.partner_id)},
-        },
-        options={"idempotency_key": f"booking-platform-hold-{booking.pk}"},
-    ).to_dict()
+    intent = (
+        stripe_api.client()
+        .v1.payment_intents.create(
+            params={
+                "amount": amount,
+                "currency": service.currency.lower(),
+                "payment_method_types": ["card"],
+                "metadata": {"booking_id": str(booking.pk), "partner_id": str(booking.partner_id)},
+            },
+            options={"idempotency_key": f"booking-platform-hold-{booking.pk}"},
+        )
+        .to_dict()
+    )
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
-                booking=booking, stripe_payment_intent_id=intent["id"], amount=amount,
-                currency=service.currency.upper(), status=intent["status"], created_at=now, updated_at=now,
+                booking=booking,
+                stripe_payment_intent_id=intent["id"],
+                amount=amount,
+                currency=service.currency.upper(),
+                status=intent["status"],
+                created_at=now,
+                updated_at=now,
             )
     except IntegrityError:
         # A concurrent request stored its intent first: use that one.
@@ -73,19 +84,26 @@ def payment_start(*, booking: Booking, now: datetime | None = None) -> tuple[Pay
             _cancel_quietly(intent["id"])
             return payment, _intent(payment)
         return payment, intent
-    logger.info("payment intent created", extra={"booking_id": booking.pk, "payment_id": payment.pk, "amount": amount})
+    logger.info(
+        "payment intent created",
+        extra={"booking_id": booking.pk, "payment_id": payment.pk, "amount": amount},
+    )
     return payment, intent
 
 
 def _intent(payment: Payment) -> Mapping[str, Any]:
-    return stripe_api.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id).to_dict()
+    return (
+        stripe_api.client().v1.payment_intents.retrieve(payment.stripe_payment_intent_id).to_dict()
+    )
 
 
 def _cancel_quietly(intent_id: str) -> None:
     try:
         stripe_api.client().v1.payment_intents.cancel(intent_id)
     except stripe.StripeError:
-        logger.warning("could not cancel a surplus payment intent", extra={"payment_intent": intent_id})
+        logger.warning(
+            "could not cancel a surplus payment intent", extra={"payment_intent": intent_id}
+        )
 
 
 @dataclass(frozen=True)
@@ -119,39 +137,65 @@ def payment_apply_intent(
     now = now or timezone.now()
     with transaction.atomic():
         intent_id = str(intent.get("id", ""))
-        partner_id = Payment.objects.filter(stripe_payment_intent_id=intent_id).values_list("booking__partner_id", flat=True).first()
+        partner_id = (
+            Payment.objects.filter(stripe_payment_intent_id=intent_id)
+            .values_list("booking__partner_id", flat=True)
+            .first()
+        )
         if partner_id is not None:
             # The partner row first, as every booking write does (and a cancel, which may refund,
             # then locks the payment): one lock order, no deadlock between a webhook and a cancel.
-            list(Partner.objects.select_for_update(no_key=True).filter(pk=partner_id).values_list("pk", flat=True))
-        payment = Payment.objects.select_for_update().filter(stripe_payment_intent_id=intent_id).first()
+            list(
+                Partner.objects.select_for_update(no_key=True)
+                .filter(pk=partner_id)
+                .values_list("pk", flat=True)
+            )
+        payment = (
+            Payment.objects.select_for_update().filter(stripe_payment_intent_id=intent_id).first()
+        )
         if payment is None:
             record_event(
-                event_type="payment_mismatch", ip=ip, target=str(intent.get("id", ""))[:100],
+                event_type="payment_mismatch",
+                ip=ip,
+                target=str(intent.get("id", ""))[:100],
                 detail={"problem": "unknown_payment_intent", "source": source},
             )
             return Applied("unknown_payment")
         problems = _mismatch(intent, payment)
         if problems:
             record_event(
-                event_type="payment_mismatch", ip=ip, target=f"payment {payment.pk}",
-                detail={"problem": "does_not_match_our_record", "fields": problems, "source": source},
+                event_type="payment_mismatch",
+                ip=ip,
+                target=f"payment {payment.pk}",
+                detail={
+                    "problem": "does_not_match_our_record",
+                    "fields": problems,
+                    "source": source,
+                },
             )
-            logger.warning("payment intent does not match", extra={"payment_id": payment.pk, "fields": problems})
+            logger.warning(
+                "payment intent does not match",
+                extra={"payment_id": payment.pk, "fields": problems},
+            )
             return Applied("mismatch", payment)
         status = str(intent.get("status", ""))
         if status not in Payment.Status.values or payment.status == Payment.Status.SUCCEEDED:
             return Applied("unchanged", payment)  # a paid payment never goes back
         error = intent.get("last_payment_error") or {}
         payment.status = status
-        payment.last_error_code = str(error.get("code") or "")[:64] if status != Payment.Status.SUCCEEDED else ""
+        payment.last_error_code = (
+            str(error.get("code") or "")[:64] if status != Payment.Status.SUCCEEDED else ""
+        )
         payment.updated_at = now
         if status != Payment.Status.SUCCEEDED:
             payment.save(update_fields=["status", "last_error_code", "updated_at"])
             return Applied("updated", payment)
         payment.paid_at = now
         payment.save(update_fields=["status", "last_error_code", "updated_at", "paid_at"])
-        logger.info("payment succeeded", extra={"payment_id": payment.pk, "booking_id": payment.booking_id, "source": source})
+        logger.info(
+            "payment succeeded",
+            extra={"payment_id": payment.pk, "booking_id": payment.booking_id, "source": source},
+        )
         return _confirm_or_refund(payment, now)
 
 
@@ -188,15 +232,25 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
         for booking in booking_selectors.holds_expired(now=now)
     )
     cancelled = failed = 0
-    for payment in Payment.objects.filter(status__in=Payment.OPEN, booking__status=Booking.Status.CANCELLED):
+    for payment in Payment.objects.filter(
+        status__in=Payment.OPEN, booking__status=Booking.Status.CANCELLED
+    ):
         try:
             _cancel_intent(payment, now)
             cancelled += 1
         except stripe.StripeError:
             failed += 1
-            logger.warning("could not cancel payment intent; next run retries", extra={"payment_id": payment.pk})
+            logger.warning(
+                "could not cancel payment intent; next run retries",
+                extra={"payment_id": payment.pk},
+            )
     resubmitted = refunds_resubmit(now=now)
-    result = {"released": released, "intents_cancelled": cancelled, "cancel_failed": failed, "refunds_resubmitted": resubmitted}
+    result = {
+        "released": released,
+        "intents_cancelled": cancelled,
+        "cancel_failed": failed,
+        "refunds_resubmitted": resubmitted,
+    }
     if any(result.values()):
         logger.info("holds released", extra=result)
     return result
@@ -204,7 +258,11 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
 
 def _cancel_intent(payment: Payment, now: datetime) -> None:
     try:
-        intent = stripe_api.client().v1.payment_intents.cancel(payment.stripe_payment_intent_id).to_dict()
+        intent = (
+            stripe_api.client()
+            .v1.payment_intents.cancel(payment.stripe_payment_intent_id)
+            .to_dict()
+        )
     except stripe.InvalidRequestError:
         # Not cancellable any more: most likely paid (or processing) a moment ago. What Stripe
         # says it is now decides.

@@ -16,12 +16,16 @@ def holds_release() -> dict[str, int]:
 
 @shared_task(
     autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),
-    retry_backoff=30, retry_kwargs={"max_retries": 8}, acks_late=True,
+    retry_backoff=30,
+    retry_kwargs={"max_retries": 8},
+    acks_late=True,
 )
 def refund_submit_task(refund_id: int) -> None:
     refunds.refund_submit(refund_id=refund_id)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5}, acks_late=True)
+@shared_task(
+    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5}, acks_late=True
+)
 def refund_email_task(refund_id: int) -> None:
     emails.send_refund_email(refund_id=refund_id)

@@ -71,10 +71,16 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
         context["ended"] = True
         return render(request, "payments/pay.html", context, status=410)
     except stripe.StripeError:
-        logger.exception("stripe unavailable for the payment page", extra={"booking_id": booking.pk})
+        logger.exception(
+            "stripe unavailable for the payment page", extra={"booking_id": booking.pk}
+        )
         context["unavailable"] = True
         return render(request, "payments/pay.html", context, status=503)
-    if intent["status"] not in ("requires_payment_method", "requires_confirmation", "requires_action"):
+    if intent["status"] not in (
+        "requires_payment_method",
+        "requires_confirmation",
+        "requires_action",
+    ):
         return HttpResponseRedirect(context["status_path"])  # paid, processing or cancelled already
     context.update(
         {
@@ -94,9 +100,11 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
 
 def _state(booking: Booking, payment: Payment | None) -> str:
     if payment is not None and hasattr(payment, "refund"):
-        return {"succeeded": "refunded", "failed": "refund_failed", "canceled": "refund_failed"}.get(
-            payment.refund.status, "refund_pending"
-        )
+        return {
+            "succeeded": "refunded",
+            "failed": "refund_failed",
+            "canceled": "refund_failed",
+        }.get(payment.refund.status, "refund_pending")
     if payment is not None and payment.status == Payment.Status.SUCCEEDED:
         return "paid" if booking.status == Booking.Status.CONFIRMED else "refund_pending"
     if booking.status == Booking.Status.CANCELLED:
@@ -119,7 +127,9 @@ def pay_status(request: HttpRequest, token: str) -> HttpResponse:
         try:
             payment = services.payment_refresh(payment=payment)
         except stripe.StripeError:
-            logger.warning("stripe unavailable for the return page", extra={"payment_id": payment.pk})
+            logger.warning(
+                "stripe unavailable for the return page", extra={"payment_id": payment.pk}
+            )
         booking.refresh_from_db()
     context = _base_context(request, booking, token)
     context["payment"] = payment
@@ -129,7 +139,9 @@ def pay_status(request: HttpRequest, token: str) -> HttpResponse:
         context["amount"] = format_minor(payment.amount, payment.currency)
     elif booking_selectors.service_is_paid(booking.service):
         try:
-            context["amount"] = format_minor(to_minor(booking.service.price, booking.service.currency), booking.service.currency)
+            context["amount"] = format_minor(
+                to_minor(booking.service.price, booking.service.currency), booking.service.currency
+            )
         except AmountError:
             context["amount"] = context["price"]
     return render(request, "payments/status.html", context)
@@ -141,10 +153,16 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     if not settings.PAYMENTS_ENABLED:
         return JsonResponse({"error": "payments_not_configured"}, status=503)
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isascii() or not length.isdigit() or int(length) > settings.STRIPE_WEBHOOK_MAX_BYTES:
+    if (
+        not length.isascii()
+        or not length.isdigit()
+        or int(length) > settings.STRIPE_WEBHOOK_MAX_BYTES
+    ):
         return JsonResponse({"error": "too_large_or_no_length"}, status=413)
     payload = request.read(settings.STRIPE_WEBHOOK_MAX_BYTES + 1)
     if len(payload) > settings.STRIPE_WEBHOOK_MAX_BYTES:
         return JsonResponse({"error": "too_large_or_no_length"}, status=413)
-    result = webhook_receive(payload=payload, signature=request.headers.get("Stripe-Signature"), ip=client_ip(request))
+    result = webhook_receive(
+        payload=payload, signature=request.headers.get("Stripe-Signature"), ip=client_ip(request)
+    )
     return JsonResponse(result.body, status=result.status)

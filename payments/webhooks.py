@@ -32,14 +32,18 @@ from security.events import record_event
 
 logger = logging.getLogger(__name__)
 
-INTENT_EVENTS = frozenset({
-    "payment_intent.succeeded",
-    "payment_intent.processing",
-    "payment_intent.payment_failed",
-    "payment_intent.canceled",
-    "payment_intent.requires_action",
-})
-REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"})
+INTENT_EVENTS = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.processing",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.requires_action",
+    }
+)
+REFUND_EVENTS = frozenset(
+    {"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"}
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,12 @@ class WebhookResult:
 
 
 def _reject(reason: str, ip: str, length: int) -> WebhookResult:
-    record_event(event_type="payment_webhook_rejected", ip=ip, target="stripe webhook", detail={"reason": reason, "bytes": length})
+    record_event(
+        event_type="payment_webhook_rejected",
+        ip=ip,
+        target="stripe webhook",
+        detail={"reason": reason, "bytes": length},
+    )
     logger.warning("stripe webhook refused", extra={"reason": reason, "client_ip": ip})
     return WebhookResult(400, {"error": reason})
 
@@ -65,7 +74,10 @@ def _rejection_reason(exc: stripe.SignatureVerificationError, header: str | None
 def webhook_receive(*, payload: bytes, signature: str | None, ip: str) -> WebhookResult:
     try:
         event = stripe.Webhook.construct_event(
-            payload, signature or "", settings.STRIPE_WEBHOOK_SECRET, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+            payload,
+            signature or "",
+            settings.STRIPE_WEBHOOK_SECRET,
+            tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
         ).to_dict()
     except stripe.SignatureVerificationError as exc:
         return _reject(_rejection_reason(exc, signature), ip, len(payload))
@@ -80,16 +92,26 @@ def webhook_receive(*, payload: bytes, signature: str | None, ip: str) -> Webhoo
     with transaction.atomic():
         try:
             with transaction.atomic():
-                stored = WebhookEvent.objects.create(stripe_event_id=event_id[:255], event_type=event_type[:100], outcome="processing")
+                stored = WebhookEvent.objects.create(
+                    stripe_event_id=event_id[:255],
+                    event_type=event_type[:100],
+                    outcome="processing",
+                )
         except IntegrityError:
             record_event(
-                event_type="payment_webhook_replayed", ip=ip, target=event_id[:100], detail={"type": event_type[:100]}
+                event_type="payment_webhook_replayed",
+                ip=ip,
+                target=event_id[:100],
+                detail={"type": event_type[:100]},
             )
             return WebhookResult(200, {"status": "already_processed"})
         outcome, payment = _dispatch(event_type, event.get("data", {}).get("object") or {}, ip)
         stored.outcome, stored.payment = outcome, payment
         stored.save(update_fields=["outcome", "payment"])
-    logger.info("stripe webhook processed", extra={"stripe_event": event_id, "type": event_type, "outcome": outcome})
+    logger.info(
+        "stripe webhook processed",
+        extra={"stripe_event": event_id, "type": event_type, "outcome": outcome},
+    )
     return WebhookResult(200, {"status": outcome})
 
 
@@ -107,14 +129,20 @@ def _dispatch(event_type: str, obj: Mapping[str, Any], ip: str) -> tuple[str, Pa
 
 def _charge_refunded(charge: Mapping[str, Any]) -> tuple[str, Payment | None]:
     payment = (
-        Payment.objects.select_for_update().filter(stripe_payment_intent_id=str(charge.get("payment_intent", ""))).first()
+        Payment.objects.select_for_update()
+        .filter(stripe_payment_intent_id=str(charge.get("payment_intent", "")))
+        .first()
     )
     if payment is None:
         return "refund_not_ours", None
     for stripe_refund in (charge.get("refunds") or {}).get("data") or []:
         refund_apply_stripe(stripe_refund=stripe_refund)
     refunded = charge.get("amount_refunded")
-    if isinstance(refunded, int) and 0 <= refunded <= payment.amount and refunded > payment.amount_refunded:
+    if (
+        isinstance(refunded, int)
+        and 0 <= refunded <= payment.amount
+        and refunded > payment.amount_refunded
+    ):
         payment.amount_refunded = refunded
         payment.updated_at = timezone.now()
         payment.save(update_fields=["amount_refunded", "updated_at"])

@@ -47,7 +47,16 @@ class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("event_type",)
     search_fields = ("actor_email", "target", "ip")
     date_hierarchy = "created_at"
-    fields = ("created_at", "event_type", "actor_email", "ip", "target", "detail", "prev_hash", "hash")
+    fields = (
+        "created_at",
+        "event_type",
+        "actor_email",
+        "ip",
+        "target",
+        "detail",
+        "prev_hash",
+        "hash",
+    )
     readonly_fields = fields
     actions = None
 

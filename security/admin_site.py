@@ -34,7 +34,9 @@ class MFAAdminSite(AdminSite):
             context.update(available_apps=[], is_nav_sidebar_enabled=False)
         return context
 
-    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def login(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         # 1. Password done, MFA not: the MFA step, never the login form again (no loop).
         if request.method == "GET" and mfa_pending(request):
             return HttpResponseRedirect(mfa_step_url(request.GET.get("next")))

@@ -20,8 +20,13 @@ ONE_YEAR = 31_536_000
 # Directives that decide which code runs or which styles apply, and the sources that open them
 # to injected content: inline/eval keywords, wildcards and whole schemes.
 _CODE_DIRECTIVES = (
-    "default-src", "script-src", "script-src-elem", "script-src-attr",
-    "style-src", "style-src-elem", "style-src-attr",
+    "default-src",
+    "script-src",
+    "script-src-elem",
+    "script-src-attr",
+    "style-src",
+    "style-src-elem",
+    "style-src-attr",
 )
 _UNSAFE_SOURCES = {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'", "*"}
 _SCHEME_SOURCES = {"http:", "https:", "data:", "blob:", "filesystem:", "ws:", "wss:"}
@@ -36,16 +41,28 @@ def check_csp(app_configs: object = None, **kwargs: object) -> list[Error]:
     errors: list[Error] = []
     directives = _csp_directives()
     if "csp.middleware.CSPMiddleware" not in settings.MIDDLEWARE or not directives:
-        return [Error("Content-Security-Policy is not enabled.", hint="Add csp.middleware.CSPMiddleware and CONTENT_SECURITY_POLICY.", id="security.E001")]
+        return [
+            Error(
+                "Content-Security-Policy is not enabled.",
+                hint="Add csp.middleware.CSPMiddleware and CONTENT_SECURITY_POLICY.",
+                id="security.E001",
+            )
+        ]
     for name in _CODE_DIRECTIVES:
         values = directives.get(name, [])
-        unsafe = [v for v in values if v in _UNSAFE_SOURCES or v.rstrip(":") + ":" in _SCHEME_SOURCES]
+        unsafe = [
+            v for v in values if v in _UNSAFE_SOURCES or v.rstrip(":") + ":" in _SCHEME_SOURCES
+        ]
         if unsafe:
             errors.append(Error(f"CSP {name} allows unsafe sources: {unsafe}.", id="security.E002"))
     for name, required in (("object-src", "'none'"), ("frame-ancestors", "'none'")):
         if directives.get(name) != [required]:
             errors.append(Error(f"CSP {name} must be {required}.", id="security.E002"))
-    if not directives.get("base-uri") or not directives.get("form-action") or not directives.get("report-uri"):
+    if (
+        not directives.get("base-uri")
+        or not directives.get("form-action")
+        or not directives.get("report-uri")
+    ):
         errors.append(Error("CSP needs base-uri, form-action and report-uri.", id="security.E002"))
     return errors
 
@@ -53,19 +70,34 @@ def check_csp(app_configs: object = None, **kwargs: object) -> list[Error]:
 @register(Tags.security)
 def check_cors(app_configs: object = None, **kwargs: object) -> list[Error]:
     errors: list[Error] = []
-    if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False) or "*" in getattr(settings, "CORS_ALLOWED_ORIGINS", []):
-        errors.append(Error("CORS allows every origin.", hint="Partners register their origins; keep CORS_ALLOW_ALL_ORIGINS off.", id="security.E003"))
+    if getattr(settings, "CORS_ALLOW_ALL_ORIGINS", False) or "*" in getattr(
+        settings, "CORS_ALLOWED_ORIGINS", []
+    ):
+        errors.append(
+            Error(
+                "CORS allows every origin.",
+                hint="Partners register their origins; keep CORS_ALLOW_ALL_ORIGINS off.",
+                id="security.E003",
+            )
+        )
     if getattr(settings, "CORS_ALLOW_CREDENTIALS", False):
         errors.append(Error("CORS allows credentials.", id="security.E003"))
     if getattr(settings, "CORS_URLS_REGEX", r"^.*$") in (r"^.*$", ".*", ""):
-        errors.append(Error("CORS applies to every URL; restrict CORS_URLS_REGEX to the widget API.", id="security.E003"))
+        errors.append(
+            Error(
+                "CORS applies to every URL; restrict CORS_URLS_REGEX to the widget API.",
+                id="security.E003",
+            )
+        )
     return errors
 
 
 @register(Tags.security, deploy=True)
 def check_hsts(app_configs: object = None, **kwargs: object) -> list[Error]:
     if settings.SECURE_HSTS_SECONDS < ONE_YEAR or not settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
-        return [Error("HSTS must last at least one year and include subdomains.", id="security.E004")]
+        return [
+            Error("HSTS must last at least one year and include subdomains.", id="security.E004")
+        ]
     return []
 
 
@@ -73,7 +105,11 @@ def check_hsts(app_configs: object = None, **kwargs: object) -> list[Error]:
 def check_lockout_limit(app_configs: object = None, **kwargs: object) -> list[Error]:
     limit = getattr(settings, "AXES_FAILURE_LIMIT", None)
     if limit is not None and limit != 3:
-        return [Error(f"The login lockout must trigger after 3 failures, not {limit}.", id="security.E005")]
+        return [
+            Error(
+                f"The login lockout must trigger after 3 failures, not {limit}.", id="security.E005"
+            )
+        ]
     return []
 
 
@@ -88,7 +124,9 @@ def check_rate_limits(app_configs: object = None, **kwargs: object) -> list[Erro
             errors.append(Error(f"RATE_LIMITS[{scope!r}] is invalid: {exc}", id="security.E006"))
     for _pattern, _methods, scope in getattr(settings, "RATE_LIMIT_RULES", []):
         if scope not in limits:
-            errors.append(Error(f"Rate limit rule uses unknown scope {scope!r}.", id="security.E006"))
+            errors.append(
+                Error(f"Rate limit rule uses unknown scope {scope!r}.", id="security.E006")
+            )
     return errors
 
 
@@ -99,8 +137,13 @@ def check_deploy_hardening(app_configs: object = None, **kwargs: object) -> list
         errors.append(Error("Rate limits are switched off.", id="security.E006"))
     for name in ("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME"):
         if not getattr(settings, name).startswith("__Host-"):
-            errors.append(Error(f"{name} should use the __Host- prefix in production.", id="security.E007"))
-    if not settings.SESSION_COOKIE_HTTPONLY or settings.SESSION_COOKIE_SAMESITE not in ("Lax", "Strict"):
+            errors.append(
+                Error(f"{name} should use the __Host- prefix in production.", id="security.E007")
+            )
+    if not settings.SESSION_COOKIE_HTTPONLY or settings.SESSION_COOKIE_SAMESITE not in (
+        "Lax",
+        "Strict",
+    ):
         errors.append(Error("Session cookies must be HttpOnly and SameSite.", id="security.E007"))
     return errors
 
@@ -114,11 +157,13 @@ def check_password_hasher(app_configs: object = None, **kwargs: object) -> list[
     except ImportError:
         first = None
     if first is None or not issubclass(first, BCryptSHA256PasswordHasher):
-        return [Error(
-            "New passwords must be hashed with bcrypt-sha256.",
-            hint="Put security.hashers.BCryptSHA256Hasher first in PASSWORD_HASHERS (the others only verify old hashes).",
-            id="security.E008",
-        )]
+        return [
+            Error(
+                "New passwords must be hashed with bcrypt-sha256.",
+                hint="Put security.hashers.BCryptSHA256Hasher first in PASSWORD_HASHERS (the others only verify old hashes).",
+                id="security.E008",
+            )
+        ]
     return []
 
 
@@ -137,15 +182,19 @@ def check_mfa_enforced(app_configs: object = None, **kwargs: object) -> list[Err
     ]
     positions = [middleware.index(name) if name in middleware else -1 for name in needed]
     if -1 in positions or positions != sorted(positions):
-        errors.append(Error(
-            "MFA is not enforced: the middleware is missing or out of order.",
-            hint=f"MIDDLEWARE needs, in this order: {', '.join(needed)}.",
-            id="security.E009",
-        ))
+        errors.append(
+            Error(
+                "MFA is not enforced: the middleware is missing or out of order.",
+                hint=f"MIDDLEWARE needs, in this order: {', '.join(needed)}.",
+                id="security.E009",
+            )
+        )
     if not isinstance(admin.site, MFAAdminSite):
-        errors.append(Error(
-            "The admin site does not require MFA.",
-            hint='Install the admin as "security.admin_apps.MFAAdminConfig" in INSTALLED_APPS.',
-            id="security.E009",
-        ))
+        errors.append(
+            Error(
+                "The admin site does not require MFA.",
+                hint='Install the admin as "security.admin_apps.MFAAdminConfig" in INSTALLED_APPS.',
+                id="security.E009",
+            )
+        )
     return errors

@@ -46,7 +46,11 @@ def client_ip(request: HttpRequest) -> str:
         return UNKNOWN
     if not trusted and not count:
         return str(remote)
-    forwarded = [_parse(item) for item in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if item.strip()]
+    forwarded = [
+        _parse(item)
+        for item in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if item.strip()
+    ]
     chain = [*forwarded, remote]
     if trusted:
         if not any(remote in net for net in trusted):

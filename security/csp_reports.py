@@ -63,7 +63,9 @@ def csp_reports_store(*, body: bytes, user_agent: str) -> int:
             CspReport(
                 received_at=now,
                 document_uri=_text(report.get("document-uri"), 500),
-                violated_directive=_text(report.get("violated-directive") or report.get("effective-directive"), 200),
+                violated_directive=_text(
+                    report.get("violated-directive") or report.get("effective-directive"), 200
+                ),
                 blocked_uri=_text(report.get("blocked-uri"), 500),
                 source_file=_text(report.get("source-file"), 500),
                 line_number=line if isinstance(line, int) and 0 <= line < 2**31 else None,
@@ -73,6 +75,8 @@ def csp_reports_store(*, body: bytes, user_agent: str) -> int:
         )
     CspReport.objects.bulk_create(rows)
     cap = settings.CSP_REPORTS_KEEP
-    stale = CspReport.objects.order_by("-received_at", "-pk").values_list("pk", flat=True)[cap : cap + 1000]
+    stale = CspReport.objects.order_by("-received_at", "-pk").values_list("pk", flat=True)[
+        cap : cap + 1000
+    ]
     CspReport.objects.filter(pk__in=list(stale)).delete()
     return len(rows)

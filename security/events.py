@@ -56,7 +56,13 @@ def _canonical_time(value: datetime) -> str:
 
 
 def event_hash(
-    *, prev_hash: str, created_at: datetime, event_type: str, actor_email: str, ip: str, target: str,
+    *,
+    prev_hash: str,
+    created_at: datetime,
+    event_type: str,
+    actor_email: str,
+    ip: str,
+    target: str,
     detail: dict[str, Any],
 ) -> str:
     body = json.dumps(
@@ -77,8 +83,13 @@ def event_hash(
 
 def _row_hash(event: SecurityEvent) -> str:
     return event_hash(
-        prev_hash=event.prev_hash, created_at=event.created_at, event_type=event.event_type,
-        actor_email=event.actor_email, ip=event.ip, target=event.target, detail=event.detail,
+        prev_hash=event.prev_hash,
+        created_at=event.created_at,
+        event_type=event.event_type,
+        actor_email=event.actor_email,
+        ip=event.ip,
+        target=event.target,
+        detail=event.detail,
     )
 
 
@@ -137,8 +148,14 @@ def verify_chain() -> list[ChainProblem]:
     previous = GENESIS
     for event in SecurityEvent.objects.order_by("id").iterator(chunk_size=2000):
         if event.prev_hash != previous:
-            problems.append(ChainProblem(event.pk, "does not follow the row before it (a row was deleted or inserted)"))
+            problems.append(
+                ChainProblem(
+                    event.pk, "does not follow the row before it (a row was deleted or inserted)"
+                )
+            )
         if _row_hash(event) != event.hash:
-            problems.append(ChainProblem(event.pk, "its content does not match its hash (the row was edited)"))
+            problems.append(
+                ChainProblem(event.pk, "its content does not match its hash (the row was edited)")
+            )
         previous = event.hash
     return problems

@@ -43,16 +43,22 @@ def locked_until(ip: str, *, cool_off: timedelta | None = None) -> datetime:
     """When the lock on `ip` lifts: the cool-off after its latest failure (each failure while
     locked restarts it, AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT)."""
     cool_off = cool_off or timedelta(hours=settings.AXES_COOLOFF_HOURS)
-    latest = AccessAttempt.objects.filter(ip_address=ip).aggregate(latest=Max("attempt_time"))["latest"]
+    latest = AccessAttempt.objects.filter(ip_address=ip).aggregate(latest=Max("attempt_time"))[
+        "latest"
+    ]
     return (latest or timezone.now()) + cool_off
 
 
-def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials: Any = None
+) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE."""
     ip = getattr(request, "axes_ip_address", None) or client_ip(request)
     until = locked_until(ip, cool_off=get_cool_off(request))
     retry_after = max(1, math.ceil((until - timezone.now()).total_seconds()))
-    return too_many_requests(request, retry_after, error="locked_out", message=LOCKED_MESSAGE, retry_at=until)
+    return too_many_requests(
+        request, retry_after, error="locked_out", message=LOCKED_MESSAGE, retry_at=until
+    )
 
 
 def step_failed(request: HttpRequest, *, username: str, step: str) -> None:
@@ -61,7 +67,9 @@ def step_failed(request: HttpRequest, *, username: str, step: str) -> None:
     user_login_failed.send(sender=__name__, credentials=credentials, request=request)
 
 
-def step_locked_refusal(request: HttpRequest, *, username: str, step: str, attempt: bool) -> HttpResponse | None:
+def step_locked_refusal(
+    request: HttpRequest, *, username: str, step: str, attempt: bool
+) -> HttpResponse | None:
     """The lockout page if the client's address is locked, to answer before any secret is
     checked. An `attempt` (a secret submitted while locked) also counts as a failure, which
     restarts the cool-off, exactly like a password tried while locked."""
@@ -89,6 +97,10 @@ def warn_targeted_accounts(*, usernames: list[str], ip: str) -> int:
             "cooloff_hours": settings.AXES_COOLOFF_HOURS,
             "site_url": settings.SITE_URL,
         }
-        send_templated_mail(template="security/email/lockout", context=context, to=getattr(user, User.get_email_field_name()))
+        send_templated_mail(
+            template="security/email/lockout",
+            context=context,
+            to=getattr(user, User.get_email_field_name()),
+        )
         sent += 1
     return sent

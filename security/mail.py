@@ -9,7 +9,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def send_templated_mail(*, template: str, context: dict[str, Any], to: str, reply_to: str = "") -> None:
+def send_templated_mail(
+    *, template: str, context: dict[str, Any], to: str, reply_to: str = ""
+) -> None:
     message = EmailMultiAlternatives(
         subject=render_to_string(f"{template}_subject.txt", context).strip(),
         body=render_to_string(f"{template}.txt", context),

@@ -88,7 +88,9 @@ def _refuse(request: HttpRequest) -> HttpResponse:
     url = mfa_step_url(next_url)
     if wants_json(request):
         message = "This needs a session that passed multi-factor authentication."
-        return JsonResponse({"error": "mfa_required", "message": message, "mfa_url": url}, status=401)
+        return JsonResponse(
+            {"error": "mfa_required", "message": message, "mfa_url": url}, status=401
+        )
     return HttpResponseRedirect(url)
 
 

@@ -29,19 +29,32 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         # Only static files (the widget script and its CSS) are meant to be loaded by other sites.
-        static = request.path.startswith(settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL)
-        response.headers.setdefault("Cross-Origin-Resource-Policy", "cross-origin" if static else "same-origin")
+        static = request.path.startswith(
+            settings.STATIC_URL
+            if settings.STATIC_URL.startswith("/")
+            else "/" + settings.STATIC_URL
+        )
+        response.headers.setdefault(
+            "Cross-Origin-Resource-Policy", "cross-origin" if static else "same-origin"
+        )
         return response
 
 
 @lru_cache(maxsize=4)
-def _compiled(rules: tuple[tuple[str, str, str], ...]) -> tuple[tuple[re.Pattern[str], frozenset[str], str], ...]:
-    return tuple((re.compile(pattern), frozenset(methods.split(",")), scope) for pattern, methods, scope in rules)
+def _compiled(
+    rules: tuple[tuple[str, str, str], ...],
+) -> tuple[tuple[re.Pattern[str], frozenset[str], str], ...]:
+    return tuple(
+        (re.compile(pattern), frozenset(methods.split(",")), scope)
+        for pattern, methods, scope in rules
+    )
 
 
 def wants_json(request: HttpRequest) -> bool:
     """API clients get JSON answers (429, 401) instead of pages."""
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+    return request.path.startswith("/api/") or "application/json" in request.headers.get(
+        "Accept", ""
+    )
 
 
 def too_many_requests(
@@ -54,7 +67,11 @@ def too_many_requests(
 ) -> HttpResponse:
     """The 429 answer for rate limits and the login lockout: HTML, or JSON for API clients."""
     if wants_json(request):
-        payload: dict[str, object] = {"error": error, "message": message, "retry_after": retry_after}
+        payload: dict[str, object] = {
+            "error": error,
+            "message": message,
+            "retry_after": retry_after,
+        }
         if retry_at is not None:
             payload["retry_at"] = retry_at.isoformat()
         response: HttpResponse = JsonResponse(payload, status=429)
@@ -79,9 +96,17 @@ class RateLimitMiddleware:
                 if request.method in methods and pattern.match(request.path_info):
                     conf = settings.RATE_LIMITS[scope]
                     ip = client_ip(request)
-                    decision = hit(scope=scope, key=rate_limit_key(ip), rate=Rate.parse(conf["rate"]), fail_open=conf["fail_open"])
+                    decision = hit(
+                        scope=scope,
+                        key=rate_limit_key(ip),
+                        rate=Rate.parse(conf["rate"]),
+                        fail_open=conf["fail_open"],
+                    )
                     if not decision.allowed:
-                        logger.warning("rate limited", extra={"scope": scope, "client_ip": ip, "path": request.path_info})
+                        logger.warning(
+                            "rate limited",
+                            extra={"scope": scope, "client_ip": ip, "path": request.path_info},
+                        )
                         return too_many_requests(request, decision.retry_after)
                     break
         return self.get_response(request)

@@ -45,7 +45,10 @@ class SecurityEvent(models.Model):
         MFA_SUCCESS = "mfa_success", "MFA passed"
         MFA_FAILURE = "mfa_failure", "MFA code refused"
         MFA_BACKUP_CODE_USED = "mfa_backup_code_used", "MFA backup code used"
-        MFA_BACKUP_CODES_REGENERATED = "mfa_backup_codes_regenerated", "MFA backup codes regenerated"
+        MFA_BACKUP_CODES_REGENERATED = (
+            "mfa_backup_codes_regenerated",
+            "MFA backup codes regenerated",
+        )
         MFA_RESET = "mfa_reset", "MFA reset by an operator"
         PASSWORD_CHANGE = "password_change", "Password changed"
         PERMISSION_DENIED = "permission_denied", "Permission denied"
@@ -54,8 +57,14 @@ class SecurityEvent(models.Model):
         SUPPORT_GRANT_CREATED = "support_grant_created", "Support grant created"
         SUPPORT_GRANT_REVOKED = "support_grant_revoked", "Support grant revoked"
         OPS_ALERT = "ops_alert", "Operations alert (backups, compliance)"
-        PAYMENT_WEBHOOK_REJECTED = "payment_webhook_rejected", "Payment webhook refused (signature, age, format)"
-        PAYMENT_WEBHOOK_REPLAYED = "payment_webhook_replayed", "Payment webhook event received again"
+        PAYMENT_WEBHOOK_REJECTED = (
+            "payment_webhook_rejected",
+            "Payment webhook refused (signature, age, format)",
+        )
+        PAYMENT_WEBHOOK_REPLAYED = (
+            "payment_webhook_replayed",
+            "Payment webhook event received again",
+        )
         PAYMENT_MISMATCH = "payment_mismatch", "Payment event not matching our records"
         REFUND = "refund", "Payment refunded"
 

@@ -49,6 +49,10 @@ def hit(*, scope: str, key: str, rate: Rate, fail_open: bool, now: float | None 
         cache.add(cache_key, 0, timeout=rate.period + 1)
         count = cache.incr(cache_key)
     except Exception:
-        logger.error("rate limit cache unavailable", extra={"scope": scope, "fail_open": fail_open}, exc_info=True)
+        logger.error(
+            "rate limit cache unavailable",
+            extra={"scope": scope, "fail_open": fail_open},
+            exc_info=True,
+        )
         return Decision(allowed=fail_open, retry_after=rate.period)
     return Decision(allowed=count <= rate.limit, retry_after=retry_after)

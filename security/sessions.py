@@ -42,9 +42,13 @@ def _ended(request: HttpRequest, reason: str) -> HttpResponse:
     else:
         message = "Your session reached its maximum length. Please log in again."
     if wants_json(request):
-        return JsonResponse({"error": "session_expired", "reason": reason, "message": message}, status=401)
+        return JsonResponse(
+            {"error": "session_expired", "reason": reason, "message": message}, status=401
+        )
     messages.warning(request, message)
-    return HttpResponseRedirect(f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}")
+    return HttpResponseRedirect(
+        f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': request.get_full_path()})}"
+    )
 
 
 class SessionLimitMiddleware:

@@ -27,10 +27,14 @@ def _ip(request: HttpRequest | None) -> str:
 def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         session_mark_login(request)
-    record_event(event_type="login_success", actor=user, ip=_ip(request), target=user.get_username())
+    record_event(
+        event_type="login_success", actor=user, ip=_ip(request), target=user.get_username()
+    )
 
 
-def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any) -> None:
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
     # Only the name that was tried: Django already masks the password in `credentials`, and
     # nothing else from them is kept. Wrong MFA codes and reset links arrive here too
     # (security.lockout.step_failed); an MFA code comes from a user logged in with the password:
@@ -40,7 +44,9 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpReque
     mfa = step == STEP_MFA
     failures = getattr(request, "axes_failures_since_start", None)
     locked_before = failures is not None and failures > settings.AXES_FAILURE_LIMIT
-    wrong = {STEP_MFA: "invalid_code", STEP_PASSWORD_RESET: "invalid_reset_link"}.get(step, "invalid_credentials")
+    wrong = {STEP_MFA: "invalid_code", STEP_PASSWORD_RESET: "invalid_reset_link"}.get(
+        step, "invalid_credentials"
+    )
     reason = "locked_out" if locked_before else wrong
     detail: dict[str, Any] = {"reason": reason}
     if failures is not None:
@@ -48,11 +54,15 @@ def on_login_failed(sender: Any, credentials: dict[str, Any], request: HttpReque
     record_event(
         event_type="mfa_failure" if mfa else "login_failure",
         actor=getattr(request, "user", None) if mfa else None,
-        ip=_ip(request), target=username[:254], detail=detail,
+        ip=_ip(request),
+        target=username[:254],
+        detail=detail,
     )
 
 
-def on_locked_out(sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kwargs: Any) -> None:
+def on_locked_out(
+    sender: Any, request: HttpRequest, username: str | None, ip_address: str, **kwargs: Any
+) -> None:
     # axes signals again for every refused attempt while locked; only the attempt that reached
     # the limit is the lockout.
     if getattr(request, "axes_failures_since_start", None) != settings.AXES_FAILURE_LIMIT:
@@ -61,10 +71,24 @@ def on_locked_out(sender: Any, request: HttpRequest, username: str | None, ip_ad
 
     from security.tasks import lockout_warn_owners
 
-    usernames = sorted({u for u in AccessAttempt.objects.filter(ip_address=ip_address).values_list("username", flat=True) if u})
+    usernames = sorted(
+        {
+            u
+            for u in AccessAttempt.objects.filter(ip_address=ip_address).values_list(
+                "username", flat=True
+            )
+            if u
+        }
+    )
     record_event(
-        event_type="lockout", ip=ip_address, target=(username or "")[:254],
-        detail={"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_hours": settings.AXES_COOLOFF_HOURS, "usernames_tried": len(usernames)},
+        event_type="lockout",
+        ip=ip_address,
+        target=(username or "")[:254],
+        detail={
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+            "cooloff_hours": settings.AXES_COOLOFF_HOURS,
+            "usernames_tried": len(usernames),
+        },
     )
     transaction.on_commit(lambda: lockout_warn_owners.delay(usernames, ip_address))
 
@@ -77,7 +101,10 @@ def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> N
     request = current_request()
     actor = getattr(request, "user", None) if request is not None else None
     record_event(
-        event_type="password_change", actor=actor, ip=_ip(request), target=instance.get_username(),
+        event_type="password_change",
+        actor=actor,
+        ip=_ip(request),
+        target=instance.get_username(),
         detail={"by_self": bool(actor is not None and getattr(actor, "pk", None) == instance.pk)},
     )
 

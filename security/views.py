@@ -50,7 +50,9 @@ def csp_report(request: HttpRequest) -> HttpResponse:
     try:
         stored = csp_reports_store(body=body, user_agent=request.headers.get("User-Agent", ""))
     except InvalidReport:
-        return JsonResponse({"error": "invalid", "message": "Not a CSP violation report."}, status=400)
+        return JsonResponse(
+            {"error": "invalid", "message": "Not a CSP violation report."}, status=400
+        )
     logger.warning("csp violation reported", extra={"reports": stored})
     return HttpResponse(status=204)
 
@@ -59,7 +61,9 @@ def csp_report(request: HttpRequest) -> HttpResponse:
 @cache_control(max_age=3600, public=True)
 def security_txt(request: HttpRequest) -> HttpResponse:
     """RFC 9116. Expires is kept a fixed distance ahead so the file never goes stale."""
-    expires = (timezone.now() + timedelta(days=settings.SECURITY_TXT_EXPIRES_DAYS)).replace(microsecond=0)
+    expires = (timezone.now() + timedelta(days=settings.SECURITY_TXT_EXPIRES_DAYS)).replace(
+        microsecond=0
+    )
     lines = [
         *(f"Contact: {contact}" for contact in settings.SECURITY_CONTACTS),
         f"Expires: {expires.strftime('%Y-%m-%dT%H:%M:%SZ')}",

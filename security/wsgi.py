@@ -26,7 +26,10 @@ def guard_malformed_headers(app: WSGIApp) -> WSGIApp:
             try:
                 parse_header_parameters(content_type)
             except ValueError:
-                logger.info("malformed content-type replaced", extra={"path": environ.get("PATH_INFO", "")[:200]})
+                logger.info(
+                    "malformed content-type replaced",
+                    extra={"path": environ.get("PATH_INFO", "")[:200]},
+                )
                 environ["CONTENT_TYPE"] = "application/octet-stream"
         return app(environ, start_response)
 

@@ -97,7 +97,9 @@ DATABASE_URL = env_url(
 )
 DATABASES = {
     "default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0), conn_health_checks=True
+        DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -181,7 +183,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
         "OPTIONS": {"user_attributes": ("email", "full_name")},
     },
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "security.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 1024}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -234,7 +239,9 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "new_password1", 
 
 # --- Sessions (C14) -----------------------------------------------------------------------------
 # For staff and partner users (is_staff), enforced on the server by security.sessions.
-SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1, maximum=24 * 60)
+SESSION_IDLE_TIMEOUT_MINUTES = env_int(
+    "SESSION_IDLE_TIMEOUT_MINUTES", 30, minimum=1, maximum=24 * 60
+)
 SESSION_MAX_AGE_HOURS = env_int("SESSION_MAX_AGE_HOURS", 12, minimum=1, maximum=7 * 24)
 # The cookie outlives neither limit.
 SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
@@ -376,7 +383,9 @@ BACKUP_DESTINATIONS = env_list(
     "BACKUP_DESTINATIONS", [str(DATA_DIR / "backups" / name) for name in ("a", "b", "c")]
 )
 # Written once a day by its own job (a removable or write-once medium), otherwise untouched.
-BACKUP_OFFLINE_DESTINATION = env_str("BACKUP_OFFLINE_DESTINATION", str(DATA_DIR / "backups" / "offline"))
+BACKUP_OFFLINE_DESTINATION = env_str(
+    "BACKUP_OFFLINE_DESTINATION", str(DATA_DIR / "backups" / "offline")
+)
 # age recipient (age1...). Empty: DEBUG generates a dev key pair under DATA_DIR/backups on first
 # use; anywhere else backups refuse to run.
 BACKUP_PUBLIC_KEY = env_str("BACKUP_PUBLIC_KEY", "")
@@ -402,7 +411,9 @@ STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 # Where the stripe library and Stripe.js are: Stripe's own unless a local stand-in is used.
-STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com", schemes={"http", "https"}).rstrip("/")
+STRIPE_API_BASE = env_url(
+    "STRIPE_API_BASE", "https://api.stripe.com", schemes={"http", "https"}
+).rstrip("/")
 STRIPE_JS_URL = env_url("STRIPE_JS_URL", "https://js.stripe.com/v3/", schemes={"http", "https"})
 PAYMENTS_ENABLED = bool(STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET)
 # How long a chosen time is held for a paid service while the customer pays.

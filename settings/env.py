@@ -24,7 +24,9 @@ def _raw(name: str) -> str | None:
         try:
             return Path(file_var).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE={file_var!r} cannot be read: {exc.strerror}") from exc
+            raise ImproperlyConfigured(
+                f"{name}_FILE={file_var!r} cannot be read: {exc.strerror}"
+            ) from exc
     return os.environ.get(name)
 
 
@@ -52,7 +54,9 @@ def env_bool(name: str, default: bool) -> bool:
     )
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+def env_int(
+    name: str, default: int, *, minimum: int | None = None, maximum: int | None = None
+) -> int:
     value = _raw(name)
     if value is None or value.strip() == "":
         result = default

@@ -32,7 +32,8 @@ CSRF_COOKIE_SECURE = True
 # The proxy in front of gunicorn sets this header. Believed only when a proxy is configured:
 # otherwise a client talking to gunicorn directly could claim https and skip the redirect.
 _proxy_header = env_str(
-    "SECURE_PROXY_SSL_HEADER", "HTTP_X_FORWARDED_PROTO" if (TRUSTED_PROXIES or TRUSTED_PROXY_COUNT) else ""
+    "SECURE_PROXY_SSL_HEADER",
+    "HTTP_X_FORWARDED_PROTO" if (TRUSTED_PROXIES or TRUSTED_PROXY_COUNT) else "",
 )
 SECURE_PROXY_SSL_HEADER = (_proxy_header, "https") if _proxy_header else None
 

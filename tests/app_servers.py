@@ -36,7 +36,9 @@ def wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"{url}: the process exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            pytest.fail(
+                f"{url}: the process exited with {process.returncode}:\n{log.read_text()[-3000:]}"
+            )
         try:
             urllib.request.urlopen(url, timeout=2).close()  # noqa: S310 - local
             return
@@ -56,9 +58,25 @@ def app_servers(env: dict[str, str], logs: Path, count: int = 2) -> Iterator[lis
             with (logs / f"app{n}.log").open("wb") as out:
                 processes.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "gunicorn", "settings.wsgi:application", "--bind", f"127.0.0.1:{port}",
-                         "--workers", "1", "--timeout", "20", "--graceful-timeout", "1"],
-                        env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                        [
+                            sys.executable,
+                            "-m",
+                            "gunicorn",
+                            "settings.wsgi:application",
+                            "--bind",
+                            f"127.0.0.1:{port}",
+                            "--workers",
+                            "1",
+                            "--timeout",
+                            "20",
+                            "--graceful-timeout",
+                            "1",
+                        ],
+                        env=env,
+                        cwd=ROOT,
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
                     )
                 )
             bases.append(f"http://127.0.0.1:{port}")
@@ -87,7 +105,12 @@ def scratch_database_url(tmp_path: Path, label: str) -> Iterator[str]:
 
     live = connection.settings_dict
     name = f"{live['NAME']}_{label}_{secrets.token_hex(3)}"
-    params = {"host": live["HOST"] or "127.0.0.1", "port": live["PORT"] or 5432, "user": live["USER"], "password": live["PASSWORD"] or None}
+    params = {
+        "host": live["HOST"] or "127.0.0.1",
+        "port": live["PORT"] or 5432,
+        "user": live["USER"],
+        "password": live["PASSWORD"] or None,
+    }
     # The server's maintenance database: the test database may not exist yet when this runs alone.
     with psycopg.connect(dbname="postgres", autocommit=True, **params) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -113,7 +136,11 @@ def app_environment(tmp_path: Path, database_url: str, *, label: str, setup: str
         "TRUSTED_PROXY_COUNT": "0",
         "LOG_LEVEL": "WARNING",
     }
-    run_in_app(env, "from django.core.management import call_command; call_command('migrate', verbosity=0)\n" + setup)
+    run_in_app(
+        env,
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
+        + setup,
+    )
     return env
 
 
@@ -121,7 +148,11 @@ def run_in_app(env: dict[str, str], script: str) -> str:
     """Run Python in the app's environment (its database); returns what it printed."""
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
@@ -138,12 +169,22 @@ class Visitor:
 
     def __init__(self) -> None:
         self.cookies = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect())
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirect()
+        )
 
-    def request(self, method: str, url: str, data: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+    def request(
+        self,
+        method: str,
+        url: str,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, str], str]:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         origin = "{0.scheme}://{0.netloc}".format(urllib.parse.urlsplit(url))
-        request = urllib.request.Request(url, data=body, method=method, headers={"Referer": f"{origin}/", **(headers or {})})  # noqa: S310 - local test server
+        request = urllib.request.Request(  # noqa: S310 - local test server
+            url, data=body, method=method, headers={"Referer": f"{origin}/", **(headers or {})}
+        )
         try:
             with self.opener.open(request, timeout=10) as response:
                 return response.status, dict(response.headers), response.read().decode()
@@ -153,9 +194,13 @@ class Visitor:
     def get(self, url: str, **headers: str) -> tuple[int, dict[str, str], str]:
         return self.request("GET", url, headers=headers)
 
-    def post(self, url: str, data: dict[str, str], **headers: str) -> tuple[int, dict[str, str], str]:
+    def post(
+        self, url: str, data: dict[str, str], **headers: str
+    ) -> tuple[int, dict[str, str], str]:
         """A form POST carrying the CSRF token from this visitor's cookie, as the form would."""
-        return self.request("POST", url, {"csrfmiddlewaretoken": self.csrf_token(), **data}, headers)
+        return self.request(
+            "POST", url, {"csrfmiddlewaretoken": self.csrf_token(), **data}, headers
+        )
 
     def csrf_token(self) -> str:
         return next((c.value for c in self.cookies if c.name == settings.CSRF_COOKIE_NAME), "")
@@ -163,4 +208,6 @@ class Visitor:
     def login(self, base: str, email: str, password: str) -> tuple[int, dict[str, str], str]:
         """The admin login form: fetched first (for its CSRF cookie), then posted."""
         self.get(f"{base}/admin/login/")
-        return self.post(f"{base}/admin/login/", {"username": email, "password": password, "next": "/admin/"})
+        return self.post(
+            f"{base}/admin/login/", {"username": email, "password": password, "next": "/admin/"}
+        )

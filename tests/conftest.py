@@ -92,10 +92,17 @@ def page(browser):
     page.set_default_timeout(10_000)
     page.add_init_script(_RECORD_CSP_VIOLATIONS)
     page.errors, page.problems = [], []
-    page.on("pageerror", lambda exc: (page.errors.append(str(exc)), page.problems.append(f"page error: {exc}")))
+    page.on(
+        "pageerror",
+        lambda exc: (page.errors.append(str(exc)), page.problems.append(f"page error: {exc}")),
+    )
     page.on(
         "console",
-        lambda msg: page.problems.append(f"console {msg.type}: {msg.text}") if msg.type in ("error", "warning") else None,
+        lambda msg: (
+            page.problems.append(f"console {msg.type}: {msg.text}")
+            if msg.type in ("error", "warning")
+            else None
+        ),
     )
     yield page
     context.close()

@@ -29,9 +29,13 @@ def totp_code(device: TOTPDevice, *, steps: int = 0) -> str:
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, steps):0{device.digits}d}"
 
 
-def password_login(client: Client, email: str, password: str, *, next_url: str = "/admin/", **extra: Any) -> Any:
+def password_login(
+    client: Client, email: str, password: str, *, next_url: str = "/admin/", **extra: Any
+) -> Any:
     """The admin login form's POST: the password step only."""
-    return client.post("/admin/login/", {"username": email, "password": password, "next": next_url}, **extra)
+    return client.post(
+        "/admin/login/", {"username": email, "password": password, "next": next_url}, **extra
+    )
 
 
 def login_verified(client: Client, user: Any) -> TOTPDevice:
@@ -45,7 +49,9 @@ def login_verified(client: Client, user: Any) -> TOTPDevice:
     return device
 
 
-def browser_login(page: Any, base: str, email: str, password: str, *, device: TOTPDevice, steps: int = 0) -> None:
+def browser_login(
+    page: Any, base: str, email: str, password: str, *, device: TOTPDevice, steps: int = 0
+) -> None:
     """Password, then a code from `device`, through the real admin login and MFA forms."""
     page.goto(f"{base}/admin/login/")
     page.fill("#id_username", email)

@@ -49,11 +49,28 @@ def worker(tmp_path: Path) -> Iterator[Worker]:
     with log.open("wb") as sink:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "celery", "-A", "settings", "worker", "--pool", "solo", "-c", "1",
-                "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "WARNING",
-                "-n", f"test-{os.getpid()}@%h",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "settings",
+                "worker",
+                "--pool",
+                "solo",
+                "-c",
+                "1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "WARNING",
+                "-n",
+                f"test-{os.getpid()}@%h",
             ],
-            cwd=settings.BASE_DIR, env=env, stdout=sink, stderr=subprocess.STDOUT,
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
         )
     handle = Worker(process, log)
     try:
@@ -98,7 +115,9 @@ def _assert_worker_runs_the_heartbeat(worker: Worker) -> None:
 
 
 @pytest.mark.embedded
-def test_worker_runs_a_task_sent_through_the_embedded_filesystem_broker(worker: Worker, eager_off: None) -> None:
+def test_worker_runs_a_task_sent_through_the_embedded_filesystem_broker(
+    worker: Worker, eager_off: None
+) -> None:
     assert settings.CELERY_BROKER_URL == "filesystem://"
     _assert_worker_runs_the_heartbeat(worker)
 

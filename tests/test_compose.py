@@ -80,7 +80,9 @@ def test_no_secret_is_written_in_the_file(compose: dict[str, Any]) -> None:
         for key, value in _environment(service).items():
             if SECRET_NAME.search(key):
                 # Only references to the operator's environment, never a value.
-                assert value is None or str(value).startswith("$"), f"{name}: {key} has a literal value"
+                assert value is None or str(value).startswith("$"), (
+                    f"{name}: {key} has a literal value"
+                )
 
 
 def test_env_files_are_ignored_by_git_and_not_tracked(compose: dict[str, Any]) -> None:
@@ -88,7 +90,9 @@ def test_env_files_are_ignored_by_git_and_not_tracked(compose: dict[str, Any]) -
     assert env_files == {".env.production"}
     ignored_lines = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
     for path in env_files:
-        assert path in ignored_lines or f"/{path}" in ignored_lines, f"{path} missing from .gitignore"
+        assert path in ignored_lines or f"/{path}" in ignored_lines, (
+            f"{path} missing from .gitignore"
+        )
         assert not (ROOT / path).is_symlink()
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         return

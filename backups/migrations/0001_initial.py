@@ -5,27 +5,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BackupLog',
+            name="BackupLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(choices=[('run', 'backup run'), ('copy', 'copy to a destination'), ('offline', 'offline copy'), ('verify', 'verification'), ('purge', 'purge'), ('drill', 'restore drill'), ('restore', 'restore')], max_length=10)),
-                ('backup_id', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('destination', models.CharField(blank=True, max_length=300)),
-                ('ok', models.BooleanField()),
-                ('code', models.CharField(blank=True, max_length=20)),
-                ('detail', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("run", "backup run"),
+                            ("copy", "copy to a destination"),
+                            ("offline", "offline copy"),
+                            ("verify", "verification"),
+                            ("purge", "purge"),
+                            ("drill", "restore drill"),
+                            ("restore", "restore"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("backup_id", models.CharField(blank=True, db_index=True, max_length=40)),
+                ("destination", models.CharField(blank=True, max_length=300)),
+                ("ok", models.BooleanField()),
+                ("code", models.CharField(blank=True, max_length=20)),
+                ("detail", models.TextField(blank=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

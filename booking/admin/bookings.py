@@ -66,8 +66,19 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     actions = ("cancel_selected", "export_selected_csv")
     # Derived fields (busy_start/busy_end, manage_token_hash) are never shown.
     fields = (
-        "partner", "service_name", "status", "local_start", "local_end", "customer_name", "customer_email",
-        "customer_phone", "notes", "created_at", "cancelled_at", "cancellation_reason", "rescheduled_from",
+        "partner",
+        "service_name",
+        "status",
+        "local_start",
+        "local_end",
+        "customer_name",
+        "customer_email",
+        "customer_phone",
+        "notes",
+        "created_at",
+        "cancelled_at",
+        "cancellation_reason",
+        "rescheduled_from",
     )
     readonly_fields = fields
 
@@ -77,7 +88,12 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         return super().get_queryset(request).select_related("partner", "service")
 
     def get_list_display(self, request: HttpRequest) -> Any:
-        columns: list[Any] = ["local_start", "service_name", *self.customer_columns(request), "status"]
+        columns: list[Any] = [
+            "local_start",
+            "service_name",
+            *self.customer_columns(request),
+            "status",
+        ]
         if not request_scope(request).is_partner:
             columns.insert(1, "partner")
         return columns
@@ -85,7 +101,9 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     def get_list_display_links(self, request: HttpRequest, list_display: Any) -> Any:
         return ("local_start",)
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Booking], search_term: str) -> Any:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Booking], search_term: str
+    ) -> Any:
         results, duplicates = super().get_search_results(request, queryset, search_term)
         scope = request_scope(request)
         if search_term and scope.kind == SUPPORT:
@@ -105,10 +123,14 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     def service_name(self, obj: Booking) -> str:
         return obj.service.name
 
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         extra_context = {**(extra_context or {}), **self._links(request)}
         response = super().changelist_view(request, extra_context)
-        changelist = getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
+        changelist = (
+            getattr(response, "context_data", {}).get("cl") if response.status_code == 200 else None
+        )
         if changelist is not None:
             customer_access(request).audit(view="changelist", bookings=changelist.result_list)
         return response
@@ -134,12 +156,20 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             raise PermissionDenied
         return booking
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         booking = self.get_object(request, unquote(object_id))
         extra = dict(extra_context or {})
-        if booking is not None and self.has_cancel_permission(request) and booking.status != Booking.Status.CANCELLED:
+        if (
+            booking is not None
+            and self.has_cancel_permission(request)
+            and booking.status != Booking.Status.CANCELLED
+        ):
             extra["booking_cancel_url"] = reverse("admin:booking_booking_cancel", args=[booking.pk])
-            extra["booking_reschedule_url"] = reverse("admin:booking_booking_reschedule", args=[booking.pk])
+            extra["booking_reschedule_url"] = reverse(
+                "admin:booking_booking_reschedule", args=[booking.pk]
+            )
         response = super().change_view(request, object_id, form_url, extra)
         if booking is not None and response.status_code == 200:
             customer_access(request).audit(view="change", bookings=[booking])
@@ -153,7 +183,11 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             path("calendar/", wrap(calendar_view(self)), name="booking_booking_calendar"),
             path("export/", wrap(self.export_view), name="booking_booking_export"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name="booking_booking_cancel"),
-            path("<path:object_id>/reschedule/", wrap(self.reschedule_view), name="booking_booking_reschedule"),
+            path(
+                "<path:object_id>/reschedule/",
+                wrap(self.reschedule_view),
+                name="booking_booking_reschedule",
+            ),
             *super().get_urls(),
         ]
 
@@ -163,9 +197,13 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             "booking_export_url": reverse("admin:booking_booking_export"),
         }
 
-    def _render(self, request: HttpRequest, template: str, context: dict[str, Any]) -> TemplateResponse:
+    def _render(
+        self, request: HttpRequest, template: str, context: dict[str, Any]
+    ) -> TemplateResponse:
         return TemplateResponse(
-            request, template, {**self.admin_site.each_context(request), "opts": self.opts, **context}
+            request,
+            template,
+            {**self.admin_site.each_context(request), "opts": self.opts, **context},
         )
 
     def cancel_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -173,15 +211,24 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         form = CancelForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"], by_customer=False)
+                services.booking_cancel(
+                    booking=booking, reason=form.cleaned_data["reason"], by_customer=False
+                )
             except (services.ChangeNotAllowed, ValidationError) as exc:
                 form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
             else:
                 self.log_change(request, booking, "Cancelled by the partner.")
-                self.message_user(request, "The booking was cancelled and the customer notified.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[booking.pk]))
+                self.message_user(
+                    request,
+                    "The booking was cancelled and the customer notified.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:booking_booking_change", args=[booking.pk])
+                )
         return self._render(
-            request, "admin/booking/booking/cancel.html",
+            request,
+            "admin/booking/booking/cancel.html",
             {"title": "Cancel booking", "booking": booking, "bookings": [booking], "form": form},
         )
 
@@ -191,34 +238,54 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         form = RescheduleForm(request.POST or None, zone=zone)
         if request.method == "POST" and form.is_valid():
             try:
-                new = services.booking_reschedule(booking=booking, new_start=form.cleaned_data["start"], by_customer=False)
+                new = services.booking_reschedule(
+                    booking=booking, new_start=form.cleaned_data["start"], by_customer=False
+                )
             except services.BookingError as exc:
                 form.add_error("start", str(exc))
             except ValidationError as exc:
                 form.add_error(None, exc.messages)
             else:
                 self.log_change(request, booking, f"Rescheduled to booking {new.pk}.")
-                self.message_user(request, "The booking was moved and the customer notified.", messages.SUCCESS)
+                self.message_user(
+                    request, "The booking was moved and the customer notified.", messages.SUCCESS
+                )
                 return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[new.pk]))
         return self._render(
-            request, "admin/booking/booking/reschedule.html",
-            {"title": "Reschedule booking", "booking": booking, "form": form, "zone_name": zone.key,
-             "current_start": _local(booking, "start")},
+            request,
+            "admin/booking/booking/reschedule.html",
+            {
+                "title": "Reschedule booking",
+                "booking": booking,
+                "form": form,
+                "zone_name": zone.key,
+                "current_start": _local(booking, "start"),
+            },
         )
 
-    def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
         """Create a booking by hand through booking_create: the slot must be offered and free,
         exactly as for a customer; refusals come back as form errors."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        offered = scope_queryset(request, Service.objects.filter(is_active=True).select_related("partner"))
-        form = BookingCreateForm(request.POST or None, services=offered.order_by("partner__name", "name"))
+        offered = scope_queryset(
+            request, Service.objects.filter(is_active=True).select_related("partner")
+        )
+        form = BookingCreateForm(
+            request.POST or None, services=offered.order_by("partner__name", "name")
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
                 booking, _token = services.booking_create(
-                    service=data["service"], start=data["start"], customer_name=data["customer_name"],
-                    customer_email=data["customer_email"], customer_phone=data["customer_phone"], notes=data["notes"],
+                    service=data["service"],
+                    start=data["start"],
+                    customer_name=data["customer_name"],
+                    customer_email=data["customer_email"],
+                    customer_phone=data["customer_phone"],
+                    notes=data["notes"],
                 )
             except services.BookingError as exc:
                 form.add_error("start", str(exc))
@@ -230,35 +297,57 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                     form.add_error(None, exc)
             else:
                 self.log_addition(request, booking, "Booked by hand in the admin.")
-                self.message_user(request, "The booking was created and the customer notified.", messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[booking.pk]))
-        return self._render(request, "admin/booking/booking/add.html", {"title": "Add booking", "form": form})
+                self.message_user(
+                    request, "The booking was created and the customer notified.", messages.SUCCESS
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:booking_booking_change", args=[booking.pk])
+                )
+        return self._render(
+            request, "admin/booking/booking/add.html", {"title": "Add booking", "form": form}
+        )
 
     # --- actions ------------------------------------------------------------------------------
 
     @admin.action(description="Cancel selected bookings…", permissions=["cancel"])
-    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Booking]) -> HttpResponse | None:
+    def cancel_selected(
+        self, request: HttpRequest, queryset: QuerySet[Booking]
+    ) -> HttpResponse | None:
         bookings = list(queryset.exclude(status=Booking.Status.CANCELLED))
         form = CancelForm(request.POST if "confirm" in request.POST else None)
         if "confirm" in request.POST and form.is_valid():
             done = 0
             for booking in bookings:
                 try:
-                    services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"], by_customer=False)
+                    services.booking_cancel(
+                        booking=booking, reason=form.cleaned_data["reason"], by_customer=False
+                    )
                 except services.ChangeNotAllowed:
                     continue
                 self.log_change(request, booking, "Cancelled by the partner.")
                 done += 1
-            self.message_user(request, f"Cancelled {done} booking(s); the customers were notified.", messages.SUCCESS)
+            self.message_user(
+                request,
+                f"Cancelled {done} booking(s); the customers were notified.",
+                messages.SUCCESS,
+            )
             return None
         return self._render(
-            request, "admin/booking/booking/cancel.html",
-            {"title": "Cancel bookings", "bookings": bookings, "form": form, "bulk": True,
-             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME},
+            request,
+            "admin/booking/booking/cancel.html",
+            {
+                "title": "Cancel bookings",
+                "bookings": bookings,
+                "form": form,
+                "bulk": True,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
         )
 
     @admin.action(description="Export selected bookings as CSV", permissions=["view"])
-    def export_selected_csv(self, request: HttpRequest, queryset: QuerySet[Booking]) -> HttpResponse:
+    def export_selected_csv(
+        self, request: HttpRequest, queryset: QuerySet[Booking]
+    ) -> HttpResponse:
         return self._csv(request, queryset.order_by("start", "pk"), view="export_selected")
 
     def export_view(self, request: HttpRequest) -> HttpResponse:
@@ -278,29 +367,61 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="bookings-{stamp}.csv"'
         writer = csv.writer(response)
-        writer.writerow([
-            "id", "partner", "service", "start", "end", "time_zone", "status", "customer_name", "customer_email",
-            "customer_phone", "notes", "created_at", "cancelled_at", "cancellation_reason",
-        ])
+        writer.writerow(
+            [
+                "id",
+                "partner",
+                "service",
+                "start",
+                "end",
+                "time_zone",
+                "status",
+                "customer_name",
+                "customer_email",
+                "customer_phone",
+                "notes",
+                "created_at",
+                "cancelled_at",
+                "cancellation_reason",
+            ]
+        )
         for booking in rows:
-            writer.writerow([csv_safe(v) for v in (
-                booking.pk, booking.partner.name, booking.service.name, _local(booking, "start"), _local(booking, "end"),
-                booking.partner.time_zone, booking.status,
-                access.value(booking, "customer_name"), access.value(booking, "customer_email"),
-                access.value(booking, "customer_phone"), access.value(booking, "notes"),
-                booking.created_at.isoformat(), booking.cancelled_at.isoformat() if booking.cancelled_at else "",
-                booking.cancellation_reason,
-            )])
+            writer.writerow(
+                [
+                    csv_safe(v)
+                    for v in (
+                        booking.pk,
+                        booking.partner.name,
+                        booking.service.name,
+                        _local(booking, "start"),
+                        _local(booking, "end"),
+                        booking.partner.time_zone,
+                        booking.status,
+                        access.value(booking, "customer_name"),
+                        access.value(booking, "customer_email"),
+                        access.value(booking, "customer_phone"),
+                        access.value(booking, "notes"),
+                        booking.created_at.isoformat(),
+                        booking.cancelled_at.isoformat() if booking.cancelled_at else "",
+                        booking.cancellation_reason,
+                    )
+                ]
+            )
         ids = [b.pk for b in rows]
         record_event(
-            event_type="data_export", actor=request.user, ip=client_ip(request),
+            event_type="data_export",
+            actor=request.user,
+            ip=client_ip(request),
             target=f"booking:{','.join(map(str, ids))}"[:500],
             detail={
-                "view": view, "rows": len(ids), "booking_ids": ids,
+                "view": view,
+                "rows": len(ids),
+                "booking_ids": ids,
                 "partner_ids": sorted({b.partner_id for b in rows}),
-                "masked": sorted({b.partner_id for b in rows if access.mode(b.partner_id) == MASKED}),
+                "masked": sorted(
+                    {b.partner_id for b in rows if access.mode(b.partner_id) == MASKED}
+                ),
             },
         )
         access.audit(view=view, bookings=rows)
         return response
-

@@ -49,7 +49,8 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
             if partner is None:
                 # Platform staff choose a partner first.
                 context["partners"] = [
-                    (p, f"{request.path}?{urlencode({'partner': p.pk})}") for p in partners.only("pk", "name")
+                    (p, f"{request.path}?{urlencode({'partner': p.pk})}")
+                    for p in partners.only("pk", "name")
                 ]
                 return TemplateResponse(request, "admin/booking/calendar.html", context)
         assert partner is not None  # noqa: S101 - narrowed above
@@ -68,34 +69,40 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
         for day in week["days"]:  # type: ignore[attr-defined]
             entries = []
             for booking in day["bookings"]:
-                entries.append({
-                    "start": booking.start.astimezone(zone).strftime("%H:%M"),
-                    "end": booking.end.astimezone(zone).strftime("%H:%M"),
-                    "service": booking.service.name,
-                    "customer": access.value(booking, "customer_name"),
-                    "cancelled": booking.status == Booking.Status.CANCELLED,
-                    "pending": booking.status == Booking.Status.PENDING_PAYMENT,
-                    "url": reverse("admin:booking_booking_change", args=[booking.pk]),
-                })
-            days.append({
-                "date": day["date"],
-                "is_today": day["date"] == timezone.localdate(timezone=zone),
-                "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in day["ranges"]],
-                "is_override": day["is_override"],
-                "bookings": entries,
-            })
+                entries.append(
+                    {
+                        "start": booking.start.astimezone(zone).strftime("%H:%M"),
+                        "end": booking.end.astimezone(zone).strftime("%H:%M"),
+                        "service": booking.service.name,
+                        "customer": access.value(booking, "customer_name"),
+                        "cancelled": booking.status == Booking.Status.CANCELLED,
+                        "pending": booking.status == Booking.Status.PENDING_PAYMENT,
+                        "url": reverse("admin:booking_booking_change", args=[booking.pk]),
+                    }
+                )
+            days.append(
+                {
+                    "date": day["date"],
+                    "is_today": day["date"] == timezone.localdate(timezone=zone),
+                    "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in day["ranges"]],
+                    "is_override": day["is_override"],
+                    "bookings": entries,
+                }
+            )
         access.audit(view="calendar", bookings=week["bookings"])  # type: ignore[arg-type]
-        context.update({
-            "partner": partner,
-            "zone_name": zone.key,
-            "monday": monday,
-            "sunday": monday + timedelta(days=6),
-            "days": days,
-            "previous_url": link(monday - timedelta(days=7)),
-            "next_url": link(monday + timedelta(days=7)),
-            "today_url": link(timezone.localdate(timezone=zone)),
-            "title": f"Week of {monday:%d %B %Y}",
-        })
+        context.update(
+            {
+                "partner": partner,
+                "zone_name": zone.key,
+                "monday": monday,
+                "sunday": monday + timedelta(days=6),
+                "days": days,
+                "previous_url": link(monday - timedelta(days=7)),
+                "next_url": link(monday + timedelta(days=7)),
+                "today_url": link(timezone.localdate(timezone=zone)),
+                "title": f"Week of {monday:%d %B %Y}",
+            }
+        )
         return TemplateResponse(request, "admin/booking/calendar.html", context)
 
     return view

@@ -39,14 +39,17 @@ def local_to_aware(naive: datetime, zone: ZoneInfo) -> datetime:
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValidationError(
             "%(time)s does not exist in %(zone)s (the clocks change then). Choose another time.",
-            params={"time": naive.strftime("%Y-%m-%d %H:%M"), "zone": zone.key}, code="nonexistent",
+            params={"time": naive.strftime("%Y-%m-%d %H:%M"), "zone": zone.key},
+            code="nonexistent",
         )
     return aware
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Sent to the customer with the cancellation.",
     )
 
@@ -69,7 +72,9 @@ class BookingCreateForm(forms.Form):
     customer_name = forms.CharField(max_length=120)
     customer_email = forms.EmailField()
     customer_phone = forms.CharField(max_length=40, required=False)
-    notes = forms.CharField(max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

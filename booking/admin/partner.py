@@ -15,7 +15,13 @@ from booking.admin.scoping import (
 )
 from booking.models import DateOverride, DateOverrideRange, OpeningHours, Partner, Service
 
-PROFILE_FIELDS = ("name", "time_zone", "contact_email", "cancellation_cutoff_hours", "widget_origins")
+PROFILE_FIELDS = (
+    "name",
+    "time_zone",
+    "contact_email",
+    "cancellation_cutoff_hours",
+    "widget_origins",
+)
 
 
 class OpeningHoursInline(PartnerScopedInline):
@@ -37,7 +43,11 @@ class PartnerAdmin(PartnerScopedAdmin):
         return ("name", "slug", *PROFILE_FIELDS[1:], "created_at")
 
     def get_list_display(self, request: HttpRequest) -> Any:
-        return ("name", "time_zone", "contact_email") if request_scope(request).is_partner else self.list_display
+        return (
+            ("name", "time_zone", "contact_email")
+            if request_scope(request).is_partner
+            else self.list_display
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Partners are created by the platform, never by a partner's user.
@@ -54,9 +64,19 @@ class ServiceAdmin(PartnerScopedAdmin):
     search_fields = ("name", "slug")
     prepopulated_fields = {"slug": ("name",)}
     fields = (
-        "partner", "name", "slug", "description", "duration_minutes", "price", "currency",
-        "buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "horizon_days",
-        "slot_interval_minutes", "is_active",
+        "partner",
+        "name",
+        "slug",
+        "description",
+        "duration_minutes",
+        "price",
+        "currency",
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "min_notice_minutes",
+        "horizon_days",
+        "slot_interval_minutes",
+        "is_active",
     )
 
     def get_queryset(self, request: HttpRequest) -> Any:

@@ -112,12 +112,18 @@ def in_scope(request: HttpRequest, obj: models.Model) -> bool:
 class ScopedRelatedFilter(admin.RelatedFieldListFilter):
     """A related list filter offering only the objects of the user's own scope."""
 
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[Any, str]]:
+    def field_choices(
+        self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> list[tuple[Any, str]]:
         related = field.related_model
         queryset = scope_queryset(request, related._default_manager.all())
         if any(f.name == "partner" for f in related._meta.fields):
             queryset = queryset.select_related("partner")
-        ordering = self.field_admin_ordering(field, request, model_admin) or related._meta.ordering or ["pk"]
+        ordering = (
+            self.field_admin_ordering(field, request, model_admin)
+            or related._meta.ordering
+            or ["pk"]
+        )
         return [(obj.pk, str(obj)) for obj in queryset.order_by(*ordering)]
 
 
@@ -146,7 +152,9 @@ class PartnerScopedAdmin(_ScopedFormfields, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_queryset(request, super().get_queryset(request))
 
-    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> tuple[QuerySet[Any], bool]:
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
         # The autocomplete view hands in its own queryset: scope it again rather than trust it.
         results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         return scope_queryset(request, results), may_have_duplicates
@@ -157,7 +165,9 @@ class PartnerScopedAdmin(_ScopedFormfields, admin.ModelAdmin):
             fields = [f for f in fields if f != self.partner_field]
         return fields
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form = super().get_form(request, obj, change, **kwargs)
         scope = request_scope(request)
         if not (scope.is_partner and self.partner_field):
@@ -189,19 +199,26 @@ class PartnerScopedAdmin(_ScopedFormfields, admin.ModelAdmin):
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = list(super().get_list_filter(request))
         if request_scope(request).is_partner:
-            filters = [f for f in filters if f != self.partner_field and not (
-                isinstance(f, tuple) and f[0] == self.partner_field
-            )]
+            filters = [
+                f
+                for f in filters
+                if f != self.partner_field
+                and not (isinstance(f, tuple) and f[0] == self.partner_field)
+            ]
         return filters
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and (obj is None or in_scope(request, obj))
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_change_permission(request, obj) and (obj is None or in_scope(request, obj))
+        return super().has_change_permission(request, obj) and (
+            obj is None or in_scope(request, obj)
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_delete_permission(request, obj) and (obj is None or in_scope(request, obj))
+        return super().has_delete_permission(request, obj) and (
+            obj is None or in_scope(request, obj)
+        )
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         scope = request_scope(request)
@@ -209,7 +226,9 @@ class PartnerScopedAdmin(_ScopedFormfields, admin.ModelAdmin):
             setattr(obj, self.partner_field, scope.partner)
         super().save_model(request, obj, form, change)
 
-    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
         if self.get_object(request, unquote(object_id)) is None:
             raise Http404("No such object.")
         return super().history_view(request, object_id, extra_context)

@@ -58,7 +58,8 @@ class CustomerAccess:
         if self._grants is None:
             self._grants = (
                 selectors.support_grants_active(user_id=self.request.user.pk, now=timezone.now())
-                if self.scope.kind == SUPPORT else {}
+                if self.scope.kind == SUPPORT
+                else {}
             )
         return self._grants
 
@@ -82,7 +83,9 @@ class CustomerAccess:
             return
         partner_ids = {b.partner_id for b in shown}
         customer_data_viewed(
-            actor=self.request.user, ip=client_ip(self.request), view=view,
+            actor=self.request.user,
+            ip=client_ip(self.request),
+            view=view,
             booking_ids=[b.pk for b in shown],
             grants={pid: self.grants.get(pid) for pid in partner_ids},
         )
@@ -113,9 +116,14 @@ class CustomerDataMixin:
 
     def customer_columns(self, request: HttpRequest) -> list[Callable[[Booking], str]]:
         # Callables, not field names: no sorting by a masked column (the order would leak it).
-        return [_column(request, "customer_name", "customer"), _column(request, "customer_email", "email")]
+        return [
+            _column(request, "customer_name", "customer"),
+            _column(request, "customer_email", "email"),
+        ]
 
-    def swap_masked(self, request: HttpRequest, obj: Booking | None, names: Iterable[str]) -> list[str]:
+    def swap_masked(
+        self, request: HttpRequest, obj: Booking | None, names: Iterable[str]
+    ) -> list[str]:
         masked = obj is not None and customer_access(request).mode(obj.partner_id) == MASKED
         return [f"{n}_masked" if masked and n in CUSTOMER_FIELDS else n for n in names]
 
@@ -146,14 +154,20 @@ class CustomerDataMixin:
 
 
 def support_staff() -> QuerySet[Any]:
-    return get_user_model().objects.filter(
-        is_active=True, is_staff=True, groups__name=SUPPORT_GROUP, membership__isnull=True
-    ).order_by("email")
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True, is_staff=True, groups__name=SUPPORT_GROUP, membership__isnull=True
+        )
+        .order_by("email")
+    )
 
 
 class SupportGrantForm(forms.ModelForm):
     hours = forms.IntegerField(
-        min_value=1, max_value=SUPPORT_GRANT_MAX_HOURS, initial=4,
+        min_value=1,
+        max_value=SUPPORT_GRANT_MAX_HOURS,
+        initial=4,
         help_text=f"How long the grant runs, in hours (at most {SUPPORT_GRANT_MAX_HOURS}).",
     )
 
@@ -174,7 +188,9 @@ class SupportGrantAdmin(PartnerScopedAdmin):
     list_select_related = ("partner", "granted_to")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request).select_related("partner", "granted_to", "granted_by")
+        queryset = (
+            super().get_queryset(request).select_related("partner", "granted_to", "granted_by")
+        )
         scope = request_scope(request)
         if scope.kind == SUPPORT:
             return queryset.filter(granted_to=request.user)  # their own grants only
@@ -186,7 +202,16 @@ class SupportGrantAdmin(PartnerScopedAdmin):
         if obj is None:
             fields: tuple[str, ...] = ("partner", "granted_to", "reason", "hours")
         else:
-            fields = ("partner", "granted_to", "granted_by", "reason", "created_at", "expires_at", "revoked_at", "status")
+            fields = (
+                "partner",
+                "granted_to",
+                "granted_by",
+                "reason",
+                "created_at",
+                "expires_at",
+                "revoked_at",
+                "status",
+            )
         if request_scope(request).is_partner:
             fields = tuple(f for f in fields if f != "partner")
         return fields
@@ -218,20 +243,32 @@ class SupportGrantAdmin(PartnerScopedAdmin):
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         scope = request_scope(request)
-        return (scope.kind == ALL or scope.is_owner) and request.user.has_perm("booking.change_supportgrant")
+        return (scope.kind == ALL or scope.is_owner) and request.user.has_perm(
+            "booking.change_supportgrant"
+        )
 
     def save_model(self, request: HttpRequest, obj: SupportGrant, form: Any, change: bool) -> None:
         scope = request_scope(request)
         partner = scope.partner if scope.is_partner else form.cleaned_data["partner"]
         grant = support_grant_create(
-            partner=partner, granted_to=form.cleaned_data["granted_to"], granted_by=request.user,
-            reason=form.cleaned_data["reason"], hours=form.cleaned_data["hours"], ip=client_ip(request),
+            partner=partner,
+            granted_to=form.cleaned_data["granted_to"],
+            granted_by=request.user,
+            reason=form.cleaned_data["reason"],
+            hours=form.cleaned_data["hours"],
+            ip=client_ip(request),
         )
-        obj.pk, obj.partner, obj.created_at, obj.expires_at = grant.pk, grant.partner, grant.created_at, grant.expires_at
+        obj.pk, obj.partner, obj.created_at, obj.expires_at = (
+            grant.pk,
+            grant.partner,
+            grant.created_at,
+            grant.expires_at,
+        )
 
     @admin.action(description="Revoke selected grants", permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[SupportGrant]) -> None:
         revoked = sum(
-            support_grant_revoke(grant=grant, revoked_by=request.user, ip=client_ip(request)) for grant in queryset
+            support_grant_revoke(grant=grant, revoked_by=request.user, ip=client_ip(request))
+            for grant in queryset
         )
         self.message_user(request, f"Revoked {revoked} grant(s).", messages.SUCCESS)

@@ -50,7 +50,9 @@ class SlotsQueryForm(forms.Form):
 
     start = forms.CharField(max_length=10, strip=False)
     end = forms.CharField(max_length=10, strip=False)
-    tz = forms.CharField(max_length=64, required=False, strip=False, validators=[validate_time_zone])
+    tz = forms.CharField(
+        max_length=64, required=False, strip=False, validators=[validate_time_zone]
+    )
 
     def __init__(self, *args: Any, default_time_zone: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -75,11 +77,15 @@ class SlotsQueryForm(forms.Form):
         if not isinstance(start, date) or not isinstance(end, date):
             return cleaned
         if end < start:
-            self.add_error("end", ValidationError("The end date must not be before the start date.", code="order"))
+            self.add_error(
+                "end",
+                ValidationError("The end date must not be before the start date.", code="order"),
+            )
             return cleaned
         if (end - start).days + 1 > MAX_RANGE_DAYS:
             self.add_error(
-                "end", ValidationError(f"Ask for at most {MAX_RANGE_DAYS} days at a time.", code="range")
+                "end",
+                ValidationError(f"Ask for at most {MAX_RANGE_DAYS} days at a time.", code="range"),
             )
             return cleaned
         if tz:
@@ -89,10 +95,10 @@ class SlotsQueryForm(forms.Form):
                 cleaned["window_start"] = _local_midnight_utc(start, zone)
                 cleaned["window_end"] = _local_midnight_utc(end + timedelta(days=1), zone)
             except OverflowError:  # unreachable within MIN_YEAR..MAX_YEAR; kept so it stays a 400
-                self.add_error("end", ValidationError("These dates are out of range.", code="range"))
+                self.add_error(
+                    "end", ValidationError("These dates are out of range.", code="range")
+                )
         return cleaned
-
-
 
 
 class BookingForm(forms.Form):
@@ -103,7 +109,9 @@ class BookingForm(forms.Form):
     start = forms.CharField(max_length=40, strip=False)
     customer_name = forms.CharField(max_length=120, validators=[validate_single_line])
     customer_email = forms.EmailField(max_length=254, validators=[validate_single_line])
-    customer_phone = forms.CharField(max_length=40, required=False, validators=[validate_single_line])
+    customer_phone = forms.CharField(
+        max_length=40, required=False, validators=[validate_single_line]
+    )
     notes = forms.CharField(max_length=2000, required=False, validators=[validate_text])
 
     def clean_start(self) -> datetime:
@@ -116,7 +124,8 @@ class BookingForm(forms.Form):
             )
         if not match["offset"]:
             raise ValidationError(
-                "The start needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous.", code="naive"
+                "The start needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous.",
+                code="naive",
             )
         try:
             parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))

@@ -19,16 +19,31 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _error(codes: list[str], description: str) -> dict[str, Any]:
-    return _json({"allOf": [_ref("Error"), {"properties": {"error": {"enum": codes}}}]}, description)
+    return _json(
+        {"allOf": [_ref("Error"), {"properties": {"error": {"enum": codes}}}]}, description
+    )
 
 
-_NOT_FOUND = _error(["not_found"], "Unknown partner, or no active service of this partner with this slug.")
+_NOT_FOUND = _error(
+    ["not_found"], "Unknown partner, or no active service of this partner with this slug."
+)
 _RATE_LIMITED = {
     **_json(_ref("RateLimited"), "Too many requests from this address."),
-    "headers": {"Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer", "minimum": 0}}},
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds to wait.",
+            "schema": {"type": "integer", "minimum": 0},
+        }
+    },
 }
 _SLUG = {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$", "maxLength": 60}
-_PARTNER_SLUG = {"name": "slug", "in": "path", "required": True, "description": "The partner's slug.", "schema": _SLUG}
+_PARTNER_SLUG = {
+    "name": "slug",
+    "in": "path",
+    "required": True,
+    "description": "The partner's slug.",
+    "schema": _SLUG,
+}
 
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -50,7 +65,9 @@ OPENAPI: dict[str, Any] = {
                 "summary": "The partner and its bookable (active) services.",
                 "parameters": [_PARTNER_SLUG],
                 "responses": {
-                    "200": _json(_ref("ServiceList"), "The partner and its active services, by name."),
+                    "200": _json(
+                        _ref("ServiceList"), "The partner and its active services, by name."
+                    ),
                     "404": _NOT_FOUND,
                     "429": _RATE_LIMITED,
                 },
@@ -67,26 +84,44 @@ OPENAPI: dict[str, Any] = {
                 ),
                 "parameters": [
                     _PARTNER_SLUG,
-                    {"name": "service", "in": "path", "required": True, "description": "The service's slug.", "schema": _SLUG},
                     {
-                        "name": "start", "in": "query", "required": True,
+                        "name": "service",
+                        "in": "path",
+                        "required": True,
+                        "description": "The service's slug.",
+                        "schema": _SLUG,
+                    },
+                    {
+                        "name": "start",
+                        "in": "query",
+                        "required": True,
                         "description": "First local date (inclusive), YYYY-MM-DD.",
                         "schema": {"type": "string", "format": "date", "example": "2025-03-31"},
                     },
                     {
-                        "name": "end", "in": "query", "required": True,
+                        "name": "end",
+                        "in": "query",
+                        "required": True,
                         "description": f"Last local date (inclusive), at most {MAX_RANGE_DAYS} days including start.",
                         "schema": {"type": "string", "format": "date", "example": "2025-04-06"},
                     },
                     {
-                        "name": "tz", "in": "query", "required": False,
+                        "name": "tz",
+                        "in": "query",
+                        "required": False,
                         "description": "The customer's IANA time zone; empty or absent means the partner's.",
-                        "schema": {"type": "string", "maxLength": 64, "example": "America/New_York"},
+                        "schema": {
+                            "type": "string",
+                            "maxLength": 64,
+                            "example": "America/New_York",
+                        },
                     },
                 ],
                 "responses": {
                     "200": _json(_ref("SlotList"), "Free start times by local date."),
-                    "400": _json(_ref("FieldErrors"), "A missing or invalid parameter (see `fields`)."),
+                    "400": _json(
+                        _ref("FieldErrors"), "A missing or invalid parameter (see `fields`)."
+                    ),
                     "404": _NOT_FOUND,
                     "429": _RATE_LIMITED,
                 },
@@ -116,9 +151,18 @@ OPENAPI: dict[str, Any] = {
                                 {
                                     "allOf": [
                                         _ref("Error"),
-                                        {"properties": {"error": {"enum": [
-                                            "slot_not_offered", "malformed_json", "not_an_object", "bad_request",
-                                        ]}}},
+                                        {
+                                            "properties": {
+                                                "error": {
+                                                    "enum": [
+                                                        "slot_not_offered",
+                                                        "malformed_json",
+                                                        "not_an_object",
+                                                        "bad_request",
+                                                    ]
+                                                }
+                                            }
+                                        },
                                     ]
                                 },
                             ]
@@ -127,13 +171,17 @@ OPENAPI: dict[str, Any] = {
                         "times (`slot_not_offered`); a body that is not a JSON object.",
                     ),
                     "404": _NOT_FOUND,
-                    "409": _error(["slot_taken"], "The time was free a moment ago but has just been booked."),
+                    "409": _error(
+                        ["slot_taken"], "The time was free a moment ago but has just been booked."
+                    ),
                     "503": _error(
                         ["payments_not_configured"],
                         "The service has a price and the platform cannot take payments now: it cannot be booked online.",
                     ),
                     "413": _error(["too_large"], "The body is larger than 16 KiB."),
-                    "415": _error(["unsupported_media_type"], "The body is not application/json in UTF-8."),
+                    "415": _error(
+                        ["unsupported_media_type"], "The body is not application/json in UTF-8."
+                    ),
                     "429": _RATE_LIMITED,
                 },
             }
@@ -148,41 +196,64 @@ OPENAPI: dict[str, Any] = {
                 "properties": {
                     "slug": _SLUG,
                     "name": {"type": "string"},
-                    "time_zone": {"type": "string", "description": "IANA time zone, e.g. Europe/Zurich."},
+                    "time_zone": {
+                        "type": "string",
+                        "description": "IANA time zone, e.g. Europe/Zurich.",
+                    },
                 },
             },
             "Service": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["slug", "name", "description", "duration_minutes", "price", "currency"],
+                "required": [
+                    "slug",
+                    "name",
+                    "description",
+                    "duration_minutes",
+                    "price",
+                    "currency",
+                ],
                 "properties": {
                     "slug": _SLUG,
                     "name": {"type": "string"},
                     "description": {"type": "string"},
                     "duration_minutes": {"type": "integer", "minimum": 5, "maximum": 1440},
                     "price": {
-                        "type": ["string", "null"], "pattern": "^[0-9]+\\.[0-9]{2}$",
-                        "description": "Decimal as a string, e.g. \"45.00\"; null when the service is free of charge or priced on site.",
+                        "type": ["string", "null"],
+                        "pattern": "^[0-9]+\\.[0-9]{2}$",
+                        "description": 'Decimal as a string, e.g. "45.00"; null when the service is free of charge or priced on site.',
                     },
-                    "currency": {"type": ["string", "null"], "pattern": "^[A-Z]{3}$", "description": "ISO 4217; null exactly when price is null."},
+                    "currency": {
+                        "type": ["string", "null"],
+                        "pattern": "^[A-Z]{3}$",
+                        "description": "ISO 4217; null exactly when price is null.",
+                    },
                 },
             },
             "ServiceList": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["partner", "services"],
-                "properties": {"partner": _ref("Partner"), "services": {"type": "array", "items": _ref("Service")}},
+                "properties": {
+                    "partner": _ref("Partner"),
+                    "services": {"type": "array", "items": _ref("Service")},
+                },
             },
             "SlotDay": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["date", "slots"],
                 "properties": {
-                    "date": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+                    "date": {
+                        "type": "string",
+                        "format": "date",
+                        "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                    },
                     "slots": {
                         "type": "array",
                         "items": {
-                            "type": "string", "format": "date-time",
+                            "type": "string",
+                            "format": "date-time",
                             "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{2}:[0-9]{2}(:[0-9]{2})?$",
                         },
                     },
@@ -193,7 +264,10 @@ OPENAPI: dict[str, Any] = {
                 "additionalProperties": False,
                 "required": ["time_zone", "days"],
                 "properties": {
-                    "time_zone": {"type": "string", "description": "The zone the dates and offsets are in."},
+                    "time_zone": {
+                        "type": "string",
+                        "description": "The zone the dates and offsets are in.",
+                    },
                     "days": {"type": "array", "maxItems": MAX_RANGE_DAYS, "items": _ref("SlotDay")},
                 },
             },
@@ -202,9 +276,14 @@ OPENAPI: dict[str, Any] = {
                 "additionalProperties": False,
                 "required": ["service", "start", "customer_name", "customer_email"],
                 "properties": {
-                    "service": {**_SLUG, "description": "The slug of one of this partner's services."},
+                    "service": {
+                        **_SLUG,
+                        "description": "The slug of one of this partner's services.",
+                    },
                     "start": {
-                        "type": "string", "format": "date-time", "maxLength": 40,
+                        "type": "string",
+                        "format": "date-time",
+                        "maxLength": 40,
                         "description": "One of the offered start times, with its UTC offset (a time without one is refused).",
                         "example": "2025-03-31T09:00:00+02:00",
                     },
@@ -225,21 +304,30 @@ OPENAPI: dict[str, Any] = {
                         "required": ["service", "start", "end", "status"],
                         "properties": {
                             "service": _SLUG,
-                            "start": {"type": "string", "format": "date-time", "description": "In the offset of the requested start."},
+                            "start": {
+                                "type": "string",
+                                "format": "date-time",
+                                "description": "In the offset of the requested start.",
+                            },
                             "end": {"type": "string", "format": "date-time"},
                             "status": {"type": "string", "enum": ["confirmed", "pending_payment"]},
                             "hold_expires_at": {
-                                "type": "string", "format": "date-time",
+                                "type": "string",
+                                "format": "date-time",
                                 "description": "Holds only: when the time is released unless paid.",
                             },
                         },
                     },
                     "payment_url": {
-                        "type": "string", "format": "uri", "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/pay/$",
+                        "type": "string",
+                        "format": "uri",
+                        "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/pay/$",
                         "description": "Holds only: the payment page. Secret like `manage_url`.",
                     },
                     "manage_url": {
-                        "type": "string", "format": "uri", "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/$",
+                        "type": "string",
+                        "format": "uri",
+                        "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/$",
                         "description": "Absolute link to view, cancel or reschedule the booking. Secret: show it only to the customer.",
                     },
                 },
@@ -252,8 +340,16 @@ OPENAPI: dict[str, Any] = {
                     "error": {
                         "type": "string",
                         "enum": [
-                            "not_found", "method_not_allowed", "bad_request", "too_large", "unsupported_media_type",
-                            "malformed_json", "not_an_object", "slot_not_offered", "slot_taken", "internal_error",
+                            "not_found",
+                            "method_not_allowed",
+                            "bad_request",
+                            "too_large",
+                            "unsupported_media_type",
+                            "malformed_json",
+                            "not_an_object",
+                            "slot_not_offered",
+                            "slot_taken",
+                            "internal_error",
                             "payments_not_configured",
                         ],
                     },
@@ -271,7 +367,11 @@ OPENAPI: dict[str, Any] = {
                         "type": "object",
                         "description": "Messages per field name (`__all__` for problems of no single field).",
                         "minProperties": 1,
-                        "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                        "additionalProperties": {
+                            "type": "array",
+                            "minItems": 1,
+                            "items": {"type": "string"},
+                        },
                     },
                 },
             },

@@ -11,7 +11,11 @@ app_name = "api"
 
 urlpatterns = [
     path("partners/<slug:slug>/services/", views.service_list, name="service-list"),
-    path("partners/<slug:slug>/services/<slug:service_slug>/slots", views.service_slots, name="service-slots"),
+    path(
+        "partners/<slug:slug>/services/<slug:service_slug>/slots",
+        views.service_slots,
+        name="service-slots",
+    ),
     path("partners/<slug:slug>/bookings", views.booking_create, name="booking-create"),
     path("openapi.json", views.openapi, name="openapi"),
     # Last: every other path under /api/v1/ answers a JSON 404 instead of the HTML page.

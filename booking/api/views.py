@@ -68,7 +68,11 @@ def api_view(*methods: str) -> Callable[[View], View]:
                 return view(request, *args, **kwargs)
             except Exception:
                 logger.exception("widget api error", extra={"path": request.path_info})
-                return error(500, "internal_error", "Something went wrong on our side. Please try again later.")
+                return error(
+                    500,
+                    "internal_error",
+                    "Something went wrong on our side. Please try again later.",
+                )
 
         return wrapper
 
@@ -136,12 +140,16 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
     now = timezone.now()
     found: list[datetime] = []
     if window_end > now and window_start < now + _FURTHEST:
-        found = selectors.service_slots(service=service, window_start=window_start, window_end=window_end, now=now)
+        found = selectors.service_slots(
+            service=service, window_start=window_start, window_end=window_end, now=now
+        )
     by_day = slot_engine.group_by_local_date(found, zone)
     days = []
     day = data["start"]
     while day <= data["end"]:
-        days.append({"date": day.isoformat(), "slots": [_iso(s, zone) for s in sorted(by_day.get(day, []))]})
+        days.append(
+            {"date": day.isoformat(), "slots": [_iso(s, zone) for s in sorted(by_day.get(day, []))]}
+        )
         day += timedelta(days=1)
     return JsonResponse({"time_zone": data["tz"], "days": days})
 
@@ -193,7 +201,10 @@ def _shape_errors(body: dict[str, Any]) -> dict[str, list[str]]:
 
 def _validation_fields(exc: ValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
-        return {field: [str(m) for m in ValidationError(errs).messages] for field, errs in exc.error_dict.items()}
+        return {
+            field: [str(m) for m in ValidationError(errs).messages]
+            for field, errs in exc.error_dict.items()
+        }
     return {"__all__": [str(m) for m in exc.messages]}
 
 

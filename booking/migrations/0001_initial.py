@@ -10,7 +10,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -19,163 +18,443 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=60, unique=True)),
-                ('time_zone', models.CharField(default='Europe/Zurich', max_length=64, validators=[booking.models.validate_time_zone])),
-                ('contact_email', models.EmailField(max_length=254)),
-                ('cancellation_cutoff_hours', models.PositiveIntegerField(default=24, help_text='Customers can cancel or reschedule until this many hours before the start.', validators=[django.core.validators.MaxValueValidator(1440)])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=60, unique=True)),
+                (
+                    "time_zone",
+                    models.CharField(
+                        default="Europe/Zurich",
+                        max_length=64,
+                        validators=[booking.models.validate_time_zone],
+                    ),
+                ),
+                ("contact_email", models.EmailField(max_length=254)),
+                (
+                    "cancellation_cutoff_hours",
+                    models.PositiveIntegerField(
+                        default=24,
+                        help_text="Customers can cancel or reschedule until this many hours before the start.",
+                        validators=[django.core.validators.MaxValueValidator(1440)],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DateOverride',
+            name="DateOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='date_overrides', to='booking.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="date_overrides",
+                        to="booking.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner', 'date'],
+                "ordering": ["partner", "date"],
             },
         ),
         migrations.CreateModel(
-            name='PartnerMembership',
+            name="PartnerMembership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('owner', 'Owner'), ('member', 'Member')], default='member', max_length=10)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='booking.partner')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='membership', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("owner", "Owner"), ("member", "Member")],
+                        default="member",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="booking.partner",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="membership",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='partner',
-            name='users',
-            field=models.ManyToManyField(related_name='partners', through='booking.PartnerMembership', to=settings.AUTH_USER_MODEL),
+            model_name="partner",
+            name="users",
+            field=models.ManyToManyField(
+                related_name="partners",
+                through="booking.PartnerMembership",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(max_length=60)),
-                ('description', models.TextField(blank=True, max_length=2000)),
-                ('duration_minutes', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(1440)])),
-                ('price', models.DecimalField(blank=True, decimal_places=2, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(0)])),
-                ('currency', models.CharField(blank=True, max_length=3, validators=[django.core.validators.RegexValidator('^[A-Z]{3}$', 'Use a 3-letter ISO currency code, e.g. CHF.')])),
-                ('buffer_before_minutes', models.PositiveIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(1440)])),
-                ('buffer_after_minutes', models.PositiveIntegerField(default=0, validators=[django.core.validators.MaxValueValidator(1440)])),
-                ('min_notice_minutes', models.PositiveIntegerField(default=60, validators=[django.core.validators.MaxValueValidator(129600)])),
-                ('horizon_days', models.PositiveIntegerField(default=60, validators=[django.core.validators.MaxValueValidator(730)])),
-                ('slot_interval_minutes', models.PositiveIntegerField(blank=True, help_text='Minutes between offered start times; empty means the duration.', null=True, validators=[django.core.validators.MinValueValidator(5), django.core.validators.MaxValueValidator(1440)])),
-                ('is_active', models.BooleanField(default=True)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='services', to='booking.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                ("slug", models.SlugField(max_length=60)),
+                ("description", models.TextField(blank=True, max_length=2000)),
+                (
+                    "duration_minutes",
+                    models.PositiveIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(1440),
+                        ]
+                    ),
+                ),
+                (
+                    "price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=9,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        max_length=3,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Z]{3}$", "Use a 3-letter ISO currency code, e.g. CHF."
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "buffer_before_minutes",
+                    models.PositiveIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(1440)]
+                    ),
+                ),
+                (
+                    "buffer_after_minutes",
+                    models.PositiveIntegerField(
+                        default=0, validators=[django.core.validators.MaxValueValidator(1440)]
+                    ),
+                ),
+                (
+                    "min_notice_minutes",
+                    models.PositiveIntegerField(
+                        default=60, validators=[django.core.validators.MaxValueValidator(129600)]
+                    ),
+                ),
+                (
+                    "horizon_days",
+                    models.PositiveIntegerField(
+                        default=60, validators=[django.core.validators.MaxValueValidator(730)]
+                    ),
+                ),
+                (
+                    "slot_interval_minutes",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Minutes between offered start times; empty means the duration.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(5),
+                            django.core.validators.MaxValueValidator(1440),
+                        ],
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="services",
+                        to="booking.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['partner', 'name'],
+                "ordering": ["partner", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Booking',
+            name="Booking",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField()),
-                ('busy_start', models.DateTimeField(editable=False)),
-                ('busy_end', models.DateTimeField(editable=False)),
-                ('customer_name', models.CharField(max_length=120)),
-                ('customer_email', models.EmailField(max_length=254)),
-                ('customer_phone', models.CharField(blank=True, max_length=40)),
-                ('notes', models.TextField(blank=True, max_length=2000)),
-                ('status', models.CharField(choices=[('pending_payment', 'Pending payment'), ('confirmed', 'Confirmed'), ('cancelled', 'Cancelled')], default='confirmed', max_length=20)),
-                ('manage_token_hash', models.CharField(editable=False, max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('cancelled_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('cancellation_reason', models.CharField(blank=True, max_length=500)),
-                ('rescheduled_from', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='rescheduled_to', to='booking.booking')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='bookings', to='booking.partner')),
-                ('service', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='bookings', to='booking.service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField()),
+                ("busy_start", models.DateTimeField(editable=False)),
+                ("busy_end", models.DateTimeField(editable=False)),
+                ("customer_name", models.CharField(max_length=120)),
+                ("customer_email", models.EmailField(max_length=254)),
+                ("customer_phone", models.CharField(blank=True, max_length=40)),
+                ("notes", models.TextField(blank=True, max_length=2000)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending_payment", "Pending payment"),
+                            ("confirmed", "Confirmed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="confirmed",
+                        max_length=20,
+                    ),
+                ),
+                ("manage_token_hash", models.CharField(editable=False, max_length=64, unique=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("cancelled_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("cancellation_reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "rescheduled_from",
+                    models.OneToOneField(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="rescheduled_to",
+                        to="booking.booking",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="bookings",
+                        to="booking.partner",
+                    ),
+                ),
+                (
+                    "service",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="bookings",
+                        to="booking.service",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start'],
+                "ordering": ["start"],
             },
         ),
         migrations.CreateModel(
-            name='DateOverrideRange',
+            name="DateOverrideRange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.TimeField()),
-                ('end', models.TimeField(help_text='00:00 means midnight at the end of the day.')),
-                ('override', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ranges', to='booking.dateoverride')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.TimeField()),
+                ("end", models.TimeField(help_text="00:00 means midnight at the end of the day.")),
+                (
+                    "override",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ranges",
+                        to="booking.dateoverride",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['override', 'start'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gt', models.F('start')), ('end', datetime.time(0, 0)), _connector='OR'), name='date_override_range_end_after_start')],
+                "ordering": ["override", "start"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end__gt", models.F("start")),
+                            ("end", datetime.time(0, 0)),
+                            _connector="OR",
+                        ),
+                        name="date_override_range_end_after_start",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='OpeningHours',
+            name="OpeningHours",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')])),
-                ('start', models.TimeField()),
-                ('end', models.TimeField(help_text='00:00 means midnight at the end of the day.')),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='opening_hours', to='booking.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ]
+                    ),
+                ),
+                ("start", models.TimeField()),
+                ("end", models.TimeField(help_text="00:00 means midnight at the end of the day.")),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="opening_hours",
+                        to="booking.partner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'opening hours',
-                'ordering': ['partner', 'weekday', 'start'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('weekday__gte', 0), ('weekday__lte', 6)), name='opening_hours_weekday_range'), models.CheckConstraint(condition=models.Q(('end__gt', models.F('start')), ('end', datetime.time(0, 0)), _connector='OR'), name='opening_hours_end_after_start')],
+                "verbose_name_plural": "opening hours",
+                "ordering": ["partner", "weekday", "start"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("weekday__gte", 0), ("weekday__lte", 6)),
+                        name="opening_hours_weekday_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end__gt", models.F("start")),
+                            ("end", datetime.time(0, 0)),
+                            _connector="OR",
+                        ),
+                        name="opening_hours_end_after_start",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='dateoverride',
-            constraint=models.UniqueConstraint(fields=('partner', 'date'), name='date_override_unique_per_partner'),
+            model_name="dateoverride",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "date"), name="date_override_unique_per_partner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partner',
-            constraint=models.CheckConstraint(condition=models.Q(('cancellation_cutoff_hours__lte', 1440)), name='partner_cutoff_range'),
+            model_name="partner",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cancellation_cutoff_hours__lte", 1440)),
+                name="partner_cutoff_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.UniqueConstraint(fields=('partner', 'slug'), name='service_slug_unique_per_partner'),
+            model_name="service",
+            constraint=models.UniqueConstraint(
+                fields=("partner", "slug"), name="service_slug_unique_per_partner"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_minutes__gte', 5), ('duration_minutes__lte', 1440)), name='service_duration_range'),
+            model_name="service",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("duration_minutes__gte", 5), ("duration_minutes__lte", 1440)),
+                name="service_duration_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.CheckConstraint(condition=models.Q(('slot_interval_minutes__isnull', True), ('slot_interval_minutes__gte', 5), _connector='OR'), name='service_interval_min'),
+            model_name="service",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("slot_interval_minutes__isnull", True),
+                    ("slot_interval_minutes__gte", 5),
+                    _connector="OR",
+                ),
+                name="service_interval_min",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('currency', ''), ('price__isnull', True)), models.Q(('currency__regex', '^[A-Z]{3}$'), ('price__gte', 0)), _connector='OR'), name='service_price_has_currency'),
+            model_name="service",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("currency", ""), ("price__isnull", True)),
+                    models.Q(("currency__regex", "^[A-Z]{3}$"), ("price__gte", 0)),
+                    _connector="OR",
+                ),
+                name="service_price_has_currency",
+            ),
         ),
         migrations.AddIndex(
-            model_name='booking',
-            index=models.Index(fields=['partner', 'status', 'start'], name='booking_partner_status_start'),
+            model_name="booking",
+            index=models.Index(
+                fields=["partner", "status", "start"], name="booking_partner_status_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='booking_end_after_start'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="booking_end_after_start"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(('busy_start__lte', models.F('start')), ('busy_end__gte', models.F('end'))), name='booking_busy_covers_booking'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("busy_start__lte", models.F("start")), ("busy_end__gte", models.F("end"))
+                ),
+                name="booking_busy_covers_booking",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('cancelled_at__isnull', False), ('status', 'cancelled')), models.Q(models.Q(('status', 'cancelled'), _negated=True), ('cancelled_at__isnull', True)), _connector='OR'), name='booking_cancelled_at_matches_status'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("cancelled_at__isnull", False), ("status", "cancelled")),
+                    models.Q(
+                        models.Q(("status", "cancelled"), _negated=True),
+                        ("cancelled_at__isnull", True),
+                    ),
+                    _connector="OR",
+                ),
+                name="booking_cancelled_at_matches_status",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending_payment', 'confirmed', 'cancelled'])), name='booking_status_valid'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending_payment", "confirmed", "cancelled"])),
+                name="booking_status_valid",
+            ),
         ),
     ]

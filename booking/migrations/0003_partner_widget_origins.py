@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0002_booking_no_overlap'),
+        ("booking", "0002_booking_no_overlap"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='widget_origins',
-            field=models.TextField(blank=True, help_text='Websites allowed to embed the booking widget, one origin a line, e.g. https://www.example.com.', validators=[booking.models.validate_origins]),
+            model_name="partner",
+            name="widget_origins",
+            field=models.TextField(
+                blank=True,
+                help_text="Websites allowed to embed the booking widget, one origin a line, e.g. https://www.example.com.",
+                validators=[booking.models.validate_origins],
+            ),
         ),
     ]

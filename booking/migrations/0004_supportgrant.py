@@ -10,29 +10,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0003_partner_widget_origins'),
+        ("booking", "0003_partner_widget_origins"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SupportGrant',
+            name="SupportGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=300, validators=[booking.models.validate_single_line])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('granted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='support_grants_given', to=settings.AUTH_USER_MODEL)),
-                ('granted_to', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='support_grants_received', to=settings.AUTH_USER_MODEL)),
-                ('partner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='support_grants', to='booking.partner')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        max_length=300, validators=[booking.models.validate_single_line]
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="support_grants_given",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "granted_to",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="support_grants_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="support_grants",
+                        to="booking.partner",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['granted_to', 'partner', 'expires_at'], name='support_grant_lookup')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('created_at')), ('expires_at__lte', django.db.models.expressions.CombinedExpression(models.F('created_at'), '+', models.Value(datetime.timedelta(days=3))))), name='support_grant_expiry_within_limit'), models.CheckConstraint(condition=models.Q(('revoked_at__isnull', True), ('revoked_at__gte', models.F('created_at')), _connector='OR'), name='support_grant_revoked_after_created')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(
+                        fields=["granted_to", "partner", "expires_at"], name="support_grant_lookup"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("expires_at__gt", models.F("created_at")),
+                            (
+                                "expires_at__lte",
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("created_at"),
+                                    "+",
+                                    models.Value(datetime.timedelta(days=3)),
+                                ),
+                            ),
+                        ),
+                        name="support_grant_expiry_within_limit",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("revoked_at__isnull", True),
+                            ("revoked_at__gte", models.F("created_at")),
+                            _connector="OR",
+                        ),
+                        name="support_grant_revoked_after_created",
+                    ),
+                ],
             },
         ),
     ]

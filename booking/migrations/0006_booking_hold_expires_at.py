@@ -4,19 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0005_roles'),
+        ("booking", "0005_roles"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='booking',
-            name='hold_expires_at',
+            model_name="booking",
+            name="hold_expires_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddConstraint(
-            model_name='booking',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'pending_payment'), _negated=True), ('hold_expires_at__isnull', False), _connector='OR'), name='booking_hold_has_expiry'),
+            model_name="booking",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "pending_payment"), _negated=True),
+                    ("hold_expires_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="booking_hold_has_expiry",
+            ),
         ),
     ]

@@ -11,5 +11,14 @@ from booking.views.customer import book, partner_page, service_page
 from booking.views.manage import manage, manage_cancel, manage_reschedule
 
 __all__ = [
-    "book", "booking_or_404", "customer_zone", "manage", "manage_cancel", "manage_reschedule", "mark_private", "partner_page", "private_page", "service_page",
+    "book",
+    "booking_or_404",
+    "customer_zone",
+    "manage",
+    "manage_cancel",
+    "manage_reschedule",
+    "mark_private",
+    "partner_page",
+    "private_page",
+    "service_page",
 ]

@@ -102,7 +102,9 @@ def _errors_of(form: Form) -> list[str]:
     return [str(message) for messages in form.errors.values() for message in messages]
 
 
-def bad_request(request: HttpRequest, messages: list[str], *, back_url: str = "", back_text: str = "") -> HttpResponse:
+def bad_request(
+    request: HttpRequest, messages: list[str], *, back_url: str = "", back_text: str = ""
+) -> HttpResponse:
     return render(
         request,
         "400.html",
@@ -141,13 +143,20 @@ def _last_bookable_day(service: Service, zone: ZoneInfo, now: datetime) -> date:
     offers starts up to the end of the partner-local day `today + horizon_days`)."""
     partner_zone = service.partner.zone
     horizon_end = slots.local_to_utc(
-        partner_zone, now.astimezone(partner_zone).date() + timedelta(days=service.horizon_days + 1), time(0)
+        partner_zone,
+        now.astimezone(partner_zone).date() + timedelta(days=service.horizon_days + 1),
+        time(0),
     )
     return (horizon_end - timedelta(microseconds=1)).astimezone(zone).date()
 
 
 def _week(
-    *, service: Service, zone: ZoneInfo, requested: date | None, now: datetime, exclude_booking_id: int | None = None
+    *,
+    service: Service,
+    zone: ZoneInfo,
+    requested: date | None,
+    now: datetime,
+    exclude_booking_id: int | None = None,
 ) -> Week:
     """1. Start at the requested date, never before today in the customer's zone.
     2. Beyond the horizon nothing is asked (and the page says so).
@@ -169,7 +178,9 @@ def _week(
     by_day = slots.group_by_local_date(found, zone)
     return Week(
         first=first,
-        days=[(day, [{"start": s, "value": utc_iso(s)} for s in by_day.get(day, [])]) for day in days],
+        days=[
+            (day, [{"start": s, "value": utc_iso(s)} for s in by_day.get(day, [])]) for day in days
+        ],
         previous=max(first - timedelta(days=DAYS_PER_PAGE), today) if first > today else None,
         next=days[-1] + timedelta(days=1) if days[-1] < last else None,
         last_day=last,
@@ -200,5 +211,7 @@ def booking_or_404(token: str) -> Booking:
 def customer_zone(request: HttpRequest, booking: Booking) -> str:
     """The zone from ?tz= when it is a real zone, else the partner's (a bad tz on a page that
     only shows a booking is not worth refusing)."""
-    form = WeekQueryForm({"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone)
+    form = WeekQueryForm(
+        {"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone
+    )
     return form.cleaned_data["tz"] if form.is_valid() else booking.partner.time_zone

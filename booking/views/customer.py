@@ -50,10 +50,14 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
     here = reverse("booking:service", args=[partner.slug, service.slug])
     form = WeekQueryForm(request.GET, default_time_zone=partner.time_zone)
     if not form.is_valid():
-        return bad_request(request, _errors_of(form), back_url=here, back_text=f"Show the times of {service.name}")
+        return bad_request(
+            request, _errors_of(form), back_url=here, back_text=f"Show the times of {service.name}"
+        )
     tz = form.cleaned_data["tz"]
     zone = ZoneInfo(tz)
-    week = _week(service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now())
+    week = _week(
+        service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now()
+    )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
     for _, day_slots in week.days:
         for slot in day_slots:
@@ -100,11 +104,18 @@ def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResp
         return bad_request(request, choice_errors, **back)
     start, tz = choice.cleaned_data["start"], choice.cleaned_data["tz"]
     if request.method != "POST":
-        form = BookingForm(initial={"start": utc_iso(start), "tz": tz}, default_time_zone=partner.time_zone)
+        form = BookingForm(
+            initial={"start": utc_iso(start), "tz": tz}, default_time_zone=partner.time_zone
+        )
     context: dict[str, Any] = {
-        "partner": partner, "service": service, "form": form, "start": start,
-        "end": start + timedelta(minutes=service.duration_minutes), "tz": tz,
-        "times_url": times_url + _query(week=start.astimezone(ZoneInfo(tz)).date().isoformat(), tz=tz),
+        "partner": partner,
+        "service": service,
+        "form": form,
+        "start": start,
+        "end": start + timedelta(minutes=service.duration_minutes),
+        "tz": tz,
+        "times_url": times_url
+        + _query(week=start.astimezone(ZoneInfo(tz)).date().isoformat(), tz=tz),
         **_payment_context(service),
     }
     if context["payments_missing"]:
@@ -114,7 +125,9 @@ def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResp
         status = selectors.service_slot_status(service=service, start=start, now=timezone.now())
         if status is selectors.SlotStatus.NOT_OFFERED:
             return bad_request(
-                request, ["This time is not available for booking. Please choose one of the offered times."], **back
+                request,
+                ["This time is not available for booking. Please choose one of the offered times."],
+                **back,
             )
         if status is selectors.SlotStatus.TAKEN:
             context["taken"] = "Sorry, this time was just taken. Please choose another one."
@@ -145,7 +158,9 @@ def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResp
         _add_validation_errors(form, exc)
         return render(request, "booking/book.html", context, status=400)
     if booking.is_hold:  # paid service: on to the payment page (payments, linked by URL name)
-        return mark_private(HttpResponseRedirect(reverse("payments:pay", args=[token]) + _query(tz=tz)))
-    return mark_private(HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(created="1", tz=tz)))
-
-
+        return mark_private(
+            HttpResponseRedirect(reverse("payments:pay", args=[token]) + _query(tz=tz))
+        )
+    return mark_private(
+        HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(created="1", tz=tz))
+    )

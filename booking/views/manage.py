@@ -33,7 +33,9 @@ from booking.views.common import (
 # --- /manage/<token>/ ----------------------------------------------------------------------------
 
 
-def _manage_context(request: HttpRequest, booking: Booking, token: str, tz: str, now: datetime) -> dict[str, Any]:
+def _manage_context(
+    request: HttpRequest, booking: Booking, token: str, tz: str, now: datetime
+) -> dict[str, Any]:
     manage_path = reverse("booking:manage", args=[token])
     return {
         "booking": booking,
@@ -76,7 +78,9 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
     tz = form.cleaned_data.get("tz") or booking.partner.time_zone
     if valid:
         try:
-            services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"], by_customer=True)
+            services.booking_cancel(
+                booking=booking, reason=form.cleaned_data["reason"], by_customer=True
+            )
         except (services.ChangeNotAllowed, ValidationError) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
         else:
@@ -102,22 +106,34 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     here = reverse("booking:reschedule", args=[token])
     query = request.POST if request.method == "POST" else request.GET
     week_form = WeekQueryForm(
-        {"week": query.get("week", ""), "tz": query.get("tz", "")}, default_time_zone=partner.time_zone
+        {"week": query.get("week", ""), "tz": query.get("tz", "")},
+        default_time_zone=partner.time_zone,
     )
     if not week_form.is_valid():
-        return bad_request(request, _errors_of(week_form), back_url=here, back_text="Show the free times")
+        return bad_request(
+            request, _errors_of(week_form), back_url=here, back_text="Show the free times"
+        )
     tz = week_form.cleaned_data["tz"]
     now = timezone.now()
     context = _manage_context(request, booking, token, tz, now)
     if booking.is_hold:
-        context["refusal"] = "This time is reserved for you until it is paid; it can be changed once it is paid."
+        context["refusal"] = (
+            "This time is reserved for you until it is paid; it can be changed once it is paid."
+        )
     status = 200
     if request.method == "POST":
         form = SlotChoiceForm(request.POST, default_time_zone=partner.time_zone)
         if not form.is_valid():
-            return bad_request(request, _errors_of(form), back_url=here + _query(tz=tz), back_text="Show the free times")
+            return bad_request(
+                request,
+                _errors_of(form),
+                back_url=here + _query(tz=tz),
+                back_text="Show the free times",
+            )
         try:
-            services.booking_reschedule(booking=booking, new_start=form.cleaned_data["start"], by_customer=True, now=now)
+            services.booking_reschedule(
+                booking=booking, new_start=form.cleaned_data["start"], by_customer=True, now=now
+            )
         except services.SlotTaken as exc:
             context["error_messages"], status = [str(exc)], 409
         except (services.SlotNotOffered, services.ChangeNotAllowed) as exc:
@@ -125,12 +141,19 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             context["error_messages"], status = exc.messages, 400
         else:
-            return HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(rescheduled="1", tz=tz))
+            return HttpResponseRedirect(
+                reverse("booking:manage", args=[token]) + _query(rescheduled="1", tz=tz)
+            )
     if context["refusal"]:
         # Past the cut-off (or cancelled): no times to offer, and the page says why.
-        return render(request, "booking/reschedule.html", context, status=400 if status == 200 else status)
+        return render(
+            request, "booking/reschedule.html", context, status=400 if status == 200 else status
+        )
     week = _week(
-        service=service, zone=ZoneInfo(tz), requested=week_form.cleaned_data["week"], now=now,
+        service=service,
+        zone=ZoneInfo(tz),
+        requested=week_form.cleaned_data["week"],
+        now=now,
         exclude_booking_id=booking.pk,
     )
     context.update(

@@ -6,89 +6,209 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('booking', '0006_booking_hold_expires_at'),
+        ("booking", "0006_booking_hold_expires_at"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_payment_intent_id', models.CharField(max_length=255, unique=True)),
-                ('amount', models.PositiveBigIntegerField()),
-                ('currency', models.CharField(max_length=3)),
-                ('status', models.CharField(choices=[('requires_payment_method', 'Waiting for the card'), ('requires_confirmation', 'Waiting for confirmation'), ('requires_action', 'Waiting for authentication'), ('processing', 'Processing'), ('succeeded', 'Paid'), ('canceled', 'Cancelled')], default='requires_payment_method', max_length=32)),
-                ('amount_refunded', models.PositiveBigIntegerField(default=0)),
-                ('last_error_code', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('booking', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='payment', to='booking.booking')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stripe_payment_intent_id", models.CharField(max_length=255, unique=True)),
+                ("amount", models.PositiveBigIntegerField()),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requires_payment_method", "Waiting for the card"),
+                            ("requires_confirmation", "Waiting for confirmation"),
+                            ("requires_action", "Waiting for authentication"),
+                            ("processing", "Processing"),
+                            ("succeeded", "Paid"),
+                            ("canceled", "Cancelled"),
+                        ],
+                        default="requires_payment_method",
+                        max_length=32,
+                    ),
+                ),
+                ("amount_refunded", models.PositiveBigIntegerField(default=0)),
+                ("last_error_code", models.CharField(blank=True, max_length=64)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "booking",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="payment",
+                        to="booking.booking",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Refund',
+            name="Refund",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_refund_id', models.CharField(blank=True, max_length=255, null=True, unique=True)),
-                ('amount', models.PositiveBigIntegerField()),
-                ('status', models.CharField(choices=[('requested', 'Requested (not yet at Stripe)'), ('pending', 'Pending at Stripe'), ('succeeded', 'Refunded'), ('failed', 'Failed'), ('canceled', 'Cancelled')], default='requested', max_length=16)),
-                ('reason', models.CharField(choices=[('cancelled', 'Booking cancelled'), ('partner', 'Refunded by the business'), ('slot_taken', 'Paid after the reserved time was released and taken'), ('booking_gone', 'Paid for a booking that no longer exists')], max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('payment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='refund', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "stripe_refund_id",
+                    models.CharField(blank=True, max_length=255, null=True, unique=True),
+                ),
+                ("amount", models.PositiveBigIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested (not yet at Stripe)"),
+                            ("pending", "Pending at Stripe"),
+                            ("succeeded", "Refunded"),
+                            ("failed", "Failed"),
+                            ("canceled", "Cancelled"),
+                        ],
+                        default="requested",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("cancelled", "Booking cancelled"),
+                            ("partner", "Refunded by the business"),
+                            ("slot_taken", "Paid after the reserved time was released and taken"),
+                            ("booking_gone", "Paid for a booking that no longer exists"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "payment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refund",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='WebhookEvent',
+            name="WebhookEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('stripe_event_id', models.CharField(max_length=255, unique=True)),
-                ('event_type', models.CharField(max_length=100)),
-                ('outcome', models.CharField(max_length=40)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('payment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='payments.payment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("stripe_event_id", models.CharField(max_length=255, unique=True)),
+                ("event_type", models.CharField(max_length=100)),
+                ("outcome", models.CharField(max_length=40)),
+                ("received_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "payment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="events",
+                        to="payments.payment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at'],
+                "ordering": ["-received_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='payment_amount_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="payment_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_refunded__lte', models.F('amount'))), name='payment_refund_within_amount'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount_refunded__lte", models.F("amount"))),
+                name="payment_refund_within_amount",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('currency__regex', '^[A-Z]{3}$')), name='payment_currency_iso'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("currency__regex", "^[A-Z]{3}$")), name="payment_currency_iso"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', 'succeeded', 'canceled'])), name='payment_status_valid'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "requires_payment_method",
+                            "requires_confirmation",
+                            "requires_action",
+                            "processing",
+                            "succeeded",
+                            "canceled",
+                        ],
+                    )
+                ),
+                name="payment_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'succeeded'), _negated=True), ('paid_at__isnull', False), _connector='OR'), name='payment_paid_at_when_paid'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "succeeded"), _negated=True),
+                    ("paid_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="payment_paid_at_when_paid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='refund_amount_positive'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gt", 0)), name="refund_amount_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='refund',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['requested', 'pending', 'succeeded', 'failed', 'canceled'])), name='refund_status_valid'),
+            model_name="refund",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["requested", "pending", "succeeded", "failed", "canceled"])
+                ),
+                name="refund_status_valid",
+            ),
         ),
     ]

@@ -5,29 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CspReport',
+            name="CspReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('document_uri', models.CharField(blank=True, max_length=500)),
-                ('violated_directive', models.CharField(blank=True, max_length=200)),
-                ('blocked_uri', models.CharField(blank=True, max_length=500)),
-                ('source_file', models.CharField(blank=True, max_length=500)),
-                ('line_number', models.PositiveIntegerField(blank=True, null=True)),
-                ('sample', models.CharField(blank=True, max_length=200)),
-                ('user_agent', models.CharField(blank=True, max_length=300)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "received_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("document_uri", models.CharField(blank=True, max_length=500)),
+                ("violated_directive", models.CharField(blank=True, max_length=200)),
+                ("blocked_uri", models.CharField(blank=True, max_length=500)),
+                ("source_file", models.CharField(blank=True, max_length=500)),
+                ("line_number", models.PositiveIntegerField(blank=True, null=True)),
+                ("sample", models.CharField(blank=True, max_length=200)),
+                ("user_agent", models.CharField(blank=True, max_length=300)),
             ],
             options={
-                'verbose_name': 'CSP violation report',
-                'ordering': ['-received_at'],
+                "verbose_name": "CSP violation report",
+                "ordering": ["-received_at"],
             },
         ),
     ]

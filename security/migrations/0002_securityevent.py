@@ -7,30 +7,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0001_initial'),
+        ("security", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SecurityEvent',
+            name="SecurityEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('event_type', models.CharField(choices=[('login_success', 'Login succeeded'), ('login_failure', 'Login failed'), ('lockout', 'Account locked out'), ('unlock', 'Account unlocked'), ('mfa_enrolled', 'MFA enrolled'), ('mfa_removed', 'MFA removed'), ('mfa_failure', 'MFA code refused'), ('password_change', 'Password changed'), ('permission_denied', 'Permission denied'), ('support_access', 'Customer data viewed by platform staff'), ('data_export', 'Data exported'), ('support_grant_created', 'Support grant created'), ('support_grant_revoked', 'Support grant revoked')], db_index=True, max_length=40)),
-                ('actor_email', models.CharField(blank=True, max_length=254)),
-                ('ip', models.CharField(blank=True, max_length=45)),
-                ('target', models.CharField(blank=True, max_length=500)),
-                ('detail', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(blank=True, max_length=64)),
-                ('hash', models.CharField(max_length=64, unique=True)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "event_type",
+                    models.CharField(
+                        choices=[
+                            ("login_success", "Login succeeded"),
+                            ("login_failure", "Login failed"),
+                            ("lockout", "Account locked out"),
+                            ("unlock", "Account unlocked"),
+                            ("mfa_enrolled", "MFA enrolled"),
+                            ("mfa_removed", "MFA removed"),
+                            ("mfa_failure", "MFA code refused"),
+                            ("password_change", "Password changed"),
+                            ("permission_denied", "Permission denied"),
+                            ("support_access", "Customer data viewed by platform staff"),
+                            ("data_export", "Data exported"),
+                            ("support_grant_created", "Support grant created"),
+                            ("support_grant_revoked", "Support grant revoked"),
+                        ],
+                        db_index=True,
+                        max_length=40,
+                    ),
+                ),
+                ("actor_email", models.CharField(blank=True, max_length=254)),
+                ("ip", models.CharField(blank=True, max_length=45)),
+                ("target", models.CharField(blank=True, max_length=500)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(blank=True, max_length=64)),
+                ("hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'security event',
-                'ordering': ['-id'],
+                "verbose_name": "security event",
+                "ordering": ["-id"],
             },
         ),
     ]

@@ -4,15 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0002_securityevent'),
+        ("security", "0002_securityevent"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='securityevent',
-            name='event_type',
-            field=models.CharField(choices=[('login_success', 'Login succeeded'), ('login_failure', 'Login failed'), ('lockout', 'Account locked out'), ('unlock', 'Account unlocked'), ('mfa_enrolled', 'MFA enrolled'), ('mfa_removed', 'MFA removed'), ('mfa_failure', 'MFA code refused'), ('password_change', 'Password changed'), ('permission_denied', 'Permission denied'), ('support_access', 'Customer data viewed by platform staff'), ('data_export', 'Data exported'), ('support_grant_created', 'Support grant created'), ('support_grant_revoked', 'Support grant revoked'), ('ops_alert', 'Operations alert (backups, compliance)')], db_index=True, max_length=40),
+            model_name="securityevent",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("login_success", "Login succeeded"),
+                    ("login_failure", "Login failed"),
+                    ("lockout", "Account locked out"),
+                    ("unlock", "Account unlocked"),
+                    ("mfa_enrolled", "MFA enrolled"),
+                    ("mfa_removed", "MFA removed"),
+                    ("mfa_failure", "MFA code refused"),
+                    ("password_change", "Password changed"),
+                    ("permission_denied", "Permission denied"),
+                    ("support_access", "Customer data viewed by platform staff"),
+                    ("data_export", "Data exported"),
+                    ("support_grant_created", "Support grant created"),
+                    ("support_grant_revoked", "Support grant revoked"),
+                    ("ops_alert", "Operations alert (backups, compliance)"),
+                ],
+                db_index=True,
+                max_length=40,
+            ),
         ),
     ]

@@ -4,15 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('security', '0003_securityevent_ops_alert'),
+        ("security", "0003_securityevent_ops_alert"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='securityevent',
-            name='event_type',
-            field=models.CharField(choices=[('login_success', 'Login succeeded'), ('login_failure', 'Login failed'), ('lockout', 'Account locked out'), ('unlock', 'Account unlocked'), ('mfa_enrolled', 'MFA enrolled'), ('mfa_removed', 'MFA removed'), ('mfa_success', 'MFA passed'), ('mfa_failure', 'MFA code refused'), ('mfa_backup_code_used', 'MFA backup code used'), ('mfa_backup_codes_regenerated', 'MFA backup codes regenerated'), ('mfa_reset', 'MFA reset by an operator'), ('password_change', 'Password changed'), ('permission_denied', 'Permission denied'), ('support_access', 'Customer data viewed by platform staff'), ('data_export', 'Data exported'), ('support_grant_created', 'Support grant created'), ('support_grant_revoked', 'Support grant revoked'), ('ops_alert', 'Operations alert (backups, compliance)')], db_index=True, max_length=40),
+            model_name="securityevent",
+            name="event_type",
+            field=models.CharField(
+                choices=[
+                    ("login_success", "Login succeeded"),
+                    ("login_failure", "Login failed"),
+                    ("lockout", "Account locked out"),
+                    ("unlock", "Account unlocked"),
+                    ("mfa_enrolled", "MFA enrolled"),
+                    ("mfa_removed", "MFA removed"),
+                    ("mfa_success", "MFA passed"),
+                    ("mfa_failure", "MFA code refused"),
+                    ("mfa_backup_code_used", "MFA backup code used"),
+                    ("mfa_backup_codes_regenerated", "MFA backup codes regenerated"),
+                    ("mfa_reset", "MFA reset by an operator"),
+                    ("password_change", "Password changed"),
+                    ("permission_denied", "Permission denied"),
+                    ("support_access", "Customer data viewed by platform staff"),
+                    ("data_export", "Data exported"),
+                    ("support_grant_created", "Support grant created"),
+                    ("support_grant_revoked", "Support grant revoked"),
+                    ("ops_alert", "Operations alert (backups, compliance)"),
+                ],
+                db_index=True,
+                max_length=40,
+            ),
         ),
     ]

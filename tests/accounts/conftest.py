@@ -25,7 +25,9 @@ def frozen_clock() -> Iterator[Any]:
 
 @pytest.fixture
 def staff(db) -> Any:
-    return get_user_model().objects.create_user(EMAIL, PASSWORD, is_staff=True, full_name="Sam Staff")
+    return get_user_model().objects.create_user(
+        EMAIL, PASSWORD, is_staff=True, full_name="Sam Staff"
+    )
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ def shown_codes(html: str) -> list[str]:
 
 
 def shown_secret(html: str) -> str:
-    return re.search(r'<code class="mfa-secret">([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
+    return (
+        re.search(r'<code class="mfa-secret">([A-Z2-7 ]+)</code>', html).group(1).replace(" ", "")
+    )
 
 
 def code_for(secret: str, steps: int = 0) -> str:

@@ -40,7 +40,9 @@ def test_first_login_enrols_and_the_next_login_uses_the_app(page, live_server) -
     _password(page, base)
     page.wait_for_url(f"{base}/account/mfa/enrol/**")
     _clean(page, "enrolment")
-    assert page.evaluate("document.querySelector('img.mfa-qr').naturalWidth") > 100  # the SVG QR code
+    assert (
+        page.evaluate("document.querySelector('img.mfa-qr').naturalWidth") > 100
+    )  # the SVG QR code
     key = b32decode(page.text_content(".mfa-secret").replace(" ", ""))  # what the phone stores
 
     page.fill("#id_code", f"{totp(key):06d}")

@@ -41,7 +41,9 @@ def test_first_login_leads_to_enrolment_with_qr_code_and_secret(after_password, 
     assert "no-store" in response["Cache-Control"]
 
 
-def test_the_qr_code_is_an_svg_of_the_pending_secret_and_never_cached(after_password, staff) -> None:
+def test_the_qr_code_is_an_svg_of_the_pending_secret_and_never_cached(
+    after_password, staff
+) -> None:
     after_password.get(ENROL)
     response = after_password.get(QR)
 
@@ -52,7 +54,9 @@ def test_the_qr_code_is_an_svg_of_the_pending_secret_and_never_cached(after_pass
     assert "<svg" in svg and "<script" not in svg.lower() and "style=" not in svg
 
 
-def test_reloading_the_page_keeps_the_secret_but_another_session_gets_a_new_one(after_password, staff) -> None:
+def test_reloading_the_page_keeps_the_secret_but_another_session_gets_a_new_one(
+    after_password, staff
+) -> None:
     first = shown_secret(after_password.get(ENROL).content.decode())
     assert shown_secret(after_password.get(ENROL).content.decode()) == first
 
@@ -78,10 +82,14 @@ def test_a_wrong_code_does_not_enrol(after_password, staff) -> None:
     assert not SecurityEvent.objects.filter(event_type="mfa_enrolled").exists()
 
 
-def test_the_right_code_enrols_shows_backup_codes_once_and_opens_the_admin(after_password, staff) -> None:
+def test_the_right_code_enrols_shows_backup_codes_once_and_opens_the_admin(
+    after_password, staff
+) -> None:
     secret = shown_secret(after_password.get(ENROL).content.decode())
 
-    response = after_password.post(f"{ENROL}?next=/admin/booking/booking/", {"code": code_for(secret)})
+    response = after_password.post(
+        f"{ENROL}?next=/admin/booking/booking/", {"code": code_for(secret)}
+    )
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -110,7 +118,9 @@ def test_the_enrolment_code_cannot_be_used_again_at_the_next_login(after_passwor
     assert other.get("/admin/").status_code == 302
 
 
-def test_an_enrolled_user_cannot_enrol_another_device_with_the_password_alone(after_password, staff, device) -> None:
+def test_an_enrolled_user_cannot_enrol_another_device_with_the_password_alone(
+    after_password, staff, device
+) -> None:
     """The attacker who knows the password: the enrolment page sends them to the MFA step, the
     QR code does not exist for them, and the known device stays the only one."""
     response = after_password.get(ENROL)

@@ -41,10 +41,16 @@ def test_reset_removes_every_device_and_is_logged(enrolled_client, staff) -> Non
 
     assert "2 MFA devices removed" in output
     assert not TOTPDevice.objects.filter(user=staff).exists()
-    assert not BackupCodeDevice.objects.filter(user=staff).exists() and not BackupCode.objects.exists()
+    assert (
+        not BackupCodeDevice.objects.filter(user=staff).exists() and not BackupCode.objects.exists()
+    )
     event = SecurityEvent.objects.get(event_type="mfa_reset")
     assert event.target == EMAIL and event.actor is None
-    assert event.detail == {"devices_removed": 2, "reason": "lost phone, ticket 4711", "by": "manage.py mfa_reset"}
+    assert event.detail == {
+        "devices_removed": 2,
+        "reason": "lost phone, ticket 4711",
+        "by": "manage.py mfa_reset",
+    }
     assert verify_chain() == []
 
 
@@ -76,7 +82,6 @@ def test_a_user_without_devices_is_reset_anyway_and_logged(staff) -> None:
 
 
 def test_other_users_keep_their_devices(enrolled_client, staff) -> None:
-
 
     other = get_user_model().objects.create_user("other@platform.example", PASSWORD, is_staff=True)
     theirs = mfa_device(other)

@@ -44,17 +44,23 @@ def test_the_right_code_opens_the_admin(after_password, device) -> None:
 
 
 def test_the_page_asked_for_is_kept_but_never_another_site(after_password, device) -> None:
-    response = after_password.post(f"{VERIFY}?next=https://evil.example/admin/", {"code": totp_code(device)})
+    response = after_password.post(
+        f"{VERIFY}?next=https://evil.example/admin/", {"code": totp_code(device)}
+    )
     assert response["Location"] == "/admin/"
 
     client = Client()
     password_login(client, EMAIL, PASSWORD)
-    response = client.post(VERIFY, {"code": totp_code(device, steps=1), "next": "/admin/booking/booking/"})
+    response = client.post(
+        VERIFY, {"code": totp_code(device, steps=1), "next": "/admin/booking/booking/"}
+    )
     assert response["Location"] == "/admin/booking/booking/"
 
 
 def test_a_wrong_code_is_refused_and_the_admin_stays_closed(after_password, device) -> None:
-    response = after_password.post(VERIFY, {"code": "000000" if totp_code(device) != "000000" else "111111"})
+    response = after_password.post(
+        VERIFY, {"code": "000000" if totp_code(device) != "000000" else "111111"}
+    )
 
     assert response.status_code == 200
     assert "That code is not valid" in response.content.decode()
@@ -78,9 +84,13 @@ def test_a_totp_code_is_accepted_once(client, staff, device) -> None:
     assert other.get("/admin/").status_code == 302
 
 
-def test_an_older_code_than_the_last_used_one_is_refused(client, staff, device, frozen_clock) -> None:
+def test_an_older_code_than_the_last_used_one_is_refused(
+    client, staff, device, frozen_clock
+) -> None:
     password_login(client, EMAIL, PASSWORD)
-    assert client.post(VERIFY, {"code": totp_code(device, steps=1)}).status_code == 302  # the next step's code
+    assert (
+        client.post(VERIFY, {"code": totp_code(device, steps=1)}).status_code == 302
+    )  # the next step's code
 
     # The current step's code is older than the one used: refused, though in the drift window.
     other = Client(REMOTE_ADDR="198.51.100.9")
@@ -88,19 +98,27 @@ def test_an_older_code_than_the_last_used_one_is_refused(client, staff, device, 
     assert other.post(VERIFY, {"code": totp_code(device)}).status_code == 200
 
 
-def test_right_code_right_after_a_wrong_one_waits_for_the_back_off(after_password, device, frozen_clock) -> None:
+def test_right_code_right_after_a_wrong_one_waits_for_the_back_off(
+    after_password, device, frozen_clock
+) -> None:
     after_password.post(VERIFY, {"code": "12345x"})  # malformed: a form error, not a try
     after_password.post(VERIFY, {"code": "999999" if totp_code(device) != "999999" else "888888"})
 
     response = after_password.post(VERIFY, {"code": totp_code(device)})
-    assert "wait 1 second" in response.content.decode()  # django-otp's back-off: 1 s after a failure
+    assert (
+        "wait 1 second" in response.content.decode()
+    )  # django-otp's back-off: 1 s after a failure
 
     frozen_clock.shift(timedelta(seconds=2))
     assert after_password.post(VERIFY, {"code": totp_code(device)}).status_code == 302
 
 
-@pytest.mark.parametrize("typed", ["", "12345", "1234567", "abc", "x" * 40, "١٢٣٤٥٦", "' OR 1=1 --", "<script>"])
-def test_malformed_codes_get_a_form_error_and_cost_no_try(after_password, device, typed: str) -> None:
+@pytest.mark.parametrize(
+    "typed", ["", "12345", "1234567", "abc", "x" * 40, "١٢٣٤٥٦", "' OR 1=1 --", "<script>"]
+)
+def test_malformed_codes_get_a_form_error_and_cost_no_try(
+    after_password, device, typed: str
+) -> None:
     response = after_password.post(VERIFY, {"code": typed})
 
     assert response.status_code == 200
@@ -136,7 +154,10 @@ def test_passing_mfa_gives_the_session_a_new_id(client, staff, device) -> None:
 
 def test_a_user_without_an_authenticator_is_sent_to_enrolment(after_password) -> None:
     response = after_password.get(f"{VERIFY}?next=/admin/booking/")
-    assert response.status_code == 302 and response["Location"] == "/account/mfa/enrol/?next=%2Fadmin%2Fbooking%2F"
+    assert (
+        response.status_code == 302
+        and response["Location"] == "/account/mfa/enrol/?next=%2Fadmin%2Fbooking%2F"
+    )
 
 
 def test_an_unconfirmed_device_is_no_way_in(after_password, staff) -> None:
@@ -190,7 +211,9 @@ def test_the_form_needs_its_csrf_token(staff, device) -> None:
     client = Client(enforce_csrf_checks=True)
     client.get("/admin/login/")
     token = client.cookies[django_settings.CSRF_COOKIE_NAME].value
-    client.post("/admin/login/", {"username": EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": token})
+    client.post(
+        "/admin/login/", {"username": EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
 
     assert client.post(VERIFY, {"code": totp_code(device)}).status_code == 403
     assert client.get("/admin/").status_code == 302

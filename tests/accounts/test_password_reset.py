@@ -50,7 +50,9 @@ def test_the_admin_login_links_to_the_request_page(client) -> None:
     assert response.status_code == 200 and 'name="email"' in response.content.decode()
 
 
-def test_a_staff_user_gets_one_email_with_a_link(client, staff, django_capture_on_commit_callbacks) -> None:
+def test_a_staff_user_gets_one_email_with_a_link(
+    client, staff, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(REQUEST, {"email": EMAIL})
 
@@ -61,7 +63,9 @@ def test_a_staff_user_gets_one_email_with_a_link(client, staff, django_capture_o
     assert "within 1 hour" in message.body
 
 
-def test_unknown_and_known_addresses_get_the_same_answer(staff, django_capture_on_commit_callbacks) -> None:
+def test_unknown_and_known_addresses_get_the_same_answer(
+    staff, django_capture_on_commit_callbacks
+) -> None:
     get_user_model().objects.create_user("customer@example.com", PASSWORD)  # not staff
     answers = []
     with django_capture_on_commit_callbacks(execute=True):
@@ -120,7 +124,9 @@ def test_the_users_other_sessions_end(client, staff, django_capture_on_commit_ca
 def test_forged_links_count_towards_the_lockout(client, staff, reset_link) -> None:
     uid = reset_link.split("/")[3]
     attacker = Client(REMOTE_ADDR="203.0.113.80")
-    statuses = [attacker.get(f"/account/reset/{uid}/forged-token-{n}/").status_code for n in range(2)]
+    statuses = [
+        attacker.get(f"/account/reset/{uid}/forged-token-{n}/").status_code for n in range(2)
+    ]
     statuses.append(attacker.get("/account/reset/not-a-uid/whatever/").status_code)
 
     assert statuses == [200, 200, 429]  # the third failure locks, like a wrong password
@@ -128,7 +134,10 @@ def test_forged_links_count_towards_the_lockout(client, staff, reset_link) -> No
     assert attacker.get(reset_link).status_code == 429
     staff.refresh_from_db()
     assert staff.check_password(PASSWORD)
-    reasons = [e.detail["reason"] for e in SecurityEvent.objects.filter(event_type="login_failure").order_by("id")]
+    reasons = [
+        e.detail["reason"]
+        for e in SecurityEvent.objects.filter(event_type="login_failure").order_by("id")
+    ]
     assert reasons == ["invalid_reset_link"] * 3
     assert SecurityEvent.objects.filter(event_type="lockout", ip="203.0.113.80").exists()
 

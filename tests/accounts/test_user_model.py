@@ -14,8 +14,12 @@ def test_email_is_the_login_whatever_its_case() -> None:
     User.objects.create_user("Ada@Example.COM", "correct horse battery staple")
     # The lockout backend needs the request (the client's address is what it counts).
     request = RequestFactory().post("/admin/login/")
-    assert authenticate(request, username="ada@example.com", password="correct horse battery staple")
-    assert authenticate(request, username="ADA@EXAMPLE.COM", password="correct horse battery staple")
+    assert authenticate(
+        request, username="ada@example.com", password="correct horse battery staple"
+    )
+    assert authenticate(
+        request, username="ADA@EXAMPLE.COM", password="correct horse battery staple"
+    )
 
 
 def test_second_account_with_same_email_in_other_case_is_refused() -> None:

@@ -67,9 +67,12 @@ class SFTPServer:
         import asyncssh
 
         self.listener = await asyncssh.listen(
-            "127.0.0.1", self.port,
+            "127.0.0.1",
+            self.port,
             server_host_keys=[self.host_key],
-            authorized_client_keys=asyncssh.import_authorized_keys(self.client_key.export_public_key().decode()),
+            authorized_client_keys=asyncssh.import_authorized_keys(
+                self.client_key.export_public_key().decode()
+            ),
             sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root).encode()),
             acceptor=self.connections.append,
             reuse_address=True,
@@ -93,7 +96,9 @@ class SFTPServer:
         return str(path)
 
     def url(self, path: str = "/backups", fingerprint: str | None = None) -> str:
-        return f"sftp://backup@127.0.0.1:{self.port}{path}?host_key={fingerprint or self.fingerprint}"
+        return (
+            f"sftp://backup@127.0.0.1:{self.port}{path}?host_key={fingerprint or self.fingerprint}"
+        )
 
     def close(self) -> None:
         if self.listener is not None:
@@ -120,7 +125,11 @@ def s3_server():
     from moto.server import ThreadedMotoServer
 
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        for name, value in (
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_DEFAULT_REGION", "us-east-1"),
+        ):
             patch.setenv(name, value)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
         server.start()

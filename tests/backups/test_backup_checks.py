@@ -30,6 +30,12 @@ def test_every_backup_job_is_scheduled() -> None:
     import backups.tasks  # noqa: F401  (registers the tasks)
 
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
-    jobs = {"backups.tasks.backup_run", "backups.tasks.ensure_fresh", "backups.tasks.offline_copy", "backups.tasks.backup_purge", "backups.tasks.backup_drill"}
+    jobs = {
+        "backups.tasks.backup_run",
+        "backups.tasks.ensure_fresh",
+        "backups.tasks.offline_copy",
+        "backups.tasks.backup_purge",
+        "backups.tasks.backup_drill",
+    }
     assert jobs <= scheduled
     assert jobs <= set(current_app.tasks)

@@ -17,7 +17,9 @@ def _scratch_databases() -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def test_the_drill_restores_the_latest_backup_and_records_the_result(backup_settings, some_data, capsys) -> None:
+def test_the_drill_restores_the_latest_backup_and_records_the_result(
+    backup_settings, some_data, capsys
+) -> None:
     backup_id = services.backup_run().backup_id
     call_command("backup", "--drill")
     assert "restore drill ok" in capsys.readouterr().out

@@ -18,7 +18,9 @@ def _ids(url: str) -> set[str]:
     return set(copies_on(destination_for(url)))
 
 
-def test_purge_deletes_exactly_the_backups_older_than_30_days_everywhere(backup_settings, some_data, capsys) -> None:
+def test_purge_deletes_exactly_the_backups_older_than_30_days_everywhere(
+    backup_settings, some_data, capsys
+) -> None:
     with time_machine.travel(T0, tick=False):
         old = services.backup_run().backup_id
         services.offline_copy()
@@ -29,7 +31,9 @@ def test_purge_deletes_exactly_the_backups_older_than_30_days_everywhere(backup_
         recent = services.backup_run().backup_id
         # An abandoned incomplete copy of the same age goes as well.
         (Path(backup_settings.BACKUP_DESTINATIONS[0]) / "20251201T000000Z-aaaaaa").mkdir()
-        (Path(backup_settings.BACKUP_DESTINATIONS[0]) / "20251201T000000Z-aaaaaa" / DATA_FILE).write_bytes(b"x")
+        (
+            Path(backup_settings.BACKUP_DESTINATIONS[0]) / "20251201T000000Z-aaaaaa" / DATA_FILE
+        ).write_bytes(b"x")
         call_command("backup_purge")
     assert "deleted 5 copies" in capsys.readouterr().out
     for url in backup_settings.BACKUP_DESTINATIONS:
@@ -46,7 +50,9 @@ def test_a_backup_29_days_old_is_kept(backup_settings, some_data) -> None:
     assert all(kept in _ids(url) for url in backup_settings.BACKUP_DESTINATIONS)
 
 
-def test_the_only_complete_backup_is_never_deleted_the_operators_are_alerted(backup_settings, some_data, mailoutbox) -> None:
+def test_the_only_complete_backup_is_never_deleted_the_operators_are_alerted(
+    backup_settings, some_data, mailoutbox
+) -> None:
     with time_machine.travel(T0, tick=False):
         only = services.backup_run().backup_id
     with time_machine.travel(T0 + timedelta(days=40), tick=False):

@@ -51,10 +51,14 @@ def _counts(url: str, tables: list[str]) -> dict[str, int]:
 
 
 def _manifest(settings, backup_id: str) -> Manifest:
-    return Manifest.from_bytes((Path(settings.BACKUP_DESTINATIONS[0]) / backup_id / MANIFEST).read_bytes())
+    return Manifest.from_bytes(
+        (Path(settings.BACKUP_DESTINATIONS[0]) / backup_id / MANIFEST).read_bytes()
+    )
 
 
-def test_restore_into_a_scratch_database_matches_the_manifest(backup, backup_settings, scratch_url, capsys) -> None:
+def test_restore_into_a_scratch_database_matches_the_manifest(
+    backup, backup_settings, scratch_url, capsys
+) -> None:
     call_command("backup_restore", backup, "--target-database", scratch_url, "--yes")
     assert "row counts match the manifest" in capsys.readouterr().out
     manifest = _manifest(backup_settings, backup)
@@ -63,9 +67,13 @@ def test_restore_into_a_scratch_database_matches_the_manifest(backup, backup_set
 
 
 @pytest.mark.postgres
-def test_restore_into_a_scratch_postgres_database_created_by_the_test(backup, backup_settings, scratch_url) -> None:
+def test_restore_into_a_scratch_postgres_database_created_by_the_test(
+    backup, backup_settings, scratch_url
+) -> None:
     assert scratch_url.startswith("postgres://")
-    result = services.backup_restore(backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True)
+    result = services.backup_restore(
+        backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True
+    )
     assert result.row_counts == _manifest(backup_settings, backup).row_counts
     with Target.from_url(scratch_url).connect() as conn:
         assert conn.execute("SELECT slug FROM booking_partner").fetchall() == [("salon",)]
@@ -78,19 +86,27 @@ def test_restore_from_any_single_destination_alone(backup, backup_settings, scra
     for url in backup_settings.BACKUP_DESTINATIONS[:2]:
         shutil.rmtree(url)
     backup_settings.BACKUP_DESTINATIONS = []  # a fresh server: nothing configured but the key
-    call_command("backup_restore", "--latest", "--from", only, "--target-database", scratch_url, "--yes")
+    call_command(
+        "backup_restore", "--latest", "--from", only, "--target-database", scratch_url, "--yes"
+    )
     assert _counts(scratch_url, ["booking_partner"]) == {"booking_partner": 1}
 
 
 def test_a_damaged_copy_is_skipped_for_a_good_one(backup, backup_settings, scratch_url) -> None:
     path = Path(backup_settings.BACKUP_DESTINATIONS[0]) / backup / "db.dump.age"
     path.write_bytes(path.read_bytes()[:-5])
-    result = services.backup_restore(backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True)
+    result = services.backup_restore(
+        backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True
+    )
     assert result.source == backup_settings.BACKUP_DESTINATIONS[1]
 
 
 def test_restore_refuses_a_dump_of_another_engine(backup, backup_settings, tmp_path) -> None:
-    other = "postgres://postgres@127.0.0.1:5432/never_touched" if connection.vendor == "sqlite" else f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    other = (
+        "postgres://postgres@127.0.0.1:5432/never_touched"
+        if connection.vendor == "sqlite"
+        else f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    )
     with pytest.raises(CommandError, match="refused"):
         call_command("backup_restore", backup, "--target-database", other, "--yes")
     assert not (tmp_path / "x.sqlite3").exists()
@@ -109,7 +125,9 @@ def test_restore_refuses_a_newer_schema(backup_settings, some_data, scratch_url)
         call_command("backup_restore", backup_id, "--target-database", scratch_url, "--yes")
 
 
-def test_without_yes_and_without_a_terminal_it_refuses(backup, backup_settings, scratch_url) -> None:
+def test_without_yes_and_without_a_terminal_it_refuses(
+    backup, backup_settings, scratch_url
+) -> None:
     with pytest.raises(CommandError, match="pass --yes"):
         call_command("backup_restore", "--latest", "--target-database", scratch_url)
 
@@ -122,9 +140,16 @@ def test_restore_refuses_without_the_identity(backup, backup_settings, scratch_u
 
 def test_an_unconfirmed_restore_changes_nothing(backup, backup_settings, scratch_url) -> None:
     with pytest.raises(services.BackupError, match="not confirmed"):
-        services.backup_restore(backup_id=backup, target_url=scratch_url, confirm=lambda prompt: False)
+        services.backup_restore(
+            backup_id=backup, target_url=scratch_url, confirm=lambda prompt: False
+        )
     if scratch_url.startswith("sqlite"):
         assert not Path(Target.from_url(scratch_url).name).exists()
     else:
         with Target.from_url(scratch_url).connect() as conn:
-            assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0] == 0
+            assert (
+                conn.execute(
+                    "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                ).fetchone()[0]
+                == 0
+            )

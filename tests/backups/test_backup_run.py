@@ -20,23 +20,32 @@ def _manifest(url: str, backup_id: str) -> Manifest:
     return Manifest.from_bytes(destination_for(url).read_bytes(f"{backup_id}/{MANIFEST}"))
 
 
-def test_backup_lands_complete_on_three_destinations_with_a_manifest(backup_settings, some_data) -> None:
+def test_backup_lands_complete_on_three_destinations_with_a_manifest(
+    backup_settings, some_data
+) -> None:
     result = services.backup_run()
     assert len(result.stored) == 3 and not result.failed
     for url in backup_settings.BACKUP_DESTINATIONS:
         assert complete_ids(destination_for(url)) == [result.backup_id]
         manifest = _manifest(url, result.backup_id)
         assert manifest.engine == connection.vendor.replace("postgresql", "postgresql")
-        assert manifest.row_counts["booking_partner"] == 1 and manifest.row_counts["booking_service"] == 1
+        assert (
+            manifest.row_counts["booking_partner"] == 1
+            and manifest.row_counts["booking_service"] == 1
+        )
         assert manifest.row_counts["accounts_user"] == 1
         assert "0001_initial" in manifest.migrations["booking"]
         assert manifest.key_id == backup_settings.BACKUP_PUBLIC_KEY
-        assert manifest.file(DATA_FILE).size == destination_for(url).stat(f"{result.backup_id}/{DATA_FILE}")
+        assert manifest.file(DATA_FILE).size == destination_for(url).stat(
+            f"{result.backup_id}/{DATA_FILE}"
+        )
     assert BackupLog.objects.filter(action="run", ok=True, backup_id=result.backup_id).count() == 3
     assert list(Path(backup_settings.BACKUP_WORK_DIR).iterdir()) == []  # no plaintext left behind
 
 
-def test_three_kinds_of_destination_on_real_servers(backup_settings, some_data, sftp_server, s3_bucket, tmp_path) -> None:
+def test_three_kinds_of_destination_on_real_servers(
+    backup_settings, some_data, sftp_server, s3_bucket, tmp_path
+) -> None:
     backup_settings.BACKUP_DESTINATIONS = [str(tmp_path / "local"), sftp_server.url(), s3_bucket]
     result = services.backup_run()
     assert len(result.stored) == 3
@@ -79,7 +88,9 @@ def test_a_second_concurrent_run_is_refused(backup_settings, some_data) -> None:
     assert services.backup_run().stored  # free again
 
 
-def test_a_run_killed_half_way_leaves_nothing_complete_and_the_next_run_cleans_up(backup_settings, some_data, monkeypatch) -> None:
+def test_a_run_killed_half_way_leaves_nothing_complete_and_the_next_run_cleans_up(
+    backup_settings, some_data, monkeypatch
+) -> None:
     def killed(destination, manifest) -> None:
         raise KeyboardInterrupt("SIGKILL stand-in: the process dies before any manifest is written")
 
@@ -111,24 +122,41 @@ def test_offline_copy_takes_the_newest_backup_once(backup_settings, some_data) -
     assert services.offline_copy() == result.backup_id
     offline = destination_for(backup_settings.BACKUP_OFFLINE_DESTINATION)
     assert complete_ids(offline) == [result.backup_id]
-    before = {e.key: Path(backup_settings.BACKUP_OFFLINE_DESTINATION, e.key).stat().st_mtime_ns for e in offline.list()}
+    before = {
+        e.key: Path(backup_settings.BACKUP_OFFLINE_DESTINATION, e.key).stat().st_mtime_ns
+        for e in offline.list()
+    }
     assert services.offline_copy() == result.backup_id  # already there: not written again
-    assert before == {e.key: Path(backup_settings.BACKUP_OFFLINE_DESTINATION, e.key).stat().st_mtime_ns for e in offline.list()}
-    assert services.check_copy(offline, result.backup_id, load_identity(backup_settings.BACKUP_IDENTITY_FILE)).code == "ok"
+    assert before == {
+        e.key: Path(backup_settings.BACKUP_OFFLINE_DESTINATION, e.key).stat().st_mtime_ns
+        for e in offline.list()
+    }
+    assert (
+        services.check_copy(
+            offline, result.backup_id, load_identity(backup_settings.BACKUP_IDENTITY_FILE)
+        ).code
+        == "ok"
+    )
 
 
-def test_ensure_fresh_backs_up_when_nothing_is_recent_and_alerts_on_the_missing_offline_copy(backup_settings, some_data, mailoutbox) -> None:
+def test_ensure_fresh_backs_up_when_nothing_is_recent_and_alerts_on_the_missing_offline_copy(
+    backup_settings, some_data, mailoutbox
+) -> None:
     status = services.ensure_fresh()
     assert all(s.ok for s in status[:3]) and not status[3].ok
     assert len(complete_ids(destination_for(backup_settings.BACKUP_DESTINATIONS[0]))) == 1
     assert len(mailoutbox) == 1 and "stale" in mailoutbox[0].subject
     services.offline_copy()
     assert all(s.ok for s in services.ensure_fresh())
-    assert len(complete_ids(destination_for(backup_settings.BACKUP_DESTINATIONS[0]))) == 1  # fresh: no new run
+    assert (
+        len(complete_ids(destination_for(backup_settings.BACKUP_DESTINATIONS[0]))) == 1
+    )  # fresh: no new run
     assert len(mailoutbox) == 1
 
 
-def test_ensure_fresh_runs_a_backup_when_the_newest_is_older_than_12_hours(backup_settings, some_data) -> None:
+def test_ensure_fresh_runs_a_backup_when_the_newest_is_older_than_12_hours(
+    backup_settings, some_data
+) -> None:
     import time_machine
     from django.utils import timezone
 
@@ -139,7 +167,9 @@ def test_ensure_fresh_runs_a_backup_when_the_newest_is_older_than_12_hours(backu
     assert len(complete_ids(destination_for(backup_settings.BACKUP_DESTINATIONS[0]))) == 2
 
 
-def test_development_generates_a_key_pair_on_first_use(backup_settings, some_data, tmp_path) -> None:
+def test_development_generates_a_key_pair_on_first_use(
+    backup_settings, some_data, tmp_path
+) -> None:
     backup_settings.DEBUG = True
     backup_settings.BACKUP_PUBLIC_KEY = ""
     backup_settings.BACKUP_IDENTITY_FILE = ""

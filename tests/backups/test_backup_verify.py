@@ -41,7 +41,10 @@ def test_a_flipped_byte_is_tampered(backup, backup_settings) -> None:
     raw[len(raw) // 2] ^= 0x01
     path.write_bytes(bytes(raw))
     assert _exit_code(backup) == 5
-    assert BackupLog.objects.get(action="verify", code="tampered").destination == backup_settings.BACKUP_DESTINATIONS[1]
+    assert (
+        BackupLog.objects.get(action="verify", code="tampered").destination
+        == backup_settings.BACKUP_DESTINATIONS[1]
+    )
 
 
 def test_an_edited_manifest_is_tampered(backup, backup_settings) -> None:

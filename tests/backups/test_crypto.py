@@ -16,9 +16,13 @@ def test_round_trip_through_the_public_key(tmp_path: Path) -> None:
     data = os.urandom(300_000)
     encrypted = io.BytesIO()
     crypto.encrypt_stream(io.BytesIO(data), encrypted, public)
-    assert data not in encrypted.getvalue() and encrypted.getvalue().startswith(b"age-encryption.org/v1")
+    assert data not in encrypted.getvalue() and encrypted.getvalue().startswith(
+        b"age-encryption.org/v1"
+    )
     out = io.BytesIO()
-    crypto.decrypt_stream(io.BytesIO(encrypted.getvalue()), out, crypto.load_identity(tmp_path / "id.txt"))
+    crypto.decrypt_stream(
+        io.BytesIO(encrypted.getvalue()), out, crypto.load_identity(tmp_path / "id.txt")
+    )
     assert out.getvalue() == data
 
 
@@ -28,7 +32,11 @@ def test_another_identity_is_a_wrong_key(tmp_path: Path) -> None:
     encrypted = io.BytesIO()
     crypto.encrypt_stream(io.BytesIO(b"secret"), encrypted, public)
     with pytest.raises(crypto.WrongKeyError):
-        crypto.decrypt_stream(io.BytesIO(encrypted.getvalue()), io.BytesIO(), crypto.load_identity(tmp_path / "wrong.txt"))
+        crypto.decrypt_stream(
+            io.BytesIO(encrypted.getvalue()),
+            io.BytesIO(),
+            crypto.load_identity(tmp_path / "wrong.txt"),
+        )
 
 
 def test_damaged_ciphertext_fails_authentication(tmp_path: Path) -> None:
@@ -38,9 +46,15 @@ def test_damaged_ciphertext_fails_authentication(tmp_path: Path) -> None:
     raw = bytearray(encrypted.getvalue())
     raw[-500] ^= 1
     with pytest.raises(crypto.DecryptionError):
-        crypto.decrypt_stream(io.BytesIO(bytes(raw)), io.BytesIO(), crypto.load_identity(tmp_path / "id.txt"))
+        crypto.decrypt_stream(
+            io.BytesIO(bytes(raw)), io.BytesIO(), crypto.load_identity(tmp_path / "id.txt")
+        )
     with pytest.raises(crypto.DecryptionError):
-        crypto.decrypt_stream(io.BytesIO(bytes(raw[: len(raw) // 2])), io.BytesIO(), crypto.load_identity(tmp_path / "id.txt"))
+        crypto.decrypt_stream(
+            io.BytesIO(bytes(raw[: len(raw) // 2])),
+            io.BytesIO(),
+            crypto.load_identity(tmp_path / "id.txt"),
+        )
 
 
 def test_a_malformed_recipient_is_refused() -> None:

@@ -16,7 +16,9 @@ def test_s3_bucket_behaves_like_every_destination(s3_bucket: str, tmp_path: Path
     check_contract(destination, tmp_path)
 
 
-def test_uploads_carry_a_sha256_checksum_the_server_keeps(s3_bucket: str, s3_server: str, settings) -> None:
+def test_uploads_carry_a_sha256_checksum_the_server_keeps(
+    s3_bucket: str, s3_server: str, settings
+) -> None:
     destination = destination_for(s3_bucket)
     destination.put_bytes(KEY, b"encrypted bytes")
     head = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1").head_object(
@@ -26,7 +28,9 @@ def test_uploads_carry_a_sha256_checksum_the_server_keeps(s3_bucket: str, s3_ser
 
 
 def test_the_label_shows_no_credentials(s3_server: str) -> None:
-    assert "secret" not in S3Destination(f"s3://b/p?endpoint_url={s3_server}&aws_secret=secret").label
+    assert (
+        "secret" not in S3Destination(f"s3://b/p?endpoint_url={s3_server}&aws_secret=secret").label
+    )
 
 
 def test_an_unreachable_s3_server_is_a_destination_error(settings) -> None:
@@ -36,4 +40,6 @@ def test_an_unreachable_s3_server_is_a_destination_error(settings) -> None:
 
     settings.BACKUP_RETRY_ATTEMPTS = 1
     with pytest.raises(DestinationError):
-        destination_for(f"s3://b/p?endpoint_url=http://127.0.0.1:{free_port()}&region=us-east-1").list()
+        destination_for(
+            f"s3://b/p?endpoint_url=http://127.0.0.1:{free_port()}&region=us-east-1"
+        ).list()

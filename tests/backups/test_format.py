@@ -25,9 +25,15 @@ WHEN = datetime(2026, 1, 31, 12, 0, 5, tzinfo=UTC)
 
 def _manifest() -> Manifest:
     return Manifest(
-        backup_id=new_backup_id(WHEN), created_at=WHEN, engine="postgresql", database="booking",
-        migrations={"booking": ["0002_x", "0001_initial"]}, row_counts={"booking_booking": 3},
-        files=[FileEntry(DATA_FILE, 10, "ab" * 32, "cd" * 32)], key_id="age1xyz", compression="gzip",
+        backup_id=new_backup_id(WHEN),
+        created_at=WHEN,
+        engine="postgresql",
+        database="booking",
+        migrations={"booking": ["0002_x", "0001_initial"]},
+        row_counts={"booking_booking": 3},
+        files=[FileEntry(DATA_FILE, 10, "ab" * 32, "cd" * 32)],
+        key_id="age1xyz",
+        compression="gzip",
     )
 
 
@@ -78,4 +84,6 @@ def test_sha256_of_a_stream_and_through_a_writer_agree() -> None:
 def test_unknown_migrations_mean_a_newer_schema() -> None:
     known = {"booking": {"0001_initial"}}
     assert unknown_migrations({"booking": ["0001_initial"]}, known) == []
-    assert unknown_migrations({"booking": ["0001_initial", "0099_future"]}, known) == ["booking.0099_future"]
+    assert unknown_migrations({"booking": ["0001_initial", "0099_future"]}, known) == [
+        "booking.0099_future"
+    ]

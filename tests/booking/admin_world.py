@@ -17,24 +17,43 @@ from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, SUPPORT, roles_ensure
 
 # Strings that must never appear on a page of the other partner's users.
 A_PARTNER, A_SERVICE = "Zephyrine Atelier", "Quillcraft Cut"
-A_CUSTOMER, A_EMAIL, A_PHONE, A_NOTES = "Umberto Alphacust", "umberto@alpha-cust.example", "+41 79 555 0101", "alpha-secret-note"
+A_CUSTOMER, A_EMAIL, A_PHONE, A_NOTES = (
+    "Umberto Alphacust",
+    "umberto@alpha-cust.example",
+    "+41 79 555 0101",
+    "alpha-secret-note",
+)
 B_PARTNER, B_SERVICE = "Yodelmark Clinic", "Xylocheck Exam"
-B_CUSTOMER, B_EMAIL, B_PHONE, B_NOTES = "Bartholomew Betacust", "barty@beta-cust.example", "+1 212 555 0199", "beta-secret-note"
+B_CUSTOMER, B_EMAIL, B_PHONE, B_NOTES = (
+    "Bartholomew Betacust",
+    "barty@beta-cust.example",
+    "+1 212 555 0199",
+    "beta-secret-note",
+)
 A_CUSTOMER_DATA = (A_CUSTOMER, A_EMAIL, A_PHONE, A_NOTES)
 B_CUSTOMER_DATA = (B_CUSTOMER, B_EMAIL, B_PHONE, B_NOTES)
 A_ALL = (A_PARTNER, A_SERVICE, *A_CUSTOMER_DATA)
 B_ALL = (B_PARTNER, B_SERVICE, *B_CUSTOMER_DATA)
 
 
-def make_booking(service: Service, start: datetime, *, status: str = Booking.Status.CONFIRMED, **customer: str) -> Booking:
+def make_booking(
+    service: Service, start: datetime, *, status: str = Booking.Status.CONFIRMED, **customer: str
+) -> Booking:
     """A booking row written directly (any time, past included), for list and calendar tests.
     The services' own rules are tested through booking_create elsewhere."""
     end = start + timedelta(minutes=service.duration_minutes)
     fields = {"customer_name": "Ada Lovelace", "customer_email": "ada@example.com", **customer}
     return Booking.objects.create(
-        partner_id=service.partner_id, service=service, start=start, end=end, busy_start=start, busy_end=end,
-        status=status, manage_token_hash=secrets.token_hex(32),
-        cancelled_at=timezone.now() if status == Booking.Status.CANCELLED else None, **fields,
+        partner_id=service.partner_id,
+        service=service,
+        start=start,
+        end=end,
+        busy_start=start,
+        busy_end=end,
+        status=status,
+        manage_token_hash=secrets.token_hex(32),
+        cancelled_at=timezone.now() if status == Booking.Status.CANCELLED else None,
+        **fields,
     )
 
 
@@ -72,15 +91,43 @@ def open_every_day(partner: Partner, start: time = time(8), end: time = time(20)
 
 def build_world() -> World:
     roles_ensure()
-    a = Partner.objects.create(name=A_PARTNER, slug="zephyrine", time_zone="Europe/Zurich", contact_email="hello@zephyrine.example")
-    b = Partner.objects.create(name=B_PARTNER, slug="yodelmark", time_zone="America/New_York", contact_email="hi@yodelmark.example")
+    a = Partner.objects.create(
+        name=A_PARTNER,
+        slug="zephyrine",
+        time_zone="Europe/Zurich",
+        contact_email="hello@zephyrine.example",
+    )
+    b = Partner.objects.create(
+        name=B_PARTNER,
+        slug="yodelmark",
+        time_zone="America/New_York",
+        contact_email="hi@yodelmark.example",
+    )
     open_every_day(a)
     open_every_day(b)
-    a_service = Service.objects.create(partner=a, name=A_SERVICE, slug="quill", duration_minutes=60, min_notice_minutes=0)
-    b_service = Service.objects.create(partner=b, name=B_SERVICE, slug="xylo", duration_minutes=30, min_notice_minutes=0)
+    a_service = Service.objects.create(
+        partner=a, name=A_SERVICE, slug="quill", duration_minutes=60, min_notice_minutes=0
+    )
+    b_service = Service.objects.create(
+        partner=b, name=B_SERVICE, slug="xylo", duration_minutes=30, min_notice_minutes=0
+    )
     soon = (timezone.now() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
-    a_booking = make_booking(a_service, soon, customer_name=A_CUSTOMER, customer_email=A_EMAIL, customer_phone=A_PHONE, notes=A_NOTES)
-    b_booking = make_booking(b_service, soon + timedelta(hours=6), customer_name=B_CUSTOMER, customer_email=B_EMAIL, customer_phone=B_PHONE, notes=B_NOTES)
+    a_booking = make_booking(
+        a_service,
+        soon,
+        customer_name=A_CUSTOMER,
+        customer_email=A_EMAIL,
+        customer_phone=A_PHONE,
+        notes=A_NOTES,
+    )
+    b_booking = make_booking(
+        b_service,
+        soon + timedelta(hours=6),
+        customer_name=B_CUSTOMER,
+        customer_email=B_EMAIL,
+        customer_phone=B_PHONE,
+        notes=B_NOTES,
+    )
     owner = make_user("owner@zephyrine.example", group=PARTNER_OWNER)
     PartnerMembership.objects.create(partner=a, user=owner, role=PartnerMembership.Role.OWNER)
     member_b = make_user("member@yodelmark.example", group=PARTNER_MEMBER)
@@ -90,7 +137,24 @@ def build_world() -> World:
     superuser = make_user("root@platform.example", superuser=True)
     now = timezone.now()
     grant = SupportGrant.objects.create(
-        partner=a, granted_to=support_granted, granted_by=owner, reason="Ticket 4711: wrong booking time",
-        created_at=now, expires_at=now + timedelta(hours=4),
+        partner=a,
+        granted_to=support_granted,
+        granted_by=owner,
+        reason="Ticket 4711: wrong booking time",
+        created_at=now,
+        expires_at=now + timedelta(hours=4),
     )
-    return World(a, b, a_service, b_service, a_booking, b_booking, owner, member_b, support, support_granted, superuser, grant)
+    return World(
+        a,
+        b,
+        a_service,
+        b_service,
+        a_booking,
+        b_booking,
+        owner,
+        member_b,
+        support,
+        support_granted,
+        superuser,
+        grant,
+    )

@@ -18,8 +18,11 @@ ZURICH = ZoneInfo("Europe/Zurich")
 @pytest.fixture
 def partner(db) -> Partner:
     partner = Partner.objects.create(
-        name="Salon Alpha", slug="salon-alpha", time_zone="Europe/Zurich",
-        contact_email="owner@alpha.example", cancellation_cutoff_hours=24,
+        name="Salon Alpha",
+        slug="salon-alpha",
+        time_zone="Europe/Zurich",
+        contact_email="owner@alpha.example",
+        cancellation_cutoff_hours=24,
     )
     for weekday in range(5):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(9), end=time(17))
@@ -29,15 +32,21 @@ def partner(db) -> Partner:
 @pytest.fixture
 def service(partner: Partner) -> Service:
     return Service.objects.create(
-        partner=partner, name="Haircut", slug="haircut", duration_minutes=60,
-        min_notice_minutes=60, horizon_days=30,
+        partner=partner,
+        name="Haircut",
+        slug="haircut",
+        duration_minutes=60,
+        min_notice_minutes=60,
+        horizon_days=30,
     )
 
 
 @pytest.fixture
 def other_partner(db) -> Partner:
     other = Partner.objects.create(
-        name="Clinic Beta", slug="clinic-beta", time_zone="America/New_York",
+        name="Clinic Beta",
+        slug="clinic-beta",
+        time_zone="America/New_York",
         contact_email="owner@beta.example",
     )
     for weekday in range(5):

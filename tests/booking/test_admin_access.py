@@ -20,7 +20,9 @@ R = 302  # redirect: the admin's "does not exist" for objects out of scope; logi
 URLS: dict[str, Callable[[World], str]] = {
     "booking_changelist": lambda w: "/admin/booking/booking/",
     "booking_search": lambda w: "/admin/booking/booking/?q=cust",
-    "booking_filter_service": lambda w: f"/admin/booking/booking/?service__id__exact={w.a_service.pk}",
+    "booking_filter_service": lambda w: (
+        f"/admin/booking/booking/?service__id__exact={w.a_service.pk}"
+    ),
     "booking_change": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/change/",
     "booking_add": lambda w: "/admin/booking/booking/add/",
     "booking_delete": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/delete/",
@@ -28,9 +30,15 @@ URLS: dict[str, Callable[[World], str]] = {
     "booking_cancel": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/cancel/",
     "booking_reschedule": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/reschedule/",
     "booking_export": lambda w: "/admin/booking/booking/export/",
-    "calendar": lambda w: f"/admin/booking/booking/calendar/?partner={w.a.pk}&week={w.a_booking.start.date()}",
-    "autocomplete_service": lambda w: "/admin/autocomplete/?app_label=booking&model_name=booking&field_name=service",
-    "autocomplete_partner": lambda w: "/admin/autocomplete/?app_label=booking&model_name=service&field_name=partner",
+    "calendar": lambda w: (
+        f"/admin/booking/booking/calendar/?partner={w.a.pk}&week={w.a_booking.start.date()}"
+    ),
+    "autocomplete_service": lambda w: (
+        "/admin/autocomplete/?app_label=booking&model_name=booking&field_name=service"
+    ),
+    "autocomplete_partner": lambda w: (
+        "/admin/autocomplete/?app_label=booking&model_name=service&field_name=partner"
+    ),
     "partner_changelist": lambda w: "/admin/booking/partner/",
     "partner_change": lambda w: f"/admin/booking/partner/{w.a.pk}/change/",
     "partner_history": lambda w: f"/admin/booking/partner/{w.a.pk}/history/",
@@ -51,10 +59,16 @@ def _a_payment(world: World) -> Payment:
     """Partner A's booking, paid (payments build on booking; the row is all the admin needs)."""
     payment, _ = Payment.objects.get_or_create(
         booking=world.a_booking,
-        defaults={"stripe_payment_intent_id": "pi_world_a", "amount": 15000, "currency": "CHF",
-                  "status": Payment.Status.SUCCEEDED, "paid_at": world.a_booking.created_at},
+        defaults={
+            "stripe_payment_intent_id": "pi_world_a",
+            "amount": 15000,
+            "currency": "CHF",
+            "status": Payment.Status.SUCCEEDED,
+            "paid_at": world.a_booking.created_at,
+        },
     )
     return payment
+
 
 # Expected status: owner of A, member of B, support without grant, support with a grant for A,
 # superuser, anonymous.
@@ -120,7 +134,9 @@ def test_access_matrix(client, role: str) -> None:
         if role == "anonymous" and response.status_code == 302:
             assert response["Location"].startswith("/admin/login/"), url
         if response.status_code == 302 and role != "anonymous":
-            assert response["Location"] == "/admin/", f"{name}: a foreign id redirects to the admin index"
+            assert response["Location"] == "/admin/", (
+                f"{name}: a foreign id redirects to the admin index"
+            )
         body = response.content.decode()
         if response.status_code == 302:
             # The "does not exist" message is shown on the next page: it must not carry data either.
@@ -147,7 +163,10 @@ def test_the_other_partner_cannot_post_to_foreign_objects(client) -> None:
     for url, data in (
         (f"/admin/booking/booking/{a.pk}/cancel/", {"reason": "x"}),
         (f"/admin/booking/booking/{a.pk}/reschedule/", {"start": "2030-01-01T10:00"}),
-        (f"/admin/booking/service/{world.a_service.pk}/change/", {"name": "Hijacked", "slug": "h", "duration_minutes": 30}),
+        (
+            f"/admin/booking/service/{world.a_service.pk}/change/",
+            {"name": "Hijacked", "slug": "h", "duration_minutes": 30},
+        ),
         (f"/admin/booking/partner/{world.a.pk}/change/", {"name": "Hijacked"}),
     ):
         response = client.post(url, data)
@@ -155,7 +174,11 @@ def test_the_other_partner_cannot_post_to_foreign_objects(client) -> None:
     a.refresh_from_db()
     world.a_service.refresh_from_db()
     world.a.refresh_from_db()
-    assert a.status == "confirmed" and world.a_service.name != "Hijacked" and world.a.name != "Hijacked"
+    assert (
+        a.status == "confirmed"
+        and world.a_service.name != "Hijacked"
+        and world.a.name != "Hijacked"
+    )
 
 
 def test_staff_without_role_or_partner_sees_nothing(client) -> None:

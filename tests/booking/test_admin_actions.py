@@ -32,7 +32,9 @@ def _local(world, days: int, hour: int) -> str:
     return f"{day.isoformat()}T{hour:02d}:00"
 
 
-def test_cancel_page_asks_for_a_reason_then_cancels_and_emails_the_customer(client, world, django_capture_on_commit_callbacks) -> None:
+def test_cancel_page_asks_for_a_reason_then_cancels_and_emails_the_customer(
+    client, world, django_capture_on_commit_callbacks
+) -> None:
     url = f"/admin/booking/booking/{world.a_booking.pk}/cancel/"
     page = client.get(url).content.decode()
     assert 'name="reason"' in page
@@ -54,12 +56,16 @@ def test_cancel_twice_is_a_form_error(client, world) -> None:
 
 def test_cancel_is_possible_inside_the_customer_cutoff(client, world) -> None:
     soon = make_booking(world.a_service, timezone.now() + timedelta(hours=2))
-    assert client.post(f"/admin/booking/booking/{soon.pk}/cancel/", {"reason": "x"}).status_code == 302
+    assert (
+        client.post(f"/admin/booking/booking/{soon.pk}/cancel/", {"reason": "x"}).status_code == 302
+    )
     soon.refresh_from_db()
     assert soon.status == Booking.Status.CANCELLED
 
 
-def test_bulk_cancel_shows_a_confirmation_then_cancels(client, world, django_capture_on_commit_callbacks) -> None:
+def test_bulk_cancel_shows_a_confirmation_then_cancels(
+    client, world, django_capture_on_commit_callbacks
+) -> None:
     data = {"action": "cancel_selected", "_selected_action": [world.a_booking.pk]}
     confirm = client.post("/admin/booking/booking/", data)
     assert confirm.status_code == 200 and 'name="reason"' in confirm.content.decode()
@@ -84,24 +90,39 @@ def test_reschedule_moves_the_booking(client, world, django_capture_on_commit_ca
 
 
 def test_reschedule_to_a_closed_time_is_a_form_error(client, world) -> None:
-    response = client.post(f"/admin/booking/booking/{world.a_booking.pk}/reschedule/", {"start": _local(world, 4, 22)})
+    response = client.post(
+        f"/admin/booking/booking/{world.a_booking.pk}/reschedule/", {"start": _local(world, 4, 22)}
+    )
     assert response.status_code == 200 and "not available" in response.content.decode()
     assert not Booking.objects.filter(rescheduled_from=world.a_booking).exists()
 
 
 def _create(client, world, start: str):
-    return client.post("/admin/booking/booking/add/", {
-        "service": world.a_service.pk, "start": start, "customer_name": "Walk In",
-        "customer_email": "walkin@example.com", "customer_phone": "", "notes": "",
-    })
+    return client.post(
+        "/admin/booking/booking/add/",
+        {
+            "service": world.a_service.pk,
+            "start": start,
+            "customer_name": "Walk In",
+            "customer_email": "walkin@example.com",
+            "customer_phone": "",
+            "notes": "",
+        },
+    )
 
 
-def test_create_by_hand_books_through_the_service(client, world, django_capture_on_commit_callbacks) -> None:
+def test_create_by_hand_books_through_the_service(
+    client, world, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         response = _create(client, world, _local(world, 3, 9))
     assert response.status_code == 302
     booking = Booking.objects.get(customer_email="walkin@example.com")
-    assert booking.partner == world.a and booking.busy_start == booking.start and booking.manage_token_hash
+    assert (
+        booking.partner == world.a
+        and booking.busy_start == booking.start
+        and booking.manage_token_hash
+    )
     assert any("walkin@example.com" in m.to for m in mail.outbox)
 
 
@@ -132,17 +153,35 @@ def test_csv_export_contains_own_bookings_and_writes_an_event(client, world) -> 
 
 
 def test_csv_export_neutralises_formulas(client, world) -> None:
-    make_booking(world.a_service, timezone.now() + timedelta(days=5), customer_name="=HYPERLINK(\"http://evil\")",
-                 customer_email="x@example.com", notes="@SUM(A1)", customer_phone="-1+1")
+    make_booking(
+        world.a_service,
+        timezone.now() + timedelta(days=5),
+        customer_name='=HYPERLINK("http://evil")',
+        customer_email="x@example.com",
+        notes="@SUM(A1)",
+        customer_phone="-1+1",
+    )
     body = client.get("/admin/booking/booking/export/").content.decode()
-    row = next(r for r in csv.DictReader(io.StringIO(body)) if r["customer_email"] == "x@example.com")
-    assert row["customer_name"] == "'=HYPERLINK(\"http://evil\")"
+    row = next(
+        r for r in csv.DictReader(io.StringIO(body)) if r["customer_email"] == "x@example.com"
+    )
+    assert row["customer_name"] == '\'=HYPERLINK("http://evil")'
     assert row["notes"] == "'@SUM(A1)" and row["customer_phone"] == "'-1+1"
 
 
-@pytest.mark.parametrize(("value", "safe"), [
-    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("ok", "ok"), (None, ""), (5, "5"),
-])
+@pytest.mark.parametrize(
+    ("value", "safe"),
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("ok", "ok"),
+        (None, ""),
+        (5, "5"),
+    ],
+)
 def test_csv_safe(value: object, safe: str) -> None:
     assert csv_safe(value) == safe
 
@@ -152,9 +191,19 @@ def test_booking_detail_never_shows_derived_fields(client, world) -> None:
     assert world.a_booking.manage_token_hash not in body
     assert "busy" not in body.lower()
     # Read-only: posting a change is refused; changes go through cancel/reschedule.
-    assert client.post(f"/admin/booking/booking/{world.a_booking.pk}/change/", {"customer_name": "X"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/booking/booking/{world.a_booking.pk}/change/", {"customer_name": "X"}
+        ).status_code
+        == 403
+    )
 
 
 def test_member_without_change_rights_cannot_cancel(client, world) -> None:
     login_verified(client, world.support)
-    assert client.post(f"/admin/booking/booking/{world.a_booking.pk}/cancel/", {"reason": "x"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/booking/booking/{world.a_booking.pk}/cancel/", {"reason": "x"}
+        ).status_code
+        == 403
+    )

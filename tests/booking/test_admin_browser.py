@@ -37,12 +37,16 @@ def test_owner_manages_own_week_and_cannot_reach_the_other_partner(page, live_se
     booking_link = page.locator(".cal-booking a", has_text=A_CUSTOMER)
     assert booking_link.count() == 1
     # The stylesheet applies: seven columns on a laptop-sized window.
-    columns = page.evaluate("getComputedStyle(document.querySelector('.cal-week')).gridTemplateColumns")
+    columns = page.evaluate(
+        "getComputedStyle(document.querySelector('.cal-week')).gridTemplateColumns"
+    )
     assert len(columns.split()) == 7
     _no_violations(page, "calendar")
 
     page.set_viewport_size({"width": 390, "height": 844})  # a phone: one column of days
-    columns = page.evaluate("getComputedStyle(document.querySelector('.cal-week')).gridTemplateColumns")
+    columns = page.evaluate(
+        "getComputedStyle(document.querySelector('.cal-week')).gridTemplateColumns"
+    )
     assert len(columns.split()) == 1
     page.set_viewport_size({"width": 1280, "height": 800})
 

@@ -29,39 +29,58 @@ def world(client):
 
 def _days(body: str) -> dict[str, str]:
     """The HTML of each day cell, by its date."""
-    return dict(re.findall(r'<li class="cal-day[^"]*" data-date="([\d-]+)">(.*?)</ul>', body, re.DOTALL))
+    return dict(
+        re.findall(r'<li class="cal-day[^"]*" data-date="([\d-]+)">(.*?)</ul>', body, re.DOTALL)
+    )
 
 
 def test_week_shows_bookings_hours_and_links(client, world) -> None:
     start = datetime(2030, 6, 4, 10, 0, tzinfo=ZURICH)  # a Tuesday
     booking = make_booking(world.a_service, start, customer_name="Cal Customer")
-    make_booking(world.a_service, start + timedelta(hours=2), customer_name="Gone Customer", status=Booking.Status.CANCELLED)
-    override = DateOverride.objects.create(partner=world.a, date=start.date() + timedelta(days=1), note="Short day")
+    make_booking(
+        world.a_service,
+        start + timedelta(hours=2),
+        customer_name="Gone Customer",
+        status=Booking.Status.CANCELLED,
+    )
+    override = DateOverride.objects.create(
+        partner=world.a, date=start.date() + timedelta(days=1), note="Short day"
+    )
     DateOverrideRange.objects.create(override=override, start="10:00", end="12:00")
-    DateOverride.objects.create(partner=world.a, date=start.date() + timedelta(days=2), note="Closed")
+    DateOverride.objects.create(
+        partner=world.a, date=start.date() + timedelta(days=2), note="Closed"
+    )
     body = client.get(URL, {"week": "2030-06-05"}).content.decode()
     assert "3 Jun 2030 – 9 Jun 2030" in body and "Europe/Zurich" in body
     days = _days(body)
     assert list(days) == [f"2030-06-{d:02d}" for d in range(3, 10)]
     tuesday = days["2030-06-04"]
-    assert "10:00–11:00" in tuesday and "Cal Customer" in tuesday and world.a_service.name in tuesday
+    assert (
+        "10:00–11:00" in tuesday and "Cal Customer" in tuesday and world.a_service.name in tuesday
+    )
     assert f"/admin/booking/booking/{booking.pk}/change/" in tuesday
     assert "cal-cancelled" in tuesday
     assert "08:00–20:00" in days["2030-06-03"]
     assert "10:00–12:00" in days["2030-06-05"] and "special" in days["2030-06-05"]
     assert "Closed" in days["2030-06-06"]
-    assert 'href="?week=2030-05-27"' in body.replace(URL, "") and 'href="?week=2030-06-10"' in body.replace(URL, "")
+    assert 'href="?week=2030-05-27"' in body.replace(
+        URL, ""
+    ) and 'href="?week=2030-06-10"' in body.replace(URL, "")
 
 
 def test_week_navigation_across_the_spring_clock_change(client, world) -> None:
     # Europe/Zurich moves to summer time on Sunday 2026-03-29 at 02:00.
-    sunday_late = make_booking(world.a_service, datetime(2026, 3, 29, 23, 0, tzinfo=ZURICH), customer_name="Sunday Late")
-    monday_early = make_booking(world.a_service, datetime(2026, 3, 30, 0, 30, tzinfo=ZURICH), customer_name="Monday Early")
+    sunday_late = make_booking(
+        world.a_service, datetime(2026, 3, 29, 23, 0, tzinfo=ZURICH), customer_name="Sunday Late"
+    )
+    monday_early = make_booking(
+        world.a_service, datetime(2026, 3, 30, 0, 30, tzinfo=ZURICH), customer_name="Monday Early"
+    )
     assert monday_early.start.astimezone(ZoneInfo("UTC")).day == 29  # the previous day in UTC
     before = client.get(URL, {"week": "2026-03-26"}).content.decode()
     days = _days(before)
     assert "Sunday Late" in days["2026-03-29"] and "Monday Early" not in before
-    assert 'week=2026-03-30' in before
+    assert "week=2026-03-30" in before
     after = client.get(URL, {"week": "2026-03-30"}).content.decode()
     assert "Monday Early" in _days(after)["2026-03-30"] and "Sunday Late" not in after
     assert "00:30–01:30" in after and "23:00–00:00" in before
@@ -70,14 +89,18 @@ def test_week_navigation_across_the_spring_clock_change(client, world) -> None:
 
 def test_week_across_the_autumn_clock_change_keeps_local_times(client, world) -> None:
     # 2026-10-25 03:00 summer time becomes 02:00 winter time.
-    make_booking(world.a_service, datetime(2026, 10, 25, 9, 0, tzinfo=ZURICH), customer_name="After Change")
+    make_booking(
+        world.a_service, datetime(2026, 10, 25, 9, 0, tzinfo=ZURICH), customer_name="After Change"
+    )
     body = client.get(URL, {"week": "2026-10-25"}).content.decode()
     assert "19 Oct 2026 – 25 Oct 2026" in body
     assert "09:00–10:00" in _days(body)["2026-10-25"]
 
 
 def test_partner_users_always_see_their_own_partner(client, world) -> None:
-    make_booking(world.b_service, datetime(2030, 6, 4, 10, 0, tzinfo=ZURICH), customer_name=B_CUSTOMER)
+    make_booking(
+        world.b_service, datetime(2030, 6, 4, 10, 0, tzinfo=ZURICH), customer_name=B_CUSTOMER
+    )
     body = client.get(URL, {"week": "2030-06-04", "partner": world.b.pk}).content.decode()
     assert world.a.name in body and B_CUSTOMER not in body and B_SERVICE not in body
 
@@ -96,7 +119,9 @@ def test_a_bad_week_falls_back_to_this_week(client, world) -> None:
 
 def _count(client, n: int, world) -> int:
     Booking.objects.filter(partner=world.a).delete()
-    quick, _ = Service.objects.get_or_create(partner=world.a, slug="quick", defaults={"name": "Quick", "duration_minutes": 5})
+    quick, _ = Service.objects.get_or_create(
+        partner=world.a, slug="quick", defaults={"name": "Quick", "duration_minutes": 5}
+    )
     base = datetime(2030, 6, 3, 8, 0, tzinfo=ZURICH)
     for i in range(n):  # back to back, never overlapping (PostgreSQL's constraint would refuse)
         make_booking(quick, base + timedelta(days=i % 7, minutes=5 * (i // 7)))

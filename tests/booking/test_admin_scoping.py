@@ -22,9 +22,19 @@ def world(client):
 
 def _service_form(**extra: object) -> dict[str, object]:
     return {
-        "name": "Beard trim", "slug": "beard", "description": "", "duration_minutes": 30, "price": "", "currency": "",
-        "buffer_before_minutes": 0, "buffer_after_minutes": 0, "min_notice_minutes": 60, "horizon_days": 30,
-        "slot_interval_minutes": "", "is_active": "on", **extra,
+        "name": "Beard trim",
+        "slug": "beard",
+        "description": "",
+        "duration_minutes": 30,
+        "price": "",
+        "currency": "",
+        "buffer_before_minutes": 0,
+        "buffer_after_minutes": 0,
+        "min_notice_minutes": 60,
+        "horizon_days": 30,
+        "slot_interval_minutes": "",
+        "is_active": "on",
+        **extra,
     }
 
 
@@ -36,8 +46,13 @@ def test_save_ignores_a_posted_foreign_partner(client, world) -> None:
 
 def test_override_saved_with_a_foreign_partner_id_belongs_to_the_own_partner(client, world) -> None:
     data = {
-        "partner": world.b.pk, "date": "2030-01-01", "note": "Closed",
-        "ranges-TOTAL_FORMS": 0, "ranges-INITIAL_FORMS": 0, "ranges-MIN_NUM_FORMS": 0, "ranges-MAX_NUM_FORMS": 1000,
+        "partner": world.b.pk,
+        "date": "2030-01-01",
+        "note": "Closed",
+        "ranges-TOTAL_FORMS": 0,
+        "ranges-INITIAL_FORMS": 0,
+        "ranges-MIN_NUM_FORMS": 0,
+        "ranges-MAX_NUM_FORMS": 1000,
     }
     assert client.post("/admin/booking/dateoverride/add/", data).status_code == 302
     assert DateOverride.objects.get(date="2030-01-01").partner == world.a
@@ -54,63 +69,101 @@ def test_service_slug_clash_within_the_partner_is_a_form_error(client, world) ->
 def test_foreign_key_choices_offer_only_own_services(client, world) -> None:
     body = client.get("/admin/booking/booking/add/").content.decode()
     assert A_SERVICE in body and B_SERVICE not in body
-    response = client.post("/admin/booking/booking/add/", {
-        "service": world.b_service.pk, "start": "2030-01-01T10:00", "customer_name": "X", "customer_email": "x@example.com",
-    })
+    response = client.post(
+        "/admin/booking/booking/add/",
+        {
+            "service": world.b_service.pk,
+            "start": "2030-01-01T10:00",
+            "customer_name": "X",
+            "customer_email": "x@example.com",
+        },
+    )
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     assert Booking.objects.count() == 2
 
 
 def test_bulk_action_on_a_foreign_id_does_nothing(client, world) -> None:
-    response = client.post("/admin/booking/booking/", {
-        "action": "cancel_selected", "_selected_action": [world.b_booking.pk], "confirm": "yes", "reason": "x",
-    })
+    response = client.post(
+        "/admin/booking/booking/",
+        {
+            "action": "cancel_selected",
+            "_selected_action": [world.b_booking.pk],
+            "confirm": "yes",
+            "reason": "x",
+        },
+    )
     assert response.status_code in (200, 302)
     world.b_booking.refresh_from_db()
     assert world.b_booking.status == Booking.Status.CONFIRMED
 
 
 def test_bulk_export_of_a_foreign_id_exports_nothing_of_it(client, world) -> None:
-    response = client.post("/admin/booking/booking/", {
-        "action": "export_selected_csv", "_selected_action": [world.b_booking.pk, world.a_booking.pk],
-    })
+    response = client.post(
+        "/admin/booking/booking/",
+        {
+            "action": "export_selected_csv",
+            "_selected_action": [world.b_booking.pk, world.a_booking.pk],
+        },
+    )
     body = response.content.decode()
     assert B_CUSTOMER not in body and world.a_booking.customer_name in body
 
 
-@pytest.mark.parametrize("query", [
-    f"?q={B_CUSTOMER.split()[0]}",
-    "?q=barty@beta-cust.example",
-    "?service__id__exact={b_service}",
-    "?partner__id__exact={b}",
-    "?status__exact=confirmed",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"?q={B_CUSTOMER.split()[0]}",
+        "?q=barty@beta-cust.example",
+        "?service__id__exact={b_service}",
+        "?partner__id__exact={b}",
+        "?status__exact=confirmed",
+    ],
+)
 def test_search_and_filters_never_show_other_partners_bookings(client, world, query: str) -> None:
     url = "/admin/booking/booking/" + query.format(b_service=world.b_service.pk, b=world.b.pk)
     response = client.get(url, follow=True)
     body = response.content.decode()
     # (The search box echoes the user's own term; what matters is that no row of B is listed.)
-    assert f"/admin/booking/booking/{world.b_booking.pk}/change/" not in body and B_SERVICE not in body
+    assert (
+        f"/admin/booking/booking/{world.b_booking.pk}/change/" not in body and B_SERVICE not in body
+    )
 
 
 def test_service_filter_lists_only_own_services(client, world) -> None:
-    second = Service.objects.create(partner=world.a, name="Second", slug="second", duration_minutes=30)
+    second = Service.objects.create(
+        partner=world.a, name="Second", slug="second", duration_minutes=30
+    )
     body = client.get("/admin/booking/booking/").content.decode()
-    assert f"service__id__exact={world.a_service.pk}" in body and f"service__id__exact={second.pk}" in body
+    assert (
+        f"service__id__exact={world.a_service.pk}" in body
+        and f"service__id__exact={second.pk}" in body
+    )
     assert f"service__id__exact={world.b_service.pk}" not in body
 
 
 def test_autocomplete_only_returns_own_objects(client, world) -> None:
-    data = client.get("/admin/autocomplete/", {"app_label": "booking", "model_name": "booking", "field_name": "service", "term": ""}).json()
+    data = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "booking", "model_name": "booking", "field_name": "service", "term": ""},
+    ).json()
     assert [r["id"] for r in data["results"]] == [str(world.a_service.pk)]
-    data = client.get("/admin/autocomplete/", {"app_label": "booking", "model_name": "service", "field_name": "partner", "term": "Yodel"}).json()
+    data = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "booking", "model_name": "service", "field_name": "partner", "term": "Yodel"},
+    ).json()
     assert data["results"] == []
 
 
 def test_partner_users_cannot_create_partners(client, world) -> None:
     assert client.get("/admin/booking/partner/add/").status_code == 403
     body = client.get(f"/admin/booking/partner/{world.a.pk}/change/").content.decode()
-    for field in ("name", "time_zone", "contact_email", "cancellation_cutoff_hours", "widget_origins"):
+    for field in (
+        "name",
+        "time_zone",
+        "contact_email",
+        "cancellation_cutoff_hours",
+        "widget_origins",
+    ):
         assert f'name="{field}"' in body
     assert 'name="slug"' not in body
 

@@ -35,7 +35,10 @@ def frozen() -> Iterator[None]:
 
 def body(**changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "service": "haircut", "start": MONDAY_9, "customer_name": "Ada Lovelace", "customer_email": "ada@example.com",
+        "service": "haircut",
+        "start": MONDAY_9,
+        "customer_name": "Ada Lovelace",
+        "customer_email": "ada@example.com",
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v is not ...}
@@ -76,19 +79,31 @@ def test_a_free_slot_is_booked_and_the_same_slot_then_answers_409(service: Servi
     payload = response.json()
     token = payload["manage_url"].removeprefix("http://testserver/manage/").removesuffix("/")
     assert payload == {
-        "booking": {"service": "haircut", "start": MONDAY_9, "end": "2025-03-31T10:00:00+02:00", "status": "confirmed"},
+        "booking": {
+            "service": "haircut",
+            "start": MONDAY_9,
+            "end": "2025-03-31T10:00:00+02:00",
+            "status": "confirmed",
+        },
         "manage_url": f"http://testserver/manage/{token}/",
     }
     booking = Booking.objects.get()
     assert booking.manage_token_hash == hash_manage_token(token)
-    assert (booking.start, booking.partner, booking.service) == (zurich(2025, 3, 31, 9), service.partner, service)
+    assert (booking.start, booking.partner, booking.service) == (
+        zurich(2025, 3, 31, 9),
+        service.partner,
+        service,
+    )
     assert (booking.customer_name, booking.customer_email) == ("Ada Lovelace", "ada@example.com")
     assert (booking.customer_phone, booking.notes) == ("+41 44 000 00 00", "First visit.\nThanks!")
     assert "no-store" in response["Cache-Control"]  # the answer holds the private manage link
     assert not response.cookies
 
     again = post(client, body(customer_name="Grace Hopper", customer_email="grace@example.com"))
-    assert assert_error(again, 409, "slot_taken") == "Sorry, this time was just taken. Please choose another one."
+    assert (
+        assert_error(again, 409, "slot_taken")
+        == "Sorry, this time was just taken. Please choose another one."
+    )
     # The same instant written in New York's offset is the same slot.
     assert_error(post(client, body(start="2025-03-31T03:00:00-04:00")), 409, "slot_taken")
     assert Booking.objects.count() == 1
@@ -97,19 +112,32 @@ def test_a_free_slot_is_booked_and_the_same_slot_then_answers_409(service: Servi
 def test_the_answer_uses_the_offset_the_customer_sent(client: Client, service: Service) -> None:
     response = post(client, body(start="2025-03-31T03:00:00-04:00"))
     assert response.json()["booking"] | {} == {
-        "service": "haircut", "start": "2025-03-31T03:00:00-04:00", "end": "2025-03-31T04:00:00-04:00", "status": "confirmed",
+        "service": "haircut",
+        "start": "2025-03-31T03:00:00-04:00",
+        "end": "2025-03-31T04:00:00-04:00",
+        "status": "confirmed",
     }
     assert Booking.objects.get().start == zurich(2025, 3, 31, 9)
 
 
-@pytest.mark.parametrize("start", ["2025-03-31T07:00:00Z", "2025-03-31T07:00Z", "2025-03-31t07:00:00z", "2025-03-31T07:00:00.000000+00:00"])
+@pytest.mark.parametrize(
+    "start",
+    [
+        "2025-03-31T07:00:00Z",
+        "2025-03-31T07:00Z",
+        "2025-03-31t07:00:00z",
+        "2025-03-31T07:00:00.000000+00:00",
+    ],
+)
 def test_utc_spellings_are_accepted(client: Client, service: Service, start: str) -> None:
     response = post(client, body(start=start))
     assert response.status_code == 201, response.content
     assert response.json()["booking"]["start"] == "2025-03-31T07:00:00+00:00"
 
 
-def test_html_in_the_fields_is_stored_and_returned_exactly(client: Client, service: Service) -> None:
+def test_html_in_the_fields_is_stored_and_returned_exactly(
+    client: Client, service: Service
+) -> None:
     name = "<script>alert('x')</script> & \"Ünïcödé\" 🙂"
     notes = "<img src=x onerror=alert(1)>\n</textarea>"
     response = post(client, body(customer_name=name, notes=notes))
@@ -121,8 +149,14 @@ def test_html_in_the_fields_is_stored_and_returned_exactly(client: Client, servi
 
 
 def test_surrounding_spaces_are_trimmed(client: Client, service: Service) -> None:
-    assert post(client, body(customer_name="  Ada  ", customer_email=" ada@example.com ")).status_code == 201
-    assert Booking.objects.values_list("customer_name", "customer_email").get() == ("Ada", "ada@example.com")
+    assert (
+        post(client, body(customer_name="  Ada  ", customer_email=" ada@example.com ")).status_code
+        == 201
+    )
+    assert Booking.objects.values_list("customer_name", "customer_email").get() == (
+        "Ada",
+        "ada@example.com",
+    )
 
 
 # --- field errors -------------------------------------------------------------------------------
@@ -131,7 +165,10 @@ def test_surrounding_spaces_are_trimmed(client: Client, service: Service) -> Non
 def test_an_empty_object_lists_every_required_field(client: Client, service: Service) -> None:
     required = ["This field is required."]
     assert fields(post(client, {})) == {
-        "service": required, "start": required, "customer_name": required, "customer_email": required,
+        "service": required,
+        "start": required,
+        "customer_name": required,
+        "customer_email": required,
     }
 
 
@@ -140,41 +177,76 @@ def test_an_empty_object_lists_every_required_field(client: Client, service: Ser
     [
         ("customer_name", "x" * 121, "Ensure this value has at most 120 characters (it has 121)."),
         ("customer_name", "   ", "This field is required."),
-        ("customer_name", "Ada\nLovelace", "Remove the control characters (line breaks, tabs) from this field."),
+        (
+            "customer_name",
+            "Ada\nLovelace",
+            "Remove the control characters (line breaks, tabs) from this field.",
+        ),
         ("customer_email", "not-an-email", "Enter a valid email address."),
-        ("customer_email", "ada@example.com\r\nBcc: all@example.com", "Enter a valid email address."),
-        ("customer_email", "a" * 250 + "@example.com", "Ensure this value has at most 254 characters (it has 262)."),
+        (
+            "customer_email",
+            "ada@example.com\r\nBcc: all@example.com",
+            "Enter a valid email address.",
+        ),
+        (
+            "customer_email",
+            "a" * 250 + "@example.com",
+            "Ensure this value has at most 254 characters (it has 262).",
+        ),
         ("customer_phone", "1" * 41, "Ensure this value has at most 40 characters (it has 41)."),
         ("notes", "n" * 2001, "Ensure this value has at most 2000 characters (it has 2001)."),
         ("notes", "bell\x07", "Remove the control characters from this field."),
-        ("service", "Hair cut!", "Enter a valid “slug” consisting of letters, numbers, underscores or hyphens."),
+        (
+            "service",
+            "Hair cut!",
+            "Enter a valid “slug” consisting of letters, numbers, underscores or hyphens.",
+        ),
         ("customer_name", "Ada\x00", "Null characters are not allowed."),
     ],
 )
-def test_invalid_fields_are_refused_and_nothing_is_stored(client: Client, service: Service, field: str, value: str, message: str) -> None:
+def test_invalid_fields_are_refused_and_nothing_is_stored(
+    client: Client, service: Service, field: str, value: str, message: str
+) -> None:
     assert message in fields(post(client, body(**{field: value})))[field]
     assert not Booking.objects.exists()
 
 
 def test_a_naive_start_is_refused(client: Client, service: Service) -> None:
     assert fields(post(client, body(start="2025-03-31T09:00:00"))) == {
-        "start": ["The start needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous."]
+        "start": [
+            "The start needs a UTC offset (e.g. +02:00 or Z): a time without one is ambiguous."
+        ]
     }
     assert not Booking.objects.exists()
 
 
 @pytest.mark.parametrize(
     "start",
-    ["", "tomorrow", "2025-03-31", "2025-03-31 09:00:00+0200", "2025-03-31T09:00:00+02", "2025-02-30T09:00:00+01:00",
-     "2025-03-31T24:00:00+02:00", "2025-03-31T09:00:00+24:00", "1743404400", "2025-03-31T09:00:00+02:00[Europe/Zurich]",
-     "０2025-03-31T09:00:00+02:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1899-12-31T09:00:00+00:00"],
+    [
+        "",
+        "tomorrow",
+        "2025-03-31",
+        "2025-03-31 09:00:00+0200",
+        "2025-03-31T09:00:00+02",
+        "2025-02-30T09:00:00+01:00",
+        "2025-03-31T24:00:00+02:00",
+        "2025-03-31T09:00:00+24:00",
+        "1743404400",
+        "2025-03-31T09:00:00+02:00[Europe/Zurich]",
+        "０2025-03-31T09:00:00+02:00",
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "1899-12-31T09:00:00+00:00",
+    ],
 )
 def test_malformed_starts_are_refused(client: Client, service: Service, start: str) -> None:
     assert "start" in fields(post(client, body(start=start)))
 
 
 @pytest.mark.parametrize("value", [None, 1, 1.5, True, [], {}, ["haircut"]])
-def test_values_that_are_not_strings_are_refused(client: Client, service: Service, value: Any) -> None:
+def test_values_that_are_not_strings_are_refused(
+    client: Client, service: Service, value: Any
+) -> None:
     for field in ("service", "start", "customer_name", "customer_phone"):
         assert fields(post(client, body(**{field: value}))) == {field: ["Must be a string."]}
     assert not Booking.objects.exists()
@@ -182,7 +254,8 @@ def test_values_that_are_not_strings_are_refused(client: Client, service: Servic
 
 def test_unknown_fields_are_refused(client: Client, service: Service) -> None:
     assert fields(post(client, body(status="cancelled", partner="clinic-beta"))) == {
-        "status": ["Unknown field."], "partner": ["Unknown field."],
+        "status": ["Unknown field."],
+        "partner": ["Unknown field."],
     }
 
 
@@ -210,16 +283,22 @@ def test_lone_surrogates_are_refused_not_crashed_on(client: Client, service: Ser
         "2025-03-31T09:00:00+02:30",  # a real slot's wall time with the wrong offset: 08:30 in Zurich
     ],
 )
-def test_a_start_that_is_not_a_slot_is_refused(client: Client, service: Service, start: str) -> None:
+def test_a_start_that_is_not_a_slot_is_refused(
+    client: Client, service: Service, start: str
+) -> None:
     message = assert_error(post(client, body(start=start)), 400, "slot_not_offered")
-    assert message == "This time is not available for booking. Please choose one of the offered times."
+    assert (
+        message == "This time is not available for booking. Please choose one of the offered times."
+    )
     assert not Booking.objects.exists()
 
 
 # --- whose service ------------------------------------------------------------------------------
 
 
-def test_another_partners_service_is_a_404_and_nothing_is_stored(client: Client, service: Service, other_partner: Partner) -> None:
+def test_another_partners_service_is_a_404_and_nothing_is_stored(
+    client: Client, service: Service, other_partner: Partner
+) -> None:
     response = post(client, body(service="check-up", start="2025-03-31T09:00:00-04:00"))
     assert response.json() == {"error": "not_found", "message": "No such service."}
     assert response.status_code == 404
@@ -250,8 +329,14 @@ def test_other_methods_are_a_json_405(client: Client, service: Service, method: 
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/json-patch+json",
-     "application/json; charset=latin-1", ""],
+    [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/json-patch+json",
+        "application/json; charset=latin-1",
+        "",
+    ],
 )
 def test_anything_but_json_is_a_415(client: Client, service: Service, content_type: str) -> None:
     response = client.post(URL, data=json.dumps(body()), content_type=content_type)
@@ -260,7 +345,9 @@ def test_anything_but_json_is_a_415(client: Client, service: Service, content_ty
 
 
 def test_json_with_an_explicit_utf8_charset_is_accepted(client: Client, service: Service) -> None:
-    response = client.post(URL, data=json.dumps(body()), content_type="application/json; charset=UTF-8")
+    response = client.post(
+        URL, data=json.dumps(body()), content_type="application/json; charset=UTF-8"
+    )
     assert response.status_code == 201
 
 
@@ -278,10 +365,28 @@ def test_a_body_over_16_kib_is_a_413(client: Client, service: Service) -> None:
 def test_a_content_length_that_lies_is_not_trusted(client: Client, service: Service) -> None:
     big = json.dumps(body(notes="n" * 20_000))
     # Claims 100 bytes: only those are read, which are not a whole JSON document.
-    assert_error(client.post(URL, data=big, content_type="application/json", CONTENT_LENGTH="100"), 400, "malformed_json")
-    assert_error(client.post(URL, data=big, content_type="application/json", CONTENT_LENGTH="-1"), 400, "bad_request")
-    assert_error(client.post(URL, data=big, content_type="application/json", CONTENT_LENGTH="1e9"), 400, "bad_request")
-    assert_error(client.post(URL, data=big, content_type="application/json", CONTENT_LENGTH="99999999999999999999"), 413, "too_large")
+    assert_error(
+        client.post(URL, data=big, content_type="application/json", CONTENT_LENGTH="100"),
+        400,
+        "malformed_json",
+    )
+    assert_error(
+        client.post(URL, data=big, content_type="application/json", CONTENT_LENGTH="-1"),
+        400,
+        "bad_request",
+    )
+    assert_error(
+        client.post(URL, data=big, content_type="application/json", CONTENT_LENGTH="1e9"),
+        400,
+        "bad_request",
+    )
+    assert_error(
+        client.post(
+            URL, data=big, content_type="application/json", CONTENT_LENGTH="99999999999999999999"
+        ),
+        413,
+        "too_large",
+    )
     assert not Booking.objects.exists()
 
 
@@ -308,16 +413,23 @@ def test_the_read_itself_is_capped_when_no_length_is_announced(rf, service: Serv
         (b"{'service': 'haircut'}", "malformed_json"),
         (b'{"a": NaN', "malformed_json"),
         (b"\xff\xfe{}", "malformed_json"),
-        (b"[" * 5000 + b"]" * 5000, "malformed_json"),  # too deep for the parser: refused, not crashed on
+        (
+            b"[" * 5000 + b"]" * 5000,
+            "malformed_json",
+        ),  # too deep for the parser: refused, not crashed on
         (b"[]", "not_an_object"),
         (b'"haircut"', "not_an_object"),
         (b"null", "not_an_object"),
         (b"42", "not_an_object"),
     ],
 )
-def test_bodies_that_are_not_a_json_object_are_refused(client: Client, service: Service, raw: bytes, code: str) -> None:
+def test_bodies_that_are_not_a_json_object_are_refused(
+    client: Client, service: Service, raw: bytes, code: str
+) -> None:
     # CONTENT_TYPE again because the test client drops the content type of an empty body.
-    response = client.post(URL, data=raw, content_type="application/json", CONTENT_TYPE="application/json")
+    response = client.post(
+        URL, data=raw, content_type="application/json", CONTENT_TYPE="application/json"
+    )
     assert_error(response, 400, code)
 
 

@@ -28,7 +28,9 @@ NOW = datetime(2025, 3, 24, 6, 0, tzinfo=UTC)
 SLOTS = "/api/v1/partners/salon-alpha/services/haircut/slots"
 BOOKINGS = "/api/v1/partners/salon-alpha/bookings"
 FUZZ = settings(
-    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
 # Text a client could really send: any code point but lone surrogates, which no HTTP client can
@@ -39,15 +41,40 @@ DATES = st.one_of(
     st.dates().map(lambda d: d.isoformat()),
     st.dates().map(lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}"),
     st.from_regex(r"\A-?[0-9]{1,6}-[0-9]{1,3}-[0-9]{1,3}\Z"),
-    st.sampled_from(["2025-03-31", "2025-04-06", "9999-12-31", "0001-01-01", "2025-02-29", "", " ", "２０２５-03-31"]),
+    st.sampled_from(
+        [
+            "2025-03-31",
+            "2025-04-06",
+            "9999-12-31",
+            "0001-01-01",
+            "2025-02-29",
+            "",
+            " ",
+            "２０２５-03-31",
+        ]
+    ),
     NUMBERS,
     TEXT,
 )
 NEAR_DATES = st.dates(min_value=date(2025, 3, 1), max_value=date(2025, 6, 30))
 ZONES = st.one_of(
     st.sampled_from(
-        ["", "UTC", "Europe/Zurich", "America/New_York", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Kathmandu",
-         "America/Santiago", "Europe/Zürich", "../../etc/passwd", "Europe/Zurich\x00", "x" * 300, "%00", "Etc/GMT+12"]
+        [
+            "",
+            "UTC",
+            "Europe/Zurich",
+            "America/New_York",
+            "Pacific/Kiritimati",
+            "Pacific/Pago_Pago",
+            "Asia/Kathmandu",
+            "America/Santiago",
+            "Europe/Zürich",
+            "../../etc/passwd",
+            "Europe/Zurich\x00",
+            "x" * 300,
+            "%00",
+            "Etc/GMT+12",
+        ]
     ),
     TEXT,
     NUMBERS,
@@ -67,19 +94,32 @@ REAL_STARTS = st.builds(
 STARTS = st.one_of(
     REAL_STARTS,
     st.sampled_from(
-        ["2025-03-31T09:00:00+02:00", "2025-03-31T03:00:00-04:00", "2025-04-01T07:00:00Z", "2025-04-02T10:00:00+02:00",
-         "2025-03-31T09:00:00", "2025-03-31T09:30:00+02:00", "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-23:59"]
+        [
+            "2025-03-31T09:00:00+02:00",
+            "2025-03-31T03:00:00-04:00",
+            "2025-04-01T07:00:00Z",
+            "2025-04-02T10:00:00+02:00",
+            "2025-03-31T09:00:00",
+            "2025-03-31T09:30:00+02:00",
+            "0001-01-01T00:00:00+14:00",
+            "9999-12-31T23:59:59-23:59",
+        ]
     ),
     st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
     st.datetimes().map(lambda d: d.isoformat()),
     DATES,
 )
 JSON_SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=False, allow_infinity=False), TEXT,
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
+    TEXT,
 )
 JSON_VALUES = st.recursive(
-    JSON_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)), max_leaves=10
+    JSON_SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(TEXT, inner, max_size=4)),
+    max_leaves=10,
 )
 FIELD_VALUES = {
     "service": st.one_of(st.sampled_from(["haircut", "check-up", "nothing", "HAIRCUT", ""]), TEXT),
@@ -91,7 +131,11 @@ FIELD_VALUES = {
 }
 
 
-VALID_BODY = {"service": "haircut", "customer_name": "Ada Lovelace", "customer_email": "ada@example.com"}
+VALID_BODY = {
+    "service": "haircut",
+    "customer_name": "Ada Lovelace",
+    "customer_email": "ada@example.com",
+}
 
 
 @st.composite
@@ -104,13 +148,17 @@ def booking_bodies(draw: st.DrawFn) -> Any:
         return draw(JSON_VALUES)
     if kind <= 4:
         body = {**VALID_BODY, "start": draw(REAL_STARTS)}
-        for key in draw(st.lists(st.sampled_from([*FIELD_VALUES, "extra"]), max_size=2, unique=True)):
+        for key in draw(
+            st.lists(st.sampled_from([*FIELD_VALUES, "extra"]), max_size=2, unique=True)
+        ):
             body[key] = draw(st.one_of(FIELD_VALUES.get(key, TEXT), JSON_VALUES))
         return body
     body = {}
     for key, strategy in FIELD_VALUES.items():
         if draw(st.integers(min_value=0, max_value=9)) < 8:  # usually present
-            body[key] = draw(strategy) if draw(st.integers(min_value=0, max_value=9)) else draw(JSON_VALUES)
+            body[key] = (
+                draw(strategy) if draw(st.integers(min_value=0, max_value=9)) else draw(JSON_VALUES)
+            )
     if kind == 1:
         body.update(draw(st.dictionaries(TEXT, JSON_VALUES, max_size=3)))
     return body
@@ -118,7 +166,9 @@ def booking_bodies(draw: st.DrawFn) -> Any:
 
 @pytest.fixture
 def world(service: Service, other_partner: Partner, settings) -> Iterator[Client]:
-    settings.RATE_LIMIT_ENABLED = False  # the fuzzer is one busy client; limits have their own tests
+    settings.RATE_LIMIT_ENABLED = (
+        False  # the fuzzer is one busy client; limits have their own tests
+    )
     with time_machine.travel(NOW, tick=False):
         yield Client()
 
@@ -138,8 +188,12 @@ def slot_queries(draw: st.DrawFn) -> dict[str, str]:
         first = draw(NEAR_DATES)
         params = {
             "start": first.isoformat(),
-            "end": (first + timedelta(days=draw(st.integers(min_value=-3, max_value=70)))).isoformat(),
-            "tz": draw(st.sampled_from(["Europe/Zurich", "America/New_York", "Asia/Kathmandu", ""]) | ZONES),
+            "end": (
+                first + timedelta(days=draw(st.integers(min_value=-3, max_value=70)))
+            ).isoformat(),
+            "tz": draw(
+                st.sampled_from(["Europe/Zurich", "America/New_York", "Asia/Kathmandu", ""]) | ZONES
+            ),
         }
     else:
         params = {"start": draw(DATES), "end": draw(DATES), "tz": draw(ZONES)}
@@ -149,7 +203,9 @@ def slot_queries(draw: st.DrawFn) -> dict[str, str]:
 
 @FUZZ
 @given(params=slot_queries())
-def test_any_slot_query_answers_json_without_server_errors(world: Client, params: dict[str, str]) -> None:
+def test_any_slot_query_answers_json_without_server_errors(
+    world: Client, params: dict[str, str]
+) -> None:
     response = world.get(SLOTS, QUERY_STRING=urlencode(params))
     payload = assert_json(response)
     assert response.status_code in (200, 400)
@@ -164,15 +220,22 @@ def test_any_slot_query_answers_json_without_server_errors(world: Client, params
     prefix=st.sampled_from(["", "start=2025-03-31&end=2025-04-06&", "start=2025-03-31&"]),
     query=st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=120),
 )
-def test_any_raw_query_string_answers_json_without_server_errors(world: Client, prefix: str, query: str) -> None:
+def test_any_raw_query_string_answers_json_without_server_errors(
+    world: Client, prefix: str, query: str
+) -> None:
     response = world.get(SLOTS, QUERY_STRING=prefix + query)
     assert_json(response)
     assert response.status_code in (200, 400)
 
 
 @FUZZ
-@given(segments=st.lists(TEXT, min_size=1, max_size=5), method=st.sampled_from(["get", "post", "put", "delete"]))
-def test_any_path_under_the_api_answers_json_without_server_errors(world: Client, segments: list[str], method: str) -> None:
+@given(
+    segments=st.lists(TEXT, min_size=1, max_size=5),
+    method=st.sampled_from(["get", "post", "put", "delete"]),
+)
+def test_any_path_under_the_api_answers_json_without_server_errors(
+    world: Client, segments: list[str], method: str
+) -> None:
     path = "/api/v1/partners/" + "/".join(quote(s, safe="") for s in segments)
     response = getattr(world, method)(path)
     assert_json(response)
@@ -199,14 +262,26 @@ def test_any_json_body_answers_json_and_stores_only_on_201(world: Client, body: 
         st.binary(max_size=300),
         st.text(max_size=200).map(lambda t: t.encode("utf-8", "surrogatepass")),
         JSON_VALUES.map(lambda v: json.dumps(v).encode()),
-        booking_bodies().map(lambda b: json.dumps(b, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+        booking_bodies().map(
+            lambda b: json.dumps(b, ensure_ascii=False).encode("utf-8", "surrogatepass")
+        ),
     ),
     content_type=st.sampled_from(
-        ["application/json", "application/json; charset=utf-8", "application/json; charset=latin-1", "text/plain",
-         "application/x-www-form-urlencoded", "multipart/form-data; boundary=xyz", "APPLICATION/JSON", "application/json;"]
+        [
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/json; charset=latin-1",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=xyz",
+            "APPLICATION/JSON",
+            "application/json;",
+        ]
     ),
 )
-def test_any_raw_body_answers_json_and_stores_only_on_201(world: Client, raw: bytes, content_type: str) -> None:
+def test_any_raw_body_answers_json_and_stores_only_on_201(
+    world: Client, raw: bytes, content_type: str
+) -> None:
     before = Booking.objects.count()
     response = world.generic("POST", BOOKINGS, data=raw, CONTENT_TYPE=content_type)
     assert_json(response)

@@ -39,13 +39,18 @@ def frozen() -> Iterator[None]:
 
 
 def _registry() -> Registry:
-    return Registry().with_resource(DOC_URI, Resource.from_contents(OPENAPI, default_specification=DRAFT202012))
+    return Registry().with_resource(
+        DOC_URI, Resource.from_contents(OPENAPI, default_specification=DRAFT202012)
+    )
 
 
 def _absolute_refs(node: Any) -> Any:
     """Point the document's local refs ("#/components/...") at the registered document."""
     if isinstance(node, dict):
-        return {k: (DOC_URI + v if k == "$ref" and v.startswith("#") else _absolute_refs(v)) for k, v in node.items()}
+        return {
+            k: (DOC_URI + v if k == "$ref" and v.startswith("#") else _absolute_refs(v))
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_absolute_refs(v) for v in node]
     return node
@@ -53,7 +58,9 @@ def _absolute_refs(node: Any) -> Any:
 
 def response_schema(path: str, method: str, status: int) -> dict[str, Any]:
     responses = OPENAPI["paths"][path][method]["responses"]
-    assert str(status) in responses, f"{method.upper()} {path} answered {status}, which is not documented"
+    assert str(status) in responses, (
+        f"{method.upper()} {path} answered {status}, which is not documented"
+    )
     return _absolute_refs(responses[str(status)]["content"]["application/json"]["schema"])
 
 
@@ -63,7 +70,9 @@ def assert_documented(response, path: str, method: str) -> dict[str, Any]:
     schema = response_schema(path, method, response.status_code)
     validator = Draft202012Validator(schema, registry=_registry(), format_checker=FormatChecker())
     errors = sorted(validator.iter_errors(payload), key=str)
-    assert not errors, f"{response.status_code} of {method.upper()} {path} does not match: {errors[0].message}\n{payload}"
+    assert not errors, (
+        f"{response.status_code} of {method.upper()} {path} does not match: {errors[0].message}\n{payload}"
+    )
     return payload
 
 
@@ -128,7 +137,11 @@ def test_every_path_parameter_is_declared_and_operations_document_their_errors()
 
 
 def test_documented_paths_are_the_real_routes() -> None:
-    expected = {SERVICES: views.service_list, SLOTS: views.service_slots, BOOKINGS: views.booking_create}
+    expected = {
+        SERVICES: views.service_list,
+        SLOTS: views.service_slots,
+        BOOKINGS: views.booking_create,
+    }
     for path, view in expected.items():
         concrete = BASE + path.replace("{slug}", "salon-alpha").replace("{service}", "haircut")
         assert resolve(concrete).func is view, path
@@ -140,7 +153,9 @@ def test_documented_request_body_matches_the_form() -> None:
     schema = OPENAPI["components"]["schemas"]["BookingRequest"]
     form_fields = forms.BookingForm.base_fields
     assert set(schema["properties"]) == set(form_fields)
-    assert set(schema["required"]) == {name for name, field in form_fields.items() if field.required}
+    assert set(schema["required"]) == {
+        name for name, field in form_fields.items() if field.required
+    }
     for name, field in form_fields.items():
         assert schema["properties"][name]["maxLength"] == field.max_length, name
 
@@ -161,32 +176,56 @@ def test_unmatched_paths_do_not_resolve_to_documented_views() -> None:
 @pytest.fixture
 def priced(service: Service) -> Service:
     Service.objects.create(
-        partner=service.partner, name="Colour", slug="colour", description="With a wash.", duration_minutes=90,
-        price="85.50", currency="CHF",
+        partner=service.partner,
+        name="Colour",
+        slug="colour",
+        description="With a wash.",
+        duration_minutes=90,
+        price="85.50",
+        currency="CHF",
     )
     return service
 
 
 def test_service_list_answers_match(client: Client, priced: Service) -> None:
-    payload = assert_documented(client.get(f"{BASE}/partners/salon-alpha/services/"), SERVICES, "get")
+    payload = assert_documented(
+        client.get(f"{BASE}/partners/salon-alpha/services/"), SERVICES, "get"
+    )
     assert len(payload["services"]) == 2
     assert_documented(client.get(f"{BASE}/partners/nobody/services/"), SERVICES, "get")
 
 
 def test_slot_answers_match(client: Client, service: Service, other_partner: Partner) -> None:
     url = f"{BASE}/partners/salon-alpha/services/haircut/slots"
-    ok = assert_documented(client.get(url, {"start": "2025-03-30", "end": "2025-04-05", "tz": "America/New_York"}), SLOTS, "get")
+    ok = assert_documented(
+        client.get(url, {"start": "2025-03-30", "end": "2025-04-05", "tz": "America/New_York"}),
+        SLOTS,
+        "get",
+    )
     assert sum(len(d["slots"]) for d in ok["days"]) == 40
-    assert_documented(client.get(url, {"start": "2025-03-24", "end": "2025-05-24"}), SLOTS, "get")  # 62 days
-    assert_documented(client.get(url, {"start": "2025-03-30", "end": "2025-03-01", "tz": "Mars/Base"}), SLOTS, "get")
+    assert_documented(
+        client.get(url, {"start": "2025-03-24", "end": "2025-05-24"}), SLOTS, "get"
+    )  # 62 days
+    assert_documented(
+        client.get(url, {"start": "2025-03-30", "end": "2025-03-01", "tz": "Mars/Base"}),
+        SLOTS,
+        "get",
+    )
     assert_documented(client.get(url), SLOTS, "get")
-    assert_documented(client.get(f"{BASE}/partners/salon-alpha/services/check-up/slots"), SLOTS, "get")
+    assert_documented(
+        client.get(f"{BASE}/partners/salon-alpha/services/check-up/slots"), SLOTS, "get"
+    )
     assert_documented(client.get(f"{BASE}/partners/nobody/services/haircut/slots"), SLOTS, "get")
 
 
 def test_booking_answers_match(client: Client, service: Service, other_partner: Partner) -> None:
     url = f"{BASE}/partners/salon-alpha/bookings"
-    good = {"service": "haircut", "start": "2025-03-31T09:00:00+02:00", "customer_name": "Ada", "customer_email": "ada@example.com"}
+    good = {
+        "service": "haircut",
+        "start": "2025-03-31T09:00:00+02:00",
+        "customer_name": "Ada",
+        "customer_email": "ada@example.com",
+    }
 
     def post(data: Any, content_type: str = "application/json"):
         raw = data if isinstance(data, str | bytes) else json.dumps(data)
@@ -203,9 +242,25 @@ def test_booking_answers_match(client: Client, service: Service, other_partner: 
         post({**good, "service": "check-up"}),  # 404 another partner's service
         post(good, content_type="text/plain"),  # 415
         post({**good, "notes": "x" * 20_000}),  # 413
-        client.post(f"{BASE}/partners/nobody/bookings", data=json.dumps(good), content_type="application/json"),  # 404
+        client.post(
+            f"{BASE}/partners/nobody/bookings",
+            data=json.dumps(good),
+            content_type="application/json",
+        ),  # 404
     ]
-    assert [a.status_code for a in answers] == [201, 409, 400, 400, 400, 400, 400, 404, 415, 413, 404]
+    assert [a.status_code for a in answers] == [
+        201,
+        409,
+        400,
+        400,
+        400,
+        400,
+        400,
+        404,
+        415,
+        413,
+        404,
+    ]
     for answer in answers:
         assert_documented(answer, BOOKINGS, "post")
 
@@ -224,7 +279,12 @@ def test_the_schemas_reject_what_the_api_must_never_say() -> None:
     """The schemas are strict enough to catch a leak: an id, or an HTML error page's fields."""
     validator = Draft202012Validator(response_schema(BOOKINGS, "post", 201), registry=_registry())
     created = {
-        "booking": {"service": "haircut", "start": "2025-03-31T09:00:00+02:00", "end": "2025-03-31T10:00:00+02:00", "status": "confirmed"},
+        "booking": {
+            "service": "haircut",
+            "start": "2025-03-31T09:00:00+02:00",
+            "end": "2025-03-31T10:00:00+02:00",
+            "status": "confirmed",
+        },
         "manage_url": "http://testserver/manage/abc_DEF-123/",
     }
     assert validator.is_valid(created)

@@ -18,12 +18,25 @@ def url(slug: str) -> str:
     return f"/api/v1/partners/{slug}/services/"
 
 
-def test_lists_the_partners_active_services_by_name(client: Client, service: Service, other_partner: Partner) -> None:
+def test_lists_the_partners_active_services_by_name(
+    client: Client, service: Service, other_partner: Partner
+) -> None:
     Service.objects.create(
-        partner=service.partner, name="Colour", slug="colour", description="Includes a wash.\nAnd <b>tea</b>.",
-        duration_minutes=90, price=Decimal("85.50"), currency="CHF",
+        partner=service.partner,
+        name="Colour",
+        slug="colour",
+        description="Includes a wash.\nAnd <b>tea</b>.",
+        duration_minutes=90,
+        price=Decimal("85.50"),
+        currency="CHF",
     )
-    Service.objects.create(partner=service.partner, name="Perm (retired)", slug="perm", duration_minutes=120, is_active=False)
+    Service.objects.create(
+        partner=service.partner,
+        name="Perm (retired)",
+        slug="perm",
+        duration_minutes=120,
+        is_active=False,
+    )
 
     response = client.get(url("salon-alpha"))
 
@@ -33,20 +46,37 @@ def test_lists_the_partners_active_services_by_name(client: Client, service: Ser
         "partner": {"slug": "salon-alpha", "name": "Salon Alpha", "time_zone": "Europe/Zurich"},
         "services": [
             {
-                "slug": "colour", "name": "Colour", "description": "Includes a wash.\nAnd <b>tea</b>.",
-                "duration_minutes": 90, "price": "85.50", "currency": "CHF",
+                "slug": "colour",
+                "name": "Colour",
+                "description": "Includes a wash.\nAnd <b>tea</b>.",
+                "duration_minutes": 90,
+                "price": "85.50",
+                "currency": "CHF",
             },
-            {"slug": "haircut", "name": "Haircut", "description": "", "duration_minutes": 60, "price": None, "currency": None},
+            {
+                "slug": "haircut",
+                "name": "Haircut",
+                "description": "",
+                "duration_minutes": 60,
+                "price": None,
+                "currency": None,
+            },
         ],
     }
 
 
-def test_a_partner_without_active_services_gets_an_empty_list(client: Client, partner: Partner) -> None:
-    Service.objects.create(partner=partner, name="Old", slug="old", duration_minutes=30, is_active=False)
+def test_a_partner_without_active_services_gets_an_empty_list(
+    client: Client, partner: Partner
+) -> None:
+    Service.objects.create(
+        partner=partner, name="Old", slug="old", duration_minutes=30, is_active=False
+    )
     assert client.get(url("salon-alpha")).json()["services"] == []
 
 
-def test_other_partners_list_only_their_own(client: Client, service: Service, other_partner: Partner) -> None:
+def test_other_partners_list_only_their_own(
+    client: Client, service: Service, other_partner: Partner
+) -> None:
     body = client.get(url("clinic-beta")).json()
     assert body["partner"]["slug"] == "clinic-beta"
     assert [s["slug"] for s in body["services"]] == ["check-up"]
@@ -86,7 +116,9 @@ def test_unknown_api_paths_are_json_404s(client: Client, partner: Partner, path:
 
 @pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
 def test_other_methods_are_a_json_405(client: Client, service: Service, method: str) -> None:
-    response = getattr(client, method)(url("salon-alpha"), data="{}", content_type="application/json")
+    response = getattr(client, method)(
+        url("salon-alpha"), data="{}", content_type="application/json"
+    )
     assert response.status_code == 405
     assert response["Allow"] == "GET"
     assert response.json() == {"error": "method_not_allowed", "message": "Use GET here."}
@@ -96,7 +128,9 @@ def test_the_list_takes_two_queries_whatever_the_number_of_services(
     client: Client, service: Service, django_assert_num_queries
 ) -> None:
     for n in range(5):
-        Service.objects.create(partner=service.partner, name=f"Extra {n}", slug=f"extra-{n}", duration_minutes=30)
+        Service.objects.create(
+            partner=service.partner, name=f"Extra {n}", slug=f"extra-{n}", duration_minutes=30
+        )
     with django_assert_num_queries(2):  # the partner, its services
         response = client.get(url("salon-alpha"))
     assert len(json.loads(response.content)["services"]) == 6

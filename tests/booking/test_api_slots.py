@@ -42,7 +42,9 @@ def ny_day(date: str, *hours: int) -> list[str]:
 def late_monday(partner: Partner) -> None:
     """Monday 31 March opens 00:00-02:00 and 09:00-11:00 in Zurich: the early hours are still
     Sunday evening in New York."""
-    override = DateOverride.objects.create(partner=partner, date=date(2025, 3, 31), note="Night shift")
+    override = DateOverride.objects.create(
+        partner=partner, date=date(2025, 3, 31), note="Night shift"
+    )
     DateOverrideRange.objects.create(override=override, start=time(0), end=time(2))
     DateOverrideRange.objects.create(override=override, start=time(9), end=time(11))
 
@@ -52,15 +54,23 @@ def test_a_week_in_zurich_asked_from_new_york_is_grouped_by_new_york_dates(
 ) -> None:
     book(service, zurich(2025, 4, 1, 10))  # Tuesday 10:00 in Zurich = 04:00 in New York: taken
 
-    response = client.get(url(), {"start": "2025-03-30", "end": "2025-04-05", "tz": "America/New_York"})
+    response = client.get(
+        url(), {"start": "2025-03-30", "end": "2025-04-05", "tz": "America/New_York"}
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     assert response.json() == {
         "time_zone": "America/New_York",
         "days": [
-            {"date": "2025-03-30", "slots": ny_day("2025-03-30", 18, 19)},  # Zurich Monday 00:00, 01:00
-            {"date": "2025-03-31", "slots": ny_day("2025-03-31", 3, 4)},  # Zurich Monday 09:00, 10:00
+            {
+                "date": "2025-03-30",
+                "slots": ny_day("2025-03-30", 18, 19),
+            },  # Zurich Monday 00:00, 01:00
+            {
+                "date": "2025-03-31",
+                "slots": ny_day("2025-03-31", 3, 4),
+            },  # Zurich Monday 09:00, 10:00
             {"date": "2025-04-01", "slots": ny_day("2025-04-01", 3, 5, 6, 7, 8, 9, 10)},
             {"date": "2025-04-02", "slots": ny_day("2025-04-02", 3, 4, 5, 6, 7, 8, 9, 10)},
             {"date": "2025-04-03", "slots": ny_day("2025-04-03", 3, 4, 5, 6, 7, 8, 9, 10)},
@@ -70,8 +80,13 @@ def test_a_week_in_zurich_asked_from_new_york_is_grouped_by_new_york_dates(
     }
 
 
-def test_without_tz_the_partners_zone_is_used(client: Client, service: Service, late_monday: None) -> None:
-    for params in ({"start": "2025-03-30", "end": "2025-03-31"}, {"start": "2025-03-30", "end": "2025-03-31", "tz": ""}):
+def test_without_tz_the_partners_zone_is_used(
+    client: Client, service: Service, late_monday: None
+) -> None:
+    for params in (
+        {"start": "2025-03-30", "end": "2025-03-31"},
+        {"start": "2025-03-30", "end": "2025-03-31", "tz": ""},
+    ):
         assert client.get(url(), params).json() == {
             "time_zone": "Europe/Zurich",
             "days": [
@@ -79,16 +94,22 @@ def test_without_tz_the_partners_zone_is_used(client: Client, service: Service, 
                 {
                     "date": "2025-03-31",
                     "slots": [
-                        "2025-03-31T00:00:00+02:00", "2025-03-31T01:00:00+02:00",
-                        "2025-03-31T09:00:00+02:00", "2025-03-31T10:00:00+02:00",
+                        "2025-03-31T00:00:00+02:00",
+                        "2025-03-31T01:00:00+02:00",
+                        "2025-03-31T09:00:00+02:00",
+                        "2025-03-31T10:00:00+02:00",
                     ],
                 },
             ],
         }
 
 
-def test_offsets_follow_the_daylight_saving_change_within_one_answer(client: Client, service: Service) -> None:
-    days = client.get(url(), {"start": "2025-03-28", "end": "2025-03-31", "tz": "Europe/Zurich"}).json()["days"]
+def test_offsets_follow_the_daylight_saving_change_within_one_answer(
+    client: Client, service: Service
+) -> None:
+    days = client.get(
+        url(), {"start": "2025-03-28", "end": "2025-03-31", "tz": "Europe/Zurich"}
+    ).json()["days"]
     assert [d["date"] for d in days] == ["2025-03-28", "2025-03-29", "2025-03-30", "2025-03-31"]
     assert days[0]["slots"][0] == "2025-03-28T09:00:00+01:00"
     assert days[1]["slots"] == days[2]["slots"] == []
@@ -96,16 +117,27 @@ def test_offsets_follow_the_daylight_saving_change_within_one_answer(client: Cli
     assert len(days[0]["slots"]) == len(days[3]["slots"]) == 8
 
 
-def test_today_starts_after_the_notice_and_nothing_past_the_horizon(client: Client, service: Service) -> None:
+def test_today_starts_after_the_notice_and_nothing_past_the_horizon(
+    client: Client, service: Service
+) -> None:
     today = client.get(url(), {"start": "2025-03-24", "end": "2025-03-24"}).json()["days"][0]
-    assert today["slots"][0] == "2025-03-24T09:00:00+01:00"  # 07:00 now + 60 minutes' notice -> 09:00 opening
+    assert (
+        today["slots"][0] == "2025-03-24T09:00:00+01:00"
+    )  # 07:00 now + 60 minutes' notice -> 09:00 opening
     # The horizon is 30 days: Wednesday 23 April is the last bookable day.
     days = client.get(url(), {"start": "2025-04-23", "end": "2025-04-25"}).json()["days"]
     assert [len(d["slots"]) for d in days] == [8, 0, 0]
 
 
-def test_a_past_or_far_future_window_is_empty_not_an_error(client: Client, service: Service) -> None:
-    for start, end in (("2020-01-01", "2020-03-02"), ("2900-01-01", "2900-03-03"), ("1900-01-01", "1900-01-02"), ("2999-12-31", "2999-12-31")):
+def test_a_past_or_far_future_window_is_empty_not_an_error(
+    client: Client, service: Service
+) -> None:
+    for start, end in (
+        ("2020-01-01", "2020-03-02"),
+        ("2900-01-01", "2900-03-03"),
+        ("1900-01-01", "1900-01-02"),
+        ("2999-12-31", "2999-12-31"),
+    ):
         response = client.get(url(), {"start": start, "end": end})
         assert response.status_code == 200, (start, response.content)
         assert all(d["slots"] == [] for d in response.json()["days"])
@@ -140,8 +172,20 @@ def test_end_before_start_is_refused(client: Client, service: Service) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    ["", "2025-3-24", "2025-02-30", "20250324", "2025-W13-1", "24.03.2025", "2025-03-24T00:00", "２０２５-03-24",
-     " 2025-03-24", "2025-03-24\x00", "-2025-03-24", "1e9"],
+    [
+        "",
+        "2025-3-24",
+        "2025-02-30",
+        "20250324",
+        "2025-W13-1",
+        "24.03.2025",
+        "2025-03-24T00:00",
+        "２０２５-03-24",
+        " 2025-03-24",
+        "2025-03-24\x00",
+        "-2025-03-24",
+        "1e9",
+    ],
 )
 def test_malformed_dates_are_refused(client: Client, service: Service, value: str) -> None:
     response = client.get(url(), {"start": value, "end": "2025-03-30"})
@@ -164,7 +208,9 @@ def test_missing_dates_are_refused(client: Client, service: Service) -> None:
         ("2999-12-31", "3000-01-01", "Europe/Zurich"),
     ],
 )
-def test_dates_outside_1900_to_2999_are_refused_not_crashed_on(client: Client, service: Service, start: str, end: str, tz: str) -> None:
+def test_dates_outside_1900_to_2999_are_refused_not_crashed_on(
+    client: Client, service: Service, start: str, end: str, tz: str
+) -> None:
     response = client.get(url(), {"start": start, "end": end, "tz": tz})
     assert response.status_code == 400
     assert "Enter a date between 1900 and 2999." in str(response.json()["fields"])
@@ -172,18 +218,37 @@ def test_dates_outside_1900_to_2999_are_refused_not_crashed_on(client: Client, s
 
 @pytest.mark.parametrize(
     "tz",
-    ["Mars/Olympus_Mons", "europe/zurich", "Europe/Zurich ", "../../../etc/passwd", "/etc/localtime", "Europe/Zürich",
-     "Europe/Zurich\x00", "+02:00", "CEST", "x" * 65],
+    [
+        "Mars/Olympus_Mons",
+        "europe/zurich",
+        "Europe/Zurich ",
+        "../../../etc/passwd",
+        "/etc/localtime",
+        "Europe/Zürich",
+        "Europe/Zurich\x00",
+        "+02:00",
+        "CEST",
+        "x" * 65,
+    ],
 )
 def test_unknown_time_zones_are_refused(client: Client, service: Service, tz: str) -> None:
-    messages = invalid(client.get(url(), {"start": "2025-03-24", "end": "2025-03-30", "tz": tz}), "tz")
+    messages = invalid(
+        client.get(url(), {"start": "2025-03-24", "end": "2025-03-30", "tz": tz}), "tz"
+    )
     assert messages
 
 
-def test_unknown_partner_or_service_is_a_json_404(client: Client, service: Service, other_partner: Partner) -> None:
+def test_unknown_partner_or_service_is_a_json_404(
+    client: Client, service: Service, other_partner: Partner
+) -> None:
     params = {"start": "2025-03-24", "end": "2025-03-30"}
-    Service.objects.create(partner=service.partner, name="Old", slug="old", duration_minutes=30, is_active=False)
-    assert client.get(url("nobody"), params).json() == {"error": "not_found", "message": "No such partner."}
+    Service.objects.create(
+        partner=service.partner, name="Old", slug="old", duration_minutes=30, is_active=False
+    )
+    assert client.get(url("nobody"), params).json() == {
+        "error": "not_found",
+        "message": "No such partner.",
+    }
     for slug in ("nothing", "old", "check-up"):  # unknown, inactive, another partner's
         response = client.get(url(service=slug), params)
         assert response.status_code == 404
@@ -205,7 +270,9 @@ def test_answers_are_not_cached(client: Client, service: Service) -> None:
     assert "no-store" in response["Cache-Control"]
 
 
-def test_a_partner_zone_saved_around_validation_is_answered_in_json(client: Client, service: Service, caplog) -> None:
+def test_a_partner_zone_saved_around_validation_is_answered_in_json(
+    client: Client, service: Service, caplog
+) -> None:
     """No constraint guards Partner.time_zone in the database: a bad row must not produce a
     Python traceback page. Without tz the client is told; with one, the server's fault is a
     logged JSON 500 (the api_view fallback), never HTML."""
@@ -214,6 +281,7 @@ def test_a_partner_zone_saved_around_validation_is_answered_in_json(client: Clie
     response = client.get(url(), {"start": "2025-03-24", "end": "2025-03-24", "tz": "UTC"})
     assert response.status_code == 500
     assert response.json() == {
-        "error": "internal_error", "message": "Something went wrong on our side. Please try again later.",
+        "error": "internal_error",
+        "message": "Something went wrong on our side. Please try again later.",
     }
     assert "widget api error" in caplog.text

@@ -24,13 +24,21 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def shop(live_server) -> Service:
     partner = Partner.objects.create(
-        name="Salon Browser", slug="salon-browser", time_zone="Europe/Zurich",
-        contact_email="owner@browser.example", cancellation_cutoff_hours=24,
+        name="Salon Browser",
+        slug="salon-browser",
+        time_zone="Europe/Zurich",
+        contact_email="owner@browser.example",
+        cancellation_cutoff_hours=24,
     )
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(18))
     return Service.objects.create(
-        partner=partner, name="Haircut", slug="haircut", duration_minutes=60, min_notice_minutes=60, horizon_days=30
+        partner=partner,
+        name="Haircut",
+        slug="haircut",
+        duration_minutes=60,
+        min_notice_minutes=60,
+        horizon_days=30,
     )
 
 
@@ -65,7 +73,9 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     page.locator(f'a.slot[href*="start={_slot_param(first)}"]').click()
     page.wait_for_url("**/book/?start=**")
     summary = page.inner_text(".summary")
-    assert first.astimezone(NEW_YORK).strftime("%H:%M") in summary and "(America/New_York)" in summary
+    assert (
+        first.astimezone(NEW_YORK).strftime("%H:%M") in summary and "(America/New_York)" in summary
+    )
     assert "10:00–11:00" in summary and "(Europe/Zurich)" in summary
     page.get_by_label("Name").fill("Grace Hopper")
     page.get_by_label("Email").fill("grace@example.com")
@@ -81,7 +91,9 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     assert "<img src=x onerror=alert(1)>" in page.inner_text(".details")  # shown as text, not run
     booking = Booking.objects.get()
     assert booking.start == first and booking.status == Booking.Status.CONFIRMED
-    assert booking.customer_name == "Grace Hopper" and booking.notes == "<img src=x onerror=alert(1)>"
+    assert (
+        booking.customer_name == "Grace Hopper" and booking.notes == "<img src=x onerror=alert(1)>"
+    )
     _assert_clean(page)
 
     # 4. Reschedule to another time; the same link manages the new booking.

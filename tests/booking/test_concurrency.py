@@ -56,7 +56,11 @@ def race(calls: list[Callable[[], object]]) -> list[tuple[str, object]]:
 def booker(service: Service, start: datetime, n: int) -> Callable[[], object]:
     def call() -> Booking:
         booking, _ = services.booking_create(
-            service=service, start=start, customer_name=f"Customer {n}", customer_email=f"c{n}@example.com", now=NOW,
+            service=service,
+            start=start,
+            customer_name=f"Customer {n}",
+            customer_email=f"c{n}@example.com",
+            now=NOW,
         )
         return booking
 
@@ -80,7 +84,9 @@ def overlapping_pairs(partner: Partner) -> int:
 
 
 @pytest.mark.slow
-def test_concurrent_bookings_of_the_same_slot_yield_exactly_one(transactional_db, service: Service) -> None:
+def test_concurrent_bookings_of_the_same_slot_yield_exactly_one(
+    transactional_db, service: Service
+) -> None:
     for day, start in enumerate(ROUND_DAYS, start=1):
         results = race([booker(service, start, n) for n in range(THREADS)])
 
@@ -95,18 +101,30 @@ def test_concurrent_bookings_of_the_same_slot_yield_exactly_one(transactional_db
 @pytest.mark.slow
 def test_concurrent_overlapping_bookings_never_overlap(transactional_db, partner: Partner) -> None:
     hour = Service.objects.create(
-        partner=partner, name="Hour", slug="hour", duration_minutes=60, slot_interval_minutes=15, horizon_days=30,
+        partner=partner,
+        name="Hour",
+        slug="hour",
+        duration_minutes=60,
+        slot_interval_minutes=15,
+        horizon_days=30,
     )
     buffered = Service.objects.create(
-        partner=partner, name="Buffered", slug="buffered", duration_minutes=30, slot_interval_minutes=15,
-        buffer_before_minutes=15, buffer_after_minutes=15, horizon_days=30,
+        partner=partner,
+        name="Buffered",
+        slug="buffered",
+        duration_minutes=30,
+        slot_interval_minutes=15,
+        buffer_before_minutes=15,
+        buffer_after_minutes=15,
+        horizon_days=30,
     )
     created: list[int] = []
     for first in ROUND_DAYS:
         # Starts 09:00, 09:15, ... 13:45, alternating the two services: every start overlaps its
         # neighbours, so many different interleavings are possible.
         calls = [
-            booker(hour if n % 2 == 0 else buffered, first + timedelta(minutes=15 * n), n) for n in range(THREADS)
+            booker(hour if n % 2 == 0 else buffered, first + timedelta(minutes=15 * n), n)
+            for n in range(THREADS)
         ]
         results = race(calls)
 
@@ -119,20 +137,31 @@ def test_concurrent_overlapping_bookings_never_overlap(transactional_db, partner
         assert overlapping_pairs(partner) == 0
 
 
-def _row(service: Service, start: datetime, status: str = Booking.Status.CONFIRMED, n: int = 0) -> Booking:
+def _row(
+    service: Service, start: datetime, status: str = Booking.Status.CONFIRMED, n: int = 0
+) -> Booking:
     end = start + timedelta(minutes=service.duration_minutes)
     return Booking(
-        partner=service.partner, service=service, start=start, end=end,
+        partner=service.partner,
+        service=service,
+        start=start,
+        end=end,
         busy_start=start - timedelta(minutes=service.buffer_before_minutes),
         busy_end=end + timedelta(minutes=service.buffer_after_minutes),
-        customer_name="Direct", customer_email="d@example.com", status=status,
+        customer_name="Direct",
+        customer_email="d@example.com",
+        status=status,
         cancelled_at=NOW if status == Booking.Status.CANCELLED else None,
-        hold_expires_at=NOW + timedelta(minutes=15) if status == Booking.Status.PENDING_PAYMENT else None,
+        hold_expires_at=NOW + timedelta(minutes=15)
+        if status == Booking.Status.PENDING_PAYMENT
+        else None,
         manage_token_hash=f"{n:064x}",
     )
 
 
-def test_the_database_refuses_an_overlapping_booking_written_past_the_services(db, service: Service) -> None:
+def test_the_database_refuses_an_overlapping_booking_written_past_the_services(
+    db, service: Service
+) -> None:
     _row(service, WEDNESDAY_9, n=1).save()
     for status in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT):
         with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
@@ -140,9 +169,15 @@ def test_the_database_refuses_an_overlapping_booking_written_past_the_services(d
     assert Booking.objects.count() == 1
 
 
-def test_the_database_counts_buffers_but_allows_back_to_back(db, service: Service, partner: Partner) -> None:
+def test_the_database_counts_buffers_but_allows_back_to_back(
+    db, service: Service, partner: Partner
+) -> None:
     buffered = Service.objects.create(
-        partner=partner, name="Buffered", slug="buffered", duration_minutes=30, buffer_after_minutes=15,
+        partner=partner,
+        name="Buffered",
+        slug="buffered",
+        duration_minutes=30,
+        buffer_after_minutes=15,
     )
     _row(buffered, WEDNESDAY_9, n=1).save()  # busy 09:00-09:45
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -159,7 +194,9 @@ def test_a_cancelled_booking_does_not_block_in_the_database(db, service: Service
     assert Booking.objects.count() == 3
 
 
-def test_another_partner_is_not_blocked_in_the_database(db, service: Service, other_partner: Partner) -> None:
+def test_another_partner_is_not_blocked_in_the_database(
+    db, service: Service, other_partner: Partner
+) -> None:
     _row(service, WEDNESDAY_9, n=1).save()
     _row(other_partner.services.get(), WEDNESDAY_9, n=2).save()
     assert Booking.objects.count() == 2

@@ -32,7 +32,9 @@ def _bookings(slug: str) -> str:
     return f"/api/v1/partners/{slug}/bookings"
 
 
-def _preflight(client: Client, path: str, origin: str, method: str = "POST", headers: str = "content-type"):
+def _preflight(
+    client: Client, path: str, origin: str, method: str = "POST", headers: str = "content-type"
+):
     return client.options(
         path,
         HTTP_ORIGIN=origin,
@@ -50,7 +52,9 @@ def _no_cors(response) -> None:
 # --- simple requests ---------------------------------------------------------------------------
 
 
-def test_registered_origin_gets_its_own_origin_back_and_no_credentials(client: Client, registered: Partner) -> None:
+def test_registered_origin_gets_its_own_origin_back_and_no_credentials(
+    client: Client, registered: Partner
+) -> None:
     response = client.get(_services(registered.slug), HTTP_ORIGIN=SALON)
     assert response.status_code == 200
     assert response[ACAO] == SALON
@@ -78,9 +82,13 @@ def test_every_registered_origin_works(client: Client, registered: Partner) -> N
         "",
     ],
 )
-def test_unregistered_origin_gets_no_cors_headers(client: Client, registered: Partner, origin: str) -> None:
+def test_unregistered_origin_gets_no_cors_headers(
+    client: Client, registered: Partner, origin: str
+) -> None:
     response = client.get(_services(registered.slug), HTTP_ORIGIN=origin)
-    assert response.status_code == 200  # same-origin readers are served; the browser blocks the rest
+    assert (
+        response.status_code == 200
+    )  # same-origin readers are served; the browser blocks the rest
     _no_cors(response)
 
 
@@ -88,15 +96,23 @@ def test_no_origin_gets_no_cors_headers(client: Client, registered: Partner) -> 
     _no_cors(client.get(_services(registered.slug)))
 
 
-def test_partner_without_registered_origins_answers_nobody(client: Client, partner: Partner, service: Service) -> None:
+def test_partner_without_registered_origins_answers_nobody(
+    client: Client, partner: Partner, service: Service
+) -> None:
     assert partner.widget_origins == ""
     _no_cors(client.get(_services(partner.slug), HTTP_ORIGIN=SALON))
     _no_cors(_preflight(client, _bookings(partner.slug), SALON))
 
 
-def test_booking_post_from_registered_origin_is_readable(client: Client, registered: Partner) -> None:
-    response = client.post(_bookings(registered.slug), data="{}", content_type="application/json", HTTP_ORIGIN=SALON)
-    assert response.status_code == 400  # empty booking: field errors, which the widget must be able to read
+def test_booking_post_from_registered_origin_is_readable(
+    client: Client, registered: Partner
+) -> None:
+    response = client.post(
+        _bookings(registered.slug), data="{}", content_type="application/json", HTTP_ORIGIN=SALON
+    )
+    assert (
+        response.status_code == 400
+    )  # empty booking: field errors, which the widget must be able to read
     assert response[ACAO] == SALON
     assert "Access-Control-Allow-Credentials" not in response
 
@@ -104,7 +120,9 @@ def test_booking_post_from_registered_origin_is_readable(client: Client, registe
 # --- preflight ---------------------------------------------------------------------------------
 
 
-def test_preflight_for_booking_post_from_registered_origin_is_allowed(client: Client, registered: Partner) -> None:
+def test_preflight_for_booking_post_from_registered_origin_is_allowed(
+    client: Client, registered: Partner
+) -> None:
     response = _preflight(client, _bookings(registered.slug), SALON)
     assert response.status_code == 200
     assert response[ACAO] == SALON
@@ -118,14 +136,20 @@ def test_preflight_for_booking_post_from_registered_origin_is_allowed(client: Cl
     assert "Access-Control-Allow-Credentials" not in response
 
 
-def test_preflight_from_unknown_origin_gets_no_cors_headers(client: Client, registered: Partner) -> None:
+def test_preflight_from_unknown_origin_gets_no_cors_headers(
+    client: Client, registered: Partner
+) -> None:
     response = _preflight(client, _bookings(registered.slug), "https://evil.example")
     _no_cors(response)
     assert "Access-Control-Max-Age" not in response
 
 
-def test_preflight_asking_for_credentials_headers_is_not_granted_them(client: Client, registered: Partner) -> None:
-    response = _preflight(client, _bookings(registered.slug), SALON, headers="authorization, cookie")
+def test_preflight_asking_for_credentials_headers_is_not_granted_them(
+    client: Client, registered: Partner
+) -> None:
+    response = _preflight(
+        client, _bookings(registered.slug), SALON, headers="authorization, cookie"
+    )
     headers = {h.strip().lower() for h in response["Access-Control-Allow-Headers"].split(",")}
     assert not headers & {"authorization", "cookie"}
 
@@ -133,7 +157,9 @@ def test_preflight_asking_for_credentials_headers_is_not_granted_them(client: Cl
 # --- one partner's origin is not another's -------------------------------------------------------
 
 
-def test_partner_a_origin_gets_nothing_from_partner_b(client: Client, registered: Partner, other_partner: Partner) -> None:
+def test_partner_a_origin_gets_nothing_from_partner_b(
+    client: Client, registered: Partner, other_partner: Partner
+) -> None:
     other_partner.widget_origins = "https://clinic.example"
     other_partner.save()
     response = client.get(_services(other_partner.slug), HTTP_ORIGIN=SALON)
@@ -141,7 +167,10 @@ def test_partner_a_origin_gets_nothing_from_partner_b(client: Client, registered
     _no_cors(response)
     _no_cors(_preflight(client, _bookings(other_partner.slug), SALON))
     # ...while B's own origin works on B and not on A.
-    assert client.get(_services(other_partner.slug), HTTP_ORIGIN="https://clinic.example")[ACAO] == "https://clinic.example"
+    assert (
+        client.get(_services(other_partner.slug), HTTP_ORIGIN="https://clinic.example")[ACAO]
+        == "https://clinic.example"
+    )
     _no_cors(client.get(_services(registered.slug), HTTP_ORIGIN="https://clinic.example"))
 
 
@@ -149,7 +178,9 @@ def test_unknown_partner_gets_no_cors_headers(client: Client, registered: Partne
     _no_cors(client.get(_services("no-such-partner"), HTTP_ORIGIN=SALON))
 
 
-def test_path_tricks_do_not_borrow_another_partners_origins(client: Client, registered: Partner, other_partner: Partner) -> None:
+def test_path_tricks_do_not_borrow_another_partners_origins(
+    client: Client, registered: Partner, other_partner: Partner
+) -> None:
     for path in (
         f"/api/v1/partners/{registered.slug}/../{other_partner.slug}/services/",
         f"/api/v1/partners/{registered.slug}%2F..%2F{other_partner.slug}/services/",
@@ -168,7 +199,17 @@ def test_html_booking_page_never_answers_cors(client: Client, registered: Partne
     _no_cors(_preflight(client, f"/book/{registered.slug}/", SALON, method="GET"))
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/.well-known/security.txt", "/admin/", "/manage/abc/", "/api/v2/x/", "/api/v1/openapi.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/healthz",
+        "/.well-known/security.txt",
+        "/admin/",
+        "/manage/abc/",
+        "/api/v2/x/",
+        "/api/v1/openapi.json",
+    ],
+)
 def test_other_urls_never_answer_cors(client: Client, registered: Partner, path: str) -> None:
     _no_cors(client.get(path, HTTP_ORIGIN=SALON))
 
@@ -181,7 +222,10 @@ def test_changing_the_origins_takes_effect_at_once(client: Client, registered: P
     registered.widget_origins = "https://new-salon.example"
     registered.save()
     _no_cors(client.get(_services(registered.slug), HTTP_ORIGIN=SALON))
-    assert client.get(_services(registered.slug), HTTP_ORIGIN="https://new-salon.example")[ACAO] == "https://new-salon.example"
+    assert (
+        client.get(_services(registered.slug), HTTP_ORIGIN="https://new-salon.example")[ACAO]
+        == "https://new-salon.example"
+    )
 
 
 def test_removing_all_origins_takes_effect_at_once(client: Client, registered: Partner) -> None:
@@ -191,7 +235,9 @@ def test_removing_all_origins_takes_effect_at_once(client: Client, registered: P
     _no_cors(client.get(_services(registered.slug), HTTP_ORIGIN=SALON))
 
 
-def test_a_row_that_bypassed_validation_opens_nothing(client: Client, partner: Partner, service: Service) -> None:
+def test_a_row_that_bypassed_validation_opens_nothing(
+    client: Client, partner: Partner, service: Service
+) -> None:
     Partner.objects.filter(pk=partner.pk).update(widget_origins="https://salon.example/path\n*")
     _no_cors(client.get(_services(partner.slug), HTTP_ORIGIN=SALON))
     _no_cors(client.get(_services(partner.slug), HTTP_ORIGIN="*"))
@@ -207,7 +253,10 @@ def test_a_row_that_bypassed_validation_opens_nothing(client: Client, partner: P
         ("HTTPS://Salon.Example", ["https://salon.example"]),
         ("  https://salon.example  ", ["https://salon.example"]),
         ("https://salon.example:8443", ["https://salon.example:8443"]),
-        ("https://www.salon.example\n\nhttps://shop.salon.example\n", ["https://www.salon.example", "https://shop.salon.example"]),
+        (
+            "https://www.salon.example\n\nhttps://shop.salon.example\n",
+            ["https://www.salon.example", "https://shop.salon.example"],
+        ),
         ("http://localhost:8000", ["http://localhost:8000"]),
         ("http://127.0.0.1:5500", ["http://127.0.0.1:5500"]),
         ("http://[::1]:3000", ["http://[::1]:3000"]),
@@ -272,7 +321,14 @@ def test_origins_are_normalised_the_way_browsers_send_them(text: str, expected: 
 
 
 @pytest.mark.parametrize(
-    "text", ["https://sal on.example", "https://salon.example;x", "https://%65vil.example", "https://a..example", "https://-x-.example"]
+    "text",
+    [
+        "https://sal on.example",
+        "https://salon.example;x",
+        "https://%65vil.example",
+        "https://a..example",
+        "https://-x-.example",
+    ],
 )
 def test_malformed_hosts_are_refused(text: str) -> None:
     with pytest.raises(ValidationError):

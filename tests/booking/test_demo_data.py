@@ -54,13 +54,23 @@ def test_first_run_creates_the_demo_salon_with_its_services_and_hours() -> None:
     services = {s.name: s for s in partner.services.all()}
     assert set(services) == {"Haircut", "Colour consultation", "Full colour"}
     haircut, full = services["Haircut"], services["Full colour"]
-    assert (haircut.duration_minutes, haircut.slot_interval_minutes, haircut.buffer_after_minutes) == (45, 15, 10)
+    assert (
+        haircut.duration_minutes,
+        haircut.slot_interval_minutes,
+        haircut.buffer_after_minutes,
+    ) == (45, 15, 10)
     assert services["Colour consultation"].duration_minutes == 30
-    assert (full.duration_minutes, full.buffer_before_minutes, full.buffer_after_minutes) == (120, 5, 15)
+    assert (full.duration_minutes, full.buffer_before_minutes, full.buffer_after_minutes) == (
+        120,
+        5,
+        15,
+    )
     assert (full.price, full.currency) == (Decimal("150.00"), "CHF")
 
     hours = {(h.weekday, h.start, h.end) for h in partner.opening_hours.all()}
-    weekday_ranges = {(d, s, e) for d in (1, 2, 3, 4) for s, e in [(time(9), time(12)), (time(13), time(18, 30))]}
+    weekday_ranges = {
+        (d, s, e) for d in (1, 2, 3, 4) for s, e in [(time(9), time(12)), (time(13), time(18, 30))]
+    }
     assert hours == weekday_ranges | {(5, time(9), time(16))}
 
     christmas = partner.date_overrides.get()
@@ -78,7 +88,10 @@ def test_first_run_creates_staff_accounts_and_shows_generated_passwords_once() -
     assert admin.is_staff and admin.is_superuser
     assert owner.is_staff and not owner.is_superuser
     membership = PartnerMembership.objects.get(user=owner)
-    assert (membership.partner.slug, membership.role) == ("demo-salon", PartnerMembership.Role.OWNER)
+    assert (membership.partner.slug, membership.role) == (
+        "demo-salon",
+        PartnerMembership.Role.OWNER,
+    )
 
 
 def test_second_run_creates_nothing_and_keeps_the_passwords() -> None:
@@ -96,7 +109,9 @@ def test_second_run_creates_nothing_and_keeps_the_passwords() -> None:
     assert not any(password in output for password in first.values())
 
 
-def test_passwords_from_the_environment_are_used_and_not_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_passwords_from_the_environment_are_used_and_not_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("DEMO_ADMIN_PASSWORD", "admin-pass-phrase-for-tests")
     monkeypatch.setenv("DEMO_PARTNER_PASSWORD", "owner-pass-phrase-for-tests")
     output = _run()
@@ -125,7 +140,12 @@ def test_refuses_to_run_with_production_settings(tmp_path: Path) -> None:
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "demo_data"],
-        env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode != 0
     assert "refuses to run with production settings" in result.stderr

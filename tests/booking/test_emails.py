@@ -66,14 +66,18 @@ def calendars(message: mail.EmailMessage) -> list[tuple[str, dict[str, str]]]:
 
 
 def html_body(message: mail.EmailMultiAlternatives) -> str:
-    (html, mimetype), = message.alternatives
+    ((html, mimetype),) = message.alternatives
     assert mimetype == "text/html"
     return html
 
 
 def everything(message: mail.EmailMessage) -> str:
     """All of a message a reader or a calendar could see, decoded."""
-    texts = [str(message.subject), message.body, *(str(c) for c, _ in getattr(message, "alternatives", []))]
+    texts = [
+        str(message.subject),
+        message.body,
+        *(str(c) for c, _ in getattr(message, "alternatives", [])),
+    ]
     for part in parsed(message).walk():
         payload = part.get_payload(decode=True)
         if payload:
@@ -106,7 +110,7 @@ def test_booking_sends_the_customer_an_invitation_and_the_partner_a_notice(
     when = "Wednesday, 5 March 2025, 10:00–11:00 (Europe/Zurich)"
     assert when in customer.body and when in html_body(customer)
     assert "use the link from your confirmation page" in customer.body
-    (content_type, ical), = calendars(customer)
+    ((content_type, ical),) = calendars(customer)
     assert content_type == "text/calendar; method=REQUEST; charset=utf-8"
     assert ical["METHOD"] == "REQUEST" and ical["STATUS"] == "CONFIRMED"
     assert ical["UID"] == f"booking-{booking.pk}@{DOMAIN}"
@@ -115,7 +119,9 @@ def test_booking_sends_the_customer_an_invitation_and_the_partner_a_notice(
 
     assert notice.subject.startswith("New booking") and "Ada Lovelace" in notice.subject
     assert notice.reply_to == ["ada@example.com"]
-    assert when in notice.body and "ada@example.com" in notice.body and "Short, please" in notice.body
+    assert (
+        when in notice.body and "ada@example.com" in notice.body and "Short, please" in notice.body
+    )
     assert "Short, please" in html_body(notice)
     assert calendars(notice) == []
 
@@ -140,7 +146,9 @@ def test_a_refused_booking_sends_nothing(service: Service, book: Book, committed
     assert mail.outbox == []
 
 
-def test_cancel_sends_a_cancellation_for_the_same_calendar_entry(service: Service, book: Book, committed) -> None:
+def test_cancel_sends_a_cancellation_for_the_same_calendar_entry(
+    service: Service, book: Book, committed
+) -> None:
     booking, _ = committed(lambda: book(service, WEDNESDAY_10))
     ((_, invitation),) = calendars(by_recipient(mail.outbox)["ada@example.com"][0])
     mail.outbox.clear()
@@ -151,7 +159,7 @@ def test_cancel_sends_a_cancellation_for_the_same_calendar_entry(service: Servic
     (customer,) = sent["ada@example.com"]
     (notice,) = sent["owner@alpha.example"]
     assert customer.subject.startswith("Booking cancelled")
-    (content_type, ical), = calendars(customer)
+    ((content_type, ical),) = calendars(customer)
     assert content_type == "text/calendar; method=CANCEL; charset=utf-8"
     assert ical["METHOD"] == "CANCEL" and ical["STATUS"] == "CANCELLED"
     assert ical["UID"] == invitation["UID"] == f"booking-{booking.pk}@{DOMAIN}"
@@ -161,7 +169,9 @@ def test_cancel_sends_a_cancellation_for_the_same_calendar_entry(service: Servic
     assert "Ill &lt;b&gt;today&lt;/b&gt;" in html_body(notice)
 
 
-def test_reschedule_cancels_the_old_entry_and_invites_to_the_new_one(service: Service, book: Book, committed) -> None:
+def test_reschedule_cancels_the_old_entry_and_invites_to_the_new_one(
+    service: Service, book: Book, committed
+) -> None:
     old, _ = committed(lambda: book(service, WEDNESDAY_10))
     mail.outbox.clear()
 
@@ -177,7 +187,9 @@ def test_reschedule_cancels_the_old_entry_and_invites_to_the_new_one(service: Se
     assert len(sent["ada@example.com"]) == 2  # one iTIP method per message (RFC 6047)
     _, request, moved = methods["REQUEST"]
     _, cancel, _ = methods["CANCEL"]
-    assert request["UID"] == f"booking-{new.pk}@{DOMAIN}" and request["DTSTART"] == "20250306T090000Z"
+    assert (
+        request["UID"] == f"booking-{new.pk}@{DOMAIN}" and request["DTSTART"] == "20250306T090000Z"
+    )
     assert cancel["UID"] == f"booking-{old.pk}@{DOMAIN}" and cancel["DTSTART"] == "20250305T090000Z"
     assert cancel["STATUS"] == "CANCELLED"
     assert "Thursday, 6 March 2025, 10:00–11:00 (Europe/Zurich)" in moved.body
@@ -189,7 +201,11 @@ def test_reschedule_cancels_the_old_entry_and_invites_to_the_new_one(service: Se
 
 def test_user_text_is_escaped_in_html_bodies(service: Service, book: Book, committed) -> None:
     name = '<script>alert("x")</script> Ada'
-    committed(lambda: book(service, WEDNESDAY_10, customer_name=name, notes="<img src=x onerror=alert(1)>"))
+    committed(
+        lambda: book(
+            service, WEDNESDAY_10, customer_name=name, notes="<img src=x onerror=alert(1)>"
+        )
+    )
     assert len(mail.outbox) == 2
     for message in mail.outbox:
         html = html_body(message)
@@ -219,12 +235,18 @@ def test_no_email_contains_the_manage_token(service: Service, book: Book, commit
         assert booking.manage_token_hash not in text
 
 
-def test_a_hold_awaiting_payment_gets_no_confirmation(service: Service, book: Book, committed) -> None:
-    committed(lambda: book(service, WEDNESDAY_10, status=Booking.Status.PENDING_PAYMENT, hold_minutes=15))
+def test_a_hold_awaiting_payment_gets_no_confirmation(
+    service: Service, book: Book, committed
+) -> None:
+    committed(
+        lambda: book(service, WEDNESDAY_10, status=Booking.Status.PENDING_PAYMENT, hold_minutes=15)
+    )
     assert mail.outbox == []
 
 
-def test_a_confirmation_for_a_booking_cancelled_meanwhile_is_not_sent(service: Service, book: Book) -> None:
+def test_a_confirmation_for_a_booking_cancelled_meanwhile_is_not_sent(
+    service: Service, book: Book
+) -> None:
     booking, _ = book(service, WEDNESDAY_10)  # callbacks never run: no commit in this test
     services.booking_cancel(booking=booking, by_customer=False)
     send_booking_event(booking_id=booking.pk, event="confirmed")

@@ -74,7 +74,9 @@ def test_request_is_a_well_formed_calendar_with_utc_times() -> None:
     assert props["ORGANIZER"] == [(';CN="Salon Alpha"', "mailto:owner@alpha.example")]
     params, value = props["ATTENDEE"][0]
     assert value == "mailto:ada@example.com"
-    assert 'CN="Ada Lovelace"' in params and "PARTSTAT=ACCEPTED" in params and "RSVP=FALSE" in params
+    assert (
+        'CN="Ada Lovelace"' in params and "PARTSTAT=ACCEPTED" in params and "RSVP=FALSE" in params
+    )
     assert "LOCATION" not in props  # empty values are left out, not sent empty
 
 

@@ -37,8 +37,14 @@ def frozen() -> Iterator[None]:
 def colour(partner: Partner) -> Service:
     """60 minutes plus 30 minutes to clean up afterwards; offered every 30 minutes."""
     return Service.objects.create(
-        partner=partner, name="Colour", slug="colour", duration_minutes=60, buffer_after_minutes=30,
-        slot_interval_minutes=30, min_notice_minutes=60, horizon_days=30,
+        partner=partner,
+        name="Colour",
+        slug="colour",
+        duration_minutes=60,
+        buffer_after_minutes=30,
+        slot_interval_minutes=30,
+        min_notice_minutes=60,
+        horizon_days=30,
     )
 
 
@@ -46,8 +52,14 @@ def colour(partner: Partner) -> Service:
 def consult(partner: Partner) -> Service:
     """30 minutes with 15 minutes of preparation before; offered every 30 minutes."""
     return Service.objects.create(
-        partner=partner, name="Consultation", slug="consult", duration_minutes=30, buffer_before_minutes=15,
-        slot_interval_minutes=30, min_notice_minutes=60, horizon_days=30,
+        partner=partner,
+        name="Consultation",
+        slug="consult",
+        duration_minutes=30,
+        buffer_before_minutes=15,
+        slot_interval_minutes=30,
+        min_notice_minutes=60,
+        horizon_days=30,
     )
 
 
@@ -58,8 +70,12 @@ def reload(booking: Booking) -> Booking:
 # --- create -----------------------------------------------------------------------------------
 
 
-def test_booking_create_stores_the_booking_and_only_a_hash_of_the_token(service: Service, book: Book) -> None:
-    booking, token = book(service, WEDNESDAY_10, customer_phone=" +41 44 000 00 00 ", notes="First visit")
+def test_booking_create_stores_the_booking_and_only_a_hash_of_the_token(
+    service: Service, book: Book
+) -> None:
+    booking, token = book(
+        service, WEDNESDAY_10, customer_phone=" +41 44 000 00 00 ", notes="First visit"
+    )
 
     stored = reload(booking)
     assert stored.status == Booking.Status.CONFIRMED
@@ -75,9 +91,14 @@ def test_booking_create_stores_the_booking_and_only_a_hash_of_the_token(service:
     assert selectors.booking_get_by_token(token=token) == stored
 
 
-def test_booking_create_widens_the_busy_range_by_the_service_buffers(colour: Service, consult: Service, book: Book) -> None:
+def test_booking_create_widens_the_busy_range_by_the_service_buffers(
+    colour: Service, consult: Service, book: Book
+) -> None:
     booking, _ = book(colour, WEDNESDAY_10)
-    assert (booking.busy_start, booking.busy_end) == (WEDNESDAY_10, WEDNESDAY_10 + timedelta(minutes=90))
+    assert (booking.busy_start, booking.busy_end) == (
+        WEDNESDAY_10,
+        WEDNESDAY_10 + timedelta(minutes=90),
+    )
     other, _ = book(consult, WEDNESDAY_10 + timedelta(hours=2))
     assert other.busy_start == WEDNESDAY_10 + timedelta(minutes=105)
 
@@ -95,7 +116,9 @@ def test_booking_create_widens_the_busy_range_by_the_service_buffers(colour: Ser
         pytest.param(zurich(2025, 4, 10, 10), id="beyond-horizon"),
     ],
 )
-def test_a_time_that_is_not_a_slot_is_refused(service: Service, book: Book, start: datetime) -> None:
+def test_a_time_that_is_not_a_slot_is_refused(
+    service: Service, book: Book, start: datetime
+) -> None:
     with pytest.raises(SlotNotOffered):
         book(service, start)
     assert not Booking.objects.exists()
@@ -134,7 +157,9 @@ def test_second_booking_of_the_same_slot_is_refused(service: Service, book: Book
     assert Booking.objects.count() == 1
 
 
-def test_overlap_counts_the_buffers_of_both_services(colour: Service, consult: Service, book: Book) -> None:
+def test_overlap_counts_the_buffers_of_both_services(
+    colour: Service, consult: Service, book: Book
+) -> None:
     book(colour, WEDNESDAY_10)  # busy 10:00-11:30 (30 min buffer after)
     # Consultation at 11:30 is busy 11:15-12:00: only the two buffers meet, and that is enough.
     with pytest.raises(SlotTaken):
@@ -146,7 +171,9 @@ def test_overlap_counts_the_buffers_of_both_services(colour: Service, consult: S
     assert Booking.objects.count() == 2
 
 
-def test_another_service_of_the_same_partner_blocks(service: Service, colour: Service, book: Book) -> None:
+def test_another_service_of_the_same_partner_blocks(
+    service: Service, colour: Service, book: Book
+) -> None:
     book(colour, WEDNESDAY_10)  # busy until 11:30
     with pytest.raises(SlotTaken):
         book(service, WEDNESDAY_10 + timedelta(hours=1))
@@ -162,12 +189,19 @@ def test_back_to_back_bookings_are_allowed(service: Service, book: Book) -> None
 
 def test_another_partners_bookings_do_not_block(service: Service, book: Book) -> None:
     neighbour = Partner.objects.create(
-        name="Salon Gamma", slug="salon-gamma", time_zone="Europe/Zurich", contact_email="g@gamma.example",
+        name="Salon Gamma",
+        slug="salon-gamma",
+        time_zone="Europe/Zurich",
+        contact_email="g@gamma.example",
     )
     for weekday in range(5):
         OpeningHours.objects.create(partner=neighbour, weekday=weekday, start=time(9), end=time(17))
     their_service = Service.objects.create(
-        partner=neighbour, name="Haircut", slug="haircut", duration_minutes=60, horizon_days=30,
+        partner=neighbour,
+        name="Haircut",
+        slug="haircut",
+        duration_minutes=60,
+        horizon_days=30,
     )
     book(their_service, WEDNESDAY_10)
     book(service, WEDNESDAY_10)
@@ -243,7 +277,11 @@ def test_reschedule_moves_the_manage_link_to_the_new_booking(service: Service, b
     assert new.pk != old.pk
     assert (new.start, new.end) == (THURSDAY_10, THURSDAY_10 + timedelta(hours=1))
     assert new.status == Booking.Status.CONFIRMED
-    assert (new.customer_name, new.customer_email, new.notes) == ("Ada Lovelace", "ada@example.com", "Short please")
+    assert (new.customer_name, new.customer_email, new.notes) == (
+        "Ada Lovelace",
+        "ada@example.com",
+        "Short please",
+    )
     assert new.rescheduled_from == old
     assert new.manage_token_hash == old_hash
     assert old.status == Booking.Status.CANCELLED
@@ -254,7 +292,9 @@ def test_reschedule_moves_the_manage_link_to_the_new_booking(service: Service, b
     book(service, WEDNESDAY_10, customer_name="Grace Hopper")
 
 
-def test_reschedule_into_another_booking_is_refused_and_changes_nothing(service: Service, book: Book) -> None:
+def test_reschedule_into_another_booking_is_refused_and_changes_nothing(
+    service: Service, book: Book
+) -> None:
     mine, token = book(service, WEDNESDAY_10)
     book(service, THURSDAY_10, customer_name="Grace Hopper")
 
@@ -289,7 +329,11 @@ def test_reschedule_refused_at_insert_rolls_back_the_cancellation(
 
 def test_reschedule_may_overlap_the_booking_it_replaces(partner: Partner, book: Book) -> None:
     long_cut = Service.objects.create(
-        partner=partner, name="Long cut", slug="long-cut", duration_minutes=60, slot_interval_minutes=30,
+        partner=partner,
+        name="Long cut",
+        slug="long-cut",
+        duration_minutes=60,
+        slot_interval_minutes=30,
         horizon_days=30,
     )
     old, token = book(long_cut, WEDNESDAY_10)
@@ -307,7 +351,9 @@ def test_reschedule_to_a_time_that_is_not_a_slot_is_refused(service: Service, bo
     assert Booking.objects.count() == 1
 
 
-def test_customer_cannot_reschedule_after_the_cutoff_but_the_partner_can(service: Service, book: Book) -> None:
+def test_customer_cannot_reschedule_after_the_cutoff_but_the_partner_can(
+    service: Service, book: Book
+) -> None:
     old, _ = book(service, WEDNESDAY_10)
     with time_machine.travel(WEDNESDAY_10 - timedelta(hours=2), tick=False):
         with pytest.raises(ChangeNotAllowed):

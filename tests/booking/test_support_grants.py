@@ -58,7 +58,9 @@ def test_support_with_grant_sees_data_and_each_view_is_logged(client) -> None:
         assert event.actor == world.support_granted
         assert event.target == f"booking:{world.a_booking.pk}"
         assert event.detail["booking_ids"] == [world.a_booking.pk]
-        assert event.detail["grants"] == [{"partner_id": world.a.pk, "grant_id": world.grant.pk, "reason": world.grant.reason}]
+        assert event.detail["grants"] == [
+            {"partner_id": world.a.pk, "grant_id": world.grant.pk, "reason": world.grant.reason}
+        ]
     assert verify_chain() == []
 
 
@@ -75,7 +77,10 @@ def test_superuser_views_are_logged_too(client) -> None:
     login_verified(client, world.superuser)
     assert A_CUSTOMER in _change(client, world)
     (event,) = _access_events()
-    assert event.detail["superuser"] is True and event.detail["grants"][0]["reason"] == "superuser access"
+    assert (
+        event.detail["superuser"] is True
+        and event.detail["grants"][0]["reason"] == "superuser access"
+    )
 
 
 def test_partner_users_viewing_their_own_data_are_not_support_access(client) -> None:
@@ -97,9 +102,15 @@ def test_grant_expires(client) -> None:
 def test_owner_creates_a_grant_for_own_partner_only(client) -> None:
     world = build_world()
     login_verified(client, world.owner)
-    response = client.post("/admin/booking/supportgrant/add/", {
-        "partner": world.b.pk, "granted_to": world.support.pk, "reason": "Ticket 99", "hours": 2,
-    })
+    response = client.post(
+        "/admin/booking/supportgrant/add/",
+        {
+            "partner": world.b.pk,
+            "granted_to": world.support.pk,
+            "reason": "Ticket 99",
+            "hours": 2,
+        },
+    )
     assert response.status_code == 302
     grant = SupportGrant.objects.get(granted_to=world.support)
     assert grant.partner == world.a and grant.granted_by == world.owner
@@ -111,29 +122,53 @@ def test_owner_creates_a_grant_for_own_partner_only(client) -> None:
 def test_grants_run_hours_not_weeks(client) -> None:
     world = build_world()
     login_verified(client, world.owner)
-    response = client.post("/admin/booking/supportgrant/add/", {
-        "granted_to": world.support.pk, "reason": "Ticket 99", "hours": 24 * 14,
-    })
-    assert response.status_code == 200 and not SupportGrant.objects.filter(granted_to=world.support).exists()
+    response = client.post(
+        "/admin/booking/supportgrant/add/",
+        {
+            "granted_to": world.support.pk,
+            "reason": "Ticket 99",
+            "hours": 24 * 14,
+        },
+    )
+    assert (
+        response.status_code == 200
+        and not SupportGrant.objects.filter(granted_to=world.support).exists()
+    )
     with pytest.raises(ValidationError):
-        support_grant_create(partner=world.a, granted_to=world.support, granted_by=world.owner, reason="x", hours=73)
+        support_grant_create(
+            partner=world.a, granted_to=world.support, granted_by=world.owner, reason="x", hours=73
+        )
 
 
 def test_the_database_refuses_a_long_grant() -> None:
     world = build_world()
     now = timezone.now()
     with pytest.raises(IntegrityError), transaction.atomic():
-        SupportGrant.objects.create(partner=world.a, granted_to=world.support, granted_by=world.owner, reason="x",
-                                    created_at=now, expires_at=now + timedelta(hours=73))
+        SupportGrant.objects.create(
+            partner=world.a,
+            granted_to=world.support,
+            granted_by=world.owner,
+            reason="x",
+            created_at=now,
+            expires_at=now + timedelta(hours=73),
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
-        SupportGrant.objects.create(partner=world.a, granted_to=world.support, granted_by=world.owner, reason="x",
-                                    created_at=now, expires_at=now)
+        SupportGrant.objects.create(
+            partner=world.a,
+            granted_to=world.support,
+            granted_by=world.owner,
+            reason="x",
+            created_at=now,
+            expires_at=now,
+        )
 
 
 def test_grants_go_to_support_staff_only(client) -> None:
     world = build_world()
     with pytest.raises(ValidationError):
-        support_grant_create(partner=world.a, granted_to=world.member_b, granted_by=world.owner, reason="x", hours=1)
+        support_grant_create(
+            partner=world.a, granted_to=world.member_b, granted_by=world.owner, reason="x", hours=1
+        )
     login_verified(client, world.owner)
     body = client.get("/admin/booking/supportgrant/add/").content.decode()
     assert world.support.email in body and world.member_b.email not in body
@@ -142,10 +177,16 @@ def test_grants_go_to_support_staff_only(client) -> None:
 def test_revoke_ends_the_grant_and_is_logged(client) -> None:
     world = build_world()
     login_verified(client, world.owner)
-    client.post("/admin/booking/supportgrant/", {"action": "revoke_selected", "_selected_action": [world.grant.pk]})
+    client.post(
+        "/admin/booking/supportgrant/",
+        {"action": "revoke_selected", "_selected_action": [world.grant.pk]},
+    )
     world.grant.refresh_from_db()
     assert world.grant.revoked_at is not None
-    assert SecurityEvent.objects.filter(event_type="support_grant_revoked", actor=world.owner).count() == 1
+    assert (
+        SecurityEvent.objects.filter(event_type="support_grant_revoked", actor=world.owner).count()
+        == 1
+    )
     login_verified(client, world.support_granted)
     assert A_CUSTOMER not in _change(client, world)
 
@@ -154,6 +195,9 @@ def test_other_partner_and_support_cannot_revoke(client) -> None:
     world = build_world()
     for user in (world.member_b, world.support_granted):
         login_verified(client, user)
-        client.post("/admin/booking/supportgrant/", {"action": "revoke_selected", "_selected_action": [world.grant.pk]})
+        client.post(
+            "/admin/booking/supportgrant/",
+            {"action": "revoke_selected", "_selected_action": [world.grant.pk]},
+        )
     world.grant.refresh_from_db()
     assert world.grant.revoked_at is None

@@ -33,8 +33,12 @@ def _frozen() -> Iterator[None]:
 
 def _form(**overrides: str) -> dict[str, Any]:
     return {
-        "start": START, "tz": "America/New_York", "customer_name": "Ada Lovelace",
-        "customer_email": "ada@example.com", "customer_phone": "+41 79 000 00 00", "notes": "First visit",
+        "start": START,
+        "tz": "America/New_York",
+        "customer_name": "Ada Lovelace",
+        "customer_email": "ada@example.com",
+        "customer_phone": "+41 79 000 00 00",
+        "notes": "First visit",
         **overrides,
     }
 
@@ -42,7 +46,9 @@ def _form(**overrides: str) -> dict[str, Any]:
 # --- GET: the form ------------------------------------------------------------------------------
 
 
-def test_form_shows_the_time_in_the_customers_and_the_partners_zone(client: Client, service: Service) -> None:
+def test_form_shows_the_time_in_the_customers_and_the_partners_zone(
+    client: Client, service: Service
+) -> None:
     response = client.get(URL, {"start": START, "tz": "America/New_York"})
 
     assert response.status_code == 200
@@ -62,7 +68,9 @@ def test_form_without_tz_uses_the_partners_zone(client: Client, service: Service
     assert 'name="tz" value="Europe/Zurich"' in text
 
 
-def test_form_for_a_time_just_taken_says_so_with_409(client: Client, service: Service, book) -> None:
+def test_form_for_a_time_just_taken_says_so_with_409(
+    client: Client, service: Service, book
+) -> None:
     book(service, zurich(2025, 1, 7, 10))
     response = client.get(URL, {"start": START})
     assert response.status_code == 409
@@ -77,15 +85,20 @@ def test_booking_redirects_to_the_private_manage_page(client: Client, service: S
 
     assert response.status_code == 302
     location = response["Location"]
-    assert location.startswith("/manage/") and location.endswith("/?created=1&tz=America%2FNew_York")
+    assert location.startswith("/manage/") and location.endswith(
+        "/?created=1&tz=America%2FNew_York"
+    )
     assert "no-store" in response["Cache-Control"]
     assert response["Referrer-Policy"] == "strict-origin"
     booking = Booking.objects.get()
     assert booking.service == service
     assert booking.start == datetime(2025, 1, 7, 9, 0, tzinfo=UTC)
-    assert (booking.customer_name, booking.customer_email, booking.customer_phone, booking.notes) == (
-        "Ada Lovelace", "ada@example.com", "+41 79 000 00 00", "First visit"
-    )
+    assert (
+        booking.customer_name,
+        booking.customer_email,
+        booking.customer_phone,
+        booking.notes,
+    ) == ("Ada Lovelace", "ada@example.com", "+41 79 000 00 00", "First visit")
     assert booking.status == Booking.Status.CONFIRMED
 
     page = client.get(location).content.decode()
@@ -96,9 +109,15 @@ def test_booking_redirects_to_the_private_manage_page(client: Client, service: S
 
 
 def test_fields_are_stripped(client: Client, service: Service) -> None:
-    client.post(URL, _form(customer_name="  Ada  ", customer_email=" ada@example.com ", notes="  hi  "))
+    client.post(
+        URL, _form(customer_name="  Ada  ", customer_email=" ada@example.com ", notes="  hi  ")
+    )
     booking = Booking.objects.get()
-    assert (booking.customer_name, booking.customer_email, booking.notes) == ("Ada", "ada@example.com", "hi")
+    assert (booking.customer_name, booking.customer_email, booking.notes) == (
+        "Ada",
+        "ada@example.com",
+        "hi",
+    )
 
 
 def test_html_typed_by_the_customer_is_escaped(client: Client, service: Service) -> None:
@@ -133,7 +152,9 @@ def test_invalid_form_is_re_rendered_escaped_with_400(client: Client, service: S
         ("notes", "x" * 2001, "at most 2000 characters"),
     ],
 )
-def test_invalid_fields_are_400_and_nothing_is_stored(client: Client, service: Service, field: str, value: str, message: str) -> None:
+def test_invalid_fields_are_400_and_nothing_is_stored(
+    client: Client, service: Service, field: str, value: str, message: str
+) -> None:
     response = client.post(URL, _form(**{field: value}))
     assert response.status_code == 400
     assert message in response.content.decode()
@@ -158,7 +179,9 @@ def test_invalid_fields_are_400_and_nothing_is_stored(client: Client, service: S
     ],
 )
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_bad_start_is_400_with_message(client: Client, service: Service, start: str, message: str, method: str) -> None:
+def test_bad_start_is_400_with_message(
+    client: Client, service: Service, start: str, message: str, method: str
+) -> None:
     if method == "get":
         response = client.get(URL, {"start": start, "tz": "America/New_York"})
     else:
@@ -184,10 +207,14 @@ def test_garbage_zone_is_400(client: Client, service: Service, tz: str, method: 
     assert Booking.objects.count() == 0
 
 
-def test_second_booking_of_the_same_slot_gets_409_just_taken(client: Client, service: Service) -> None:
+def test_second_booking_of_the_same_slot_gets_409_just_taken(
+    client: Client, service: Service
+) -> None:
     assert client.post(URL, _form()).status_code == 302
 
-    response = Client().post(URL, _form(customer_name="Grace Hopper", customer_email="grace@example.com"))
+    response = Client().post(
+        URL, _form(customer_name="Grace Hopper", customer_email="grace@example.com")
+    )
 
     assert response.status_code == 409
     text = response.content.decode()
@@ -204,7 +231,9 @@ def test_csrf_is_enforced(service: Service) -> None:
     assert Booking.objects.count() == 0
 
 
-def test_another_partners_service_under_this_partner_is_404(client: Client, service: Service, other_partner: Partner) -> None:
+def test_another_partners_service_under_this_partner_is_404(
+    client: Client, service: Service, other_partner: Partner
+) -> None:
     assert client.get("/book/salon-alpha/check-up/book/", {"start": START}).status_code == 404
     assert client.post("/book/salon-alpha/check-up/book/", _form()).status_code == 404
     assert client.post("/book/clinic-beta/haircut/book/", _form()).status_code == 404

@@ -36,9 +36,13 @@ def booked(service: Service, book) -> tuple[Booking, str]:
     return book(service, zurich(2025, 1, 8, 10))
 
 
-def test_customer_cancels_and_sees_it_cancelled(client: Client, booked: tuple[Booking, str]) -> None:
+def test_customer_cancels_and_sees_it_cancelled(
+    client: Client, booked: tuple[Booking, str]
+) -> None:
     booking, token = booked
-    response = client.post(f"/manage/{token}/cancel/", {"reason": "  Ill  ", "tz": "America/New_York"})
+    response = client.post(
+        f"/manage/{token}/cancel/", {"reason": "  Ill  ", "tz": "America/New_York"}
+    )
 
     assert response.status_code == 302
     assert response["Location"] == f"/manage/{token}/?tz=America%2FNew_York"
@@ -61,12 +65,16 @@ def test_reason_is_optional_and_escaped(client: Client, booked: tuple[Booking, s
     assert booking.status == Booking.Status.CANCELLED
 
 
-def test_after_the_cutoff_cancel_is_refused_and_nothing_changes(client: Client, booked: tuple[Booking, str], _frozen) -> None:
+def test_after_the_cutoff_cancel_is_refused_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str], _frozen
+) -> None:
     booking, token = booked
     _frozen.move_to(AFTER_CUTOFF)
     response = client.post(f"/manage/{token}/cancel/", {"reason": "late"})
     assert response.status_code == 400
-    assert "Changes are possible until 24 hours before the appointment." in response.content.decode()
+    assert (
+        "Changes are possible until 24 hours before the appointment." in response.content.decode()
+    )
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
 
@@ -81,7 +89,9 @@ def test_cancelling_twice_is_refused(client: Client, booked: tuple[Booking, str]
     assert booking.cancellation_reason == "first"
 
 
-def test_over_long_reason_is_400_and_nothing_changes(client: Client, booked: tuple[Booking, str]) -> None:
+def test_over_long_reason_is_400_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str]
+) -> None:
     booking, token = booked
     response = client.post(f"/manage/{token}/cancel/", {"reason": "x" * 501})
     assert response.status_code == 400
@@ -98,7 +108,9 @@ def test_csrf_is_enforced(booked: tuple[Booking, str]) -> None:
     assert booking.status == Booking.Status.CONFIRMED
 
 
-def test_unknown_token_is_404_and_nothing_changes(client: Client, booked: tuple[Booking, str]) -> None:
+def test_unknown_token_is_404_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str]
+) -> None:
     booking, _ = booked
     assert client.post(f"/manage/{secrets.token_urlsafe(32)}/cancel/").status_code == 404
     booking.refresh_from_db()
@@ -106,7 +118,9 @@ def test_unknown_token_is_404_and_nothing_changes(client: Client, booked: tuple[
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete"])
-def test_wrong_method_is_405_and_nothing_changes(client: Client, booked: tuple[Booking, str], method: str) -> None:
+def test_wrong_method_is_405_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str], method: str
+) -> None:
     booking, token = booked
     assert getattr(client, method)(f"/manage/{token}/cancel/").status_code == 405
     booking.refresh_from_db()

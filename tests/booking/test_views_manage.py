@@ -32,10 +32,17 @@ def _frozen() -> Iterator[time_machine.Coordinates]:
 
 @pytest.fixture
 def booked(service: Service, book) -> tuple[Booking, str]:
-    return book(service, zurich(2025, 1, 8, 10), notes="Please <b>ring</b>\ntwice", customer_phone="+41 79 1")
+    return book(
+        service,
+        zurich(2025, 1, 8, 10),
+        notes="Please <b>ring</b>\ntwice",
+        customer_phone="+41 79 1",
+    )
 
 
-def test_shows_the_booking_in_the_partners_zone_by_default(client: Client, booked: tuple[Booking, str]) -> None:
+def test_shows_the_booking_in_the_partners_zone_by_default(
+    client: Client, booked: tuple[Booking, str]
+) -> None:
     _, token = booked
     response = client.get(f"/manage/{token}/")
 
@@ -46,7 +53,10 @@ def test_shows_the_booking_in_the_partners_zone_by_default(client: Client, booke
     assert "Confirmed" in text
     assert "Ada Lovelace" in text and "ada@example.com" in text and "+41 79 1" in text
     assert "Please &lt;b&gt;ring&lt;/b&gt;<br>twice" in text
-    assert "You can change or cancel this booking until Tuesday, 7 January 2025, 10:00 (Europe/Zurich)." in text
+    assert (
+        "You can change or cancel this booking until Tuesday, 7 January 2025, 10:00 (Europe/Zurich)."
+        in text
+    )
     assert f'action="/manage/{token}/cancel/"' in text
     assert f'href="/manage/{token}/reschedule/?tz=Europe%2FZurich"' in text
     assert "You're booked!" not in text
@@ -55,12 +65,14 @@ def test_shows_the_booking_in_the_partners_zone_by_default(client: Client, booke
 def test_shows_the_customers_zone_from_tz(client: Client, booked: tuple[Booking, str]) -> None:
     _, token = booked
     text = client.get(f"/manage/{token}/", {"tz": "America/New_York"}).content.decode()
-    assert "Wednesday, 8 January 2025, 04:00–05:00 <span class=\"zone\">(America/New_York)" in text
-    assert "Wednesday, 8 January 2025, 10:00–11:00 <span class=\"zone\">(Europe/Zurich)" in text
+    assert 'Wednesday, 8 January 2025, 04:00–05:00 <span class="zone">(America/New_York)' in text
+    assert 'Wednesday, 8 January 2025, 10:00–11:00 <span class="zone">(Europe/Zurich)' in text
 
 
 @pytest.mark.parametrize("tz", ["Mars/Base", "<script>alert(1)</script>", "x" * 500])
-def test_garbage_zone_falls_back_to_the_partners(client: Client, booked: tuple[Booking, str], tz: str) -> None:
+def test_garbage_zone_falls_back_to_the_partners(
+    client: Client, booked: tuple[Booking, str], tz: str
+) -> None:
     _, token = booked
     response = client.get(f"/manage/{token}/", {"tz": tz})
     assert response.status_code == 200
@@ -72,7 +84,9 @@ def test_created_banner_shows_the_private_link(client: Client, booked: tuple[Boo
     _, token = booked
     text = client.get(f"/manage/{token}/", {"created": "1"}).content.decode()
     assert "You're booked!" in text
-    assert f'<a href="http://testserver/manage/{token}/">http://testserver/manage/{token}/</a>' in text
+    assert (
+        f'<a href="http://testserver/manage/{token}/">http://testserver/manage/{token}/</a>' in text
+    )
 
 
 def test_page_is_private(client: Client, booked: tuple[Booking, str]) -> None:
@@ -85,7 +99,9 @@ def test_page_is_private(client: Client, booked: tuple[Booking, str]) -> None:
     assert '<meta name="referrer" content="strict-origin">' in text
 
 
-def test_after_the_cutoff_no_forms_are_shown(client: Client, booked: tuple[Booking, str], _frozen) -> None:
+def test_after_the_cutoff_no_forms_are_shown(
+    client: Client, booked: tuple[Booking, str], _frozen
+) -> None:
     _, token = booked
     _frozen.move_to(AFTER_CUTOFF)
     text = client.get(f"/manage/{token}/").content.decode()
@@ -104,15 +120,27 @@ def test_cancelled_booking_says_cancelled(client: Client, booked: tuple[Booking,
 
 @pytest.mark.parametrize(
     "token",
-    [secrets.token_urlsafe(32), "x", "a" * 101, "..%2F..%2Fadmin", "%00", "<script>", "' OR 1=1 --"],
+    [
+        secrets.token_urlsafe(32),
+        "x",
+        "a" * 101,
+        "..%2F..%2Fadmin",
+        "%00",
+        "<script>",
+        "' OR 1=1 --",
+    ],
 )
-def test_unknown_forged_or_malformed_token_is_404(client: Client, booked: tuple[Booking, str], token: str) -> None:
+def test_unknown_forged_or_malformed_token_is_404(
+    client: Client, booked: tuple[Booking, str], token: str
+) -> None:
     response = client.get(f"/manage/{token}/")
     assert response.status_code == 404
     assert "Not found" in response.content.decode()
 
 
-def test_a_token_differing_in_one_character_is_404(client: Client, booked: tuple[Booking, str]) -> None:
+def test_a_token_differing_in_one_character_is_404(
+    client: Client, booked: tuple[Booking, str]
+) -> None:
     _, token = booked
     forged = token[:-1] + ("A" if token[-1] != "A" else "B")
     assert client.get(f"/manage/{forged}/").status_code == 404

@@ -12,11 +12,20 @@ from booking.models import Partner, Service
 pytestmark = pytest.mark.django_db
 
 
-def test_lists_active_services_with_duration_price_and_link(client: Client, partner: Partner, service: Service) -> None:
+def test_lists_active_services_with_duration_price_and_link(
+    client: Client, partner: Partner, service: Service
+) -> None:
     Service.objects.create(
-        partner=partner, name="Colour", slug="colour", duration_minutes=90, price=Decimal("120.00"), currency="CHF"
+        partner=partner,
+        name="Colour",
+        slug="colour",
+        duration_minutes=90,
+        price=Decimal("120.00"),
+        currency="CHF",
     )
-    Service.objects.create(partner=partner, name="Retired", slug="retired", duration_minutes=30, is_active=False)
+    Service.objects.create(
+        partner=partner, name="Retired", slug="retired", duration_minutes=30, is_active=False
+    )
 
     response = client.get("/book/salon-alpha/")
 
@@ -36,7 +45,9 @@ def test_partner_without_services_says_so(client: Client, partner: Partner) -> N
     assert "offers no online bookings" in response.content.decode()
 
 
-def test_another_partners_services_are_not_listed(client: Client, service: Service, other_partner: Partner) -> None:
+def test_another_partners_services_are_not_listed(
+    client: Client, service: Service, other_partner: Partner
+) -> None:
     text = client.get("/book/salon-alpha/").content.decode()
     assert "Check-up" not in text and "Clinic Beta" not in text
 
@@ -50,7 +61,13 @@ def test_unknown_partner_is_404(client: Client, partner: Partner) -> None:
 def test_names_are_escaped(client: Client, partner: Partner) -> None:
     partner.name = "<script>alert(1)</script>"
     partner.save()
-    Service.objects.create(partner=partner, name="<b>Cut</b>", slug="cut", duration_minutes=30, description="<img src=x>")
+    Service.objects.create(
+        partner=partner,
+        name="<b>Cut</b>",
+        slug="cut",
+        duration_minutes=30,
+        description="<img src=x>",
+    )
     text = client.get("/book/salon-alpha/").content.decode()
     assert "<script>alert(1)" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     assert "<b>Cut</b>" not in text and "&lt;b&gt;Cut&lt;/b&gt;" in text

@@ -41,20 +41,28 @@ def _buttons(text: str) -> list[str]:
     return re.findall(r'<button type="submit" class="slot" name="start" value="([^"]+)"', text)
 
 
-def test_lists_free_times_with_the_current_one_marked(client: Client, booked: tuple[Booking, str], book, service: Service) -> None:
+def test_lists_free_times_with_the_current_one_marked(
+    client: Client, booked: tuple[Booking, str], book, service: Service
+) -> None:
     _, token = booked
     book(service, zurich(2025, 1, 9, 9), customer_email="other@example.com")  # someone else's
 
     response = client.get(f"/manage/{token}/reschedule/", {"tz": "America/New_York"})
 
     assert response.status_code == 200
-    assert response["Referrer-Policy"] == "strict-origin" and "no-store" in response["Cache-Control"]
+    assert (
+        response["Referrer-Policy"] == "strict-origin" and "no-store" in response["Cache-Control"]
+    )
     text = response.content.decode()
     buttons = _buttons(text)
-    assert len(buttons) == 5 * 8 - 2  # the customer's own time is shown, not offered; the other one is busy
+    assert (
+        len(buttons) == 5 * 8 - 2
+    )  # the customer's own time is shown, not offered; the other one is busy
     assert CURRENT not in buttons and "2025-01-09T08:00:00Z" not in buttons
     assert "(your current time)" in text
-    assert 'aria-label="Thursday, 9 January 08:00">08:00</button>' in text  # 14:00 Zurich in New York
+    assert (
+        'aria-label="Thursday, 9 January 08:00">08:00</button>' in text
+    )  # 14:00 Zurich in New York
     assert f'<form method="post" action="/manage/{token}/reschedule/"' in text
     assert 'name="csrfmiddlewaretoken"' in text
     assert '<meta name="robots" content="noindex, nofollow">' in text
@@ -63,19 +71,31 @@ def test_lists_free_times_with_the_current_one_marked(client: Client, booked: tu
 def test_week_navigation_keeps_the_token_page(client: Client, booked: tuple[Booking, str]) -> None:
     _, token = booked
     text = client.get(f"/manage/{token}/reschedule/", {"week": "2025-01-13"}).content.decode()
-    assert f'href="/manage/{token}/reschedule/?week=2025-01-06&amp;tz=Europe%2FZurich" rel="prev"' in text
-    assert f'href="/manage/{token}/reschedule/?week=2025-01-20&amp;tz=Europe%2FZurich" rel="next"' in text
+    assert (
+        f'href="/manage/{token}/reschedule/?week=2025-01-06&amp;tz=Europe%2FZurich" rel="prev"'
+        in text
+    )
+    assert (
+        f'href="/manage/{token}/reschedule/?week=2025-01-20&amp;tz=Europe%2FZurich" rel="next"'
+        in text
+    )
 
 
-@pytest.mark.parametrize(("query", "message"), [({"week": "soon"}, "YYYY-MM-DD"), ({"tz": "Mars/Base"}, "time zone")])
-def test_bad_query_is_400_with_message(client: Client, booked: tuple[Booking, str], query: dict[str, str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "message"), [({"week": "soon"}, "YYYY-MM-DD"), ({"tz": "Mars/Base"}, "time zone")]
+)
+def test_bad_query_is_400_with_message(
+    client: Client, booked: tuple[Booking, str], query: dict[str, str], message: str
+) -> None:
     _, token = booked
     response = client.get(f"/manage/{token}/reschedule/", query)
     assert response.status_code == 400
     assert message in response.content.decode()
 
 
-def test_customer_moves_the_booking_and_keeps_the_link(client: Client, booked: tuple[Booking, str]) -> None:
+def test_customer_moves_the_booking_and_keeps_the_link(
+    client: Client, booked: tuple[Booking, str]
+) -> None:
     old, token = booked
     response = client.post(f"/manage/{token}/reschedule/", {"start": NEW, "tz": "America/New_York"})
 
@@ -92,7 +112,9 @@ def test_customer_moves_the_booking_and_keeps_the_link(client: Client, booked: t
     assert "Confirmed" in text
 
 
-def test_taken_time_is_409_and_nothing_changes(client: Client, booked: tuple[Booking, str], book, service: Service) -> None:
+def test_taken_time_is_409_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str], book, service: Service
+) -> None:
     old, token = booked
     book(service, zurich(2025, 1, 9, 14), customer_email="other@example.com")
     response = client.post(f"/manage/{token}/reschedule/", {"start": NEW})
@@ -114,7 +136,9 @@ def test_taken_time_is_409_and_nothing_changes(client: Client, booked: tuple[Boo
         ("", "Choose a time first."),
     ],
 )
-def test_bad_start_is_400_and_nothing_changes(client: Client, booked: tuple[Booking, str], start: str, message: str) -> None:
+def test_bad_start_is_400_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str], start: str, message: str
+) -> None:
     old, token = booked
     response = client.post(f"/manage/{token}/reschedule/", {"start": start})
     assert response.status_code == 400
@@ -123,7 +147,9 @@ def test_bad_start_is_400_and_nothing_changes(client: Client, booked: tuple[Book
     assert old.status == Booking.Status.CONFIRMED and Booking.objects.count() == 1
 
 
-def test_after_the_cutoff_reschedule_is_refused(client: Client, booked: tuple[Booking, str], _frozen) -> None:
+def test_after_the_cutoff_reschedule_is_refused(
+    client: Client, booked: tuple[Booking, str], _frozen
+) -> None:
     old, token = booked
     _frozen.move_to(AFTER_CUTOFF)
 
@@ -134,7 +160,9 @@ def test_after_the_cutoff_reschedule_is_refused(client: Client, booked: tuple[Bo
 
     response = client.post(f"/manage/{token}/reschedule/", {"start": NEW})
     assert response.status_code == 400
-    assert "Changes are possible until 24 hours before the appointment." in response.content.decode()
+    assert (
+        "Changes are possible until 24 hours before the appointment." in response.content.decode()
+    )
     old.refresh_from_db()
     assert old.status == Booking.Status.CONFIRMED and Booking.objects.count() == 1
 
@@ -168,7 +196,9 @@ def test_wrong_method_is_405(client: Client, booked: tuple[Booking, str], method
     assert getattr(client, method)(f"/manage/{token}/reschedule/").status_code == 405
 
 
-def test_query_count_is_bounded(client: Client, booked: tuple[Booking, str], django_assert_max_num_queries) -> None:
+def test_query_count_is_bounded(
+    client: Client, booked: tuple[Booking, str], django_assert_max_num_queries
+) -> None:
     _, token = booked
     with django_assert_max_num_queries(7):
         assert client.get(f"/manage/{token}/reschedule/").status_code == 200

@@ -37,19 +37,29 @@ def _slot_links(text: str) -> list[str]:
     return re.findall(r'<a class="slot" href="([^"]+)"', text)
 
 
-def test_week_of_free_times_in_the_partners_zone_by_default(client: Client, service: Service) -> None:
+def test_week_of_free_times_in_the_partners_zone_by_default(
+    client: Client, service: Service
+) -> None:
     response = client.get(URL)
 
     assert response.status_code == 200
     text = response.content.decode()
     assert _day_headings(text) == [
-        "Monday, 6 January", "Tuesday, 7 January", "Wednesday, 8 January", "Thursday, 9 January",
-        "Friday, 10 January", "Saturday, 11 January", "Sunday, 12 January",
+        "Monday, 6 January",
+        "Tuesday, 7 January",
+        "Wednesday, 8 January",
+        "Thursday, 9 January",
+        "Friday, 10 January",
+        "Saturday, 11 January",
+        "Sunday, 12 January",
     ]
     assert "Times in Europe/Zurich" in text
     links = _slot_links(text)
     assert len(links) == 5 * 8  # 09:00 .. 16:00 on five weekdays
-    assert links[0] == "/book/salon-alpha/haircut/book/?start=2025-01-06T08%3A00%3A00Z&amp;tz=Europe%2FZurich"
+    assert (
+        links[0]
+        == "/book/salon-alpha/haircut/book/?start=2025-01-06T08%3A00%3A00Z&amp;tz=Europe%2FZurich"
+    )
     assert text.count("No free times on this day.") == 2  # the weekend
     assert ">09:00</a>" in text and ">16:00</a>" in text and ">17:00</a>" not in text
 
@@ -66,13 +76,18 @@ def test_times_are_shown_in_the_chosen_zone(client: Client, service: Service) ->
 def test_days_are_the_customers_local_days(client: Client, service: Service) -> None:
     # In Tokyo (UTC+9) 16:00 Zurich on Friday is already 00:00 Saturday.
     text = client.get(URL, {"tz": "Asia/Tokyo"}).content.decode()
-    saturday = text.split('<h2 class="day-label">Saturday, 11 January</h2>')[1].split('<li class="day">')[0]
+    saturday = text.split('<h2 class="day-label">Saturday, 11 January</h2>')[1].split(
+        '<li class="day">'
+    )[0]
     assert ">00:00</a>" in saturday
 
 
 def test_zone_menu_offers_the_partners_zone(client: Client, service: Service) -> None:
     text = client.get(URL).content.decode()
-    assert '<option value="Europe/Zurich" selected>Europe/Zurich (local time at Salon Alpha)</option>' in text
+    assert (
+        '<option value="Europe/Zurich" selected>Europe/Zurich (local time at Salon Alpha)</option>'
+        in text
+    )
     assert '<option value="America/New_York">' in text
 
 
@@ -83,16 +98,24 @@ def test_booked_time_is_not_offered(client: Client, service: Service, book) -> N
     assert any("2025-01-07T08%3A00%3A00Z" in link for link in links)
 
 
-def test_first_week_has_no_link_into_the_past_and_a_next_link(client: Client, service: Service) -> None:
+def test_first_week_has_no_link_into_the_past_and_a_next_link(
+    client: Client, service: Service
+) -> None:
     text = client.get(URL).content.decode()
     assert 'rel="prev"' not in text
-    assert 'href="/book/salon-alpha/haircut/?week=2025-01-13&amp;tz=Europe%2FZurich" rel="next"' in text
+    assert (
+        'href="/book/salon-alpha/haircut/?week=2025-01-13&amp;tz=Europe%2FZurich" rel="next"'
+        in text
+    )
 
 
 def test_later_week_links_back_but_never_before_today(client: Client, service: Service) -> None:
     text = client.get(URL, {"week": "2025-01-09"}).content.decode()
     assert _day_headings(text)[0] == "Thursday, 9 January"
-    assert 'href="/book/salon-alpha/haircut/?week=2025-01-06&amp;tz=Europe%2FZurich" rel="prev"' in text
+    assert (
+        'href="/book/salon-alpha/haircut/?week=2025-01-06&amp;tz=Europe%2FZurich" rel="prev"'
+        in text
+    )
 
 
 def test_week_in_the_past_starts_today(client: Client, service: Service) -> None:
@@ -119,7 +142,9 @@ def test_week_beyond_the_horizon_says_so(client: Client, service: Service, week:
     assert _slot_links(text) == []
 
 
-@pytest.mark.parametrize("tz", ["Mars/Olympus", "../../etc/passwd", "x" * 300, "<script>alert(1)</script>", "utc "])
+@pytest.mark.parametrize(
+    "tz", ["Mars/Olympus", "../../etc/passwd", "x" * 300, "<script>alert(1)</script>", "utc "]
+)
 def test_unknown_zone_is_400_with_message(client: Client, service: Service, tz: str) -> None:
     response = client.get(URL, {"tz": tz})
     assert response.status_code == 400
@@ -129,14 +154,27 @@ def test_unknown_zone_is_400_with_message(client: Client, service: Service, tz: 
     assert 'href="/book/salon-alpha/haircut/"' in text  # a way back
 
 
-@pytest.mark.parametrize("week", ["2025-13-01", "2025-02-30", "monday", "2025-1-6", "06.01.2025", "0000-01-01", "2025-01-06T00:00"])
+@pytest.mark.parametrize(
+    "week",
+    [
+        "2025-13-01",
+        "2025-02-30",
+        "monday",
+        "2025-1-6",
+        "06.01.2025",
+        "0000-01-01",
+        "2025-01-06T00:00",
+    ],
+)
 def test_malformed_week_is_400_with_message(client: Client, service: Service, week: str) -> None:
     response = client.get(URL, {"week": week})
     assert response.status_code == 400
     assert "YYYY-MM-DD" in response.content.decode()
 
 
-def test_another_partners_service_under_this_partner_is_404(client: Client, service: Service, other_partner: Partner) -> None:
+def test_another_partners_service_under_this_partner_is_404(
+    client: Client, service: Service, other_partner: Partner
+) -> None:
     assert client.get("/book/salon-alpha/check-up/").status_code == 404
     assert client.get("/book/clinic-beta/haircut/").status_code == 404
 
@@ -156,7 +194,9 @@ def test_wrong_method_is_405(client: Client, service: Service, method: str) -> N
     assert getattr(client, method)(URL).status_code == 405
 
 
-def test_query_count_is_bounded(client: Client, service: Service, book, django_assert_max_num_queries) -> None:
+def test_query_count_is_bounded(
+    client: Client, service: Service, book, django_assert_max_num_queries
+) -> None:
     for day in (7, 8, 9):
         book(service, zurich(2025, 1, day, 10))
     with django_assert_max_num_queries(7):
@@ -164,8 +204,13 @@ def test_query_count_is_bounded(client: Client, service: Service, book, django_a
     assert response.status_code == 200
 
 
-def test_zone_menu_includes_an_uncommon_partner_zone(client: Client, partner: Partner, service: Service) -> None:
+def test_zone_menu_includes_an_uncommon_partner_zone(
+    client: Client, partner: Partner, service: Service
+) -> None:
     partner.time_zone = "Pacific/Auckland"
     partner.save()
     text = client.get(URL).content.decode()
-    assert '<option value="Pacific/Auckland" selected>Pacific/Auckland (local time at Salon Alpha)</option>' in text
+    assert (
+        '<option value="Pacific/Auckland" selected>Pacific/Auckland (local time at Salon Alpha)</option>'
+        in text
+    )

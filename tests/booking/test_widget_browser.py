@@ -81,23 +81,38 @@ def sites(live_server) -> Iterator[tuple[_PartnerSite, _PartnerSite]]:
 def shop(sites: tuple[_PartnerSite, _PartnerSite]) -> Partner:
     registered, _ = sites
     partner = Partner.objects.create(
-        name="Salon Widget", slug=SLUG, time_zone="Europe/Zurich",
-        contact_email="owner@widget.example", cancellation_cutoff_hours=24,
+        name="Salon Widget",
+        slug=SLUG,
+        time_zone="Europe/Zurich",
+        contact_email="owner@widget.example",
+        cancellation_cutoff_hours=24,
         widget_origins=registered.origin,
     )
     # Open every day, so there are free times whatever day the test runs.
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(7), end=time(21))
     Service.objects.create(
-        partner=partner, name="Colour", slug="colour", duration_minutes=90, min_notice_minutes=60, horizon_days=30
+        partner=partner,
+        name="Colour",
+        slug="colour",
+        duration_minutes=90,
+        min_notice_minutes=60,
+        horizon_days=30,
     )
     Service.objects.create(
-        partner=partner, name="Haircut", slug="haircut", duration_minutes=30, min_notice_minutes=60, horizon_days=30
+        partner=partner,
+        name="Haircut",
+        slug="haircut",
+        duration_minutes=30,
+        min_notice_minutes=60,
+        horizon_days=30,
     )
     return partner
 
 
-def test_visitor_books_through_the_widget_on_a_registered_site(page, sites, shop: Partner, live_server) -> None:
+def test_visitor_books_through_the_widget_on_a_registered_site(
+    page, sites, shop: Partner, live_server
+) -> None:
     registered, _ = sites
     page.goto(f"{registered.origin}/salon.html")
 
@@ -161,7 +176,8 @@ def test_slot_taken_meanwhile_is_reported_and_the_week_reloaded(page, sites, sho
     services.booking_create(
         service=shop.services.get(slug="haircut"),
         start=datetime.fromisoformat(start.replace("Z", "+00:00")),
-        customer_name="Someone Else", customer_email="else@example.com",
+        customer_name="Someone Else",
+        customer_email="else@example.com",
     )
     page.get_by_label("Name").fill("Grace Hopper")
     page.get_by_label("Email").fill("grace@example.com")
@@ -197,8 +213,14 @@ def test_a_paid_service_through_the_widget_is_held_and_sent_to_the_payment_page(
 
     settings.PAYMENTS_ENABLED = True  # booking only needs to know payments are on
     Service.objects.create(
-        partner=shop, name="Balayage", slug="balayage", duration_minutes=60, min_notice_minutes=60,
-        horizon_days=30, price=Decimal("95.00"), currency="CHF",
+        partner=shop,
+        name="Balayage",
+        slug="balayage",
+        duration_minutes=60,
+        min_notice_minutes=60,
+        horizon_days=30,
+        price=Decimal("95.00"),
+        currency="CHF",
     )
     registered, _ = sites
     page.goto(f"{registered.origin}/salon.html")

@@ -45,7 +45,10 @@ def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "tests.payments.stripe_standin", "--port", str(port)],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -77,8 +80,11 @@ def stripe_client(stripe_on: str) -> stripe.StripeClient:
 @pytest.fixture
 def partner(db) -> Partner:
     partner = Partner.objects.create(
-        name="Clinic Paid", slug="clinic-paid", time_zone="Europe/Zurich",
-        contact_email="owner@paid.example", cancellation_cutoff_hours=24,
+        name="Clinic Paid",
+        slug="clinic-paid",
+        time_zone="Europe/Zurich",
+        contact_email="owner@paid.example",
+        cancellation_cutoff_hours=24,
     )
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=clock(8), end=clock(18))
@@ -88,8 +94,14 @@ def partner(db) -> Partner:
 @pytest.fixture
 def paid_service(partner: Partner) -> Service:
     return Service.objects.create(
-        partner=partner, name="Consultation", slug="consultation", duration_minutes=60,
-        min_notice_minutes=60, horizon_days=30, price=Decimal("150.00"), currency="CHF",
+        partner=partner,
+        name="Consultation",
+        slug="consultation",
+        duration_minutes=60,
+        min_notice_minutes=60,
+        horizon_days=30,
+        price=Decimal("150.00"),
+        currency="CHF",
     )
 
 
@@ -99,7 +111,9 @@ def hold(paid_service: Service, settings: Any) -> Callable[..., tuple[Booking, s
 
     def _hold(start: datetime, now: datetime | None = None, **customer: str) -> tuple[Booking, str]:
         fields = {"customer_name": "Ada Lovelace", "customer_email": "ada@example.com", **customer}
-        return booking_services.booking_create_for_customer(service=paid_service, start=start, now=now, **fields)
+        return booking_services.booking_create_for_customer(
+            service=paid_service, start=start, now=now, **fields
+        )
 
     return _hold
 
@@ -109,12 +123,20 @@ def pay_server_side(client: stripe.StripeClient, payment: Payment, card: str = T
     intent's client secret go to Stripe with the publishable key (never through our server).
     Returns the intent as Stripe holds it afterwards."""
     intent = client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
-    body = json.dumps({
-        "key": PUBLISHABLE_KEY, "client_secret": intent.client_secret,
-        "payment_method_data": {"type": "card", "card": {"number": card, "exp_month": "12", "exp_year": "2034", "cvc": "123"}},
-    }).encode()
+    body = json.dumps(
+        {
+            "key": PUBLISHABLE_KEY,
+            "client_secret": intent.client_secret,
+            "payment_method_data": {
+                "type": "card",
+                "card": {"number": card, "exp_month": "12", "exp_year": "2034", "cvc": "123"},
+            },
+        }
+    ).encode()
     base = django_settings.STRIPE_API_BASE
-    request = urllib.request.Request(f"{base}/v1/payment_intents/{intent.id}/confirm", data=body, method="POST")  # noqa: S310
+    request = urllib.request.Request(  # noqa: S310 - the local stand-in
+        f"{base}/v1/payment_intents/{intent.id}/confirm", data=body, method="POST"
+    )
     try:
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the local stand-in
     except urllib.error.HTTPError as exc:
@@ -128,15 +150,25 @@ def start_payment(booking: Booking) -> Payment:
 
 
 def signed_event(
-    event_type: str, obj: dict[str, Any], *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None,
+    event_type: str,
+    obj: dict[str, Any],
+    *,
+    secret: str = WEBHOOK_SECRET,
+    timestamp: int | None = None,
     event_id: str | None = None,
 ) -> tuple[bytes, str]:
     """A Stripe event and its Stripe-Signature header (t=...,v1=HMAC-SHA256 of "t.body")."""
-    body = json.dumps({
-        "id": event_id or f"evt_{hashlib.sha256(json.dumps(obj, sort_keys=True).encode() + event_type.encode()).hexdigest()[:24]}",
-        "object": "event", "type": event_type, "livemode": False, "created": int(time.time()),
-        "data": {"object": obj},
-    }).encode()
+    body = json.dumps(
+        {
+            "id": event_id
+            or f"evt_{hashlib.sha256(json.dumps(obj, sort_keys=True).encode() + event_type.encode()).hexdigest()[:24]}",
+            "object": "event",
+            "type": event_type,
+            "livemode": False,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
+    ).encode()
     stamp = int(time.time()) if timestamp is None else timestamp
     signature = hmac.new(secret.encode(), f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
     return body, f"t={stamp},v1={signature}"
@@ -145,9 +177,14 @@ def signed_event(
 def intent_object(payment: Payment, **changes: Any) -> dict[str, Any]:
     """The PaymentIntent as Stripe sends it in an event, for our payment (changes applied)."""
     obj = {
-        "id": payment.stripe_payment_intent_id, "object": "payment_intent", "amount": payment.amount,
-        "amount_received": payment.amount, "currency": payment.currency.lower(), "status": "succeeded",
-        "metadata": {"booking_id": str(payment.booking_id)}, "last_payment_error": None,
+        "id": payment.stripe_payment_intent_id,
+        "object": "payment_intent",
+        "amount": payment.amount,
+        "amount_received": payment.amount,
+        "currency": payment.currency.lower(),
+        "status": "succeeded",
+        "metadata": {"booking_id": str(payment.booking_id)},
+        "last_payment_error": None,
     }
     obj.update(changes)
     return obj
@@ -157,7 +194,9 @@ def intent_object(payment: Payment, **changes: Any) -> dict[str, Any]:
 def post_event(client: Any) -> Callable[..., Any]:
     def _post(body: bytes, signature: str | None) -> Any:
         headers = {"HTTP_STRIPE_SIGNATURE": signature} if signature is not None else {}
-        return client.post("/payments/stripe/webhook", data=body, content_type="application/json", **headers)
+        return client.post(
+            "/payments/stripe/webhook", data=body, content_type="application/json", **headers
+        )
 
     return _post
 
@@ -178,7 +217,9 @@ def _register_webhook(standin: str, url: str, events: list[str] | None = None) -
     if events is not None:
         fields["events"] = events
     request = urllib.request.Request(  # noqa: S310 - the local stand-in
-        f"{standin}/_config/webhooks/live", data=json.dumps(fields).encode(), method="POST",
+        f"{standin}/_config/webhooks/live",
+        data=json.dumps(fields).encode(),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 - the local stand-in

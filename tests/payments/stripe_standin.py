@@ -70,8 +70,11 @@ def _confirm_from_browser(intent_id: str, data: dict) -> web.Response:
     if data.get("client_secret") != intent.client_secret:
         raise UserError(401, "Unauthorized")
     if intent.status not in ("requires_payment_method", "requires_confirmation"):
-        raise UserError(400, "This PaymentIntent cannot be confirmed in its current state.",
-                        {"code": "payment_intent_unexpected_state"})
+        raise UserError(
+            400,
+            "This PaymentIntent cannot be confirmed in its current state.",
+            {"code": "payment_intent_unexpected_state"},
+        )
     method_data = data.get("payment_method_data") or {}
     card = method_data.get("card") or {}
     method = PaymentMethod._api_create(
@@ -105,7 +108,9 @@ def stripe_js(request: web.Request) -> web.Response:
 
 
 def build_app() -> web.Application:
-    app = web.Application(middlewares=[server.error_middleware, browser_confirm, server.auth_middleware])
+    app = web.Application(
+        middlewares=[server.error_middleware, browser_confirm, server.auth_middleware]
+    )
     app.on_response_prepare.append(server.add_cors_headers)
     app.router.add_get("/js.stripe.com/v3/", stripe_js)
     for route in server.app.router.routes():

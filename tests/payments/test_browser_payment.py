@@ -18,11 +18,17 @@ from payments.services import holds_release
 from tests.payments.conftest import DECLINED_CARD, TEST_CARD, wait_for
 
 ZURICH = ZoneInfo("Europe/Zurich")
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("webhooks_to_live_server")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("webhooks_to_live_server"),
+]
 
 
 def _start(days: int, hour: int = 10) -> datetime:
-    return datetime.combine(datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH)
+    return datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH
+    )
 
 
 def _param(moment: datetime) -> str:
@@ -30,7 +36,9 @@ def _param(moment: datetime) -> str:
 
 
 def _book_and_open_payment(page, live_server, start: datetime, email: str) -> None:
-    page.goto(f"{live_server.url}/book/clinic-paid/consultation/book/?start={_param(start)}&tz=Europe%2FZurich")
+    page.goto(
+        f"{live_server.url}/book/clinic-paid/consultation/book/?start={_param(start)}&tz=Europe%2FZurich"
+    )
     page.fill("#id_customer_name", "Ada Lovelace")
     page.fill("#id_customer_email", email)
     page.get_by_role("button", name="Continue to payment").click()
@@ -47,9 +55,18 @@ def _type_card(page, number: str) -> None:
     page.fill("#card-element input[placeholder=postal_code]", "8001")
 
 
-def test_a_customer_pays_by_card_and_sees_the_confirmation(page, live_server, paid_service, stripe_on) -> None:
+def test_a_customer_pays_by_card_and_sees_the_confirmation(
+    page, live_server, paid_service, stripe_on
+) -> None:
     ours = []
-    page.on("request", lambda r: ours.append(f"{r.url} {r.post_data or ''}") if r.url.startswith(live_server.url) else None)
+    page.on(
+        "request",
+        lambda r: (
+            ours.append(f"{r.url} {r.post_data or ''}")
+            if r.url.startswith(live_server.url)
+            else None
+        ),
+    )
     _book_and_open_payment(page, live_server, _start(3), "ada@example.com")
     assert "Pay CHF 150.00" in page.inner_text("#pay-button")
     _type_card(page, TEST_CARD)
@@ -63,7 +80,9 @@ def test_a_customer_pays_by_card_and_sees_the_confirmation(page, live_server, pa
     assert page.problems == []
     assert not [r for r in ours if TEST_CARD in r or "cvc" in r], "the card reached our server"
     # The webhook arrives too, and finds the payment already processed.
-    assert wait_for(lambda: booking.payment.events.filter(event_type="payment_intent.succeeded").exists())
+    assert wait_for(
+        lambda: booking.payment.events.filter(event_type="payment_intent.succeeded").exists()
+    )
 
 
 def test_a_declined_card_shows_stripes_error_and_the_hold_later_frees_the_time(
@@ -83,7 +102,9 @@ def test_a_declined_card_shows_stripes_error_and_the_hold_later_frees_the_time(
     assert booking.status == Booking.Status.PENDING_PAYMENT
 
     slot_link = f"a[href*='start={_param(start)}']"
-    page.goto(f"{live_server.url}/book/clinic-paid/consultation/?week={start.date().isoformat()}&tz=Europe%2FZurich")
+    page.goto(
+        f"{live_server.url}/book/clinic-paid/consultation/?week={start.date().isoformat()}&tz=Europe%2FZurich"
+    )
     assert page.locator(slot_link).count() == 0  # held
     holds_release(now=booking.hold_expires_at + timedelta(seconds=1))
     booking.refresh_from_db()
@@ -92,10 +113,14 @@ def test_a_declined_card_shows_stripes_error_and_the_hold_later_frees_the_time(
     assert page.locator(slot_link).count() == 1  # offered again
 
 
-def test_every_payment_page_state_is_clean_under_csp(page, live_server, paid_service, stripe_on, hold, settings) -> None:
+def test_every_payment_page_state_is_clean_under_csp(
+    page, live_server, paid_service, stripe_on, hold, settings
+) -> None:
     booking, token = hold(_start(5))
     expired, expired_token = hold(_start(6), customer_email="eve@example.com")
-    Booking.objects.filter(pk=expired.pk).update(hold_expires_at=expired.hold_expires_at - timedelta(hours=1))
+    Booking.objects.filter(pk=expired.pk).update(
+        hold_expires_at=expired.hold_expires_at - timedelta(hours=1)
+    )
     base = live_server.url
     pages = [
         (f"{base}/manage/{token}/", 200),
@@ -113,6 +138,8 @@ def test_every_payment_page_state_is_clean_under_csp(page, live_server, paid_ser
         assert [p for p in page.problems if "Failed to load resource" not in p] == [], url
         page.problems.clear()
     settings.PAYMENTS_ENABLED = False
-    response = page.goto(f"{base}/book/clinic-paid/consultation/book/?start={_param(_start(7))}&tz=Europe%2FZurich")
+    response = page.goto(
+        f"{base}/book/clinic-paid/consultation/book/?start={_param(_start(7))}&tz=Europe%2FZurich"
+    )
     assert response.status == 503 and "Payments are not configured" in page.inner_text("main")
     assert page.evaluate("window.__violations") == []

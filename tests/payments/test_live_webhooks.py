@@ -26,11 +26,17 @@ from tests.payments.conftest import (
 )
 
 ZURICH = ZoneInfo("Europe/Zurich")
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("webhooks_to_live_server")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("webhooks_to_live_server"),
+]
 
 
 def _start(days: int, hour: int = 10) -> datetime:
-    return datetime.combine(datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH)
+    return datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH
+    )
 
 
 def _everything_stored() -> str:
@@ -49,7 +55,9 @@ def test_a_paid_hold_is_confirmed_by_the_signed_webhook(hold, stripe_client, cap
     payment = start_payment(booking)
     intent = pay_server_side(stripe_client, payment, card=TEST_CARD)
     assert intent.status == "succeeded"
-    assert wait_for(lambda: Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED), "webhook not processed"
+    assert wait_for(
+        lambda: Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+    ), "webhook not processed"
     event = WebhookEvent.objects.get(event_type="payment_intent.succeeded")
     assert event.stripe_event_id.startswith("evt_") and event.outcome == "paid"
     payment.refresh_from_db()

@@ -10,8 +10,12 @@ from payments.money import AmountError, format_minor, to_minor
 @pytest.mark.parametrize(
     ("price", "currency", "minor"),
     [
-        ("150.00", "CHF", 15000), ("0.5", "usd", 50), ("1999", "JPY", 1999), ("12.345", "KWD", 12345),
-        ("1", "EUR", 100), ("0.01", "GBP", 1),
+        ("150.00", "CHF", 15000),
+        ("0.5", "usd", 50),
+        ("1999", "JPY", 1999),
+        ("12.345", "KWD", 12345),
+        ("1", "EUR", 100),
+        ("0.01", "GBP", 1),
     ],
 )
 def test_prices_become_stripes_minor_units(price: str, currency: str, minor: int) -> None:

@@ -7,8 +7,11 @@ import pytest
 from payments.checks import payments_configuration
 
 GOOD = {
-    "STRIPE_SECRET_KEY": "sk_live_abc", "STRIPE_PUBLISHABLE_KEY": "pk_live_abc", "STRIPE_WEBHOOK_SECRET": "whsec_abc",
-    "STRIPE_API_BASE": "https://api.stripe.com", "STRIPE_JS_URL": "https://js.stripe.com/v3/",
+    "STRIPE_SECRET_KEY": "sk_live_abc",
+    "STRIPE_PUBLISHABLE_KEY": "pk_live_abc",
+    "STRIPE_WEBHOOK_SECRET": "whsec_abc",
+    "STRIPE_API_BASE": "https://api.stripe.com",
+    "STRIPE_JS_URL": "https://js.stripe.com/v3/",
 }
 
 
@@ -22,7 +25,9 @@ def test_a_complete_configuration_has_no_findings(settings) -> None:
     assert _ids(settings) == []
 
 
-@pytest.mark.parametrize("missing", ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"])
+@pytest.mark.parametrize(
+    "missing", ["STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET"]
+)
 def test_a_missing_key_warns_that_paid_services_cannot_be_booked(settings, missing: str) -> None:
     assert _ids(settings, **{missing: ""}) == ["payments.W001"]
 

@@ -24,7 +24,9 @@ pytestmark = pytest.mark.usefixtures("stripe_on")
 
 
 def _start(days: int = 3, hour: int = 10) -> datetime:
-    return datetime.combine(datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH)
+    return datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH
+    )
 
 
 @pytest.fixture
@@ -50,7 +52,9 @@ def _client():
 
 
 def _refunds_at_stripe(payment: Payment) -> list:
-    return _client().v1.refunds.list(params={"payment_intent": payment.stripe_payment_intent_id}).data
+    return (
+        _client().v1.refunds.list(params={"payment_intent": payment.stripe_payment_intent_id}).data
+    )
 
 
 def test_the_customer_cancelling_before_the_cut_off_gets_a_full_refund(
@@ -61,8 +65,14 @@ def test_the_customer_cancelling_before_the_cut_off_gets_a_full_refund(
         response = client.post(f"/manage/{token}/cancel/", {"tz": "Europe/Zurich", "reason": ""})
     assert response.status_code == 302
     refund = Refund.objects.get(payment=payment)
-    assert (refund.amount, refund.reason, refund.status) == (15000, Refund.Reason.CANCELLED, Refund.Status.SUCCEEDED)
-    assert [(r.id, r.amount) for r in _refunds_at_stripe(payment)] == [(refund.stripe_refund_id, 15000)]
+    assert (refund.amount, refund.reason, refund.status) == (
+        15000,
+        Refund.Reason.CANCELLED,
+        Refund.Status.SUCCEEDED,
+    )
+    assert [(r.id, r.amount) for r in _refunds_at_stripe(payment)] == [
+        (refund.stripe_refund_id, 15000)
+    ]
     payment.refresh_from_db()
     assert payment.amount_refunded == 15000
     refund_mail = [m for m in mail.outbox if "refunded" in m.subject]
@@ -76,14 +86,19 @@ def test_after_the_cut_off_the_customer_cannot_cancel_so_nothing_is_refunded(pai
     booking, token, payment = paid
     soon = datetime.now(ZURICH) + timedelta(hours=2)  # inside the 24-hour cut-off
     Booking.objects.filter(pk=booking.pk).update(
-        start=soon, end=soon + timedelta(hours=1), busy_start=soon, busy_end=soon + timedelta(hours=1)
+        start=soon,
+        end=soon + timedelta(hours=1),
+        busy_start=soon,
+        busy_end=soon + timedelta(hours=1),
     )
     response = client.post(f"/manage/{token}/cancel/", {"tz": "Europe/Zurich", "reason": ""})
     assert response.status_code == 400
     assert not Refund.objects.exists() and _refunds_at_stripe(payment) == []
 
 
-def test_a_refund_is_made_once_however_often_it_is_asked(paid, django_capture_on_commit_callbacks) -> None:
+def test_a_refund_is_made_once_however_often_it_is_asked(
+    paid, django_capture_on_commit_callbacks
+) -> None:
     _, _, payment = paid
     with django_capture_on_commit_callbacks(execute=True):
         first = refund_request(payment=payment, reason=Refund.Reason.PARTNER)
@@ -109,7 +124,9 @@ def test_an_unpaid_payment_cannot_be_refunded(hold) -> None:
         refund_request(payment=payment, reason=Refund.Reason.PARTNER)
 
 
-def test_releasing_a_hold_refunds_nothing_and_cancels_the_intent(hold, client, django_capture_on_commit_callbacks) -> None:
+def test_releasing_a_hold_refunds_nothing_and_cancels_the_intent(
+    hold, client, django_capture_on_commit_callbacks
+) -> None:
     booking, token = hold(_start())
     payment = start_payment(booking)
     response = client.post(f"/manage/{token}/cancel/", {"tz": "Europe/Zurich", "reason": ""})
@@ -128,7 +145,9 @@ def test_releasing_a_hold_refunds_nothing_and_cancels_the_intent(hold, client, d
 @pytest.fixture
 def owner(paid, partner):
     roles.roles_ensure()
-    user = get_user_model().objects.create_user(email="owner@paid.example", password="x" * 16, is_staff=True)
+    user = get_user_model().objects.create_user(
+        email="owner@paid.example", password="x" * 16, is_staff=True
+    )
     user.groups.add(Group.objects.get(name=roles.PARTNER_OWNER))
     PartnerMembership.objects.create(user=user, partner=partner, role=PartnerMembership.Role.OWNER)
     return user
@@ -137,13 +156,19 @@ def owner(paid, partner):
 def _stranger(name: str, group: str | None = None):
     from booking.models import Partner
 
-    user = get_user_model().objects.create_user(email=f"{name}@other.example", password="x" * 16, is_staff=True)
+    user = get_user_model().objects.create_user(
+        email=f"{name}@other.example", password="x" * 16, is_staff=True
+    )
     if group:
         user.groups.add(Group.objects.get(name=group))
     if group != roles.SUPPORT:
-        other = Partner.objects.create(name=f"Other {name}", slug=f"other-{name}", time_zone="UTC", contact_email="o@x.example")
+        other = Partner.objects.create(
+            name=f"Other {name}", slug=f"other-{name}", time_zone="UTC", contact_email="o@x.example"
+        )
         Service.objects.create(partner=other, name="S", slug="s", duration_minutes=30)
-        PartnerMembership.objects.create(user=user, partner=other, role=PartnerMembership.Role.OWNER)
+        PartnerMembership.objects.create(
+            user=user, partner=other, role=PartnerMembership.Role.OWNER
+        )
     return user
 
 
@@ -151,17 +176,22 @@ def _admin_login(client, user, admin_login) -> None:
     admin_login(client, user)
 
 
-def test_the_owner_refunds_from_the_admin_after_confirming(paid, owner, client, admin_login, django_capture_on_commit_callbacks) -> None:
+def test_the_owner_refunds_from_the_admin_after_confirming(
+    paid, owner, client, admin_login, django_capture_on_commit_callbacks
+) -> None:
     _, _, payment = paid
     admin_login(client, owner)
     changelist = client.get("/admin/payments/payment/")
     assert changelist.status_code == 200 and b"CHF 150.00" in changelist.content
-    ask = client.post("/admin/payments/payment/", {"action": "refund_in_full", "_selected_action": [payment.pk]})
+    ask = client.post(
+        "/admin/payments/payment/", {"action": "refund_in_full", "_selected_action": [payment.pk]}
+    )
     assert ask.status_code == 200 and b"Yes, refund 1 payment" in ask.content
     assert not Refund.objects.exists()  # nothing happens before the confirmation
     with django_capture_on_commit_callbacks(execute=True):
         done = client.post(
-            "/admin/payments/payment/", {"action": "refund_in_full", "_selected_action": [payment.pk], "confirm": "yes"}
+            "/admin/payments/payment/",
+            {"action": "refund_in_full", "_selected_action": [payment.pk], "confirm": "yes"},
         )
     assert done.status_code == 302
     refund = Refund.objects.get(payment=payment)
@@ -174,7 +204,10 @@ def test_other_partners_and_support_cannot_refund(paid, owner, client, admin_log
     _, _, payment = paid
     user = _stranger(who, roles.SUPPORT if who == "support" else roles.PARTNER_OWNER)
     admin_login(client, user)
-    client.post("/admin/payments/payment/", {"action": "refund_in_full", "_selected_action": [payment.pk], "confirm": "yes"})
+    client.post(
+        "/admin/payments/payment/",
+        {"action": "refund_in_full", "_selected_action": [payment.pk], "confirm": "yes"},
+    )
     assert not Refund.objects.exists()
     page = client.get(f"/admin/payments/payment/{payment.pk}/change/")
     if who == "support":

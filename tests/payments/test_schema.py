@@ -29,11 +29,27 @@ def test_no_model_has_a_field_for_card_data() -> None:
 
 def test_payments_store_only_stripe_ids_amounts_currencies_and_states() -> None:
     assert {f.name for f in Payment._meta.concrete_fields} == {
-        "id", "booking", "stripe_payment_intent_id", "amount", "currency", "status", "amount_refunded",
-        "last_error_code", "created_at", "updated_at", "paid_at",
+        "id",
+        "booking",
+        "stripe_payment_intent_id",
+        "amount",
+        "currency",
+        "status",
+        "amount_refunded",
+        "last_error_code",
+        "created_at",
+        "updated_at",
+        "paid_at",
     }
     assert {f.name for f in Refund._meta.concrete_fields} == {
-        "id", "payment", "stripe_refund_id", "amount", "status", "reason", "created_at", "updated_at",
+        "id",
+        "payment",
+        "stripe_refund_id",
+        "amount",
+        "status",
+        "reason",
+        "created_at",
+        "updated_at",
     }
 
 
@@ -43,7 +59,16 @@ def test_the_status_constraints_list_every_status() -> None:
 
 
 def test_the_scan_recognises_card_fields() -> None:
-    for name in ("card_number", "cvc", "cvv2", "exp_month", "expiry_year", "pan", "card_pan", "expiration_date"):
+    for name in (
+        "card_number",
+        "cvc",
+        "cvv2",
+        "exp_month",
+        "expiry_year",
+        "pan",
+        "card_pan",
+        "expiration_date",
+    ):
         assert CARD_WORDS.search(name), name
     for name in ("hold_expires_at", "expire_date", "company", "expires_at"):
         assert not CARD_WORDS.search(name), name

@@ -23,14 +23,20 @@ ZURICH = ZoneInfo("Europe/Zurich")
 def test_hold_release_is_scheduled_every_minute_and_registered() -> None:
     from celery import current_app
 
-    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "payments.tasks.holds_release"]
+    [entry] = [
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "payments.tasks.holds_release"
+    ]
     assert entry["schedule"] == 60.0
     assert "payments.tasks.holds_release" in current_app.tasks
 
 
 @pytest.mark.usefixtures("stripe_on")
 def test_the_task_releases_expired_holds(hold) -> None:
-    start = datetime.combine(datetime.now(ZURICH).date() + timedelta(days=3), clock(10), tzinfo=ZURICH)
+    start = datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=3), clock(10), tzinfo=ZURICH
+    )
     booking, _ = hold(start)
     with time_machine.travel(booking.hold_expires_at + timedelta(minutes=1), tick=False):
         result = tasks.holds_release.delay().get()
@@ -43,10 +49,14 @@ def test_the_task_releases_expired_holds(hold) -> None:
 def test_a_refund_that_never_reached_stripe_is_sent_again_by_the_job(
     hold, post_event, settings, stripe_client, django_capture_on_commit_callbacks
 ) -> None:
-    start = datetime.combine(datetime.now(ZURICH).date() + timedelta(days=3), clock(11), tzinfo=ZURICH)
+    start = datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=3), clock(11), tzinfo=ZURICH
+    )
     booking, _ = hold(start)
     payment = start_payment(booking)
-    post_event(*signed_event("payment_intent.succeeded", pay_server_side(stripe_client, payment).to_dict()))
+    post_event(
+        *signed_event("payment_intent.succeeded", pay_server_side(stripe_client, payment).to_dict())
+    )
     payment.refresh_from_db()
     standin = settings.STRIPE_API_BASE
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # Stripe unreachable when the refund is decided
@@ -64,7 +74,9 @@ def test_a_refund_that_never_reached_stripe_is_sent_again_by_the_job(
 def test_a_refund_stripe_refuses_for_good_is_marked_failed_and_not_resent(
     hold, post_event, client, django_capture_on_commit_callbacks
 ) -> None:
-    start = datetime.combine(datetime.now(ZURICH).date() + timedelta(days=3), clock(12), tzinfo=ZURICH)
+    start = datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=3), clock(12), tzinfo=ZURICH
+    )
     booking, token = hold(start)
     payment = start_payment(booking)
     # Our record says paid (a signed event) but Stripe holds no charge to refund.

@@ -24,7 +24,9 @@ ZURICH = ZoneInfo("Europe/Zurich")
 
 
 def _start(days: int = 3, hour: int = 10) -> datetime:
-    return datetime.combine(datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH)
+    return datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH
+    )
 
 
 def _utc(moment: datetime) -> str:
@@ -37,9 +39,18 @@ def _directives(response) -> dict[str, list[str]]:
 
 
 @pytest.mark.usefixtures("stripe_on")
-def test_choosing_a_time_of_a_paid_service_holds_it_and_opens_the_payment_page(client, paid_service, stripe_on) -> None:
-    form = {"start": _utc(_start()), "tz": "Europe/Zurich", "customer_name": "Ada", "customer_email": "ada@example.com"}
-    book_page = client.get("/book/clinic-paid/consultation/book/", {"start": form["start"], "tz": "Europe/Zurich"})
+def test_choosing_a_time_of_a_paid_service_holds_it_and_opens_the_payment_page(
+    client, paid_service, stripe_on
+) -> None:
+    form = {
+        "start": _utc(_start()),
+        "tz": "Europe/Zurich",
+        "customer_name": "Ada",
+        "customer_email": "ada@example.com",
+    }
+    book_page = client.get(
+        "/book/clinic-paid/consultation/book/", {"start": form["start"], "tz": "Europe/Zurich"}
+    )
     assert b"Continue to payment" in book_page.content
     response = client.post("/book/clinic-paid/consultation/book/", form)
     assert response.status_code == 302
@@ -59,12 +70,20 @@ def test_choosing_a_time_of_a_paid_service_holds_it_and_opens_the_payment_page(c
     assert policy["script-src"] == ["'self'", stripe_on]
     assert policy["frame-src"] == [stripe_on]
     assert policy["connect-src"] == ["'self'", stripe_on]
-    assert policy["default-src"] == ["'self'"] and "'unsafe-inline'" not in pay["Content-Security-Policy"]
-    for other in (client.get("/book/clinic-paid/"), client.get(response["Location"].replace("/pay/", "/"))):
+    assert (
+        policy["default-src"] == ["'self'"]
+        and "'unsafe-inline'" not in pay["Content-Security-Policy"]
+    )
+    for other in (
+        client.get("/book/clinic-paid/"),
+        client.get(response["Location"].replace("/pay/", "/")),
+    ):
         assert stripe_on not in other["Content-Security-Policy"]
 
 
-def test_with_real_stripe_urls_the_policy_names_stripes_documented_origins(client, hold, paid_service, settings, stripe_on) -> None:
+def test_with_real_stripe_urls_the_policy_names_stripes_documented_origins(
+    client, hold, paid_service, settings, stripe_on
+) -> None:
     from payments.stripe_api import payment_page_csp
 
     settings.STRIPE_JS_URL = "https://js.stripe.com/v3/"
@@ -121,37 +140,62 @@ def test_the_stripe_service_down_is_a_clear_503_and_the_hold_stays(client, hold,
     assert booking.status == Booking.Status.PENDING_PAYMENT
 
 
-def test_without_keys_paid_services_say_payments_are_not_configured(client, paid_service, settings) -> None:
+def test_without_keys_paid_services_say_payments_are_not_configured(
+    client, paid_service, settings
+) -> None:
     settings.PAYMENTS_ENABLED = False
     service_page = client.get("/book/clinic-paid/consultation/")
     assert b"Payments are not configured" in service_page.content
     start = _utc(_start())
-    book_page = client.get("/book/clinic-paid/consultation/book/", {"start": start, "tz": "Europe/Zurich"})
+    book_page = client.get(
+        "/book/clinic-paid/consultation/book/", {"start": start, "tz": "Europe/Zurich"}
+    )
     assert book_page.status_code == 503 and b"Payments are not configured" in book_page.content
-    assert b"<form method=\"post\" action=\"/book/" not in book_page.content
+    assert b'<form method="post" action="/book/' not in book_page.content
     posted = client.post(
         "/book/clinic-paid/consultation/book/",
-        {"start": start, "tz": "Europe/Zurich", "customer_name": "Ada", "customer_email": "ada@example.com"},
+        {
+            "start": start,
+            "tz": "Europe/Zurich",
+            "customer_name": "Ada",
+            "customer_email": "ada@example.com",
+        },
     )
     assert posted.status_code == 503
     api = client.post(
-        "/api/v1/partners/clinic-paid/bookings", content_type="application/json",
-        data={"service": "consultation", "start": start, "customer_name": "Ada", "customer_email": "ada@example.com"},
+        "/api/v1/partners/clinic-paid/bookings",
+        content_type="application/json",
+        data={
+            "service": "consultation",
+            "start": start,
+            "customer_name": "Ada",
+            "customer_email": "ada@example.com",
+        },
     )
     assert api.status_code == 503 and api.json()["error"] == "payments_not_configured"
     assert not Booking.objects.exists()
 
 
 @pytest.mark.usefixtures("stripe_on")
-def test_the_widget_api_answers_a_paid_service_with_a_hold_and_the_payment_link(client, paid_service) -> None:
+def test_the_widget_api_answers_a_paid_service_with_a_hold_and_the_payment_link(
+    client, paid_service
+) -> None:
     response = client.post(
-        "/api/v1/partners/clinic-paid/bookings", content_type="application/json",
-        data={"service": "consultation", "start": _utc(_start()), "customer_name": "Ada", "customer_email": "ada@example.com"},
+        "/api/v1/partners/clinic-paid/bookings",
+        content_type="application/json",
+        data={
+            "service": "consultation",
+            "start": _utc(_start()),
+            "customer_name": "Ada",
+            "customer_email": "ada@example.com",
+        },
     )
     assert response.status_code == 201
     body = response.json()
     assert body["booking"]["status"] == "pending_payment" and "hold_expires_at" in body["booking"]
-    assert body["payment_url"].startswith("http://testserver/manage/") and body["payment_url"].endswith("/pay/")
+    assert body["payment_url"].startswith("http://testserver/manage/") and body[
+        "payment_url"
+    ].endswith("/pay/")
     assert client.get(body["payment_url"]).status_code == 200
 
 
@@ -166,7 +210,9 @@ def test_the_manage_page_of_a_hold_offers_to_pay_or_release(client, hold) -> Non
 
 
 @pytest.mark.usefixtures("stripe_on")
-def test_a_confirmed_webhook_then_shows_paid_everywhere(client, hold, post_event, stripe_client) -> None:
+def test_a_confirmed_webhook_then_shows_paid_everywhere(
+    client, hold, post_event, stripe_client
+) -> None:
     booking, token = hold(_start())
     payment = start_payment(booking)
     post_event(*signed_event("payment_intent.succeeded", intent_object(payment)))
@@ -175,10 +221,14 @@ def test_a_confirmed_webhook_then_shows_paid_everywhere(client, hold, post_event
 
 
 @pytest.mark.usefixtures("stripe_on")
-def test_a_payment_still_processing_says_so_and_refreshes_itself(client, hold, post_event, settings) -> None:
+def test_a_payment_still_processing_says_so_and_refreshes_itself(
+    client, hold, post_event, settings
+) -> None:
     booking, token = hold(_start())
     payment = start_payment(booking)
-    post_event(*signed_event("payment_intent.processing", intent_object(payment, status="processing")))
+    post_event(
+        *signed_event("payment_intent.processing", intent_object(payment, status="processing"))
+    )
     payment.refresh_from_db()
     assert payment.status == Payment.Status.PROCESSING
     # Stripe cannot be asked right now: the page shows what Stripe's last event said.

@@ -19,20 +19,31 @@ from tests.booking.test_concurrency import race
 from tests.payments.conftest import intent_object, signed_event, start_payment
 
 ZURICH = ZoneInfo("Europe/Zurich")
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stripe_on")]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("stripe_on"),
+]
 
 
 def _start(days: int, hour: int = 10) -> datetime:
-    return datetime.combine(datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH)
+    return datetime.combine(
+        datetime.now(ZURICH).date() + timedelta(days=days), clock(hour), tzinfo=ZURICH
+    )
 
 
 def test_the_same_event_delivered_twice_at_once_is_processed_once(hold) -> None:
     for round_ in range(3):
         booking, _ = hold(_start(3 + round_), customer_email=f"c{round_}@example.com")
         payment = start_payment(booking)
-        body, signature = signed_event("payment_intent.succeeded", intent_object(payment), event_id=f"evt_twice_{round_}")
+        body, signature = signed_event(
+            "payment_intent.succeeded", intent_object(payment), event_id=f"evt_twice_{round_}"
+        )
         sent_before = len(mail.outbox)
-        deliver = lambda body=body, signature=signature: webhook_receive(payload=body, signature=signature, ip="127.0.0.1")  # noqa: E731
+
+        def deliver(body: bytes = body, signature: str = signature) -> object:
+            return webhook_receive(payload=body, signature=signature, ip="127.0.0.1")
+
         results = race([deliver] * 4)
         outcomes = sorted(r[1].body["status"] for r in results if r[0] == "ok")
         assert outcomes == ["already_processed"] * 3 + ["paid"], results
@@ -46,11 +57,17 @@ def test_a_webhook_racing_a_cancel_never_deadlocks(hold) -> None:
     for round_ in range(5):
         booking, _ = hold(_start(3 + round_, hour=14), customer_email=f"r{round_}@example.com")
         payment = start_payment(booking)
-        body, signature = signed_event("payment_intent.succeeded", intent_object(payment), event_id=f"evt_race_{round_}")
-        results = race([
-            lambda body=body, signature=signature: webhook_receive(payload=body, signature=signature, ip="127.0.0.1"),
-            lambda booking=booking: services.booking_cancel(booking=booking, by_customer=False),
-        ])
+        body, signature = signed_event(
+            "payment_intent.succeeded", intent_object(payment), event_id=f"evt_race_{round_}"
+        )
+        results = race(
+            [
+                lambda body=body, signature=signature: webhook_receive(
+                    payload=body, signature=signature, ip="127.0.0.1"
+                ),
+                lambda booking=booking: services.booking_cancel(booking=booking, by_customer=False),
+            ]
+        )
         assert [kind for kind, _ in results] == ["ok", "ok"], results
         payment.refresh_from_db()
         booking.refresh_from_db()

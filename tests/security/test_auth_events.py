@@ -27,7 +27,9 @@ def ada() -> object:
 
 
 def _login(client: Client, username: str, password: str):
-    return client.post("/admin/login/", {"username": username, "password": password, "next": "/admin/"})
+    return client.post(
+        "/admin/login/", {"username": username, "password": password, "next": "/admin/"}
+    )
 
 
 def _events(event_type: str) -> list[SecurityEvent]:
@@ -76,10 +78,17 @@ def test_password_change_is_logged_with_the_actor_and_address(ada) -> None:
     client = Client(REMOTE_ADDR="192.0.2.11")
     login_verified(client, ada)
     new = "another long passphrase 2027"
-    client.post("/admin/password_change/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    client.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
 
     (event,) = _events("password_change")
-    assert (event.actor_email, event.ip, event.target) == ("ada@example.com", "192.0.2.11", "ada@example.com")
+    assert (event.actor_email, event.ip, event.target) == (
+        "ada@example.com",
+        "192.0.2.11",
+        "ada@example.com",
+    )
     assert event.detail == {"by_self": True}
     assert new not in json.dumps(event.detail)
 
@@ -89,11 +98,18 @@ def test_operator_setting_someone_elses_password_is_logged_as_theirs(ada) -> Non
     client = Client(REMOTE_ADDR="192.0.2.12")
     login_verified(client, root)
     new = "operator chosen passphrase 2027"
-    response = client.post(f"/admin/accounts/user/{ada.pk}/password/", {"password1": new, "password2": new, "usable_password": "true"})
+    response = client.post(
+        f"/admin/accounts/user/{ada.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
     assert response.status_code == 302
 
     (event,) = _events("password_change")
-    assert (event.actor_email, event.target, event.detail) == ("root@example.com", "ada@example.com", {"by_self": False})
+    assert (event.actor_email, event.target, event.detail) == (
+        "root@example.com",
+        "ada@example.com",
+        {"by_self": False},
+    )
 
 
 def test_creating_a_user_is_not_a_password_change() -> None:

@@ -95,7 +95,9 @@ def test_weakened_csp_fires_e002(directives: dict[str, list[str] | None]) -> Non
 
 
 def test_weakened_csp_is_reported_by_manage_check() -> None:
-    with override_settings(CONTENT_SECURITY_POLICY=_csp_with(script_src=["'self'", "'unsafe-inline'"])):
+    with override_settings(
+        CONTENT_SECURITY_POLICY=_csp_with(script_src=["'self'", "'unsafe-inline'"])
+    ):
         assert "security.E002" in _security_ids(deploy=False)
 
 
@@ -217,7 +219,9 @@ def test_csrf_cookie_without_host_prefix_fires_e007() -> None:
 
 
 @pytest.mark.parametrize(("httponly", "samesite"), [(False, "Lax"), (True, "None"), (True, None)])
-def test_session_cookie_readable_by_script_or_cross_site_fires_e007(httponly: bool, samesite: str | None) -> None:
+def test_session_cookie_readable_by_script_or_cross_site_fires_e007(
+    httponly: bool, samesite: str | None
+) -> None:
     with override_settings(
         SESSION_COOKIE_NAME="__Host-sessionid",
         CSRF_COOKIE_NAME="__Host-csrftoken",
@@ -245,10 +249,16 @@ def test_bcrypt_not_first_fires_e008(hashers: list[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "first", ["security.hashers.BCryptSHA256Hasher", "django.contrib.auth.hashers.BCryptSHA256PasswordHasher"]
+    "first",
+    [
+        "security.hashers.BCryptSHA256Hasher",
+        "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    ],
 )
 def test_bcrypt_first_is_accepted(first: str) -> None:
-    with override_settings(PASSWORD_HASHERS=[first, "django.contrib.auth.hashers.PBKDF2PasswordHasher"]):
+    with override_settings(
+        PASSWORD_HASHERS=[first, "django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    ):
         assert checks.check_password_hasher() == []
 
 
@@ -261,7 +271,9 @@ def test_hasher_order_is_a_deploy_check_only() -> None:
 # --- E009: MFA enforcement ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("removed", ["django_otp.middleware.OTPMiddleware", "security.mfa.MFARequiredMiddleware"])
+@pytest.mark.parametrize(
+    "removed", ["django_otp.middleware.OTPMiddleware", "security.mfa.MFARequiredMiddleware"]
+)
 def test_mfa_middleware_missing_fires_e009(removed: str) -> None:
     with override_settings(MIDDLEWARE=[m for m in settings.MIDDLEWARE if m != removed]):
         assert _ids(checks.check_mfa_enforced()) == ["security.E009"]

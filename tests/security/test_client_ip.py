@@ -32,7 +32,14 @@ def test_remote_addr_is_the_client_by_default() -> None:
 @override_settings(TRUSTED_PROXIES=[], TRUSTED_PROXY_COUNT=0)
 @pytest.mark.parametrize(
     "spoofed",
-    ["198.51.100.1", "198.51.100.1, 10.0.0.1", "127.0.0.1", "::1", "unknown", "1.1.1.1, 2.2.2.2, 3.3.3.3"],
+    [
+        "198.51.100.1",
+        "198.51.100.1, 10.0.0.1",
+        "127.0.0.1",
+        "::1",
+        "unknown",
+        "1.1.1.1, 2.2.2.2, 3.3.3.3",
+    ],
 )
 def test_spoofed_forwarded_for_is_ignored_without_trusted_proxies(spoofed: str) -> None:
     assert client_ip(_request("203.0.113.7", spoofed)) == "203.0.113.7"

@@ -26,16 +26,26 @@ PASSWORD = "a long operator passphrase 2026"
 @pytest.fixture
 def site(live_server) -> dict[str, str]:
     partner = Partner.objects.create(
-        name="Salon CSP", slug="salon-csp", time_zone="Europe/Zurich", contact_email="csp@salon.example"
+        name="Salon CSP",
+        slug="salon-csp",
+        time_zone="Europe/Zurich",
+        contact_email="csp@salon.example",
     )
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(18))
-    service = Service.objects.create(partner=partner, name="Cut", slug="cut", duration_minutes=60, horizon_days=30)
+    service = Service.objects.create(
+        partner=partner, name="Cut", slug="cut", duration_minutes=60, horizon_days=30
+    )
     now = timezone.now()
     first, free = selectors.service_slots(
-        service=service, window_start=now + timedelta(days=2), window_end=now + timedelta(days=4), now=now
+        service=service,
+        window_start=now + timedelta(days=2),
+        window_end=now + timedelta(days=4),
+        now=now,
     )[:2]
-    _, token = services.booking_create(service=service, start=first, customer_name="Eve", customer_email="eve@example.com")
+    _, token = services.booking_create(
+        service=service, start=first, customer_name="Eve", customer_email="eve@example.com"
+    )
     User.objects.create_superuser("root@example.com", PASSWORD)
     return {"token": token, "start": free.strftime("%Y-%m-%dT%H:%M:%SZ"), "base": live_server.url}
 
@@ -123,7 +133,9 @@ def test_mfa_enrolment_and_backup_code_pages_have_no_csp_violations(page, site) 
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/account/mfa/enrol/**")
     _assert_no_problems(page, "the enrolment page")
-    assert page.evaluate("document.querySelector('img.mfa-qr').naturalWidth") > 0  # the SVG rendered
+    assert (
+        page.evaluate("document.querySelector('img.mfa-qr').naturalWidth") > 0
+    )  # the SVG rendered
     secret = page.text_content(".mfa-secret").replace(" ", "")
     page.fill("#id_code", f"{totp(b32decode(secret), 30, 0, 6):06d}")
     page.click("input[type=submit]")
@@ -151,7 +163,9 @@ def test_password_reset_pages_have_no_csp_violations(page, site) -> None:
     page.click("input[type=submit]")
     page.wait_for_url(f"{base}/account/password-reset/done/")
     _assert_no_problems(page, "reset requested")
-    path = re.search(r"https?://[^/\s]+(/account/reset/\S+/)", mail.outbox[-1].body).group(1)  # SITE_URL's host
+    path = re.search(r"https?://[^/\s]+(/account/reset/\S+/)", mail.outbox[-1].body).group(
+        1
+    )  # SITE_URL's host
     _assert_clean(page, f"{base}/account/reset/MQ/not-a-token/")  # the invalid-link page
     page.goto(f"{base}{path}")
     page.wait_for_url("**/set-password/")

@@ -51,8 +51,12 @@ REPORTING_API = [
 ]
 
 
-def _post(client: Client, body: bytes | str, content_type: str = "application/csp-report", **extra: str):
-    return client.post(URL, data=body, content_type=content_type, REMOTE_ADDR="203.0.113.5", **extra)
+def _post(
+    client: Client, body: bytes | str, content_type: str = "application/csp-report", **extra: str
+):
+    return client.post(
+        URL, data=body, content_type=content_type, REMOTE_ADDR="203.0.113.5", **extra
+    )
 
 
 def test_legacy_report_is_stored(client: Client) -> None:
@@ -79,7 +83,10 @@ def test_reporting_api_report_is_stored(client: Client) -> None:
 
 
 def test_reporting_api_batch_is_capped_per_request(client: Client) -> None:
-    small = [{"type": "csp-violation", "body": {"effectiveDirective": "img-src", "lineNumber": n}} for n in range(40)]
+    small = [
+        {"type": "csp-violation", "body": {"effectiveDirective": "img-src", "lineNumber": n}}
+        for n in range(40)
+    ]
     response = _post(client, json.dumps(small), content_type="application/reports+json")
     assert response.status_code == 204
     assert CspReport.objects.count() == 10
@@ -160,13 +167,18 @@ def test_hostile_field_values_are_truncated_and_typed(client: Client) -> None:
 
 def test_get_is_405(client: Client) -> None:
     assert client.get(URL).status_code == 405
-    assert client.put(URL, data=json.dumps(LEGACY), content_type="application/csp-report").status_code == 405
+    assert (
+        client.put(URL, data=json.dumps(LEGACY), content_type="application/csp-report").status_code
+        == 405
+    )
 
 
 def test_table_is_capped_keeping_the_newest(client: Client, settings) -> None:
     settings.CSP_REPORTS_KEEP = 3
     for n in range(6):
-        body = {"csp-report": {**LEGACY["csp-report"], "document-uri": f"https://booking.example/{n}"}}
+        body = {
+            "csp-report": {**LEGACY["csp-report"], "document-uri": f"https://booking.example/{n}"}
+        }
         assert _post(client, json.dumps(body)).status_code == 204
     kept = list(CspReport.objects.order_by("pk").values_list("document_uri", flat=True))
     assert kept == [f"https://booking.example/{n}" for n in (3, 4, 5)]

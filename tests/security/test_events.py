@@ -20,7 +20,9 @@ def _three() -> list[SecurityEvent]:
     user = get_user_model().objects.create_user("ops@example.com")
     return [
         record_event(event_type="login_success", actor=user, ip="192.0.2.1"),
-        record_event(event_type="data_export", actor=user, target="booking:1,2", detail={"rows": 2}),
+        record_event(
+            event_type="data_export", actor=user, target="booking:1,2", detail={"rows": 2}
+        ),
         record_event(event_type="login_failure", ip="192.0.2.9", detail={"email": "x@example.com"}),
     ]
 
@@ -50,7 +52,10 @@ def test_deleting_the_actor_keeps_the_chain_valid() -> None:
 def test_an_edited_row_is_found() -> None:
     _, second, _ = _three()
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {SecurityEvent._meta.db_table} SET target = %s WHERE id = %s", ["booking:9", second.pk])  # noqa: S608 - the table name is ours
+        cursor.execute(
+            f"UPDATE {SecurityEvent._meta.db_table} SET target = %s WHERE id = %s",  # noqa: S608 - our table
+            ["booking:9", second.pk],
+        )
     problems = verify_chain()
     assert [p.event_id for p in problems] == [second.pk]
     assert "edited" in str(problems[0])
@@ -66,7 +71,9 @@ def test_a_deleted_row_is_found_at_the_next_row() -> None:
 
 
 def test_detail_is_stored_as_json_and_hashes_the_same_after_reload() -> None:
-    event = record_event(event_type="support_access", detail={"ids": [3, 1], "when": "x", "nested": {"b": 1, "a": 2}})
+    event = record_event(
+        event_type="support_access", detail={"ids": [3, 1], "when": "x", "nested": {"b": 1, "a": 2}}
+    )
     event.refresh_from_db()
     assert event.detail == {"ids": [3, 1], "when": "x", "nested": {"b": 1, "a": 2}}
     assert verify_chain() == []

@@ -47,10 +47,15 @@ def test_pbkdf2_hash_is_upgraded_to_bcrypt_at_the_next_admin_login(client, setti
     user.save(update_fields=["password"])
     assert user.password.startswith("pbkdf2_sha256$")
 
-    response = client.post("/admin/login/", {"username": "ada@example.com", "password": PASSWORD, "next": "/admin/"})
+    response = client.post(
+        "/admin/login/", {"username": "ada@example.com", "password": PASSWORD, "next": "/admin/"}
+    )
 
     # Password accepted: on to the MFA step (C13).
-    assert response.status_code == 302 and response["Location"] == "/account/mfa/verify/?next=%2Fadmin%2F"
+    assert (
+        response.status_code == 302
+        and response["Location"] == "/account/mfa/verify/?next=%2Fadmin%2F"
+    )
     user.refresh_from_db()
     assert user.password.startswith("bcrypt_sha256$$2b$12$")
     assert user.check_password(PASSWORD)

@@ -39,8 +39,14 @@ EXPECTED_CSP = {
     "report-uri": "/security/csp-report",
 }
 EXPECTED_PERMISSIONS = {
-    "accelerometer=()", "camera=()", "geolocation=()", "gyroscope=()", "magnetometer=()",
-    "microphone=()", "payment=()", "usb=()",
+    "accelerometer=()",
+    "camera=()",
+    "geolocation=()",
+    "gyroscope=()",
+    "magnetometer=()",
+    "microphone=()",
+    "payment=()",
+    "usb=()",
 }
 
 REPORT = b'{"csp-report": {"document-uri": "http://testserver/", "violated-directive": "img-src"}}'
@@ -49,8 +55,11 @@ REPORT = b'{"csp-report": {"document-uri": "http://testserver/", "violated-direc
 @pytest.fixture
 def shop(db) -> Partner:
     partner = Partner.objects.create(
-        name="Salon Headers", slug="salon-headers", time_zone="Europe/Zurich",
-        contact_email="owner@headers.example", widget_origins="https://salon.example",
+        name="Salon Headers",
+        slug="salon-headers",
+        time_zone="Europe/Zurich",
+        contact_email="owner@headers.example",
+        widget_origins="https://salon.example",
     )
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(20))
@@ -70,19 +79,27 @@ PAGES: dict[str, tuple[Callable[[Client, Partner, object], object], int, str]] =
     "security.txt": (lambda c, p, s: c.get("/.well-known/security.txt"), 200, "text/plain"),
     "policy page": (lambda c, p, s: c.get("/security/policy"), 200, "text/html"),
     "booking page": (lambda c, p, s: c.get(f"/book/{p.slug}/"), 200, "text/html"),
-    "manage 404": (lambda c, p, s: c.get(f"/manage/{secrets.token_urlsafe(32)}/"), 404, "text/html"),
+    "manage 404": (
+        lambda c, p, s: c.get(f"/manage/{secrets.token_urlsafe(32)}/"),
+        404,
+        "text/html",
+    ),
     "404": (lambda c, p, s: c.get("/no-such-page/"), 404, "text/html"),
     "admin login": (lambda c, p, s: c.get("/admin/login/"), 200, "text/html"),
     "api": (lambda c, p, s: c.get(f"/api/v1/partners/{p.slug}/services/"), 200, "application/json"),
     "api cross-origin": (
-        lambda c, p, s: c.get(f"/api/v1/partners/{p.slug}/services/", HTTP_ORIGIN="https://salon.example"),
+        lambda c, p, s: c.get(
+            f"/api/v1/partners/{p.slug}/services/", HTTP_ORIGIN="https://salon.example"
+        ),
         200,
         "application/json",
     ),
     "static css": (lambda c, p, s: c.get("/static/security/page.css"), 200, "text/css"),
     "widget script": (lambda c, p, s: c.get("/static/widget/booking.js"), 200, "text/javascript"),
     "csp report 204": (
-        lambda c, p, s: c.post("/security/csp-report", data=REPORT, content_type="application/csp-report"),
+        lambda c, p, s: c.post(
+            "/security/csp-report", data=REPORT, content_type="application/csp-report"
+        ),
         204,
         "",
     ),
@@ -142,8 +159,12 @@ def test_no_server_or_framework_banner(page) -> None:
     assert "Server" not in page
 
 
-def test_api_json_is_not_cached_by_shared_caches_with_the_wrong_origin(client: Client, shop: Partner) -> None:
-    response = client.get(f"/api/v1/partners/{shop.slug}/services/", HTTP_ORIGIN="https://salon.example")
+def test_api_json_is_not_cached_by_shared_caches_with_the_wrong_origin(
+    client: Client, shop: Partner
+) -> None:
+    response = client.get(
+        f"/api/v1/partners/{shop.slug}/services/", HTTP_ORIGIN="https://salon.example"
+    )
     assert "origin" in response.get("Vary", "").lower()
 
 
@@ -208,7 +229,12 @@ def prod_env(tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def prod(prod_env: dict[str, str]) -> dict[str, object]:
     result = subprocess.run(
-        [sys.executable, "-c", PROD_PROBE], env=prod_env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", PROD_PROBE],
+        env=prod_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     line = next(line for line in result.stdout.splitlines() if line.startswith("PROBE"))
@@ -216,7 +242,10 @@ def prod(prod_env: dict[str, str]) -> dict[str, object]:
 
 
 def test_prod_redirects_plain_http_to_https(prod: dict) -> None:
-    assert prod["plain"] == {"status": 301, "location": "https://booking.example/.well-known/security.txt?x=1"}
+    assert prod["plain"] == {
+        "status": 301,
+        "location": "https://booking.example/.well-known/security.txt?x=1",
+    }
 
 
 def test_prod_forged_forwarded_proto_from_a_direct_client_is_not_believed(prod: dict) -> None:
@@ -226,7 +255,9 @@ def test_prod_forged_forwarded_proto_from_a_direct_client_is_not_believed(prod: 
 
 def test_prod_sends_hsts_for_a_year_with_subdomains(prod: dict) -> None:
     assert prod["tls"]["status"] == 200
-    hsts = {part.strip().split("=")[0].lower(): part.strip() for part in prod["tls"]["hsts"].split(";")}
+    hsts = {
+        part.strip().split("=")[0].lower(): part.strip() for part in prod["tls"]["hsts"].split(";")
+    }
     assert int(hsts["max-age"].split("=")[1]) >= 31_536_000
     assert "includesubdomains" in hsts
 
@@ -241,14 +272,20 @@ def test_prod_cookies_are_host_only_secure_httponly_samesite(prod: dict) -> None
     for name, flags in cookies.items():
         assert flags["secure"] is True, name
         assert flags["samesite"] in ("Lax", "Strict"), name
-        assert flags["path"] == "/" and flags["domain"] == "", f"{name}: __Host- needs Path=/ and no Domain"
+        assert flags["path"] == "/" and flags["domain"] == "", (
+            f"{name}: __Host- needs Path=/ and no Domain"
+        )
     assert cookies["__Host-sessionid"]["httponly"] is True
 
 
 def test_prod_check_deploy_reports_no_issues(prod_env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=prod_env, cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=prod_env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -257,19 +294,35 @@ def test_prod_check_deploy_reports_no_issues(prod_env: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("SECRET_KEY", "django-insecure-" + "x" * 60), ("SECRET_KEY", "short"), ("DEBUG", "true"), ("ALLOWED_HOSTS", "*")],
+    [
+        ("SECRET_KEY", "django-insecure-" + "x" * 60),
+        ("SECRET_KEY", "short"),
+        ("DEBUG", "true"),
+        ("ALLOWED_HOSTS", "*"),
+    ],
 )
-def test_prod_refuses_to_start_on_an_unsafe_configuration(prod_env: dict[str, str], name: str, value: str) -> None:
+def test_prod_refuses_to_start_on_an_unsafe_configuration(
+    prod_env: dict[str, str], name: str, value: str
+) -> None:
     result = subprocess.run(
-        [sys.executable, "manage.py", "check"], env={**prod_env, name: value},
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [sys.executable, "manage.py", "check"],
+        env={**prod_env, name: value},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
 
 
-@override_settings(SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=31_536_000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True)
+@override_settings(
+    SECURE_SSL_REDIRECT=True, SECURE_HSTS_SECONDS=31_536_000, SECURE_HSTS_INCLUDE_SUBDOMAINS=True
+)
 def test_hsts_is_only_sent_over_https(client: Client) -> None:
     # Sent over plain HTTP, the header would let a network attacker pin nothing; browsers ignore it.
     assert "Strict-Transport-Security" not in client.get("/healthz", secure=False)
-    assert client.get("/healthz", secure=True)["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert (
+        client.get("/healthz", secure=True)["Strict-Transport-Security"]
+        == "max-age=31536000; includeSubDomains"
+    )

@@ -83,12 +83,21 @@ def test_healthz_answers_503_when_the_database_is_unreachable(
     assert issubclass(failures[0].exc_info[0], OperationalError)
 
 
-def test_healthz_body_reveals_no_hosts_versions_or_errors(client: Client, database_unreachable: str) -> None:
+def test_healthz_body_reveals_no_hosts_versions_or_errors(
+    client: Client, database_unreachable: str
+) -> None:
     response = client.get("/healthz")
     text = response.content.decode()
     values = json.dumps(response.json())
     assert database_unreachable not in text
-    for secret_ish in ("127.0.0.1", "localhost", socket.gethostname(), "sqlite", "postgres", "redis"):
+    for secret_ish in (
+        "127.0.0.1",
+        "localhost",
+        socket.gethostname(),
+        "sqlite",
+        "postgres",
+        "redis",
+    ):
         assert secret_ish.lower() not in values.lower()
     for version in (django.get_version(), platform.python_version()):
         assert version not in text

@@ -36,11 +36,15 @@ def victim() -> object:
 
 
 def _login(client: Client, username: str, password: str, **extra: str):
-    return client.post(LOGIN, {"username": username, "password": password, "next": "/admin/"}, **extra)
+    return client.post(
+        LOGIN, {"username": username, "password": password, "next": "/admin/"}, **extra
+    )
 
 
 def _fail_three_times(client: Client, username: str = VICTIM, **extra: str) -> list[int]:
-    return [_login(client, username, f"wrong guess number {n}", **extra).status_code for n in range(3)]
+    return [
+        _login(client, username, f"wrong guess number {n}", **extra).status_code for n in range(3)
+    ]
 
 
 @pytest.fixture
@@ -135,7 +139,10 @@ def test_cool_off_is_a_setting(client, victim, settings) -> None:
 
 def test_failures_on_different_accounts_add_up(client, victim) -> None:
     User.objects.create_user("bob@example.com", PASSWORD)
-    statuses = [_login(client, name, "wrong guess here").status_code for name in (VICTIM, "bob@example.com", "x@example.com")]
+    statuses = [
+        _login(client, name, "wrong guess here").status_code
+        for name in (VICTIM, "bob@example.com", "x@example.com")
+    ]
     assert statuses == [200, 200, 429]
     assert _login(client, VICTIM, PASSWORD).status_code == 429
 
@@ -146,7 +153,9 @@ def test_other_addresses_are_not_locked(client, victim) -> None:
     assert _login(other, VICTIM, PASSWORD).status_code == 302
 
 
-def test_spoofed_forwarded_for_from_a_direct_client_does_not_escape(client, victim, settings) -> None:
+def test_spoofed_forwarded_for_from_a_direct_client_does_not_escape(
+    client, victim, settings
+) -> None:
     settings.TRUSTED_PROXIES = []
     settings.TRUSTED_PROXY_COUNT = 0
     for n in range(3):
@@ -162,7 +171,10 @@ def test_spoofed_forwarded_for_does_not_escape_behind_a_trusted_proxy(victim, se
     # The proxy appends the real client (192.0.2.50); what the client itself sent comes before.
     for n in range(3):
         _login(proxy, VICTIM, "wrong guess", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}, 192.0.2.50")
-    assert _login(proxy, VICTIM, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.99, 192.0.2.50").status_code == 429
+    assert (
+        _login(proxy, VICTIM, PASSWORD, HTTP_X_FORWARDED_FOR="203.0.113.99, 192.0.2.50").status_code
+        == 429
+    )
     # A different real client behind the same proxy is not locked.
     assert _login(proxy, VICTIM, PASSWORD, HTTP_X_FORWARDED_FOR="192.0.2.51").status_code == 302
 
@@ -194,7 +206,9 @@ def test_active_lockouts_are_visible_in_the_admin(client, victim) -> None:
     assert "127.0.0.1" in response.content.decode()
 
 
-def test_owner_of_the_targeted_account_gets_one_email(client, victim, django_capture_on_commit_callbacks) -> None:
+def test_owner_of_the_targeted_account_gets_one_email(
+    client, victim, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         _fail_three_times(client)
         _login(client, VICTIM, PASSWORD)  # refused while locked: no second email
@@ -204,7 +218,9 @@ def test_owner_of_the_targeted_account_gets_one_email(client, victim, django_cap
     assert message.alternatives  # HTML part next to the text
 
 
-def test_no_email_for_an_unknown_account_and_the_same_refusal(client, django_capture_on_commit_callbacks) -> None:
+def test_no_email_for_an_unknown_account_and_the_same_refusal(
+    client, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         statuses = _fail_three_times(client, username="nobody@example.com")
     assert statuses == [200, 200, 429]

@@ -36,7 +36,9 @@ def test_lockout_holds_across_two_app_processes(two_processes: list[str]) -> Non
     attacker = Visitor()
     # A scripted brute force alternating between the servers; the real password is in the list.
     wordlist = ["wrong guess one", "wrong guess two", "wrong guess three", PASSWORD, PASSWORD]
-    results = [attacker.login((first, second)[n % 2], EMAIL, guess) for n, guess in enumerate(wordlist)]
+    results = [
+        attacker.login((first, second)[n % 2], EMAIL, guess) for n, guess in enumerate(wordlist)
+    ]
 
     statuses = [status for status, _, _ in results]
     assert statuses == [200, 200, 429, 429, 429]  # failures on both processes add up to the lock

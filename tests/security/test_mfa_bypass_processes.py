@@ -28,7 +28,12 @@ pytestmark = pytest.mark.slow
 
 PASSWORD = "a long operator passphrase 2026"
 VERIFY = "/account/mfa/verify/"
-SECRETS = ("Umberto Alphacust", "umberto@alpha-cust.example", "alpha-secret-note", "Bartholomew Betacust")
+SECRETS = (
+    "Umberto Alphacust",
+    "umberto@alpha-cust.example",
+    "alpha-secret-note",
+    "Bartholomew Betacust",
+)
 
 # Run inside the app's environment: the admin world of the booking tests, with passwords and an
 # authenticator for the superuser (the victim) and partner A's owner (the control).
@@ -99,13 +104,28 @@ def _admin_gets(world: dict[str, Any]) -> list[str]:
 def _admin_posts(world: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     booking, partner = world["booking"], world["partner"]
     return [
-        ("/admin/booking/booking/", {"action": "delete_selected", "_selected_action": str(booking), "post": "yes"}),
+        (
+            "/admin/booking/booking/",
+            {"action": "delete_selected", "_selected_action": str(booking), "post": "yes"},
+        ),
         (f"/admin/booking/booking/{booking}/delete/", {"post": "yes"}),
         (f"/admin/booking/booking/{booking}/cancel/", {"reason": "hijacked"}),
-        (f"/admin/booking/partner/{partner}/change/", {"name": "Hijacked", "slug": world["partner_slug"], "time_zone": "UTC"}),
-        ("/admin/accounts/user/add/", {"email": "evil@example.com", "password1": "x" * 24, "password2": "x" * 24}),
-        (f"/admin/accounts/user/{world['owner_id']}/password/", {"password1": "o" * 24, "password2": "o" * 24, "usable_password": "true"}),
-        ("/admin/password_change/", {"old_password": PASSWORD, "new_password1": "n" * 24, "new_password2": "n" * 24}),
+        (
+            f"/admin/booking/partner/{partner}/change/",
+            {"name": "Hijacked", "slug": world["partner_slug"], "time_zone": "UTC"},
+        ),
+        (
+            "/admin/accounts/user/add/",
+            {"email": "evil@example.com", "password1": "x" * 24, "password2": "x" * 24},
+        ),
+        (
+            f"/admin/accounts/user/{world['owner_id']}/password/",
+            {"password1": "o" * 24, "password2": "o" * 24, "usable_password": "true"},
+        ),
+        (
+            "/admin/password_change/",
+            {"old_password": PASSWORD, "new_password1": "n" * 24, "new_password2": "n" * 24},
+        ),
     ]
 
 
@@ -134,7 +154,10 @@ def _attack(env: dict[str, str], world: dict[str, Any], first: str, second: str)
         assert status == 302, url
         assert headers["Location"] == f"{VERIFY}?next={quote(url, safe='')}", url
         assert not [s for s in SECRETS if s in body], url
-    status, _, body = attacker.get(f"{second}/admin/autocomplete/?app_label=booking&model_name=booking&field_name=service", Accept="application/json")
+    status, _, body = attacker.get(
+        f"{second}/admin/autocomplete/?app_label=booking&model_name=booking&field_name=service",
+        Accept="application/json",
+    )
     assert status == 401 and json.loads(body)["error"] == "mfa_required"
 
     # 2. POSTs with a valid CSRF token: sent to the MFA step, nothing done.
@@ -147,21 +170,35 @@ def _attack(env: dict[str, str], world: dict[str, Any], first: str, second: str)
     assert attacker.get(f"{first}/account/mfa/enrol/")[1]["Location"].startswith(VERIFY)
     assert attacker.post(f"{second}/account/mfa/enrol/", {"code": "123456"})[0] == 302
     assert attacker.get(f"{first}/account/mfa/enrol/qr.svg")[0] == 404
-    assert attacker.post(f"{second}/account/mfa/backup-codes/", {})[1]["Location"].startswith(VERIFY)
-    assert _state(env, world)["victim_devices"] == before["victim_devices"] == [[world["victim_key"], True]]
+    assert attacker.post(f"{second}/account/mfa/backup-codes/", {})[1]["Location"].startswith(
+        VERIFY
+    )
+    assert (
+        _state(env, world)["victim_devices"]
+        == before["victim_devices"]
+        == [[world["victim_key"], True]]
+    )
 
     # 4. The control: the owner, with the phone, gets in and sees partner A's customer.
     owner = Visitor()
     owner.login(second, world["owner"], PASSWORD)
-    status, headers, _ = owner.post(f"{first}{VERIFY}", {"code": _code(world["owner_key"]), "next": "/admin/"})
+    status, headers, _ = owner.post(
+        f"{first}{VERIFY}", {"code": _code(world["owner_key"]), "next": "/admin/"}
+    )
     assert status == 302 and headers["Location"] == "/admin/"
     status, _, body = owner.get(f"{second}/admin/booking/booking/{world['booking']}/change/")
     assert status == 200 and SECRETS[0] in body
 
     # 5. Guessing codes: the third wrong one locks the address on both processes; the right code
     #    is refused after that, and the admin stays closed.
-    wrong = next(c for c in ("000000", "111111", "222222") if c not in {_code(world["victim_key"], s) for s in (-1, 0, 1)})
-    statuses = [attacker.post(f"{(first, second)[n % 2]}{VERIFY}", {"code": wrong})[0] for n in range(3)]
+    wrong = next(
+        c
+        for c in ("000000", "111111", "222222")
+        if c not in {_code(world["victim_key"], s) for s in (-1, 0, 1)}
+    )
+    statuses = [
+        attacker.post(f"{(first, second)[n % 2]}{VERIFY}", {"code": wrong})[0] for n in range(3)
+    ]
     assert statuses == [200, 200, 429]
     for base in (second, first):
         status, _, body = attacker.post(f"{base}{VERIFY}", {"code": _code(world["victim_key"], 1)})

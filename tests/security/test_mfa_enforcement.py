@@ -84,23 +84,43 @@ def test_api_clients_get_401_json(world, attacker) -> None:
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 401
-    assert response.json()["error"] == "mfa_required" and response.json()["mfa_url"].startswith(VERIFY)
+    assert response.json()["error"] == "mfa_required" and response.json()["mfa_url"].startswith(
+        VERIFY
+    )
 
 
 def test_posts_change_nothing(world, attacker) -> None:
     a, booking = world.a, world.a_booking
     users_before = get_user_model().objects.count()
     for url, data in (
-        ("/admin/booking/booking/", {"action": "delete_selected", "_selected_action": [booking.pk], "post": "yes"}),
+        (
+            "/admin/booking/booking/",
+            {"action": "delete_selected", "_selected_action": [booking.pk], "post": "yes"},
+        ),
         (f"/admin/booking/booking/{booking.pk}/delete/", {"post": "yes"}),
         (f"/admin/booking/booking/{booking.pk}/cancel/", {"reason": "hijacked"}),
-        (f"/admin/booking/partner/{a.pk}/change/", {"name": "Hijacked", "slug": a.slug, "time_zone": "UTC"}),
-        ("/admin/accounts/user/add/", {"email": "evil@example.com", "password1": "x" * 20, "password2": "x" * 20}),
-        ("/admin/password_change/", {"old_password": PASSWORD, "new_password1": "n" * 20, "new_password2": "n" * 20}),
-        (f"/admin/accounts/user/{world.owner.pk}/password/", {"password1": "o" * 20, "password2": "o" * 20}),
+        (
+            f"/admin/booking/partner/{a.pk}/change/",
+            {"name": "Hijacked", "slug": a.slug, "time_zone": "UTC"},
+        ),
+        (
+            "/admin/accounts/user/add/",
+            {"email": "evil@example.com", "password1": "x" * 20, "password2": "x" * 20},
+        ),
+        (
+            "/admin/password_change/",
+            {"old_password": PASSWORD, "new_password1": "n" * 20, "new_password2": "n" * 20},
+        ),
+        (
+            f"/admin/accounts/user/{world.owner.pk}/password/",
+            {"password1": "o" * 20, "password2": "o" * 20},
+        ),
     ):
         response = attacker.post(url, data)
-        assert response.status_code == 302 and response["Location"] == f"{VERIFY}?next={url.replace('/', '%2F')}", url
+        assert (
+            response.status_code == 302
+            and response["Location"] == f"{VERIFY}?next={url.replace('/', '%2F')}"
+        ), url
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
     assert Partner.objects.get(pk=a.pk).name == a.name
@@ -111,7 +131,9 @@ def test_posts_change_nothing(world, attacker) -> None:
 
 def test_the_admin_site_refuses_on_its_own(world, attacker) -> None:
     """Layer 2: without the middleware, the admin's own permission check still refuses."""
-    middleware = [m for m in django_settings.MIDDLEWARE if m != "security.mfa.MFARequiredMiddleware"]
+    middleware = [
+        m for m in django_settings.MIDDLEWARE if m != "security.mfa.MFARequiredMiddleware"
+    ]
     with override_settings(MIDDLEWARE=middleware):
         for url in _admin_urls(world):
             response = attacker.get(url, follow=True)
@@ -123,7 +145,9 @@ def test_the_admin_site_refuses_on_its_own(world, attacker) -> None:
 
 def test_the_admin_login_hands_over_without_a_loop(world, attacker) -> None:
     response = attacker.get("/admin/login/?next=/admin/booking/booking/", follow=True)
-    assert [url for url, _ in response.redirect_chain] == [f"{VERIFY}?next=%2Fadmin%2Fbooking%2Fbooking%2F"]
+    assert [url for url, _ in response.redirect_chain] == [
+        f"{VERIFY}?next=%2Fadmin%2Fbooking%2Fbooking%2F"
+    ]
     assert response.status_code == 200 and 'name="code"' in response.content.decode()
 
 

@@ -118,9 +118,13 @@ def test_failures_and_the_lock_are_logged_without_codes(attacker, device) -> Non
 
     failures = SecurityEvent.objects.filter(event_type="mfa_failure").order_by("id")
     assert [e.detail["reason"] for e in failures] == ["invalid_code"] * 3 + ["locked_out"]
-    assert {e.actor_email for e in failures} == {EMAIL} and {e.ip for e in failures} == {"203.0.113.66"}
+    assert {e.actor_email for e in failures} == {EMAIL} and {e.ip for e in failures} == {
+        "203.0.113.66"
+    }
     assert SecurityEvent.objects.filter(event_type="lockout").count() == 1
-    assert not SecurityEvent.objects.filter(event_type__in=["mfa_success", "login_failure"]).exists()
+    assert not SecurityEvent.objects.filter(
+        event_type__in=["mfa_success", "login_failure"]
+    ).exists()
     stored = " ".join(str(v) for v in AccessAttempt.objects.values_list("post_data", "get_data"))
     assert right not in stored and _wrong(device) not in stored
     assert guesses == [200, 200, 429]

@@ -45,7 +45,10 @@ def test_password_like_the_accounts_email_or_name_is_refused() -> None:
     assert "password_too_similar" in _codes("MargaretheSommerfeld", user)
 
 
-@pytest.mark.parametrize("password", ["twelve chars", "y" * 12 + "1", "x" * 64, "z" * 1024, PASSPHRASE, "all lower case words here"])
+@pytest.mark.parametrize(
+    "password",
+    ["twelve chars", "y" * 12 + "1", "x" * 64, "z" * 1024, PASSPHRASE, "all lower case words here"],
+)
 def test_good_passwords_need_no_composition_rules(password: str) -> None:
     assert _codes(password) == set()
 
@@ -55,10 +58,15 @@ def test_100_character_passphrase_works_end_to_end_with_bcrypt_sha256(client, se
     user = User.objects.create_user("ada@example.com", PASSPHRASE, is_staff=True)
     assert user.password.startswith("bcrypt_sha256$")
 
-    response = client.post("/admin/login/", {"username": "ada@example.com", "password": PASSPHRASE, "next": "/admin/"})
+    response = client.post(
+        "/admin/login/", {"username": "ada@example.com", "password": PASSPHRASE, "next": "/admin/"}
+    )
 
     # Password accepted: on to the MFA step (C13).
-    assert response.status_code == 302 and response["Location"] == "/account/mfa/verify/?next=%2Fadmin%2F"
+    assert (
+        response.status_code == 302
+        and response["Location"] == "/account/mfa/verify/?next=%2Fadmin%2F"
+    )
 
 
 def test_passphrases_differing_only_after_byte_72_are_different_passwords(settings) -> None:

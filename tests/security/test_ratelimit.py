@@ -55,7 +55,9 @@ def _get(client: Client, path: str, ip: str, **headers: str):
 # --- the limit itself ----------------------------------------------------------------------------
 
 
-def test_fourth_html_request_in_a_minute_gets_429_with_retry_after_and_a_friendly_page(client, limits) -> None:
+def test_fourth_html_request_in_a_minute_gets_429_with_retry_after_and_a_friendly_page(
+    client, limits
+) -> None:
     limits(manage="3/m")
     with time_machine.travel(T0, tick=False):
         for _ in range(3):
@@ -114,12 +116,16 @@ def test_spoofed_forwarded_for_does_not_evade_the_limit(client, limits, settings
     statuses = []
     with time_machine.travel(T0, tick=False):
         for n in range(6):
-            response = client.get(_manage_path(), REMOTE_ADDR="203.0.113.30", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+            response = client.get(
+                _manage_path(), REMOTE_ADDR="203.0.113.30", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}"
+            )
             statuses.append(response.status_code)
     assert statuses == [404, 404, 404, 429, 429, 429]
 
 
-def test_behind_a_proxy_prepending_fake_addresses_does_not_evade_the_limit(client, limits, settings) -> None:
+def test_behind_a_proxy_prepending_fake_addresses_does_not_evade_the_limit(
+    client, limits, settings
+) -> None:
     settings.TRUSTED_PROXIES = []
     settings.TRUSTED_PROXY_COUNT = 1
     limits(manage="3/m")
@@ -128,10 +134,14 @@ def test_behind_a_proxy_prepending_fake_addresses_does_not_evade_the_limit(clien
         for n in range(5):
             # The attacker sends "X-Forwarded-For: 192.0.2.n"; our proxy appends the real address.
             forwarded = f"192.0.2.{n}, 203.0.113.31"
-            response = client.get(_manage_path(), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
+            response = client.get(
+                _manage_path(), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded
+            )
             statuses.append(response.status_code)
         # A different real client behind the same proxy is still served.
-        other = client.get(_manage_path(), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.31")
+        other = client.get(
+            _manage_path(), REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.31"
+        )
     assert statuses == [404, 404, 404, 429, 429]
     assert other.status_code == 404
 
@@ -163,8 +173,18 @@ def test_methods_outside_the_rule_are_not_counted(client, limits) -> None:
     with time_machine.travel(T0, tick=False):
         for _ in range(3):  # GET is not a counted method of the csp_report rule (405 from the view)
             assert client.get("/security/csp-report", REMOTE_ADDR="203.0.113.60").status_code == 405
-        first = client.post("/security/csp-report", data=b"{}", content_type="application/json", REMOTE_ADDR="203.0.113.60")
-        second = client.post("/security/csp-report", data=b"{}", content_type="application/json", REMOTE_ADDR="203.0.113.60")
+        first = client.post(
+            "/security/csp-report",
+            data=b"{}",
+            content_type="application/json",
+            REMOTE_ADDR="203.0.113.60",
+        )
+        second = client.post(
+            "/security/csp-report",
+            data=b"{}",
+            content_type="application/json",
+            REMOTE_ADDR="203.0.113.60",
+        )
     assert first.status_code == 400
     assert second.status_code == 429
 
@@ -176,7 +196,12 @@ def test_refused_requests_never_reach_the_view(client, limits, settings) -> None
     report = b'{"csp-report": {"document-uri": "https://x.example/", "violated-directive": "script-src"}}'
     with time_machine.travel(T0, tick=False):
         codes = [
-            client.post("/security/csp-report", data=report, content_type="application/csp-report", REMOTE_ADDR="203.0.113.61").status_code
+            client.post(
+                "/security/csp-report",
+                data=report,
+                content_type="application/csp-report",
+                REMOTE_ADDR="203.0.113.61",
+            ).status_code
             for _ in range(5)
         ]
     assert codes == [204, 204, 429, 429, 429]
@@ -186,7 +211,9 @@ def test_refused_requests_never_reach_the_view(client, limits, settings) -> None
 # --- the cache goes away ---------------------------------------------------------------------
 
 
-def test_cache_outage_fail_open_scope_still_serves_and_is_logged(client, limits, settings, caplog) -> None:
+def test_cache_outage_fail_open_scope_still_serves_and_is_logged(
+    client, limits, settings, caplog
+) -> None:
     limits(api="1/m")
     assert django_settings.RATE_LIMITS["api"]["fail_open"] is True
     settings.CACHES = BROKEN_REDIS
@@ -194,14 +221,18 @@ def test_cache_outage_fail_open_scope_still_serves_and_is_logged(client, limits,
     with caplog.at_level(logging.ERROR, logger="security.ratelimit"):
         codes = [_get(client, path, "203.0.113.70").status_code for _ in range(3)]
     assert 429 not in codes
-    outage = [r for r in caplog.records if r.name == "security.ratelimit" and r.levelno >= logging.ERROR]
+    outage = [
+        r for r in caplog.records if r.name == "security.ratelimit" and r.levelno >= logging.ERROR
+    ]
     assert len(outage) == 3
     assert outage[0].getMessage() == "rate limit cache unavailable"
     assert outage[0].scope == "api"
     assert outage[0].fail_open is True
 
 
-def test_cache_outage_fail_closed_scope_refuses_and_is_logged(client, limits, settings, caplog) -> None:
+def test_cache_outage_fail_closed_scope_refuses_and_is_logged(
+    client, limits, settings, caplog
+) -> None:
     limits(manage="100/m")
     assert django_settings.RATE_LIMITS["manage"]["fail_open"] is False
     settings.CACHES = BROKEN_REDIS
@@ -221,7 +252,10 @@ def test_cache_outage_booking_posts_are_refused(client, limits, settings) -> Non
     assert django_settings.RATE_LIMITS["booking"]["fail_open"] is False
     settings.CACHES = BROKEN_REDIS
     response = client.post(
-        "/api/v1/partners/salon/bookings", data={}, content_type="application/json", REMOTE_ADDR="203.0.113.72"
+        "/api/v1/partners/salon/bookings",
+        data={},
+        content_type="application/json",
+        REMOTE_ADDR="203.0.113.72",
     )
     assert response.status_code == 429
 
@@ -229,5 +263,7 @@ def test_cache_outage_booking_posts_are_refused(client, limits, settings) -> Non
 def test_hopping_addresses_inside_one_ipv6_64_does_not_evade_the_limit(client, limits) -> None:
     limits(manage="3/m")
     with time_machine.travel(T0, tick=False):
-        statuses = [_get(client, _manage_path(), f"2001:db8:1:2::{n:x}").status_code for n in range(1, 6)]
+        statuses = [
+            _get(client, _manage_path(), f"2001:db8:1:2::{n:x}").status_code for n in range(1, 6)
+        ]
     assert statuses == [404, 404, 404, 429, 429]

@@ -25,7 +25,6 @@ ROOT = Path(settings.BASE_DIR)
 LIMIT = 4
 
 
-
 def _get(url: str) -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - local test server
     try:
@@ -33,7 +32,6 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
-
 
 
 @pytest.fixture
@@ -52,7 +50,11 @@ def app_env(tmp_path: Path) -> dict[str, str]:
     }
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
     return env
@@ -71,7 +73,9 @@ def _not_near_a_window_edge() -> None:
         time.sleep(left + 0.5)
 
 
-def test_limit_is_shared_by_two_app_processes(two_processes: list[str], app_env: dict[str, str]) -> None:
+def test_limit_is_shared_by_two_app_processes(
+    two_processes: list[str], app_env: dict[str, str]
+) -> None:
     first, second = two_processes
     _not_near_a_window_edge()
     results = []
@@ -90,5 +94,7 @@ def test_limit_is_shared_by_two_app_processes(two_processes: list[str], app_env:
         # The Redis pass: the shared counter really is in Redis, not in the file cache.
         import redis
 
-        keys = redis.Redis.from_url(settings.REDIS_URL).keys(f"{app_env['CACHE_KEY_PREFIX']}:*rl:manage:*")
+        keys = redis.Redis.from_url(settings.REDIS_URL).keys(
+            f"{app_env['CACHE_KEY_PREFIX']}:*rl:manage:*"
+        )
         assert len(keys) == 1, keys

@@ -39,8 +39,16 @@ def test_prints_every_event_as_a_json_line(events: list[SecurityEvent]) -> None:
 
 
 def test_filters_by_date_and_type(events: list[SecurityEvent]) -> None:
-    assert [json.loads(x)["id"] for x in _run("--since", "2026-03-02").splitlines()] == [events[1].pk, events[2].pk]
-    assert [json.loads(x)["id"] for x in _run("--since", "2026-03-05T10:00:00+00:00", "--type", "support_access").splitlines()] == [events[2].pk]
+    assert [json.loads(x)["id"] for x in _run("--since", "2026-03-02").splitlines()] == [
+        events[1].pk,
+        events[2].pk,
+    ]
+    assert [
+        json.loads(x)["id"]
+        for x in _run(
+            "--since", "2026-03-05T10:00:00+00:00", "--type", "support_access"
+        ).splitlines()
+    ] == [events[2].pk]
 
 
 def test_a_bad_date_is_a_clear_error(events: list[SecurityEvent]) -> None:
@@ -54,7 +62,10 @@ def test_verify_passes_on_an_intact_chain(events: list[SecurityEvent]) -> None:
 
 def test_verify_fails_naming_an_edited_row(events: list[SecurityEvent]) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {SecurityEvent._meta.db_table} SET ip = %s WHERE id = %s", ["203.0.113.5", events[0].pk])  # noqa: S608 - the table name is ours
+        cursor.execute(
+            f"UPDATE {SecurityEvent._meta.db_table} SET ip = %s WHERE id = %s",  # noqa: S608 - our table
+            ["203.0.113.5", events[0].pk],
+        )
     with pytest.raises(CommandError, match=f"event {events[0].pk}: .*edited"):
         _run("--verify")
 

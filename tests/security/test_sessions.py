@@ -85,7 +85,9 @@ def test_login_gives_a_new_session_id(staff) -> None:
     old_key = store.session_key
     client.cookies[django_settings.SESSION_COOKIE_NAME] = old_key
 
-    response = client.post("/admin/login/", {"username": staff.email, "password": PASSWORD, "next": "/admin/"})
+    response = client.post(
+        "/admin/login/", {"username": staff.email, "password": PASSWORD, "next": "/admin/"}
+    )
 
     assert response.status_code == 302
     new_key = client.cookies[django_settings.SESSION_COOKIE_NAME].value
@@ -113,7 +115,8 @@ def test_password_change_ends_the_users_other_sessions(staff) -> None:
     new = "another long passphrase 2027"
 
     response = here.post(
-        "/admin/password_change/", {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
     )
 
     assert response.status_code == 302

@@ -16,7 +16,9 @@ ROOT = Path(settings.BASE_DIR)
 _SKIP_DIRS = {".venv", "venv", "node_modules", ".git", "var", "__pycache__", ".mirror"}
 
 # An opening <script ...> tag and what follows it up to </script>.
-_SCRIPT = re.compile(r"<script\b(?P<attrs>[^>]*)>(?P<body>.*?)</script\s*>", re.IGNORECASE | re.DOTALL)
+_SCRIPT = re.compile(
+    r"<script\b(?P<attrs>[^>]*)>(?P<body>.*?)</script\s*>", re.IGNORECASE | re.DOTALL
+)
 _STYLE_TAG = re.compile(r"<style\b", re.IGNORECASE)
 _TAG = re.compile(r"<[a-zA-Z][^<>]*>", re.DOTALL)
 _STYLE_ATTR = re.compile(r"\sstyle\s*=", re.IGNORECASE)
@@ -31,7 +33,9 @@ _JS_SINKS = {
     "eval": re.compile(r"(?<![\w$])eval\s*\("),
     "new Function": re.compile(r"\bnew\s+Function\b|(?<![\w$])Function\s*\("),
     "string timer": re.compile(r"\bset(Timeout|Interval)\s*\(\s*[\"'`]"),
-    "setAttribute on*/style": re.compile(r"""setAttribute\s*\(\s*["'](on[a-z]+|style)["']""", re.IGNORECASE),
+    "setAttribute on*/style": re.compile(
+        r"""setAttribute\s*\(\s*["'](on[a-z]+|style)["']""", re.IGNORECASE
+    ),
     "createContextualFragment": re.compile(r"\bcreateContextualFragment\b"),
 }
 
@@ -65,7 +69,10 @@ def template_offences(text: str) -> list[tuple[int, str]]:
     for match in _STYLE_TAG.finditer(text):
         found.append((_line(text, match.start()), "<style> block"))
     for tag in _TAG.finditer(text):
-        for pattern, what in ((_STYLE_ATTR, "style= attribute"), (_HANDLER_ATTR, "on*= event handler")):
+        for pattern, what in (
+            (_STYLE_ATTR, "style= attribute"),
+            (_HANDLER_ATTR, "on*= event handler"),
+        ):
             for match in pattern.finditer(tag.group()):
                 found.append((_line(text, tag.start() + match.start()), what))
     for match in _JS_URL.finditer(text):
@@ -76,7 +83,9 @@ def template_offences(text: str) -> list[tuple[int, str]]:
 def _strip_js_comments(source: str) -> str:
     """Blank out comments (keeping line numbers) so a comment that names a sink does not count.
     Naive about comment markers inside strings, which errs towards reporting."""
-    source = re.sub(r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group()), source, flags=re.DOTALL)
+    source = re.sub(
+        r"/\*.*?\*/", lambda m: re.sub(r"[^\n]", " ", m.group()), source, flags=re.DOTALL
+    )
     return re.sub(r"(?m)(^|[^:\"'\\])//.*$", r"\1", source)
 
 
@@ -105,7 +114,11 @@ def test_there_are_templates_to_scan() -> None:
 
 
 def test_no_template_has_inline_code() -> None:
-    problems = [line for path in project_templates() for line in _report(path, template_offences(path.read_text(encoding="utf-8")))]
+    problems = [
+        line
+        for path in project_templates()
+        for line in _report(path, template_offences(path.read_text(encoding="utf-8")))
+    ]
     assert not problems, "inline code in templates (the CSP blocks it):\n" + "\n".join(problems)
 
 
@@ -114,7 +127,11 @@ def test_widget_script_exists() -> None:
 
 
 def test_no_script_uses_html_sinks_or_eval() -> None:
-    problems = [line for path in project_scripts() for line in _report(path, script_offences(path.read_text(encoding="utf-8")))]
+    problems = [
+        line
+        for path in project_scripts()
+        for line in _report(path, script_offences(path.read_text(encoding="utf-8")))
+    ]
     assert not problems, "dangerous constructs in JavaScript:\n" + "\n".join(problems)
 
 
@@ -143,7 +160,7 @@ def test_scanner_flags_inline_code(snippet: str, what: str) -> None:
 def test_scanner_accepts_external_script_and_data_attributes() -> None:
     clean = (
         '{% load static %}<link rel="stylesheet" href="{% static \'x.css\' %}">\n'
-        '<script src="{% static \'x.js\' %}" defer></script>\n'
+        "<script src=\"{% static 'x.js' %}\" defer></script>\n"
         '<div data-style="wide" data-onload="1" class="stylish" id="online">Based on=nothing</div>'
     )
     assert template_offences(clean) == []

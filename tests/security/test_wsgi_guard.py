@@ -32,7 +32,9 @@ def _call(path: str, content_type: str, body: bytes = b"{}") -> tuple[str, dict[
     )
     captured: dict = {}
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> None:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: object = None
+    ) -> None:
         captured["status"], captured["headers"] = status, dict(headers)
 
     chunks = b"".join(application(environ, start_response))
@@ -41,7 +43,9 @@ def _call(path: str, content_type: str, body: bytes = b"{}") -> tuple[str, dict[
 
 def test_unparseable_content_type_on_the_api_gets_a_json_415_not_a_500() -> None:
     Partner.objects.create(name="Salon", slug="salon", contact_email="s@example.com")
-    status, headers, body = _call("/api/v1/partners/salon/bookings", "application/json; charset*=nope''abc")
+    status, headers, body = _call(
+        "/api/v1/partners/salon/bookings", "application/json; charset*=nope''abc"
+    )
     assert status.startswith("415")
     assert json.loads(body)["error"]
 

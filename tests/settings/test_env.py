@@ -15,9 +15,19 @@ DB_SCHEMES = {"sqlite", "postgres", "postgresql"}
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", True), ("true", True), ("On", True), (" TRUE ", True), ("0", False), ("false", False), ("off", False)],
+    [
+        ("1", True),
+        ("true", True),
+        ("On", True),
+        (" TRUE ", True),
+        ("0", False),
+        ("false", False),
+        ("off", False),
+    ],
 )
-def test_env_bool_reads_the_accepted_spellings(monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool) -> None:
+def test_env_bool_reads_the_accepted_spellings(
+    monkeypatch: pytest.MonkeyPatch, raw: str, expected: bool
+) -> None:
     monkeypatch.setenv("DEBUG", raw)
     assert env_bool("DEBUG", not expected) is expected
 
@@ -30,7 +40,9 @@ def test_env_bool_uses_the_default_when_unset_or_blank(monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize("raw", ["yes please", "yes", "2", "enabled"])
-def test_env_bool_rejects_anything_else_naming_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+def test_env_bool_rejects_anything_else_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
     monkeypatch.setenv("DEBUG", raw)
     with pytest.raises(ImproperlyConfigured, match=r"DEBUG=.*not a boolean"):
         env_bool("DEBUG", False)
@@ -42,14 +54,18 @@ def test_env_int_reads_whole_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("raw", ["abc", "25.5", "0x19", "1e3"])
-def test_env_int_rejects_non_numbers_naming_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+def test_env_int_rejects_non_numbers_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
     monkeypatch.setenv("EMAIL_PORT", raw)
     with pytest.raises(ImproperlyConfigured, match=r"EMAIL_PORT=.*not a whole number"):
         env_int("EMAIL_PORT", 587)
 
 
 @pytest.mark.parametrize(("raw", "word"), [("0", "below"), ("65536", "above")])
-def test_env_int_rejects_values_out_of_range(monkeypatch: pytest.MonkeyPatch, raw: str, word: str) -> None:
+def test_env_int_rejects_values_out_of_range(
+    monkeypatch: pytest.MonkeyPatch, raw: str, word: str
+) -> None:
     monkeypatch.setenv("EMAIL_PORT", raw)
     with pytest.raises(ImproperlyConfigured, match=rf"EMAIL_PORT={raw} is {word}"):
         env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
@@ -66,7 +82,9 @@ def test_env_list_uses_the_default_when_unset(monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.mark.parametrize("raw", ["a,,b", "a,", ",a", "a, ,b"])
-def test_env_list_rejects_empty_items_naming_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+def test_env_list_rejects_empty_items_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
     monkeypatch.setenv("ALLOWED_HOSTS", raw)
     with pytest.raises(ImproperlyConfigured, match=r"ALLOWED_HOSTS=.*empty item"):
         env_list("ALLOWED_HOSTS")
@@ -79,7 +97,9 @@ def test_env_str_requires_a_value_without_default(monkeypatch: pytest.MonkeyPatc
         env_str("SECRET_KEY")
 
 
-def test_file_variant_reads_the_value_from_the_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_file_variant_reads_the_value_from_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     secret = tmp_path / "secret_key"
     secret.write_text("from-the-file-value\n", encoding="utf-8")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
@@ -88,7 +108,9 @@ def test_file_variant_reads_the_value_from_the_file(monkeypatch: pytest.MonkeyPa
     assert env_str("SECRET_KEY") == "from-the-file-value"
 
 
-def test_file_variant_feeds_the_typed_helpers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_file_variant_feeds_the_typed_helpers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     port = tmp_path / "port"
     port.write_text("abc", encoding="utf-8")
     monkeypatch.setenv("EMAIL_PORT_FILE", str(port))
@@ -104,25 +126,38 @@ def test_file_variant_that_cannot_be_read_is_rejected_naming_the_variable(
         env_str("SECRET_KEY")
 
 
-def test_env_choice_accepts_a_listed_value_and_rejects_others(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_env_choice_accepts_a_listed_value_and_rejects_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     choices = {"smtp", "console"}
     monkeypatch.setenv("EMAIL_BACKEND", "smtp")
     assert env_choice("EMAIL_BACKEND", "console", choices) == "smtp"
     monkeypatch.setenv("EMAIL_BACKEND", "sendmail")
-    with pytest.raises(ImproperlyConfigured, match=r"EMAIL_BACKEND='sendmail' must be one of: console, smtp"):
+    with pytest.raises(
+        ImproperlyConfigured, match=r"EMAIL_BACKEND='sendmail' must be one of: console, smtp"
+    ):
         env_choice("EMAIL_BACKEND", "console", choices)
 
 
 @pytest.mark.parametrize(
-    "raw", ["postgres://postgres@127.0.0.1:5432/booking", "postgresql://u:p@db/booking", "sqlite:////tmp/x.sqlite3"]
+    "raw",
+    [
+        "postgres://postgres@127.0.0.1:5432/booking",
+        "postgresql://u:p@db/booking",
+        "sqlite:////tmp/x.sqlite3",
+    ],
 )
 def test_env_url_accepts_the_allowed_schemes(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
     monkeypatch.setenv("DATABASE_URL", raw)
     assert env_url("DATABASE_URL", schemes=DB_SCHEMES) == raw
 
 
-@pytest.mark.parametrize("raw", ["mysql://root@db/booking", "127.0.0.1:5432", "postgres://", "postgres:/db"])
-def test_env_url_rejects_other_schemes_naming_the_variable(monkeypatch: pytest.MonkeyPatch, raw: str) -> None:
+@pytest.mark.parametrize(
+    "raw", ["mysql://root@db/booking", "127.0.0.1:5432", "postgres://", "postgres:/db"]
+)
+def test_env_url_rejects_other_schemes_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
     monkeypatch.setenv("DATABASE_URL", raw)
     with pytest.raises(ImproperlyConfigured, match="DATABASE_URL must be a URL") as excinfo:
         env_url("DATABASE_URL", schemes=DB_SCHEMES)

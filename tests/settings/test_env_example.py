@@ -33,7 +33,12 @@ def _documented() -> dict[str, str]:
 
 
 def test_the_settings_read_some_variables() -> None:
-    assert {"SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"} <= _variables_read_by_settings()
+    assert {
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "ALLOWED_HOSTS",
+    } <= _variables_read_by_settings()
 
 
 def test_env_example_lists_every_variable_the_settings_read() -> None:

@@ -44,7 +44,13 @@ def safe_env(tmp_path: Path) -> dict[str, str]:
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -62,12 +68,22 @@ def test_prod_starts_with_a_safe_environment(safe_env: dict[str, str]) -> None:
     [
         ({"DEBUG": "true"}, "DEBUG must be off in production"),
         ({"SECRET_KEY": None}, "SECRET_KEY must be a real secret"),
-        ({"SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(64)}, "SECRET_KEY must be a real secret"),
+        (
+            {"SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(64)},
+            "SECRET_KEY must be a real secret",
+        ),
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY must be a real secret"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list the site's host names"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list the site's host names"),
     ],
-    ids=["debug-on", "secret-key-missing", "secret-key-insecure", "secret-key-short", "hosts-missing", "hosts-star"],
+    ids=[
+        "debug-on",
+        "secret-key-missing",
+        "secret-key-insecure",
+        "secret-key-short",
+        "hosts-missing",
+        "hosts-star",
+    ],
 )
 def test_prod_refuses_an_unsafe_environment_with_a_clear_message(
     safe_env: dict[str, str], change: dict[str, str | None], message: str
@@ -78,7 +94,9 @@ def test_prod_refuses_an_unsafe_environment_with_a_clear_message(
     result = _run(["-c", LOAD_SETTINGS], env)
     assert result.returncode != 0
     last_line = result.stderr.strip().splitlines()[-1]
-    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr[-3000:]
+    assert last_line.startswith("django.core.exceptions.ImproperlyConfigured:"), result.stderr[
+        -3000:
+    ]
     assert message in last_line
     # The refusal names the problem, never the secret it refused.
     if "SECRET_KEY" in change and change["SECRET_KEY"]:

@@ -19,7 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("email", help="The user's email address (login name).")
-        parser.add_argument("--reason", default="", help="Why, for the security event log (e.g. a ticket number).")
+        parser.add_argument(
+            "--reason", default="", help="Why, for the security event log (e.g. a ticket number)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         User = get_user_model()
@@ -29,6 +31,10 @@ class Command(BaseCommand):
             raise CommandError(f"No user with the email address {options['email']!r}.") from exc
         removed = mfa_reset(user=user, reason=options["reason"])
         if removed:
-            self.stdout.write(f"{user.get_username()}: {removed} MFA device{'s' if removed != 1 else ''} removed; they set up MFA again at their next login.")
+            self.stdout.write(
+                f"{user.get_username()}: {removed} MFA device{'s' if removed != 1 else ''} removed; they set up MFA again at their next login."
+            )
         else:
-            self.stdout.write(f"{user.get_username()}: had no MFA device; nothing removed (logged anyway).")
+            self.stdout.write(
+                f"{user.get_username()}: had no MFA device; nothing removed (logged anyway)."
+            )

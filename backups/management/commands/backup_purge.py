@@ -15,6 +15,12 @@ class Command(BaseCommand):
         except services.BackupError as exc:
             raise CommandError(str(exc)) from exc
         total = sum(len(ids) for ids in result.deleted.values())
-        self.stdout.write(f"deleted {total} copies older than {settings.BACKUP_RETENTION_DAYS} days")
+        self.stdout.write(
+            f"deleted {total} copies older than {settings.BACKUP_RETENTION_DAYS} days"
+        )
         if result.kept_only_backup:
-            self.stdout.write(self.style.WARNING(f"kept {result.kept_only_backup}: the only complete backup (operators alerted)"))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"kept {result.kept_only_backup}: the only complete backup (operators alerted)"
+                )
+            )

@@ -14,15 +14,21 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("backup_id", nargs="?", help="the backup to verify (default: the newest)")
+        parser.add_argument(
+            "backup_id", nargs="?", help="the backup to verify (default: the newest)"
+        )
         parser.add_argument("--all", action="store_true", help="every backup on every destination")
         parser.add_argument("--from", dest="source", help="only this destination URL")
 
-    def handle(self, *args: object, backup_id: str | None, all: bool, source: str | None, **options: object) -> None:
+    def handle(
+        self, *args: object, backup_id: str | None, all: bool, source: str | None, **options: object
+    ) -> None:
         if backup_id and all:
             raise CommandError("give a backup id or --all, not both")
         try:
-            checks = services.backup_verify(backup_id=backup_id, all_backups=all, source=source, progress=self.stdout.write)
+            checks = services.backup_verify(
+                backup_id=backup_id, all_backups=all, source=source, progress=self.stdout.write
+            )
         except Exception as exc:
             raise CommandError(f"verification could not run: {exc}") from exc
         bad = [c for c in checks if c.code != "ok"]
@@ -31,4 +37,7 @@ class Command(BaseCommand):
             return
         worst = max(bad, key=lambda c: VERIFY_EXIT_CODES[c.code])
         summary = "; ".join(f"{c.backup_id} on {c.destination}: {c.code} ({c.detail})" for c in bad)
-        raise CommandError(f"{len(bad)} of {len(checks)} copies failed: {summary}", returncode=VERIFY_EXIT_CODES[worst.code])
+        raise CommandError(
+            f"{len(bad)} of {len(checks)} copies failed: {summary}",
+            returncode=VERIFY_EXIT_CODES[worst.code],
+        )

@@ -80,9 +80,17 @@ OPENING_HOURS: list[tuple[int, time, time]] = [
 CHRISTMAS_NOTE = "Closed for Christmas"
 # Demo customers for a few bookings in the coming days (only when the partner has none yet).
 DEMO_CUSTOMERS = [
-    {"customer_name": "Mia Muster", "customer_email": "mia@customer.example", "customer_phone": "+41 79 000 00 01"},
+    {
+        "customer_name": "Mia Muster",
+        "customer_email": "mia@customer.example",
+        "customer_phone": "+41 79 000 00 01",
+    },
     {"customer_name": "Luca Rossi", "customer_email": "luca@customer.example"},
-    {"customer_name": "Anna Keller", "customer_email": "anna@customer.example", "notes": "Prefers a quiet corner."},
+    {
+        "customer_name": "Anna Keller",
+        "customer_email": "anna@customer.example",
+        "notes": "Prefers a quiet corner.",
+    },
 ]
 
 M = TypeVar("M", bound=models.Model)
@@ -248,7 +256,10 @@ def _ensure_demo_bookings(*, partner: Partner, changes: Changes) -> None:
     service = Service.objects.select_related("partner").get(partner=partner, slug="haircut")
     now = timezone.now()
     free = selectors.service_slots(
-        service=service, window_start=now + timedelta(days=1), window_end=now + timedelta(days=8), now=now
+        service=service,
+        window_start=now + timedelta(days=1),
+        window_end=now + timedelta(days=8),
+        now=now,
     )
     # Spread them out: one every ~10 slots.
     for customer, start in zip(DEMO_CUSTOMERS, free[::10], strict=False):

@@ -31,7 +31,11 @@ class Command(BaseCommand):
         for ip in addresses:
             count = reset(ip=ip)
             total += count
-            record_event(event_type="unlock", target=ip, detail={"attempts_removed": count, "via": "axes_reset_ip"})
+            record_event(
+                event_type="unlock",
+                target=ip,
+                detail={"attempts_removed": count, "via": "axes_reset_ip"},
+            )
             self.stdout.write(f"{ip}: {count} attempt{'s' if count != 1 else ''} removed.")
         if not total:
             self.stdout.write("No attempts found.")

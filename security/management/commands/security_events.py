@@ -33,12 +33,19 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--since", help="Only events from this date (YYYY-MM-DD) or ISO date-time on.")
         parser.add_argument(
-            "--type", action="append", dest="types", choices=SecurityEvent.Type.values,
+            "--since", help="Only events from this date (YYYY-MM-DD) or ISO date-time on."
+        )
+        parser.add_argument(
+            "--type",
+            action="append",
+            dest="types",
+            choices=SecurityEvent.Type.values,
             help="Only events of this type (repeatable).",
         )
-        parser.add_argument("--verify", action="store_true", help="Verify the hash chain instead of printing.")
+        parser.add_argument(
+            "--verify", action="store_true", help="Verify the hash chain instead of printing."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verify"]:
@@ -47,7 +54,11 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"Security event chain broken at {problems[0]} ({len(problems)} problem(s) in all)."
                 )
-            self.stdout.write(self.style.SUCCESS(f"Security event chain intact: {SecurityEvent.objects.count()} events."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Security event chain intact: {SecurityEvent.objects.count()} events."
+                )
+            )
             return
         events = SecurityEvent.objects.order_by("id")
         if options["since"]:
