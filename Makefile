@@ -10,12 +10,13 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint lock clean
+.PHONY: help install run test lint format lock clean
 
 help:
 	@echo "make run    - migrate, demo data, web server + Celery worker + beat (Ctrl-C stops all)"
 	@echo "make test   - the test suite (PYTEST_ARGS='-k name' to narrow it)"
-	@echo "make lint   - ruff check"
+	@echo "make lint   - ruff check and ruff format --check"
+	@echo "make format - ruff format (what CI checks)"
 	@echo "make lock   - re-generate requirements.lock and requirements-dev.lock"
 	@echo "make clean  - remove var/ (local database, cache, broker files, static files)"
 
@@ -45,6 +46,10 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
 
 # pip-tools lives in its own throwaway venv: it is not a dependency of the project.
 $(TOOLS)/bin/pip-compile:
