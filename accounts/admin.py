@@ -1,13 +1,19 @@
 from __future__ import annotations
 
+import copy
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.http import HttpRequest, HttpResponse
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin as OTPTOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
+from security.actors import Actor, Via
 from security.admin import ReadOnlyAdminMixin
+from security.password_change import AuditedAdminPasswordChangeForm
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -42,6 +48,19 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),
     )
     readonly_fields = ("last_login", "date_joined")
+    change_password_form = AuditedAdminPasswordChangeForm
+
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
+        """Django's view, with the password form built with the actor of this request. The
+        admin instance is shared by every request, so a shallow copy carries the per-request
+        form class instead of an attribute set on the shared one."""
+        per_request = copy.copy(self)
+        per_request.change_password_form = partial(  # type: ignore[assignment]
+            AuditedAdminPasswordChangeForm, actor=Actor.from_request(request, via=Via.ADMIN)
+        )
+        return DjangoUserAdmin.user_change_password(per_request, request, id, form_url)
 
 
 # MFA devices (C13): operators see who has enrolled and when a device was last used (access

@@ -20,6 +20,7 @@ from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import backup_codes
+from accounts.events import AccountEvent
 from accounts.models import BackupCode, BackupCodeDevice
 from security.events import record_event
 from security.mail import send_templated_mail
@@ -99,7 +100,7 @@ def mfa_enrolment_confirm(*, user: Any, device_id: int, code: str, ip: str) -> E
         device.save(update_fields=["confirmed"])
         codes = _backup_codes_replace(user)
         record_event(
-            event_type="mfa_enrolled",
+            event_type=AccountEvent.MFA_ENROLLED,
             actor=user,
             ip=ip,
             target=user.get_username(),
@@ -135,7 +136,7 @@ def mfa_check_code(*, user: Any, method: str, code: str, ip: str) -> CodeCheck:
             if method == BACKUP_CODE:
                 left = detail["backup_codes_left"] = device.codes.count()
             record_event(
-                event_type="mfa_success",
+                event_type=AccountEvent.MFA_SUCCESS,
                 actor=user,
                 ip=ip,
                 target=user.get_username(),
@@ -143,7 +144,7 @@ def mfa_check_code(*, user: Any, method: str, code: str, ip: str) -> CodeCheck:
             )
             if method == BACKUP_CODE:
                 record_event(
-                    event_type="mfa_backup_code_used",
+                    event_type=AccountEvent.MFA_BACKUP_CODE_USED,
                     actor=user,
                     ip=ip,
                     target=user.get_username(),
@@ -160,7 +161,7 @@ def mfa_backup_codes_regenerate(*, user: Any, ip: str) -> list[str]:
     with transaction.atomic():
         codes = _backup_codes_replace(user)
         record_event(
-            event_type="mfa_backup_codes_regenerated",
+            event_type=AccountEvent.MFA_BACKUP_CODES_REGENERATED,
             actor=user,
             ip=ip,
             target=user.get_username(),
@@ -179,7 +180,7 @@ def mfa_reset(*, user: Any, reason: str = "", by: str = "manage.py mfa_reset") -
     backup_sets = backup.count()
     backup.delete()
     record_event(
-        event_type="mfa_reset",
+        event_type=AccountEvent.MFA_RESET,
         target=user.get_username(),
         detail={"devices_removed": totp + backup_sets, "reason": reason[:500], "by": by},
     )

@@ -31,9 +31,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.forms import MfaCodeForm, MfaEnrolForm, PasswordResetRequestForm
+from security.actors import Actor, Via
 from security.client_ip import client_ip
 from security.lockout import STEP_MFA, STEP_PASSWORD_RESET, step_failed, step_locked_refusal
 from security.mfa import is_verified, mfa_session_verified
+from security.password_change import AuditedSetPasswordForm
 
 PENDING_DEVICE = "_accounts_mfa_pending_device"
 FEW_BACKUP_CODES = 3
@@ -251,6 +253,16 @@ class PasswordResetConfirmView(_AdminLook, auth_views.PasswordResetConfirmView):
     the link is checked, and an invalid or forged link counts as a failed login."""
 
     success_url = reverse_lazy("accounts:password-reset-complete")
+    form_class = AuditedSetPasswordForm
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        # The link proved the person is the account's holder: the change is theirs.
+        ip = client_ip(self.request)
+        if self.user is None:  # an invalid link: the form is shown disabled and never saves
+            actor = Actor.customer(via=Via.RESET_LINK, ip=ip)
+        else:
+            actor = Actor.user(self.user, ip=ip, via=Via.RESET_LINK)
+        return {**super().get_form_kwargs(), "actor": actor}
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         username = getattr(self.get_user(kwargs.get("uidb64", "")), "email", "")

@@ -63,7 +63,7 @@ from backups.snapshot import (
     sqlite_restored_copy,
     sqlite_row_counts,
 )
-from security.events import record_event
+from security.events import SecurityEventType, record_event
 
 logger = logging.getLogger("backups")
 Progress = Callable[[str], None]
@@ -140,7 +140,7 @@ def alert(subject: str, message: str, **fields: object) -> None:
     mail_admins(f"[backups] {subject}", message, fail_silently=True)
     try:
         record_event(
-            event_type="ops_alert",
+            event_type=SecurityEventType.OPS_ALERT,
             target="backups",
             detail={"subject": subject, "message": message[:2000]},
         )

@@ -7,3 +7,7 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from booking import cors  # noqa: F401  (connects the CORS rule and its cache invalidation)
+        from booking.events import BookingEvent
+        from security.events import register_event_types
+
+        register_event_types(BookingEvent)

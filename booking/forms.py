@@ -12,8 +12,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from booking.models import validate_single_line, validate_text, validate_time_zone
+from booking.models import Booking, validate_text, validate_time_zone
+from booking.services import CustomerDetails
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # ISO 8601 / RFC 3339 date-time with a mandatory offset: the slot links carry UTC ("...Z").
@@ -95,36 +97,46 @@ class SlotChoiceForm(TimeZoneMixin):
             ) from None
 
 
-class BookingForm(SlotChoiceForm):
-    customer_name = forms.CharField(
-        label="Name",
-        max_length=120,
-        validators=[validate_single_line],
-        widget=forms.TextInput(attrs={"autocomplete": "name"}),
-    )
-    customer_email = forms.EmailField(
-        label="Email",
-        max_length=254,
-        validators=[validate_single_line],
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-    customer_phone = forms.CharField(
-        label="Phone (optional)",
-        max_length=40,
-        required=False,
-        validators=[validate_single_line],
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
-    notes = forms.CharField(
-        label="Notes (optional)",
-        max_length=2000,
-        required=False,
-        validators=[validate_text],
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
+# Fields a customer fills in, in page order.
+CUSTOMER_FIELDS = ("customer_name", "customer_email", "customer_phone", "notes")
 
-    # Fields a customer fills in, in page order; start and tz travel hidden.
-    CUSTOMER_FIELDS = ("customer_name", "customer_email", "customer_phone", "notes")
+
+class CustomerDetailsForm(forms.ModelForm):
+    """The customer's details. The fields, their limits and their validators are the model's
+    (Booking): ModelForm runs the model's validation on them, so the booking pages, the widget API
+    and the admin check exactly what `booking_create`'s full_clean() checks. Never saved: the
+    booking is created by booking.services."""
+
+    class Meta:
+        model = Booking
+        fields = CUSTOMER_FIELDS
+        labels = {
+            "customer_name": _("Name"),
+            "customer_email": _("Email"),
+            "customer_phone": _("Phone (optional)"),
+            "notes": _("Notes (optional)"),
+        }
+        widgets = {
+            "customer_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "customer_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "customer_phone": forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def customer(self) -> CustomerDetails:
+        data = self.cleaned_data
+        return CustomerDetails(
+            name=data["customer_name"],
+            email=data["customer_email"],
+            phone=data.get("customer_phone", ""),
+            notes=data.get("notes", ""),
+        )
+
+
+class BookingForm(SlotChoiceForm, CustomerDetailsForm):
+    """The booking page's form: the chosen time and zone (hidden) and the customer's details."""
+
+    CUSTOMER_FIELDS = CUSTOMER_FIELDS
 
 
 class CancelForm(TimeZoneMixin):

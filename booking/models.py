@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import unicodedata
 import zoneinfo
 from datetime import datetime, time, timedelta
 from functools import cache
@@ -21,6 +20,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# Imported here too: older migrations name them as booking.models.validate_*.
+from booking.validators import validate_single_line, validate_text
 
 
 @cache
@@ -34,21 +37,6 @@ def validate_time_zone(value: str) -> None:
             "%(value)s is not a known time zone (use Area/City, e.g. Europe/Zurich).",
             params={"value": value},
         )
-
-
-def validate_single_line(value: str) -> None:
-    """No control characters at all: names, emails and phones are one line (and end up in email
-    headers and calendar files)."""
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise ValidationError(
-            "Remove the control characters (line breaks, tabs) from this field.", code="control"
-        )
-
-
-def validate_text(value: str) -> None:
-    """Free text: line breaks and tabs allowed, other control characters not."""
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in value):
-        raise ValidationError("Remove the control characters from this field.", code="control")
 
 
 MIDNIGHT = time(0, 0)
@@ -125,12 +113,12 @@ def validate_origins(text: str) -> None:
 class Partner(models.Model):
     """A business that takes bookings."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_single_line])
     slug = models.SlugField(max_length=60, unique=True)
     time_zone = models.CharField(
         max_length=64, default="Europe/Zurich", validators=[validate_time_zone]
     )
-    contact_email = models.EmailField()
+    contact_email = models.EmailField(validators=[validate_single_line])
     cancellation_cutoff_hours = models.PositiveIntegerField(
         default=24,
         validators=[MaxValueValidator(24 * 60)],
@@ -181,7 +169,7 @@ class PartnerMembership(models.Model):
 
 class Service(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="services")
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[validate_single_line])
     slug = models.SlugField(max_length=60)
     description = models.TextField(blank=True, max_length=2000)
     duration_minutes = models.PositiveIntegerField(
@@ -299,7 +287,7 @@ class DateOverride(models.Model):
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="date_overrides")
     date = models.DateField()
-    note = models.CharField(max_length=200, blank=True)
+    note = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
 
     class Meta:
         ordering = ["partner", "date"]
@@ -334,16 +322,27 @@ class DateOverrideRange(models.Model):
         _range_clean(self.start, self.end)
 
 
-# The cancellation reason of a hold that ran out unpaid; a payment arriving later may still
-# confirm such a booking when its time is free (payments), never one cancelled by a person.
-HOLD_RELEASED_REASON = "Not paid in time: the reserved time was released."
+class BookingStatus(models.TextChoices):
+    PENDING_PAYMENT = "pending_payment", _("Pending payment")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class CancelledBecause(models.TextChoices):
+    """Why a booking was cancelled: what code branches on (a payment arriving after its hold was
+    released may still confirm it; nothing else may). The free-text reason is for people only."""
+
+    CUSTOMER = "customer", _("Cancelled by the customer")
+    PARTNER = "partner", _("Cancelled by the business")
+    HOLD_EXPIRED = "hold_expired", _("Not paid in time: the reserved time was released")
+    RESCHEDULED = "rescheduled", _("Moved to another time")
 
 
 class Booking(models.Model):
-    class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Pending payment"
-        CONFIRMED = "confirmed", "Confirmed"
-        CANCELLED = "cancelled", "Cancelled"
+    # Module-level enums (the constraints below need them; Meta cannot see nested classes),
+    # reachable as Booking.Status / Booking.CancelledBecause like Django's own choices.
+    Status = BookingStatus
+    CancelledBecause = CancelledBecause
 
     # Statuses whose busy range blocks other bookings (holds included).
     BLOCKING = (Status.PENDING_PAYMENT, Status.CONFIRMED)
@@ -355,10 +354,11 @@ class Booking(models.Model):
     # start/end widened by the service's buffers at booking time: what the constraint compares.
     busy_start = models.DateTimeField(editable=False)
     busy_end = models.DateTimeField(editable=False)
-    customer_name = models.CharField(max_length=120)
-    customer_email = models.EmailField()
-    customer_phone = models.CharField(max_length=40, blank=True)
-    notes = models.TextField(blank=True, max_length=2000)
+    # The validators run in full_clean(), which every way in reaches (services, forms, API).
+    customer_name = models.CharField(max_length=120, validators=[validate_single_line])
+    customer_email = models.EmailField(max_length=254, validators=[validate_single_line])
+    customer_phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
+    notes = models.TextField(blank=True, max_length=2000, validators=[validate_text])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
     # as busy and is released (cancelled). Kept after the hold ends, as a record.
@@ -367,7 +367,11 @@ class Booking(models.Model):
     manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    cancellation_reason = models.CharField(max_length=500, blank=True)
+    cancelled_because = models.CharField(
+        max_length=20, choices=CancelledBecause.choices, blank=True, editable=False
+    )
+    # What a person wrote when cancelling (shown to the customer and the partner); never branched on.
+    cancellation_reason = models.CharField(max_length=500, blank=True, validators=[validate_text])
     rescheduled_from = models.OneToOneField(
         "self",
         null=True,
@@ -389,17 +393,24 @@ class Booking(models.Model):
                 name="booking_busy_covers_booking",
             ),
             models.CheckConstraint(
-                condition=Q(status="cancelled", cancelled_at__isnull=False)
-                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                condition=Q(status=BookingStatus.CANCELLED, cancelled_at__isnull=False)
+                | (~Q(status=BookingStatus.CANCELLED) & Q(cancelled_at__isnull=True)),
                 name="booking_cancelled_at_matches_status",
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["pending_payment", "confirmed", "cancelled"]),
-                name="booking_status_valid",
+                condition=Q(status__in=BookingStatus.values), name="booking_status_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status="pending_payment") | Q(hold_expires_at__isnull=False),
+                condition=~Q(status=BookingStatus.PENDING_PAYMENT)
+                | Q(hold_expires_at__isnull=False),
                 name="booking_hold_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    status=BookingStatus.CANCELLED, cancelled_because__in=CancelledBecause.values
+                )
+                | (~Q(status=BookingStatus.CANCELLED) & Q(cancelled_because="")),
+                name="booking_cancelled_because_matches_status",
             ),
         ]
 
@@ -418,8 +429,8 @@ class Booking(models.Model):
     def hold_was_released(self) -> bool:
         """Cancelled because its hold ran out unpaid (not by anyone's choice)."""
         return (
-            self.status == self.Status.CANCELLED
-            and self.cancellation_reason == HOLD_RELEASED_REASON
+            self.status == BookingStatus.CANCELLED
+            and self.cancelled_because == CancelledBecause.HOLD_EXPIRED
         )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -41,8 +43,24 @@ def service_rules(service: Service) -> slots.ServiceRules:
     )
 
 
-def partner_hours(*, partner: Partner, first: date, last: date) -> dict[str, object]:
-    """Weekly hours and the overrides of local dates first..last, as the slot engine takes them."""
+@dataclass(frozen=True)
+class PartnerHours:
+    """Weekly hours (by weekday, Monday 0) and the overrides of some local dates, as the slot
+    engine takes them."""
+
+    weekly_hours: dict[int, list[slots.OpenRange]]
+    overrides: dict[date, list[slots.OpenRange]]
+
+    def ranges_on(self, day: date) -> list[slots.OpenRange]:
+        return (
+            self.overrides[day]
+            if day in self.overrides
+            else self.weekly_hours.get(day.weekday(), [])
+        )
+
+
+def partner_hours(*, partner: Partner, first: date, last: date) -> PartnerHours:
+    """Weekly hours and the overrides of local dates first..last."""
     weekly: dict[int, list[slots.OpenRange]] = defaultdict(list)
     for row in OpeningHours.objects.filter(partner=partner).order_by("weekday", "start"):
         weekly[row.weekday].append(slots.OpenRange(row.start, row.end))
@@ -51,7 +69,7 @@ def partner_hours(*, partner: Partner, first: date, last: date) -> dict[str, obj
         partner=partner, date__range=(first, last)
     ).prefetch_related("ranges"):
         overrides[override.date] = [slots.OpenRange(r.start, r.end) for r in override.ranges.all()]
-    return {"weekly_hours": dict(weekly), "overrides": overrides}
+    return PartnerHours(weekly_hours=dict(weekly), overrides=overrides)
 
 
 def busy_intervals(
@@ -101,6 +119,44 @@ def service_slots(
     return _compute(service, hours, busy, window_start, window_end, now)
 
 
+# The longest horizon a service may have (Service.horizon_days) plus a day of zone slack: a window
+# entirely beyond it, or entirely past, cannot hold a slot, so the engine is not asked.
+_FURTHEST = timedelta(days=731)
+
+
+def free_starts_by_local_day(
+    *,
+    service: Service,
+    zone: ZoneInfo,
+    first: date,
+    last: date,
+    now: datetime,
+    exclude_booking_id: int | None = None,
+) -> dict[date, list[datetime]]:
+    """The free start times (UTC, sorted) of `service` on the customer-local dates first..last of
+    `zone`, every date present (an empty list for a day without slots), in order. What the
+    booking pages, the reschedule page and the widget API show. Raises OverflowError for dates
+    at the ends of the calendar (callers validate dates first)."""
+    window_start = slots.local_midnight(zone, first)
+    window_end = slots.local_midnight(zone, last + timedelta(days=1))
+    found: list[datetime] = []
+    if window_end > now and window_start < now + _FURTHEST:
+        found = service_slots(
+            service=service,
+            window_start=window_start,
+            window_end=window_end,
+            now=now,
+            exclude_booking_id=exclude_booking_id,
+        )
+    by_day = slots.group_by_local_date(found, zone)
+    days: dict[date, list[datetime]] = {}
+    day = first
+    while day <= last:
+        days[day] = sorted(by_day.get(day, []))
+        day += timedelta(days=1)
+    return days
+
+
 class SlotStatus(enum.Enum):
     OFFERED = "offered"
     NOT_OFFERED = "not_offered"  # never a slot: past, closed, misaligned, beyond the horizon
@@ -130,9 +186,7 @@ def service_slot_status(
     )
 
 
-def _hours_around(
-    service: Service, window_start: datetime, window_end: datetime
-) -> dict[str, object]:
+def _hours_around(service: Service, window_start: datetime, window_end: datetime) -> PartnerHours:
     zone = service.partner.zone
     return partner_hours(
         partner=service.partner,
@@ -143,7 +197,7 @@ def _hours_around(
 
 def _compute(
     service: Service,
-    hours: dict[str, object],
+    hours: PartnerHours,
     busy: list[slots.BusyInterval],
     window_start: datetime,
     window_end: datetime,
@@ -156,7 +210,8 @@ def _compute(
         window_start=window_start,
         window_end=window_end,
         now=now,
-        **hours,  # type: ignore[arg-type]
+        weekly_hours=hours.weekly_hours,
+        overrides=hours.overrides,
     )
 
 
@@ -203,13 +258,6 @@ def booking_get_by_token(*, token: str) -> Booking | None:
 # --- The partner admin ---------------------------------------------------------------------
 
 
-def booking_list_for_partner(*, partner_id: int | None) -> QuerySet[Booking]:
-    """Bookings for the admin, with what their list and detail show; every partner's when
-    `partner_id` is None (platform staff; the admin's scoping decides who may ask for that)."""
-    rows = Booking.objects.select_related("partner", "service")
-    return rows if partner_id is None else rows.filter(partner_id=partner_id)
-
-
 def support_grants_active(*, user_id: int, now: datetime) -> dict[int, SupportGrant]:
     """The support user's grants in force now, by partner id (the latest grant per partner)."""
     grants: dict[int, SupportGrant] = {}
@@ -221,39 +269,54 @@ def support_grants_active(*, user_id: int, now: datetime) -> dict[int, SupportGr
     return grants
 
 
-def partner_week(*, partner: Partner, monday: date) -> dict[str, object]:
+@dataclass(frozen=True)
+class WeekDay:
+    date: date
+    ranges: list[slots.OpenRange]  # opening ranges of the day (an override's, if any)
+    is_override: bool
+    bookings: list[Booking]
+
+
+@dataclass(frozen=True)
+class PartnerWeek:
+    days: list[WeekDay]
+    start: datetime  # local Monday 00:00, as an aware instant
+    end: datetime  # the next local Monday 00:00
+    bookings: list[Booking]
+
+
+def partner_week(*, partner: Partner, monday: date) -> PartnerWeek:
     """The partner's week from local `monday`: its blocking and cancelled bookings starting in
     the week, and each day's opening ranges (overrides applied). Four queries, whatever the
-    number of bookings."""
+    number of bookings. Raises OverflowError for a week at the ends of the calendar (the
+    calendar view validates its dates first)."""
     zone = partner.zone
     days = [monday + timedelta(days=n) for n in range(7)]
     # Local midnights, each converted on its own: a week with a clock change is 167 or 169 hours.
-    start = datetime.combine(days[0], datetime.min.time(), tzinfo=zone)
-    end = datetime.combine(days[-1] + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    start = slots.local_midnight(zone, days[0])
+    end = slots.local_midnight(zone, days[-1] + timedelta(days=1))
     bookings = list(
         Booking.objects.filter(partner=partner, start__gte=start, start__lt=end)
         .select_related("service")
         .order_by("start", "pk")
     )
     hours = partner_hours(partner=partner, first=days[0], last=days[-1])
-    weekly: dict[int, list[slots.OpenRange]] = hours["weekly_hours"]  # type: ignore[assignment]
-    overrides: dict[date, list[slots.OpenRange]] = hours["overrides"]  # type: ignore[assignment]
     by_day: dict[date, list[Booking]] = {day: [] for day in days}
     for booking in bookings:
         local_day = booking.start.astimezone(zone).date()
         if local_day in by_day:
             by_day[local_day].append(booking)
-    return {
-        "days": [
-            {
-                "date": day,
-                "ranges": overrides[day] if day in overrides else weekly.get(day.weekday(), []),
-                "is_override": day in overrides,
-                "bookings": by_day[day],
-            }
+    return PartnerWeek(
+        days=[
+            WeekDay(
+                date=day,
+                ranges=hours.ranges_on(day),
+                is_override=day in hours.overrides,
+                bookings=by_day[day],
+            )
             for day in days
         ],
-        "start": start,
-        "end": end,
-        "bookings": bookings,
-    }
+        start=start,
+        end=end,
+        bookings=bookings,
+    )

@@ -1,5 +1,9 @@
 """Writes of the booking domain. Every booking write goes through one of these functions.
 
+Each takes the actor explicitly (`security.actors.Actor`: a user, a customer, or a system job) and
+writes its security event inside its own transaction, so the audit trail and the change exist
+together or not at all. No service looks for a request.
+
 The database is the final judge of "slot taken": on PostgreSQL the exclusion constraint
 `booking_no_overlap` refuses overlapping blocking bookings of a partner, whatever the race; on
 SQLite every write transaction is IMMEDIATE (settings), so the overlap check below runs while
@@ -9,42 +13,76 @@ holding the database's write lock and no other writer can slip in between check 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
-from booking.models import HOLD_RELEASED_REASON, Booking, Partner, Service
+from booking.events import BookingEvent
+from booking.models import Booking, CancelledBecause, Partner, Service
 from booking.signals import booking_cancelled
 from booking.tokens import new_manage_token
+from security.actors import Actor, ActorKind
+from security.events import record_event
 
 logger = logging.getLogger(__name__)
 
+# The actor of releases that happen as a side effect (a hold's time ran out): nobody chose them.
+HOLD_EXPIRY = Actor.system("hold_expiry")
+
 
 class BookingError(Exception):
-    """A booking request that cannot be honoured; the message is safe to show the customer."""
+    """A booking request that cannot be honoured; the message is safe to show the customer.
+    booking.errors maps each kind to its HTTP answer and form error."""
+
+    default_message = _("This booking cannot be made.")
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(str(message or self.default_message))
 
 
 class SlotNotOffered(BookingError):
     """The start is not a slot of this service at all (past, closed, misaligned, too far)."""
 
+    default_message = _(
+        "This time is not available for booking. Please choose one of the offered times."
+    )
+
 
 class SlotTaken(BookingError):
     """The slot was free a moment ago but another booking has it now."""
+
+    default_message = _("Sorry, this time was just taken. Please choose another one.")
 
 
 class PaymentsUnavailable(BookingError):
     """A paid service, but the platform cannot take payments (not configured)."""
 
+    default_message = _(
+        "Online payment is not available at the moment, so this service cannot be booked "
+        "online. Please contact the business directly."
+    )
+
 
 class ChangeNotAllowed(BookingError):
     """Cancelling or rescheduling is no longer possible (cut-off passed, already cancelled)."""
 
+    default_message = _("This booking can no longer be changed.")
 
-SLOT_TAKEN = "Sorry, this time was just taken. Please choose another one."
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """What the customer typed; validated on the model (Booking.full_clean) like every entry."""
+
+    name: str
+    email: str
+    phone: str = ""
+    notes: str = ""
 
 
 def _notify(booking_id: int, event: str) -> None:
@@ -58,16 +96,30 @@ def _notify(booking_id: int, event: str) -> None:
         )
 
 
+def _audit(event_type: BookingEvent, *, actor: Actor, booking: Booking, **detail: object) -> None:
+    """The booking's security event, in the caller's transaction. Ids only: no customer data
+    goes into the append-only log."""
+    record_event(
+        event_type=event_type,
+        actor=actor,
+        target=f"booking:{booking.pk}",
+        detail={"partner_id": booking.partner_id, **detail},
+    )
+
+
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
     cause = exc.__cause__
     return getattr(cause, "sqlstate", None) == "23P01" or "booking_no_overlap" in str(exc)
 
 
-def _lock_partner(partner_id: int) -> None:
-    """Booking writes of one partner take turns. Without this, two overlapping inserts on
-    PostgreSQL can deadlock inside the exclusion check (each waits for the other's uncommitted
-    row, 40P01). FOR NO KEY UPDATE does not block other rows referencing the partner. On SQLite
-    writes are serialised already and the lock is a no-op."""
+def partner_lock(partner_id: int) -> None:
+    """Booking writes of one partner take turns; every writer of a partner's bookings (and of
+    what decides them, e.g. a payment webhook) takes this lock first, in the same order.
+
+    Without it, two overlapping inserts on PostgreSQL can deadlock inside the exclusion check
+    (each waits for the other's uncommitted row, 40P01). FOR NO KEY UPDATE does not block other
+    rows referencing the partner. On SQLite writes are serialised already and the lock is a
+    no-op. Must run inside a transaction."""
     list(
         Partner.objects.select_for_update(no_key=True)
         .filter(pk=partner_id)
@@ -86,23 +138,25 @@ def _insert_booking(booking: Booking) -> None:
     # On SQLite this check is the guarantee (we hold the write lock); on PostgreSQL it only
     # spares the common case a constraint error, the constraint decides races.
     if overlapping.exists():
-        raise SlotTaken(SLOT_TAKEN)
+        raise SlotTaken()
     _save_blocking(booking, force_insert=True)
 
 
-def _save_blocking(booking: Booking, **save_kwargs: object) -> None:
+def _save_blocking(
+    booking: Booking, *, force_insert: bool = False, update_fields: list[str] | None = None
+) -> None:
     """Save a booking that blocks its time; the database's verdict on overlaps is SlotTaken."""
     try:
         with transaction.atomic():  # savepoint: a refused write leaves the outer transaction usable
-            booking.save(**save_kwargs)
+            booking.save(force_insert=force_insert, update_fields=update_fields)
     except IntegrityError as exc:
         if _is_exclusion_violation(exc):
-            raise SlotTaken(SLOT_TAKEN) from exc
+            raise SlotTaken() from exc
         raise
     except OperationalError as exc:
         # Second line of defence should a deadlock still happen: the other booking won.
         if getattr(exc.__cause__, "sqlstate", None) == "40P01":
-            raise SlotTaken(SLOT_TAKEN) from exc
+            raise SlotTaken() from exc
         raise
 
 
@@ -118,7 +172,13 @@ def _release_expired_holds(*, partner_id: int, now: datetime) -> list[int]:
         Booking.objects.filter(pk__in=ids).update(
             status=Booking.Status.CANCELLED,
             cancelled_at=now,
-            cancellation_reason=HOLD_RELEASED_REASON,
+            cancelled_because=CancelledBecause.HOLD_EXPIRED,
+        )
+        record_event(
+            event_type=BookingEvent.HOLD_RELEASED,
+            actor=HOLD_EXPIRY,
+            target=f"booking:{','.join(map(str, ids))}"[:500],
+            detail={"partner_id": partner_id, "booking_ids": ids},
         )
         logger.info("holds released", extra={"partner_id": partner_id, "booking_ids": ids})
     return ids
@@ -131,48 +191,44 @@ def _check_offered(
         service=service, start=start, now=now, exclude_booking_id=exclude_booking_id
     )
     if status is selectors.SlotStatus.NOT_OFFERED:
-        raise SlotNotOffered(
-            "This time is not available for booking. Please choose one of the offered times."
-        )
+        raise SlotNotOffered()
     if status is selectors.SlotStatus.TAKEN:
-        raise SlotTaken(SLOT_TAKEN)
+        raise SlotTaken()
 
 
 def _new_booking(
-    *, service: Service, start: datetime, customer: dict[str, str], status: str, now: datetime
+    *, service: Service, start: datetime, customer: CustomerDetails, status: str, now: datetime
 ) -> Booking:
     duration = timedelta(minutes=service.duration_minutes)
-    booking = Booking(
+    return Booking(
         partner_id=service.partner_id,
         service=service,
         start=start,
         end=start + duration,
         busy_start=start - timedelta(minutes=service.buffer_before_minutes),
         busy_end=start + duration + timedelta(minutes=service.buffer_after_minutes),
-        customer_name=customer.get("customer_name", "").strip(),
-        customer_email=customer.get("customer_email", "").strip(),
-        customer_phone=customer.get("customer_phone", "").strip(),
-        notes=customer.get("notes", "").strip(),
+        customer_name=customer.name.strip(),
+        customer_email=customer.email.strip(),
+        customer_phone=customer.phone.strip(),
+        notes=customer.notes.strip(),
         status=status,
         created_at=now,
     )
-    return booking
 
 
 def booking_create(
     *,
     service: Service,
     start: datetime,
-    customer_name: str,
-    customer_email: str,
-    customer_phone: str = "",
-    notes: str = "",
+    customer: CustomerDetails,
+    actor: Actor,
     status: str = Booking.Status.CONFIRMED,
     hold_minutes: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Booking, str]:
     """Book `start` for a customer. Returns the booking and its private manage token (shown
-    once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError.
+    once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError (the model's
+    validators: every way in gets the same rules).
 
     With status PENDING_PAYMENT the booking is a hold: it blocks the slot like a confirmed
     booking (same database guarantee) for `hold_minutes`, and becomes a booking only through
@@ -183,21 +239,10 @@ def booking_create(
     if (status == Booking.Status.PENDING_PAYMENT) != (hold_minutes is not None):
         raise ValidationError({"status": "A hold, and only a hold, needs hold_minutes."})
     if timezone.is_naive(start):
-        raise ValidationError({"start": "The start time needs a time zone."})
+        raise ValidationError({"start": _("The start time needs a time zone.")})
     if not service.is_active:
-        raise SlotNotOffered("This service is not available for booking.")
-    booking = _new_booking(
-        service=service,
-        start=start,
-        customer={
-            "customer_name": customer_name,
-            "customer_email": customer_email,
-            "customer_phone": customer_phone,
-            "notes": notes,
-        },
-        status=status,
-        now=now,
-    )
+        raise SlotNotOffered(_("This service is not available for booking."))
+    booking = _new_booking(service=service, start=start, customer=customer, status=status, now=now)
     if hold_minutes is not None:
         if not 1 <= hold_minutes <= 24 * 60:
             raise ValidationError({"hold_minutes": "A hold lasts between 1 minute and 24 hours."})
@@ -214,12 +259,19 @@ def booking_create(
         ]
     )
     with transaction.atomic():
-        _lock_partner(service.partner_id)
+        partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
         _check_offered(service=service, start=start, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, "confirmed")
+        _audit(
+            BookingEvent.BOOKING_CREATED,
+            actor=actor,
+            booking=booking,
+            service_id=service.pk,
+            status=booking.status,
+        )
     logger.info(
         "booking created",
         extra={
@@ -235,72 +287,90 @@ def booking_create_for_customer(
     *,
     service: Service,
     start: datetime,
-    customer_name: str,
-    customer_email: str,
-    customer_phone: str = "",
-    notes: str = "",
+    customer: CustomerDetails,
+    actor: Actor,
     now: datetime | None = None,
 ) -> tuple[Booking, str]:
     """The public way to book (booking pages and widget API). A paid service gets a hold that
     only its payment confirms, never a confirmed booking; without a payment provider it cannot
     be booked here at all (PaymentsUnavailable)."""
-    customer = {
-        "customer_name": customer_name,
-        "customer_email": customer_email,
-        "customer_phone": customer_phone,
-        "notes": notes,
-    }
     if not selectors.service_is_paid(service):
-        return booking_create(service=service, start=start, now=now, **customer)
+        return booking_create(service=service, start=start, customer=customer, actor=actor, now=now)
     if not selectors.payments_enabled():
-        raise PaymentsUnavailable(
-            "Online payment is not available at the moment, so this service cannot be booked online. "
-            "Please contact the business directly."
-        )
+        raise PaymentsUnavailable()
     return booking_create(
         service=service,
         start=start,
+        customer=customer,
+        actor=actor,
         now=now,
         status=Booking.Status.PENDING_PAYMENT,
         hold_minutes=settings.PAYMENT_HOLD_MINUTES,
-        **customer,
     )
 
 
-def _check_changeable(booking: Booking, now: datetime) -> None:
-    refusal = selectors.booking_change_refusal(booking=booking, now=now)
-    if refusal:
-        raise ChangeNotAllowed(refusal)
+def _validate_fields(booking: Booking, *names: str) -> None:
+    """The model's validators for the fields this write sets (older rows are not re-judged)."""
+    others = [f.name for f in Booking._meta.concrete_fields if f.name not in names]
+    booking.clean_fields(exclude=others)
+
+
+def _check_changeable(booking: Booking, *, actor: Actor, now: datetime) -> None:
+    """Customers are held to the partner's cut-off; people of the business are not. A system
+    job never cancels or moves a booking someone made."""
+    if actor.kind == ActorKind.SYSTEM:
+        raise ValueError("A system job does not cancel or reschedule bookings.")
+    if actor.is_customer:
+        refusal = selectors.booking_change_refusal(booking=booking, now=now)
+        if refusal:
+            raise ChangeNotAllowed(refusal)
+    elif booking.status == Booking.Status.CANCELLED:
+        raise ChangeNotAllowed(_("This booking is already cancelled."))
 
 
 def booking_cancel(
-    *, booking: Booking, reason: str = "", by_customer: bool = True, now: datetime | None = None
+    *, booking: Booking, actor: Actor, reason: str = "", now: datetime | None = None
 ) -> Booking:
-    """Cancel a booking. Customers are held to the partner's cut-off; partners are not."""
+    """Cancel a booking: by the customer (before the cut-off) or by the business (any time).
+    A paid booking is refunded by payments, which receives `booking_cancelled` inside this
+    transaction with the same actor."""
     now = now or timezone.now()
     reason = reason.strip()
     if len(reason) > 500:
-        raise ValidationError({"reason": "Please keep the reason under 500 characters."})
+        raise ValidationError({"reason": _("Please keep the reason under 500 characters.")})
     with transaction.atomic():
-        _lock_partner(booking.partner_id)
+        partner_lock(booking.partner_id)
         locked = Booking.objects.select_for_update().select_related("partner").get(pk=booking.pk)
-        if by_customer:
-            _check_changeable(locked, now)
-        elif locked.status == Booking.Status.CANCELLED:
-            raise ChangeNotAllowed("This booking is already cancelled.")
+        _check_changeable(locked, actor=actor, now=now)
         was_hold = locked.status == Booking.Status.PENDING_PAYMENT
         locked.status = Booking.Status.CANCELLED
         locked.cancelled_at = now
+        locked.cancelled_because = (
+            CancelledBecause.CUSTOMER if actor.is_customer else CancelledBecause.PARTNER
+        )
         locked.cancellation_reason = reason
-        locked.save(update_fields=["status", "cancelled_at", "cancellation_reason"])
+        _validate_fields(locked, "cancellation_reason")
+        locked.save(
+            update_fields=["status", "cancelled_at", "cancelled_because", "cancellation_reason"]
+        )
         if not was_hold:  # a hold was never announced, so its release is not either
             _notify(locked.pk, "cancelled")
-        booking_cancelled.send(sender=Booking, booking=locked, by_customer=by_customer)
-    logger.info("booking cancelled", extra={"booking_id": locked.pk, "by_customer": by_customer})
+        _audit(
+            BookingEvent.BOOKING_CANCELLED,
+            actor=actor,
+            booking=locked,
+            because=locked.cancelled_because,
+            with_reason=bool(reason),
+        )
+        booking_cancelled.send(sender=Booking, booking=locked, actor=actor)
+    logger.info(
+        "booking cancelled",
+        extra={"booking_id": locked.pk, "because": locked.cancelled_because},
+    )
     return locked
 
 
-def booking_confirm(*, booking: Booking, now: datetime | None = None) -> Booking:
+def booking_confirm(*, booking: Booking, actor: Actor, now: datetime | None = None) -> Booking:
     """A hold was paid: it becomes a confirmed booking and the emails go out. Idempotent (a
     confirmed booking stays as it is).
 
@@ -309,15 +379,15 @@ def booking_confirm(*, booking: Booking, now: datetime | None = None) -> Booking
     person cancelled, or one whose time has passed), and the caller refunds."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_partner(booking.partner_id)
+        partner_lock(booking.partner_id)
         locked = Booking.objects.select_for_update().get(pk=booking.pk)
         if locked.status == Booking.Status.CONFIRMED:
             return locked
         if locked.status == Booking.Status.CANCELLED:
             if not locked.hold_was_released:
-                raise ChangeNotAllowed("This booking was cancelled.")
+                raise ChangeNotAllowed(_("This booking was cancelled."))
             if locked.start <= now:
-                raise ChangeNotAllowed("The time of this booking has passed.")
+                raise ChangeNotAllowed(_("The time of this booking has passed."))
             _release_expired_holds(partner_id=locked.partner_id, now=now)
             overlapping = Booking.objects.filter(
                 partner_id=locked.partner_id,
@@ -326,45 +396,58 @@ def booking_confirm(*, booking: Booking, now: datetime | None = None) -> Booking
                 busy_end__gt=locked.busy_start,
             ).exclude(pk=locked.pk)
             if overlapping.exists():
-                raise SlotTaken(SLOT_TAKEN)
+                raise SlotTaken()
+        was_released = locked.status == Booking.Status.CANCELLED
         locked.status = Booking.Status.CONFIRMED
         locked.cancelled_at = None
+        locked.cancelled_because = ""
         locked.cancellation_reason = ""
-        _save_blocking(locked, update_fields=["status", "cancelled_at", "cancellation_reason"])
+        _save_blocking(
+            locked,
+            update_fields=["status", "cancelled_at", "cancelled_because", "cancellation_reason"],
+        )
         _notify(locked.pk, "confirmed")
+        _audit(
+            BookingEvent.BOOKING_CONFIRMED,
+            actor=actor,
+            booking=locked,
+            after_release=was_released,
+        )
     logger.info("booking confirmed after payment", extra={"booking_id": locked.pk})
     return locked
 
 
-def booking_hold_release(*, booking: Booking, now: datetime | None = None) -> bool:
+def booking_hold_release(*, booking: Booking, actor: Actor, now: datetime | None = None) -> bool:
     """Release a hold whose time ran out unpaid (the periodic job). False when it is no longer
     an expired hold (paid, cancelled, or not yet expired): safe to run twice."""
     now = now or timezone.now()
     with transaction.atomic():
-        _lock_partner(booking.partner_id)
+        partner_lock(booking.partner_id)
         released = Booking.objects.filter(
             pk=booking.pk, status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now
         ).update(
             status=Booking.Status.CANCELLED,
             cancelled_at=now,
-            cancellation_reason=HOLD_RELEASED_REASON,
+            cancelled_because=CancelledBecause.HOLD_EXPIRED,
         )
+        if released:
+            _audit(BookingEvent.HOLD_RELEASED, actor=actor, booking=booking)
     if released:
         logger.info("hold released", extra={"booking_id": booking.pk})
     return bool(released)
 
 
 def booking_reschedule(
-    *, booking: Booking, new_start: datetime, by_customer: bool = True, now: datetime | None = None
+    *, booking: Booking, new_start: datetime, actor: Actor, now: datetime | None = None
 ) -> Booking:
     """Move a booking to another slot in one transaction: the old booking is cancelled and a new
     one created (linked through `rescheduled_from`); either both happen or neither. The customer's
     existing manage link moves to the new booking."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
-        raise ValidationError({"start": "The start time needs a time zone."})
+        raise ValidationError({"start": _("The start time needs a time zone.")})
     with transaction.atomic():
-        _lock_partner(booking.partner_id)
+        partner_lock(booking.partner_id)
         old = (
             Booking.objects.select_for_update()
             .select_related("partner", "service")
@@ -372,23 +455,23 @@ def booking_reschedule(
         )
         if old.status == Booking.Status.PENDING_PAYMENT:
             raise ChangeNotAllowed(
-                "This time is reserved until it is paid; pay first, then change the time if you need to."
+                _(
+                    "This time is reserved until it is paid; pay first, then change the time if "
+                    "you need to."
+                )
             )
         _release_expired_holds(partner_id=old.partner_id, now=now)
-        if by_customer:
-            _check_changeable(old, now)
-        elif old.status == Booking.Status.CANCELLED:
-            raise ChangeNotAllowed("This booking is already cancelled.")
+        _check_changeable(old, actor=actor, now=now)
         _check_offered(service=old.service, start=new_start, now=now, exclude_booking_id=old.pk)
         new = _new_booking(
             service=old.service,
             start=new_start,
-            customer={
-                "customer_name": old.customer_name,
-                "customer_email": old.customer_email,
-                "customer_phone": old.customer_phone,
-                "notes": old.notes,
-            },
+            customer=CustomerDetails(
+                name=old.customer_name,
+                email=old.customer_email,
+                phone=old.customer_phone,
+                notes=old.notes,
+            ),
             status=old.status,
             now=now,
         )
@@ -396,14 +479,27 @@ def booking_reschedule(
         # The link the customer holds now manages the new booking; the old row keeps a hash of
         # a token nobody knows.
         new.manage_token_hash = old.manage_token_hash
-        _, old.manage_token_hash = new_manage_token()
+        _token, old.manage_token_hash = new_manage_token()
         old.status = Booking.Status.CANCELLED
         old.cancelled_at = now
-        old.cancellation_reason = "Rescheduled"
+        old.cancelled_because = CancelledBecause.RESCHEDULED
+        old.cancellation_reason = ""
         old.save(
-            update_fields=["status", "cancelled_at", "cancellation_reason", "manage_token_hash"]
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_because",
+                "cancellation_reason",
+                "manage_token_hash",
+            ]
         )
         _insert_booking(new)
         _notify(new.pk, "rescheduled")
+        _audit(
+            BookingEvent.BOOKING_RESCHEDULED,
+            actor=actor,
+            booking=new,
+            from_booking_id=old.pk,
+        )
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
     return new

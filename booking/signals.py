@@ -10,4 +10,4 @@ system (a refund at Stripe) records its intent in the same transaction and does 
 
 from django.dispatch import Signal
 
-booking_cancelled = Signal()  # kwargs: booking, by_customer
+booking_cancelled = Signal()  # kwargs: booking, actor (security.actors.Actor: who cancelled)

@@ -166,6 +166,13 @@ def local_to_utc(zone: ZoneInfo, d: date, t: time) -> datetime:
     return datetime.fromtimestamp(hi, UTC)
 
 
+def local_midnight(zone: ZoneInfo, d: date) -> datetime:
+    """The UTC instant local date `d` begins in `zone` (00:00, or the first instant after a
+    clock change that skips midnight). The one way every page, the API and the calendar turn a
+    local date into a window boundary."""
+    return local_to_utc(zone, d, time(0))
+
+
 def alignment_unit(interval: timedelta) -> timedelta | None:
     """The coarsest of 60/30/20/15/10/5 minutes dividing interval; None if none does (then the
     first start is not rounded at all, or a 7-minute grid would drift off its own marks)."""

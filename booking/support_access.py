@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from booking.events import BookingEvent
 from booking.models import SUPPORT_GRANT_MAX_HOURS, Partner, SupportGrant
 from booking.roles import SUPPORT
 from security.events import record_event
@@ -78,7 +79,7 @@ def support_grant_create(
     grant.full_clean()
     grant.save()
     record_event(
-        event_type="support_grant_created",
+        event_type=BookingEvent.SUPPORT_GRANT_CREATED,
         actor=granted_by,
         ip=ip,
         target=f"support_grant:{grant.pk}",
@@ -105,7 +106,7 @@ def support_grant_revoke(
         return False
     grant.revoked_at = now
     record_event(
-        event_type="support_grant_revoked",
+        event_type=BookingEvent.SUPPORT_GRANT_REVOKED,
         actor=revoked_by,
         ip=ip,
         target=f"support_grant:{grant.pk}",
@@ -128,7 +129,7 @@ def customer_data_viewed(
     if not ids:
         return
     record_event(
-        event_type="support_access",
+        event_type=BookingEvent.SUPPORT_ACCESS,
         actor=actor,
         ip=ip,
         target=f"booking:{','.join(map(str, ids))}"[:500],

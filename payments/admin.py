@@ -24,7 +24,7 @@ from payments import selectors
 from payments.models import Payment, Refund, WebhookEvent
 from payments.money import format_minor
 from payments.refunds import RefundNotPossible, refund_request
-from security.client_ip import client_ip
+from security.actors import Actor, Via
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -138,8 +138,7 @@ class PaymentAdmin(_ReadOnly):
                 refund_request(
                     payment=payment,
                     reason=Refund.Reason.PARTNER,
-                    actor=request.user,
-                    ip=client_ip(request),
+                    actor=Actor.from_request(request, via=Via.ADMIN),
                 )
                 done += 1
             except RefundNotPossible as exc:

@@ -7,3 +7,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from payments import checks, receivers  # noqa: F401 - registers checks and receivers
+        from payments.events import PaymentEvent
+        from security.events import register_event_types
+
+        register_event_types(PaymentEvent)

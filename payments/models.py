@@ -33,6 +33,23 @@ class RefundStatus(models.TextChoices):
     CANCELED = "canceled", "Cancelled"
 
 
+class Outcome(models.TextChoices):
+    """What processing a Stripe event (or a read of an intent) did: stored on each webhook event
+    and answered to Stripe."""
+
+    PROCESSING = "processing", "Being processed"
+    PAID = "paid", "Paid: the booking is confirmed"
+    UPDATED = "updated", "Payment state updated"
+    UNCHANGED = "unchanged", "Nothing to change"
+    UNKNOWN_PAYMENT = "unknown_payment", "Not a payment of ours"
+    MISMATCH = "mismatch", "Does not match our record"
+    REFUNDED_SLOT_TAKEN = "refunded_slot_taken", "Paid late, the time was taken: refunded"
+    REFUNDED_BOOKING_GONE = "refunded_booking_gone", "Paid for a cancelled booking: refunded"
+    REFUND_UPDATED = "refund_updated", "Refund state updated"
+    REFUND_NOT_OURS = "refund_not_ours", "A refund we did not ask for"
+    IGNORED = "ignored", "Event type not handled"
+
+
 # Module level, so the CHECK constraints below can list them (Meta cannot see a model's own
 # nested classes).
 PAYMENT_STATUSES = PaymentStatus.values
@@ -80,7 +97,7 @@ class Payment(models.Model):
                 condition=Q(status__in=PAYMENT_STATUSES), name="payment_status_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(status="succeeded") | Q(paid_at__isnull=False),
+                condition=~Q(status=PaymentStatus.SUCCEEDED) | Q(paid_at__isnull=False),
                 name="payment_paid_at_when_paid",
             ),
         ]
@@ -145,7 +162,7 @@ class WebhookEvent(models.Model):
 
     stripe_event_id = models.CharField(max_length=255, unique=True)
     event_type = models.CharField(max_length=100)
-    outcome = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=40, choices=Outcome.choices)
     payment = models.ForeignKey(
         Payment, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
     )

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments import stripe_api
+from payments.events import PaymentEvent
 from payments.models import Payment, Refund
+from security.actors import Actor
 from security.events import record_event
 
 logger = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class RefundNotPossible(Exception):
 
 
 def refund_request(
-    *, payment: Payment, reason: str, actor: Any = None, ip: str = "", now: datetime | None = None
+    *, payment: Payment, reason: Refund.Reason, actor: Actor, now: datetime | None = None
 ) -> Refund:
     """Refund `payment` in full. Returns the existing refund when there is one (idempotent).
     Raises RefundNotPossible for a payment that was never paid."""
@@ -63,9 +65,8 @@ def refund_request(
             updated_at=now,
         )
         record_event(
-            event_type="refund",
+            event_type=PaymentEvent.REFUND,
             actor=actor,
-            ip=ip,
             target=f"payment {locked.pk}",
             detail={
                 "booking_id": locked.booking_id,

@@ -22,14 +22,21 @@ from django.utils import timezone
 
 from booking import selectors as booking_selectors
 from booking import services as booking_services
-from booking.models import Booking, Partner
+from booking.models import Booking
 from payments import stripe_api
-from payments.models import Payment, Refund
+from payments.events import PaymentEvent
+from payments.models import Outcome, Payment, Refund
 from payments.money import to_minor
 from payments.refunds import refund_request, refunds_resubmit
+from security.actors import Actor, Via
 from security.events import record_event
 
 logger = logging.getLogger(__name__)
+
+# The actors of what the platform does on its own: the periodic hold-release job, and the
+# customer's return page asking Stripe for an intent's state.
+_HOLDS_JOB = Actor.system("holds_release")
+_STRIPE_READ = Actor.system("payment_refresh", via=Via.STRIPE_API)
 
 
 class PaymentNotPossible(Exception):
@@ -108,7 +115,7 @@ def _cancel_quietly(intent_id: str) -> None:
 
 @dataclass(frozen=True)
 class Applied:
-    outcome: str  # "paid", "updated", "unchanged", "unknown_payment", "mismatch", "refunded_slot_taken"...
+    outcome: Outcome
     payment: Payment | None = None
 
 
@@ -128,12 +135,13 @@ def _mismatch(intent: Mapping[str, Any], payment: Payment) -> list[str]:
 
 
 def payment_apply_intent(
-    *, intent: Mapping[str, Any], source: str, ip: str = "", now: datetime | None = None
+    *, intent: Mapping[str, Any], actor: Actor, now: datetime | None = None
 ) -> Applied:
-    """Bring our record in line with a PaymentIntent as Stripe reports it (`source`: "webhook"
-    or "stripe_api"). On success the hold becomes a booking; a payment that arrives after its
-    hold was released confirms it if the time is still free, and is refunded in full otherwise.
-    Idempotent. Callers run it inside their transaction."""
+    """Bring our record in line with a PaymentIntent as Stripe reports it (`actor`: the system,
+    via Stripe's webhook or a read of the intent from Stripe's API). On success the hold becomes
+    a booking; a payment that arrives after its hold was released confirms it if the time is
+    still free, and is refunded in full otherwise. Idempotent. Callers run it inside their
+    transaction."""
     now = now or timezone.now()
     with transaction.atomic():
         intent_id = str(intent.get("id", ""))
@@ -143,44 +151,37 @@ def payment_apply_intent(
             .first()
         )
         if partner_id is not None:
-            # The partner row first, as every booking write does (and a cancel, which may refund,
-            # then locks the payment): one lock order, no deadlock between a webhook and a cancel.
-            list(
-                Partner.objects.select_for_update(no_key=True)
-                .filter(pk=partner_id)
-                .values_list("pk", flat=True)
-            )
+            # The partner lock first, as every booking write takes it (and a cancel, which may
+            # refund, then locks the payment): one lock order, no deadlock between a webhook and
+            # a cancel.
+            booking_services.partner_lock(partner_id)
         payment = (
             Payment.objects.select_for_update().filter(stripe_payment_intent_id=intent_id).first()
         )
         if payment is None:
             record_event(
-                event_type="payment_mismatch",
-                ip=ip,
+                event_type=PaymentEvent.PAYMENT_MISMATCH,
+                actor=actor,
                 target=str(intent.get("id", ""))[:100],
-                detail={"problem": "unknown_payment_intent", "source": source},
+                detail={"problem": "unknown_payment_intent"},
             )
-            return Applied("unknown_payment")
+            return Applied(Outcome.UNKNOWN_PAYMENT)
         problems = _mismatch(intent, payment)
         if problems:
             record_event(
-                event_type="payment_mismatch",
-                ip=ip,
+                event_type=PaymentEvent.PAYMENT_MISMATCH,
+                actor=actor,
                 target=f"payment {payment.pk}",
-                detail={
-                    "problem": "does_not_match_our_record",
-                    "fields": problems,
-                    "source": source,
-                },
+                detail={"problem": "does_not_match_our_record", "fields": problems},
             )
             logger.warning(
                 "payment intent does not match",
                 extra={"payment_id": payment.pk, "fields": problems},
             )
-            return Applied("mismatch", payment)
+            return Applied(Outcome.MISMATCH, payment)
         status = str(intent.get("status", ""))
         if status not in Payment.Status.values or payment.status == Payment.Status.SUCCEEDED:
-            return Applied("unchanged", payment)  # a paid payment never goes back
+            return Applied(Outcome.UNCHANGED, payment)  # a paid payment never goes back
         error = intent.get("last_payment_error") or {}
         payment.status = status
         payment.last_error_code = (
@@ -189,26 +190,30 @@ def payment_apply_intent(
         payment.updated_at = now
         if status != Payment.Status.SUCCEEDED:
             payment.save(update_fields=["status", "last_error_code", "updated_at"])
-            return Applied("updated", payment)
+            return Applied(Outcome.UPDATED, payment)
         payment.paid_at = now
         payment.save(update_fields=["status", "last_error_code", "updated_at", "paid_at"])
         logger.info(
             "payment succeeded",
-            extra={"payment_id": payment.pk, "booking_id": payment.booking_id, "source": source},
+            extra={
+                "payment_id": payment.pk,
+                "booking_id": payment.booking_id,
+                "via": str(actor.via.value),
+            },
         )
-        return _confirm_or_refund(payment, now)
+        return _confirm_or_refund(payment, actor, now)
 
 
-def _confirm_or_refund(payment: Payment, now: datetime) -> Applied:
+def _confirm_or_refund(payment: Payment, actor: Actor, now: datetime) -> Applied:
     try:
-        booking_services.booking_confirm(booking=payment.booking, now=now)
+        booking_services.booking_confirm(booking=payment.booking, actor=actor, now=now)
     except booking_services.SlotTaken:
-        refund_request(payment=payment, reason=Refund.Reason.SLOT_TAKEN)
-        return Applied("refunded_slot_taken", payment)
+        refund_request(payment=payment, reason=Refund.Reason.SLOT_TAKEN, actor=actor)
+        return Applied(Outcome.REFUNDED_SLOT_TAKEN, payment)
     except booking_services.ChangeNotAllowed:
-        refund_request(payment=payment, reason=Refund.Reason.BOOKING_GONE)
-        return Applied("refunded_booking_gone", payment)
-    return Applied("paid", payment)
+        refund_request(payment=payment, reason=Refund.Reason.BOOKING_GONE, actor=actor)
+        return Applied(Outcome.REFUNDED_BOOKING_GONE, payment)
+    return Applied(Outcome.PAID, payment)
 
 
 def payment_refresh(*, payment: Payment, now: datetime | None = None) -> Payment:
@@ -216,7 +221,7 @@ def payment_refresh(*, payment: Payment, now: datetime | None = None) -> Payment
     webhook, so the page shows the real state even before the webhook arrives."""
     if payment.status not in Payment.OPEN:
         return payment
-    payment_apply_intent(intent=_intent(payment), source="stripe_api", now=now)
+    payment_apply_intent(intent=_intent(payment), actor=_STRIPE_READ, now=now)
     payment.refresh_from_db()
     return payment
 
@@ -228,7 +233,7 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
     if its time is free, refunded if not). Safe to run twice and alongside itself."""
     now = now or timezone.now()
     released = sum(
-        booking_services.booking_hold_release(booking=booking, now=now)
+        booking_services.booking_hold_release(booking=booking, actor=_HOLDS_JOB, now=now)
         for booking in booking_selectors.holds_expired(now=now)
     )
     cancelled = failed = 0
@@ -236,7 +241,7 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
         status__in=Payment.OPEN, booking__status=Booking.Status.CANCELLED
     ):
         try:
-            _cancel_intent(payment, now)
+            _cancel_intent(payment, _HOLDS_JOB, now)
             cancelled += 1
         except stripe.StripeError:
             failed += 1
@@ -256,7 +261,7 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
     return result
 
 
-def _cancel_intent(payment: Payment, now: datetime) -> None:
+def _cancel_intent(payment: Payment, actor: Actor, now: datetime) -> None:
     try:
         intent = (
             stripe_api.client()
@@ -267,4 +272,4 @@ def _cancel_intent(payment: Payment, now: datetime) -> None:
         # Not cancellable any more: most likely paid (or processing) a moment ago. What Stripe
         # says it is now decides.
         intent = _intent(payment)
-    payment_apply_intent(intent=intent, source="stripe_api", now=now)
+    payment_apply_intent(intent=intent, actor=actor, now=now)

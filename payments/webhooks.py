@@ -25,9 +25,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from payments.models import Payment, WebhookEvent
+from payments.events import PaymentEvent
+from payments.models import Outcome, Payment, WebhookEvent
 from payments.refunds import refund_apply_stripe
 from payments.services import payment_apply_intent
+from security.actors import Actor, Via
 from security.events import record_event
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ class WebhookResult:
 
 def _reject(reason: str, ip: str, length: int) -> WebhookResult:
     record_event(
-        event_type="payment_webhook_rejected",
+        event_type=PaymentEvent.PAYMENT_WEBHOOK_REJECTED,
         ip=ip,
         target="stripe webhook",
         detail={"reason": reason, "bytes": length},
@@ -95,11 +97,11 @@ def webhook_receive(*, payload: bytes, signature: str | None, ip: str) -> Webhoo
                 stored = WebhookEvent.objects.create(
                     stripe_event_id=event_id[:255],
                     event_type=event_type[:100],
-                    outcome="processing",
+                    outcome=Outcome.PROCESSING,
                 )
         except IntegrityError:
             record_event(
-                event_type="payment_webhook_replayed",
+                event_type=PaymentEvent.PAYMENT_WEBHOOK_REPLAYED,
                 ip=ip,
                 target=event_id[:100],
                 detail={"type": event_type[:100]},
@@ -115,26 +117,29 @@ def webhook_receive(*, payload: bytes, signature: str | None, ip: str) -> Webhoo
     return WebhookResult(200, {"status": outcome})
 
 
-def _dispatch(event_type: str, obj: Mapping[str, Any], ip: str) -> tuple[str, Payment | None]:
+def _dispatch(event_type: str, obj: Mapping[str, Any], ip: str) -> tuple[Outcome, Payment | None]:
     if event_type in INTENT_EVENTS:
-        applied = payment_apply_intent(intent=obj, source="webhook", ip=ip)
+        actor = Actor.system("stripe_webhook", via=Via.STRIPE_WEBHOOK, ip=ip)
+        applied = payment_apply_intent(intent=obj, actor=actor)
         return applied.outcome, applied.payment
     if event_type in REFUND_EVENTS:
         refund = refund_apply_stripe(stripe_refund=obj)
-        return ("refund_updated", refund.payment) if refund else ("refund_not_ours", None)
+        return (
+            (Outcome.REFUND_UPDATED, refund.payment) if refund else (Outcome.REFUND_NOT_OURS, None)
+        )
     if event_type == "charge.refunded":
         return _charge_refunded(obj)
-    return "ignored", None
+    return Outcome.IGNORED, None
 
 
-def _charge_refunded(charge: Mapping[str, Any]) -> tuple[str, Payment | None]:
+def _charge_refunded(charge: Mapping[str, Any]) -> tuple[Outcome, Payment | None]:
     payment = (
         Payment.objects.select_for_update()
         .filter(stripe_payment_intent_id=str(charge.get("payment_intent", "")))
         .first()
     )
     if payment is None:
-        return "refund_not_ours", None
+        return Outcome.REFUND_NOT_OURS, None
     for stripe_refund in (charge.get("refunds") or {}).get("data") or []:
         refund_apply_stripe(stripe_refund=stripe_refund)
     refunded = charge.get("amount_refunded")
@@ -146,4 +151,4 @@ def _charge_refunded(charge: Mapping[str, Any]) -> tuple[str, Payment | None]:
         payment.amount_refunded = refunded
         payment.updated_at = timezone.now()
         payment.save(update_fields=["amount_refunded", "updated_at"])
-    return "refund_updated", payment
+    return Outcome.REFUND_UPDATED, payment

@@ -6,14 +6,19 @@ every `@admin.register` use it."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib.admin import AdminSite
+from django.contrib.auth.views import PasswordChangeView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.urls import URLPattern, URLResolver, path
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.cache import never_cache
 
+from security.actors import Actor, Via
 from security.mfa import is_verified, mfa_pending, mfa_step_url
+from security.password_change import AuditedOwnPasswordChangeForm
 
 
 class MFAAdminSite(AdminSite):
@@ -33,6 +38,24 @@ class MFAAdminSite(AdminSite):
             # The MFA pages use the admin's look: no menu of the admin's models before MFA.
             context.update(available_apps=[], is_nav_sidebar_enabled=False)
         return context
+
+    def password_change(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        """AdminSite.password_change, with a form that logs the change with its actor (the
+        user, from this request). Django's method has no way to hand the form an argument, and the
+        site is shared by every request, so the view is built here rather than configured."""
+        defaults: dict[str, Any] = {
+            "form_class": partial(
+                AuditedOwnPasswordChangeForm, actor=Actor.from_request(request, via=Via.ADMIN)
+            ),
+            "success_url": reverse("admin:password_change_done", current_app=self.name),
+            "extra_context": {**self.each_context(request), **(extra_context or {})},
+        }
+        if self.password_change_template is not None:
+            defaults["template_name"] = self.password_change_template
+        request.current_app = self.name
+        return PasswordChangeView.as_view(**defaults)(request)  # type: ignore[return-value]
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -7,5 +7,7 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from security import checks, signals  # noqa: F401  (registers the system checks)
+        from security.events import SecurityEventType, register_event_types
 
+        register_event_types(SecurityEventType)
         signals.connect()

@@ -20,21 +20,90 @@ visible only against such a copy).
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
+from django.db.models import TextChoices
 from django.utils import timezone
 
+from security.actors import Actor
 from security.models import SecurityEvent
 
 logger = logging.getLogger("security.events")
 
 GENESIS = ""
+
+# --- Event types ---------------------------------------------------------------------------------
+# Each app declares its own event types as a TextChoices enum (value: the stored type, label: what
+# people read) and registers it in its AppConfig.ready(). security knows no app's vocabulary and a
+# new type needs no migration; record_event refuses a type nobody registered, and a plain string
+# (where a typo would pass silently) is refused too.
+
+_EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*")
+_registry: dict[str, type[TextChoices]] = {}
+
+
+def register_event_types(types: type[TextChoices]) -> None:
+    """Make the members of `types` valid event types. Values must be unique across apps and fit
+    the column; registering the same enum again changes nothing."""
+    max_length = SecurityEvent._meta.get_field("event_type").max_length or 0
+    for member in types:
+        value = str(member.value)
+        owner = _registry.get(value)
+        if owner is not None and owner is not types:
+            raise ImproperlyConfigured(
+                f"Security event type {value!r} of {types.__qualname__} is already registered by "
+                f"{owner.__module__}.{owner.__qualname__}."
+            )
+        if not _EVENT_TYPE.fullmatch(value) or len(value) > max_length:
+            raise ImproperlyConfigured(
+                f"Security event type {value!r}: use lower_case_words, at most {max_length} characters."
+            )
+    for member in types:
+        _registry[str(member.value)] = types
+
+
+def event_types() -> list[tuple[str, str]]:
+    """Every registered (type, label), sorted by type: for filters, menus and help texts."""
+    return sorted((value, str(types(value).label)) for value, types in _registry.items())
+
+
+def event_type_label(value: str) -> str:
+    """What people read for a stored type; a type no app registers any more shows as stored."""
+    types = _registry.get(value)
+    return str(types(value).label) if types is not None else value
+
+
+def _checked_type(event_type: object) -> str:
+    if not isinstance(event_type, enum.Enum):
+        raise TypeError(
+            f"record_event takes a registered event type enum member, not {type(event_type).__name__} "
+            f"{event_type!r}."
+        )
+    value = str(event_type.value)
+    if _registry.get(value) is not type(event_type):
+        raise ValueError(f"Unknown security event type {value!r}: register its enum at start-up.")
+    return value
+
+
+class SecurityEventType(TextChoices):
+    """The event types security itself records."""
+
+    LOGIN_SUCCESS = "login_success", "Login succeeded"
+    LOGIN_FAILURE = "login_failure", "Login failed"
+    LOCKOUT = "lockout", "Address locked out"
+    UNLOCK = "unlock", "Address unlocked"
+    MFA_FAILURE = "mfa_failure", "MFA code refused"
+    PASSWORD_CHANGE = "password_change", "Password changed"
+    OPS_ALERT = "ops_alert", "Operations alert (backups, compliance)"
 
 
 @dataclass(frozen=True)
@@ -102,21 +171,29 @@ def _lock_chain() -> None:
 
 def record_event(
     *,
-    event_type: str,
-    actor: Any = None,
+    event_type: TextChoices,
+    actor: Actor | Any = None,
     ip: str = "",
     target: str = "",
     detail: dict[str, Any] | None = None,
 ) -> SecurityEvent:
-    """Append one event to the chain and log it. `actor` is a user or None (anonymous/system)."""
-    if event_type not in SecurityEvent.Type.values:
-        raise ValueError(f"Unknown security event type {event_type!r}.")
-    authenticated = actor is not None and getattr(actor, "is_authenticated", False)
+    """Append one event to the chain and log it. `event_type` is a member of a registered enum;
+    `actor` an Actor (what kind of actor, and how it came: kept in the detail), a user, or None
+    (anonymous). Runs in the caller's transaction when there is one, so the event exists exactly
+    when the change it records does."""
+    type_value = _checked_type(event_type)
+    detail = dict(detail or {})
+    account: Any = actor
+    if isinstance(actor, Actor):
+        account = actor.account
+        ip = ip or actor.ip
+        detail.update(actor.describe())
+    authenticated = account is not None and getattr(account, "is_authenticated", False)
     event = SecurityEvent(
         created_at=timezone.now(),
-        event_type=event_type,
-        actor=actor if authenticated else None,
-        actor_email=(actor.get_username() if authenticated else "")[:254],
+        event_type=type_value,
+        actor=account if authenticated else None,
+        actor_email=(account.get_username() if authenticated else "")[:254],
         ip=(ip or "")[:45],
         target=(target or "")[:500],
         detail=_normalise(detail),

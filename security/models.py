@@ -35,41 +35,10 @@ class SecurityEvent(models.Model):
     --verify`). `actor` is a convenience link that becomes NULL when the user is deleted; the
     hashed identity is the `actor_email` snapshot."""
 
-    class Type(models.TextChoices):
-        LOGIN_SUCCESS = "login_success", "Login succeeded"
-        LOGIN_FAILURE = "login_failure", "Login failed"
-        LOCKOUT = "lockout", "Account locked out"
-        UNLOCK = "unlock", "Account unlocked"
-        MFA_ENROLLED = "mfa_enrolled", "MFA enrolled"
-        MFA_REMOVED = "mfa_removed", "MFA removed"
-        MFA_SUCCESS = "mfa_success", "MFA passed"
-        MFA_FAILURE = "mfa_failure", "MFA code refused"
-        MFA_BACKUP_CODE_USED = "mfa_backup_code_used", "MFA backup code used"
-        MFA_BACKUP_CODES_REGENERATED = (
-            "mfa_backup_codes_regenerated",
-            "MFA backup codes regenerated",
-        )
-        MFA_RESET = "mfa_reset", "MFA reset by an operator"
-        PASSWORD_CHANGE = "password_change", "Password changed"
-        PERMISSION_DENIED = "permission_denied", "Permission denied"
-        SUPPORT_ACCESS = "support_access", "Customer data viewed by platform staff"
-        DATA_EXPORT = "data_export", "Data exported"
-        SUPPORT_GRANT_CREATED = "support_grant_created", "Support grant created"
-        SUPPORT_GRANT_REVOKED = "support_grant_revoked", "Support grant revoked"
-        OPS_ALERT = "ops_alert", "Operations alert (backups, compliance)"
-        PAYMENT_WEBHOOK_REJECTED = (
-            "payment_webhook_rejected",
-            "Payment webhook refused (signature, age, format)",
-        )
-        PAYMENT_WEBHOOK_REPLAYED = (
-            "payment_webhook_replayed",
-            "Payment webhook event received again",
-        )
-        PAYMENT_MISMATCH = "payment_mismatch", "Payment event not matching our records"
-        REFUND = "refund", "Payment refunded"
-
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    event_type = models.CharField(max_length=40, choices=Type.choices, db_index=True)
+    # No choices here: each app registers its own event types at start-up (security.events), so a
+    # new type needs no migration of this app; record_event refuses unregistered ones.
+    event_type = models.CharField(max_length=40, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -86,3 +55,9 @@ class SecurityEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.actor_email}".strip()
+
+    @property
+    def event_type_label(self) -> str:
+        from security.events import event_type_label
+
+        return event_type_label(self.event_type)

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.http import HttpRequest
 
-from security.audit import current_request
 from security.client_ip import client_ip
-from security.events import record_event
+from security.events import SecurityEventType, record_event
 from security.lockout import STEP_MFA, STEP_PASSWORD_RESET
+from security.password_change import AUDITED_FLAG
 from security.sessions import session_mark_login
 
 
@@ -28,7 +28,10 @@ def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: 
     if request is not None and hasattr(request, "session"):
         session_mark_login(request)
     record_event(
-        event_type="login_success", actor=user, ip=_ip(request), target=user.get_username()
+        event_type=SecurityEventType.LOGIN_SUCCESS,
+        actor=user,
+        ip=_ip(request),
+        target=user.get_username(),
     )
 
 
@@ -52,7 +55,7 @@ def on_login_failed(
     if failures is not None:
         detail["failures"] = failures
     record_event(
-        event_type="mfa_failure" if mfa else "login_failure",
+        event_type=SecurityEventType.MFA_FAILURE if mfa else SecurityEventType.LOGIN_FAILURE,
         actor=getattr(request, "user", None) if mfa else None,
         ip=_ip(request),
         target=username[:254],
@@ -81,7 +84,7 @@ def on_locked_out(
         }
     )
     record_event(
-        event_type="lockout",
+        event_type=SecurityEventType.LOCKOUT,
         ip=ip_address,
         target=(username or "")[:254],
         detail={
@@ -94,18 +97,19 @@ def on_locked_out(
 
 
 def on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
-    # AbstractBaseUser keeps the new raw password in `_password` from set_password() until the
-    # save completes, so a save carrying it is a password change (raw value never read here).
+    """The safety net of security.password_change: a password set outside its audited forms
+    (`manage.py changepassword`, a shell) is logged too, without an actor (none is known here,
+    and none is guessed from a request). AbstractBaseUser keeps the new raw password in
+    `_password` from set_password() until the save completes, so a save carrying it is a password
+    change (the raw value is never read here)."""
     if created or getattr(instance, "_password", None) is None:
         return
-    request = current_request()
-    actor = getattr(request, "user", None) if request is not None else None
+    if getattr(instance, AUDITED_FLAG, False):
+        return  # password_set logs it, with its actor
     record_event(
-        event_type="password_change",
-        actor=actor,
-        ip=_ip(request),
+        event_type=SecurityEventType.PASSWORD_CHANGE,
         target=instance.get_username(),
-        detail={"by_self": bool(actor is not None and getattr(actor, "pk", None) == instance.pk)},
+        detail={"by_self": False, "attributed": False},
     )
 
 

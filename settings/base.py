@@ -66,7 +66,6 @@ MIDDLEWARE = [
     # After the session limits: staff sessions without MFA reach no admin page (C13).
     "security.mfa.MFARequiredMiddleware",
     # Who is acting, for events written outside a view (e.g. a password change in User.save()).
-    "security.audit.AuditContextMiddleware",
     # Last, as axes requires: turns a refused (locked) login into our 429 page.
     "axes.middleware.AxesMiddleware",
 ]

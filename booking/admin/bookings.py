@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 
-from booking import services
+from booking import errors, services
 from booking.admin.calendar import calendar_view
 from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
 from booking.admin.scoping import (
@@ -31,7 +31,9 @@ from booking.admin.scoping import (
     scope_queryset,
 )
 from booking.admin.support import MASKED, CustomerDataMixin, customer_access
+from booking.events import BookingEvent
 from booking.models import Booking, Service
+from security.actors import Actor, Via
 from security.client_ip import client_ip
 from security.events import record_event
 
@@ -43,6 +45,10 @@ def csv_safe(value: Any) -> str:
     = + - @ (or a tab or carriage return) gets a leading apostrophe."""
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.from_request(request, via=Via.ADMIN)
 
 
 def _local(booking: Booking, field: str) -> str:
@@ -212,10 +218,10 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 services.booking_cancel(
-                    booking=booking, reason=form.cleaned_data["reason"], by_customer=False
+                    booking=booking, reason=form.cleaned_data["reason"], actor=_actor(request)
                 )
-            except (services.ChangeNotAllowed, ValidationError) as exc:
-                form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
+            except (services.BookingError, ValidationError) as exc:
+                errors.add_to_form(form, exc)
             else:
                 self.log_change(request, booking, "Cancelled by the partner.")
                 self.message_user(
@@ -239,12 +245,10 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 new = services.booking_reschedule(
-                    booking=booking, new_start=form.cleaned_data["start"], by_customer=False
+                    booking=booking, new_start=form.cleaned_data["start"], actor=_actor(request)
                 )
-            except services.BookingError as exc:
-                form.add_error("start", str(exc))
-            except ValidationError as exc:
-                form.add_error(None, exc.messages)
+            except (services.BookingError, ValidationError) as exc:
+                errors.add_to_form(form, exc, field="start")
             else:
                 self.log_change(request, booking, f"Rescheduled to booking {new.pk}.")
                 self.message_user(
@@ -282,19 +286,11 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 booking, _token = services.booking_create(
                     service=data["service"],
                     start=data["start"],
-                    customer_name=data["customer_name"],
-                    customer_email=data["customer_email"],
-                    customer_phone=data["customer_phone"],
-                    notes=data["notes"],
+                    customer=form.customer(),
+                    actor=_actor(request),
                 )
-            except services.BookingError as exc:
-                form.add_error("start", str(exc))
-            except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.error_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc)
+            except (services.BookingError, ValidationError) as exc:
+                errors.add_to_form(form, exc, field="start")
             else:
                 self.log_addition(request, booking, "Booked by hand in the admin.")
                 self.message_user(
@@ -320,7 +316,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             for booking in bookings:
                 try:
                     services.booking_cancel(
-                        booking=booking, reason=form.cleaned_data["reason"], by_customer=False
+                        booking=booking, reason=form.cleaned_data["reason"], actor=_actor(request)
                     )
                 except services.ChangeNotAllowed:
                     continue
@@ -409,7 +405,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             )
         ids = [b.pk for b in rows]
         record_event(
-            event_type="data_export",
+            event_type=BookingEvent.DATA_EXPORT,
             actor=request.user,
             ip=client_ip(request),
             target=f"booking:{','.join(map(str, ids))}"[:500],

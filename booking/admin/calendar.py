@@ -66,9 +66,9 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
             return f"{request.path}?{urlencode(query)}"
 
         days = []
-        for day in week["days"]:  # type: ignore[attr-defined]
+        for day in week.days:
             entries = []
-            for booking in day["bookings"]:
+            for booking in day.bookings:
                 entries.append(
                     {
                         "start": booking.start.astimezone(zone).strftime("%H:%M"),
@@ -82,14 +82,14 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 )
             days.append(
                 {
-                    "date": day["date"],
-                    "is_today": day["date"] == timezone.localdate(timezone=zone),
-                    "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in day["ranges"]],
-                    "is_override": day["is_override"],
+                    "date": day.date,
+                    "is_today": day.date == timezone.localdate(timezone=zone),
+                    "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in day.ranges],
+                    "is_override": day.is_override,
                     "bookings": entries,
                 }
             )
-        access.audit(view="calendar", bookings=week["bookings"])  # type: ignore[arg-type]
+        access.audit(view="calendar", bookings=week.bookings)
         context.update(
             {
                 "partner": partner,

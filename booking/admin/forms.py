@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.core.exceptions import ValidationError
 
+from booking.forms import CUSTOMER_FIELDS, CustomerDetailsForm
 from booking.models import Service
 
 _FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
@@ -66,15 +67,18 @@ class RescheduleForm(forms.Form):
         return local_to_aware(self.cleaned_data["start"], self.zone)
 
 
-class BookingCreateForm(forms.Form):
+class BookingCreateForm(CustomerDetailsForm):
+    """A booking by hand: the service, the partner-local start, and the customer's details with
+    the model's own fields and validators (as on the booking page and in the widget API)."""
+
     service = forms.ModelChoiceField(queryset=Service.objects.none())
     start = LocalDateTimeField(help_text="Local time of the partner.")
-    customer_name = forms.CharField(max_length=120)
-    customer_email = forms.EmailField()
-    customer_phone = forms.CharField(max_length=40, required=False)
-    notes = forms.CharField(
-        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
+
+    class Meta(CustomerDetailsForm.Meta):
+        labels: dict[str, str] = {}  # the model's own labels, as everywhere in the admin
+        widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
+
+    field_order = ("service", "start", *CUSTOMER_FIELDS)
 
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

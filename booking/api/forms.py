@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from booking.models import validate_single_line, validate_text, validate_time_zone
+from booking.forms import CustomerDetailsForm
+from booking.models import validate_time_zone
 
 MAX_RANGE_DAYS = 62
 # Far outside any bookable time, and away from the ends of the calendar, where the slot
@@ -37,12 +38,6 @@ def _parse_date(value: str) -> date:
     if not MIN_YEAR <= parsed.year <= MAX_YEAR:
         raise ValidationError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", code="range")
     return parsed
-
-
-def _local_midnight_utc(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
-    """00:00 of `day` in `zone` as UTC. Where a zone skips midnight (DST at 00:00), fold=0 maps
-    the missing 00:00 to the moment the day really starts."""
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 class SlotsQueryForm(forms.Form):
@@ -89,30 +84,16 @@ class SlotsQueryForm(forms.Form):
             )
             return cleaned
         if tz:
-            zone = zoneinfo.ZoneInfo(tz)
-            try:
-                cleaned["zone"] = zone
-                cleaned["window_start"] = _local_midnight_utc(start, zone)
-                cleaned["window_end"] = _local_midnight_utc(end + timedelta(days=1), zone)
-            except OverflowError:  # unreachable within MIN_YEAR..MAX_YEAR; kept so it stays a 400
-                self.add_error(
-                    "end", ValidationError("These dates are out of range.", code="range")
-                )
+            cleaned["zone"] = zoneinfo.ZoneInfo(tz)
         return cleaned
 
 
-class BookingForm(forms.Form):
-    """The JSON body of POST .../bookings. Limits mirror booking.models.Booking, so the model's
-    full_clean() in booking_create rarely has anything left to say."""
+class BookingForm(CustomerDetailsForm):
+    """The JSON body of POST .../bookings: the service, the start, and the customer's details
+    with the model's own fields and validators (as on the booking page and in the admin)."""
 
     service = forms.SlugField(max_length=60)
     start = forms.CharField(max_length=40, strip=False)
-    customer_name = forms.CharField(max_length=120, validators=[validate_single_line])
-    customer_email = forms.EmailField(max_length=254, validators=[validate_single_line])
-    customer_phone = forms.CharField(
-        max_length=40, required=False, validators=[validate_single_line]
-    )
-    notes = forms.CharField(max_length=2000, required=False, validators=[validate_text])
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]

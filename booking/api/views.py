@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -21,18 +21,15 @@ from django.utils import timezone
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from booking import selectors, services
-from booking import slots as slot_engine
+from booking import errors, selectors, services
 from booking.api.forms import BookingForm, SlotsQueryForm
 from booking.api.openapi import OPENAPI
 from booking.models import Partner, Service
+from security.actors import Actor, Via
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 16 * 1024
-# The longest horizon a service may have (Service.horizon_days) plus a day of zone slack: a window
-# entirely beyond it, or entirely past, cannot hold a slot, so the engine is not asked.
-_FURTHEST = timedelta(days=731)
 
 View = Callable[..., HttpResponse]
 
@@ -124,8 +121,7 @@ def service_list(request: HttpRequest, slug: str) -> HttpResponse:
 @api_view("GET")
 def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpResponse:
     """1. Find the partner's active service (404 otherwise).
-    2. Turn the customer's local dates into the UTC window [start 00:00, end+1 00:00) in tz.
-    3. Ask the slot engine (unless the window cannot hold a slot) and group by local date.
+    2. Ask the selector for the free starts of the customer's local dates start..end in tz.
     Every date from start to end is listed, in order; a day without slots has an empty list."""
     partner, service = _partner_and_service(slug, service_slug)
     if partner is None:
@@ -136,22 +132,19 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
     if not form.is_valid():
         return _field_errors(_form_errors(form))
     data = form.cleaned_data
-    zone, window_start, window_end = data["zone"], data["window_start"], data["window_end"]
-    now = timezone.now()
-    found: list[datetime] = []
-    if window_end > now and window_start < now + _FURTHEST:
-        found = selectors.service_slots(
-            service=service, window_start=window_start, window_end=window_end, now=now
-        )
-    by_day = slot_engine.group_by_local_date(found, zone)
-    days = []
-    day = data["start"]
-    while day <= data["end"]:
-        days.append(
-            {"date": day.isoformat(), "slots": [_iso(s, zone) for s in sorted(by_day.get(day, []))]}
-        )
-        day += timedelta(days=1)
-    return JsonResponse({"time_zone": data["tz"], "days": days})
+    zone = data["zone"]
+    days = selectors.free_starts_by_local_day(
+        service=service, zone=zone, first=data["start"], last=data["end"], now=timezone.now()
+    )
+    return JsonResponse(
+        {
+            "time_zone": data["tz"],
+            "days": [
+                {"date": day.isoformat(), "slots": [_iso(s, zone) for s in starts]}
+                for day, starts in days.items()
+            ],
+        }
+    )
 
 
 # --- POST partners/<slug>/bookings -------------------------------------------------------------
@@ -199,13 +192,10 @@ def _shape_errors(body: dict[str, Any]) -> dict[str, list[str]]:
     return errors
 
 
-def _validation_fields(exc: ValidationError) -> dict[str, list[str]]:
-    if hasattr(exc, "error_dict"):
-        return {
-            field: [str(m) for m in ValidationError(errs).messages]
-            for field, errs in exc.error_dict.items()
-        }
-    return {"__all__": [str(m) for m in exc.messages]}
+def _refusal(exc: services.BookingError | ValidationError) -> JsonResponse:
+    if isinstance(exc, ValidationError):
+        return _field_errors(errors.field_messages(exc))
+    return error(errors.answer(exc).status, errors.answer(exc).code, str(exc))
 
 
 # No CSRF check, and that is safe here: this view authenticates nobody (no session, no cookie,
@@ -243,19 +233,11 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
         booking, token = services.booking_create_for_customer(
             service=service,
             start=data["start"],
-            customer_name=data["customer_name"],
-            customer_email=data["customer_email"],
-            customer_phone=data["customer_phone"],
-            notes=data["notes"],
+            customer=form.customer(),
+            actor=Actor.from_request(request, via=Via.WIDGET_API),
         )
-    except services.SlotNotOffered as exc:
-        return error(400, "slot_not_offered", str(exc))
-    except services.SlotTaken as exc:
-        return error(409, "slot_taken", str(exc))
-    except services.PaymentsUnavailable as exc:
-        return error(503, "payments_not_configured", str(exc))
-    except ValidationError as exc:
-        return _field_errors(_validation_fields(exc))
+    except (services.BookingError, ValidationError) as exc:
+        return _refusal(exc)
     offset = data["start"].tzinfo  # answer in the offset the customer used
     answer: dict[str, Any] = {
         "booking": {

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -75,14 +74,14 @@ def private_page(view: View) -> View:
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _partner_or_404(slug: str) -> Partner:
+def partner_or_404(slug: str) -> Partner:
     partner = selectors.partner_get(slug=slug)
     if partner is None:
         raise Http404("No such business.")
     return partner
 
 
-def _service_or_404(partner: Partner, slug: str) -> Service:
+def service_or_404(partner: Partner, slug: str) -> Service:
     service = selectors.service_get_active(partner=partner, slug=slug)
     if service is None:
         raise Http404("No such service.")
@@ -90,15 +89,15 @@ def _service_or_404(partner: Partner, slug: str) -> Service:
     return service
 
 
-def _query(**params: str) -> str:
+def query_string(**params: str) -> str:
     return "?" + urlencode({k: v for k, v in params.items() if v})
 
 
-def _zone_choices(*extra: str) -> list[str]:
+def zone_choices(*extra: str) -> list[str]:
     return sorted({*COMMON_ZONES, *(z for z in extra if z)})
 
 
-def _errors_of(form: Form) -> list[str]:
+def form_messages(form: Form) -> list[str]:
     return [str(message) for messages in form.errors.values() for message in messages]
 
 
@@ -111,19 +110,6 @@ def bad_request(
         {"error_messages": messages, "back_url": back_url, "back_text": back_text or "Back"},
         status=400,
     )
-
-
-def _add_validation_errors(form: Form, exc: ValidationError) -> None:
-    """Errors of booking_create's full_clean() onto the fields the customer can fix."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return slots.local_to_utc(zone, day, time(0))
 
 
 @dataclass
@@ -142,15 +128,13 @@ def _last_bookable_day(service: Service, zone: ZoneInfo, now: datetime) -> date:
     """The customer-local date of the last instant the service's horizon allows (the slot engine
     offers starts up to the end of the partner-local day `today + horizon_days`)."""
     partner_zone = service.partner.zone
-    horizon_end = slots.local_to_utc(
-        partner_zone,
-        now.astimezone(partner_zone).date() + timedelta(days=service.horizon_days + 1),
-        time(0),
+    horizon_end = slots.local_midnight(
+        partner_zone, now.astimezone(partner_zone).date() + timedelta(days=service.horizon_days + 1)
     )
     return (horizon_end - timedelta(microseconds=1)).astimezone(zone).date()
 
 
-def _week(
+def week_of_free_times(
     *,
     service: Service,
     zone: ZoneInfo,
@@ -160,39 +144,40 @@ def _week(
 ) -> Week:
     """1. Start at the requested date, never before today in the customer's zone.
     2. Beyond the horizon nothing is asked (and the page says so).
-    3. Otherwise ask the selector for the UTC window of the 7 local days and group by local date.
+    3. Otherwise ask the selector for the free starts of the 7 local days.
     Previous/next exist only where they lead to a bookable day."""
     today = now.astimezone(zone).date()
     last = _last_bookable_day(service, zone, now)
     first = max(requested or today, today)
     if first > last:
         return Week(first=None, too_far=True, last_day=last)
-    days = [first + timedelta(days=i) for i in range(DAYS_PER_PAGE)]
-    found = selectors.service_slots(
+    final = first + timedelta(days=DAYS_PER_PAGE - 1)
+    by_day = selectors.free_starts_by_local_day(
         service=service,
-        window_start=_local_midnight(days[0], zone),
-        window_end=_local_midnight(days[-1] + timedelta(days=1), zone),
+        zone=zone,
+        first=first,
+        last=final,
         now=now,
         exclude_booking_id=exclude_booking_id,
     )
-    by_day = slots.group_by_local_date(found, zone)
     return Week(
         first=first,
         days=[
-            (day, [{"start": s, "value": utc_iso(s)} for s in by_day.get(day, [])]) for day in days
+            (day, [{"start": s, "value": utc_iso(s)} for s in starts])
+            for day, starts in by_day.items()
         ],
         previous=max(first - timedelta(days=DAYS_PER_PAGE), today) if first > today else None,
-        next=days[-1] + timedelta(days=1) if days[-1] < last else None,
+        next=final + timedelta(days=1) if final < last else None,
         last_day=last,
     )
 
 
-def _payment_context(service: Service) -> dict[str, bool]:
+def payment_context(service: Service) -> dict[str, bool]:
     paid = selectors.service_is_paid(service)
     return {"paid": paid, "payments_missing": paid and not selectors.payments_enabled()}
 
 
-def _change_refusal(booking: Booking, now: datetime) -> str:
+def change_refusal(booking: Booking, now: datetime) -> str:
     return selectors.booking_change_refusal(booking=booking, now=now) or ""
 
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,27 +16,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from booking import selectors, services
+from booking import errors, selectors, services
 from booking.forms import BookingForm, SlotChoiceForm, WeekQueryForm, utc_iso
+from booking.models import Partner, Service
 from booking.views.common import (
-    _add_validation_errors,
-    _errors_of,
-    _partner_or_404,
-    _payment_context,
-    _query,
-    _service_or_404,
-    _week,
-    _zone_choices,
     bad_request,
+    form_messages,
     mark_private,
+    partner_or_404,
+    payment_context,
+    query_string,
+    service_or_404,
+    week_of_free_times,
+    zone_choices,
 )
+from security.actors import Actor, Via
 
 # --- /book/<partner>/ ---------------------------------------------------------------------------
 
 
 @require_safe
 def partner_page(request: HttpRequest, partner_slug: str) -> HttpResponse:
-    partner = _partner_or_404(partner_slug)
+    partner = partner_or_404(partner_slug)
     services_ = list(selectors.service_list_active(partner=partner))
     return render(request, "booking/partner.html", {"partner": partner, "services": services_})
 
@@ -45,23 +47,26 @@ def partner_page(request: HttpRequest, partner_slug: str) -> HttpResponse:
 
 @require_safe
 def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResponse:
-    partner = _partner_or_404(partner_slug)
-    service = _service_or_404(partner, service_slug)
+    partner = partner_or_404(partner_slug)
+    service = service_or_404(partner, service_slug)
     here = reverse("booking:service", args=[partner.slug, service.slug])
     form = WeekQueryForm(request.GET, default_time_zone=partner.time_zone)
     if not form.is_valid():
         return bad_request(
-            request, _errors_of(form), back_url=here, back_text=f"Show the times of {service.name}"
+            request,
+            form_messages(form),
+            back_url=here,
+            back_text=f"Show the times of {service.name}",
         )
     tz = form.cleaned_data["tz"]
     zone = ZoneInfo(tz)
-    week = _week(
+    week = week_of_free_times(
         service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now()
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
     for _, day_slots in week.days:
         for slot in day_slots:
-            slot["url"] = book_url + _query(start=slot["value"], tz=tz)
+            slot["url"] = book_url + query_string(start=slot["value"], tz=tz)
     return render(
         request,
         "booking/service.html",
@@ -69,13 +74,14 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             "partner": partner,
             "service": service,
             "tz": tz,
-            "zone_choices": _zone_choices(partner.time_zone, tz),
+            "zone_choices": zone_choices(partner.time_zone, tz),
             "week": week,
             "here": here,
-            **_payment_context(service),
-            "previous_url": week.previous and here + _query(week=week.previous.isoformat(), tz=tz),
-            "next_url": week.next and here + _query(week=week.next.isoformat(), tz=tz),
-            "first_week_url": here + _query(tz=tz),
+            **payment_context(service),
+            "previous_url": week.previous
+            and here + query_string(week=week.previous.isoformat(), tz=tz),
+            "next_url": week.next and here + query_string(week=week.next.isoformat(), tz=tz),
+            "first_week_url": here + query_string(tz=tz),
         },
     )
 
@@ -83,84 +89,140 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
 # --- /book/<partner>/<service>/book/?start=&tz= --------------------------------------------------
 
 
+@dataclass
+class _BookPage:
+    """What the booking form's page shows, for the GET and the POST half alike."""
+
+    request: HttpRequest
+    partner: Partner
+    service: Service
+    start: datetime
+    tz: str
+    form: BookingForm
+
+    @property
+    def times_url(self) -> str:
+        return reverse("booking:service", args=[self.partner.slug, self.service.slug])
+
+    def refused(self, messages: list[str]) -> HttpResponse:
+        return _not_a_slot(self.request, self.partner, self.service, messages)
+
+    def render(self, status: int = 200, **extra: Any) -> HttpResponse:
+        local_day = self.start.astimezone(ZoneInfo(self.tz)).date()
+        context: dict[str, Any] = {
+            "partner": self.partner,
+            "service": self.service,
+            "form": self.form,
+            "start": self.start,
+            "end": self.start + timedelta(minutes=self.service.duration_minutes),
+            "tz": self.tz,
+            "times_url": self.times_url + query_string(week=local_day.isoformat(), tz=self.tz),
+            **payment_context(self.service),
+            **extra,
+        }
+        if context["payments_missing"]:
+            status = 503
+        return render(self.request, "booking/book.html", context, status=status)
+
+    def answer(self, exc: services.BookingError | ValidationError) -> HttpResponse:
+        """A refused booking: the form again with the reason, or the error page for a time that
+        is no slot at all."""
+        answer = errors.answer(exc)
+        if isinstance(exc, services.SlotNotOffered):
+            return self.refused(errors.messages(exc))
+        if isinstance(exc, services.SlotTaken):
+            return self.render(answer.status, taken=str(exc))
+        if isinstance(exc, services.PaymentsUnavailable):
+            return self.render(answer.status, payments_missing=True)
+        errors.add_to_form(self.form, exc, field="start")
+        return self.render(answer.status)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def book(request: HttpRequest, partner_slug: str, service_slug: str) -> HttpResponse:
     """GET shows the form for the chosen time; POST books it and redirects to the manage page
     (Post/Redirect/Get), whose URL carries the private token and tells the page it is new."""
-    partner = _partner_or_404(partner_slug)
-    service = _service_or_404(partner, service_slug)
-    times_url = reverse("booking:service", args=[partner.slug, service.slug])
-    back = {"back_url": times_url, "back_text": f"Choose another time for {service.name}"}
-
+    partner = partner_or_404(partner_slug)
+    service = service_or_404(partner, service_slug)
     if request.method == "POST":
-        form = BookingForm(request.POST, default_time_zone=partner.time_zone)
-        form.is_valid()
-        choice: Form = form
-    else:
-        choice = SlotChoiceForm(request.GET, default_time_zone=partner.time_zone)
-        choice.is_valid()
-    choice_errors = [str(m) for name in ("start", "tz") for m in choice.errors.get(name, [])]
-    if choice_errors:
-        return bad_request(request, choice_errors, **back)
-    start, tz = choice.cleaned_data["start"], choice.cleaned_data["tz"]
-    if request.method != "POST":
-        form = BookingForm(
-            initial={"start": utc_iso(start), "tz": tz}, default_time_zone=partner.time_zone
-        )
-    context: dict[str, Any] = {
-        "partner": partner,
-        "service": service,
-        "form": form,
-        "start": start,
-        "end": start + timedelta(minutes=service.duration_minutes),
-        "tz": tz,
-        "times_url": times_url
-        + _query(week=start.astimezone(ZoneInfo(tz)).date().isoformat(), tz=tz),
-        **_payment_context(service),
-    }
-    if context["payments_missing"]:
-        return render(request, "booking/book.html", context, status=503)
+        return _book_post(request, partner, service)
+    return _book_get(request, partner, service)
 
-    if request.method != "POST":
-        status = selectors.service_slot_status(service=service, start=start, now=timezone.now())
-        if status is selectors.SlotStatus.NOT_OFFERED:
-            return bad_request(
-                request,
-                ["This time is not available for booking. Please choose one of the offered times."],
-                **back,
-            )
-        if status is selectors.SlotStatus.TAKEN:
-            context["taken"] = "Sorry, this time was just taken. Please choose another one."
-            return render(request, "booking/book.html", context, status=409)
-        return render(request, "booking/book.html", context)
 
+def _not_a_slot(
+    request: HttpRequest, partner: Partner, service: Service, messages: list[str]
+) -> HttpResponse:
+    """Not a time one can book at all: the error page, with a way back to the times."""
+    return bad_request(
+        request,
+        messages,
+        back_url=reverse("booking:service", args=[partner.slug, service.slug]),
+        back_text=f"Choose another time for {service.name}",
+    )
+
+
+def _chosen_slot(
+    request: HttpRequest, partner: Partner, service: Service, choice: Form
+) -> tuple[datetime, str] | HttpResponse:
+    """The chosen start and zone, or the error page when they are not valid."""
+    choice.is_valid()
+    problems = [str(m) for name in ("start", "tz") for m in choice.errors.get(name, [])]
+    if problems:
+        return _not_a_slot(request, partner, service, problems)
+    return choice.cleaned_data["start"], choice.cleaned_data["tz"]
+
+
+def _book_get(request: HttpRequest, partner: Partner, service: Service) -> HttpResponse:
+    """The form for a time chosen from the list: refused when the time is no slot (400), said
+    to be taken when someone else has it now (409)."""
+    chosen = _chosen_slot(
+        request, partner, service, SlotChoiceForm(request.GET, default_time_zone=partner.time_zone)
+    )
+    if isinstance(chosen, HttpResponse):
+        return chosen
+    start, tz = chosen
+    form = BookingForm(
+        initial={"start": utc_iso(start), "tz": tz}, default_time_zone=partner.time_zone
+    )
+    page = _BookPage(request, partner, service, start, tz, form)
+    if payment_context(service)["payments_missing"]:
+        return page.render()
+    status = selectors.service_slot_status(service=service, start=start, now=timezone.now())
+    if status is selectors.SlotStatus.NOT_OFFERED:
+        return page.answer(services.SlotNotOffered())
+    if status is selectors.SlotStatus.TAKEN:
+        return page.answer(services.SlotTaken())
+    return page.render()
+
+
+def _book_post(request: HttpRequest, partner: Partner, service: Service) -> HttpResponse:
+    """Book the time: a free service's booking goes to its manage page, a paid service's hold
+    to the payment page (linked by URL name: booking does not import payments)."""
+    form = BookingForm(request.POST, default_time_zone=partner.time_zone)
+    chosen = _chosen_slot(request, partner, service, form)
+    if isinstance(chosen, HttpResponse):
+        return chosen
+    start, tz = chosen
+    page = _BookPage(request, partner, service, start, tz, form)
+    if payment_context(service)["payments_missing"]:
+        return page.render()
     if form.errors:
-        return render(request, "booking/book.html", context, status=400)
-    data = form.cleaned_data
+        return page.render(400)
     try:
         booking, token = services.booking_create_for_customer(
             service=service,
             start=start,
-            customer_name=data["customer_name"],
-            customer_email=data["customer_email"],
-            customer_phone=data["customer_phone"],
-            notes=data["notes"],
+            customer=form.customer(),
+            actor=Actor.from_request(request, via=Via.BOOKING_PAGE),
         )
-    except services.SlotTaken as exc:
-        context["taken"] = str(exc)
-        return render(request, "booking/book.html", context, status=409)
-    except services.SlotNotOffered as exc:
-        return bad_request(request, [str(exc)], **back)
-    except services.PaymentsUnavailable:
-        context["payments_missing"] = True
-        return render(request, "booking/book.html", context, status=503)
-    except ValidationError as exc:
-        _add_validation_errors(form, exc)
-        return render(request, "booking/book.html", context, status=400)
-    if booking.is_hold:  # paid service: on to the payment page (payments, linked by URL name)
+    except (services.BookingError, ValidationError) as exc:
+        return page.answer(exc)
+    if booking.is_hold:
         return mark_private(
-            HttpResponseRedirect(reverse("payments:pay", args=[token]) + _query(tz=tz))
+            HttpResponseRedirect(reverse("payments:pay", args=[token]) + query_string(tz=tz))
         )
     return mark_private(
-        HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(created="1", tz=tz))
+        HttpResponseRedirect(
+            reverse("booking:manage", args=[token]) + query_string(created="1", tz=tz)
+        )
     )

@@ -15,20 +15,22 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from booking import selectors, services
+from booking import errors, selectors, services
 from booking.forms import CancelForm, SlotChoiceForm, WeekQueryForm, utc_iso
 from booking.models import Booking
 from booking.views.common import (
-    _change_refusal,
-    _errors_of,
-    _query,
-    _week,
-    _zone_choices,
     bad_request,
     booking_or_404,
+    change_refusal,
     customer_zone,
+    form_messages,
     private_page,
+    query_string,
+    week_of_free_times,
+    zone_choices,
 )
+from security.actors import Actor, Via
+from security.client_ip import client_ip
 
 # --- /manage/<token>/ ----------------------------------------------------------------------------
 
@@ -42,19 +44,19 @@ def _manage_context(
         "partner": booking.partner,
         "service": booking.service,
         "tz": tz,
-        "refusal": _change_refusal(booking, now),
+        "refusal": change_refusal(booking, now),
         "cutoff": booking.start - timedelta(hours=booking.partner.cancellation_cutoff_hours),
         "manage_url": request.build_absolute_uri(manage_path),
         "manage_path": manage_path,
-        "reschedule_url": reverse("booking:reschedule", args=[token]) + _query(tz=tz),
+        "reschedule_url": reverse("booking:reschedule", args=[token]) + query_string(tz=tz),
         "cancel_url": reverse("booking:cancel", args=[token]),
-        "zone_choices": _zone_choices(booking.partner.time_zone, tz),
+        "zone_choices": zone_choices(booking.partner.time_zone, tz),
         "cancel_form": CancelForm(initial={"tz": tz}, default_time_zone=booking.partner.time_zone),
         "is_cancelled": booking.status == Booking.Status.CANCELLED,
         "is_hold": booking.is_hold and booking.hold_expires_at > now,
         "paid": selectors.service_is_paid(booking.service),
-        "pay_url": reverse("payments:pay", args=[token]) + _query(tz=tz),
-        "payment_status_url": reverse("payments:status", args=[token]) + _query(tz=tz),
+        "pay_url": reverse("payments:pay", args=[token]) + query_string(tz=tz),
+        "payment_status_url": reverse("payments:status", args=[token]) + query_string(tz=tz),
     }
 
 
@@ -79,14 +81,18 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
     if valid:
         try:
             services.booking_cancel(
-                booking=booking, reason=form.cleaned_data["reason"], by_customer=True
+                booking=booking,
+                reason=form.cleaned_data["reason"],
+                actor=Actor.customer(via=Via.MANAGE_LINK, ip=client_ip(request)),
             )
-        except (services.ChangeNotAllowed, ValidationError) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        except (services.BookingError, ValidationError) as exc:
+            messages = errors.messages(exc)
         else:
-            return HttpResponseRedirect(reverse("booking:manage", args=[token]) + _query(tz=tz))
+            return HttpResponseRedirect(
+                reverse("booking:manage", args=[token]) + query_string(tz=tz)
+            )
     else:
-        messages = _errors_of(form)
+        messages = form_messages(form)
     context = _manage_context(request, booking, token, tz, timezone.now())
     context["error_messages"] = messages
     context["cancel_form"] = form
@@ -111,7 +117,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     )
     if not week_form.is_valid():
         return bad_request(
-            request, _errors_of(week_form), back_url=here, back_text="Show the free times"
+            request, form_messages(week_form), back_url=here, back_text="Show the free times"
         )
     tz = week_form.cleaned_data["tz"]
     now = timezone.now()
@@ -126,30 +132,30 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         if not form.is_valid():
             return bad_request(
                 request,
-                _errors_of(form),
-                back_url=here + _query(tz=tz),
+                form_messages(form),
+                back_url=here + query_string(tz=tz),
                 back_text="Show the free times",
             )
         try:
             services.booking_reschedule(
-                booking=booking, new_start=form.cleaned_data["start"], by_customer=True, now=now
+                booking=booking,
+                new_start=form.cleaned_data["start"],
+                actor=Actor.customer(via=Via.MANAGE_LINK, ip=client_ip(request)),
+                now=now,
             )
-        except services.SlotTaken as exc:
-            context["error_messages"], status = [str(exc)], 409
-        except (services.SlotNotOffered, services.ChangeNotAllowed) as exc:
-            context["error_messages"], status = [str(exc)], 400
-        except ValidationError as exc:
-            context["error_messages"], status = exc.messages, 400
+        except (services.BookingError, ValidationError) as exc:
+            context["error_messages"] = errors.messages(exc)
+            status = errors.answer(exc).status
         else:
             return HttpResponseRedirect(
-                reverse("booking:manage", args=[token]) + _query(rescheduled="1", tz=tz)
+                reverse("booking:manage", args=[token]) + query_string(rescheduled="1", tz=tz)
             )
     if context["refusal"]:
         # Past the cut-off (or cancelled): no times to offer, and the page says why.
         return render(
             request, "booking/reschedule.html", context, status=400 if status == 200 else status
         )
-    week = _week(
+    week = week_of_free_times(
         service=service,
         zone=ZoneInfo(tz),
         requested=week_form.cleaned_data["week"],
@@ -161,9 +167,10 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
             "week": week,
             "here": here,
             "current_value": utc_iso(booking.start),
-            "previous_url": week.previous and here + _query(week=week.previous.isoformat(), tz=tz),
-            "next_url": week.next and here + _query(week=week.next.isoformat(), tz=tz),
-            "first_week_url": here + _query(tz=tz),
+            "previous_url": week.previous
+            and here + query_string(week=week.previous.isoformat(), tz=tz),
+            "next_url": week.next and here + query_string(week=week.next.isoformat(), tz=tz),
+            "first_week_url": here + query_string(tz=tz),
             "week_value": week.first.isoformat() if week.first else "",
         }
     )

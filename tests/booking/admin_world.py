@@ -53,6 +53,9 @@ def make_booking(
         status=status,
         manage_token_hash=secrets.token_hex(32),
         cancelled_at=timezone.now() if status == Booking.Status.CANCELLED else None,
+        cancelled_because=Booking.CancelledBecause.PARTNER
+        if status == Booking.Status.CANCELLED
+        else "",
         **fields,
     )
 

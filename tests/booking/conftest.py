@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from booking import services
 from booking.models import Booking, OpeningHours, Partner, Service
+from tests.actors import BOOKING_CUSTOMER, customer_details
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -63,8 +65,9 @@ def zurich(year: int, month: int, day: int, hour: int, minute: int = 0) -> datet
 def book() -> Callable[..., tuple[Booking, str]]:
     """book(service, start, **customer) through booking_create; returns (booking, token)."""
 
-    def _book(service: Service, start: datetime, **extra: str) -> tuple[Booking, str]:
-        fields = {"customer_name": "Ada Lovelace", "customer_email": "ada@example.com", **extra}
-        return services.booking_create(service=service, start=start, **fields)
+    def _book(service: Service, start: datetime, **extra: Any) -> tuple[Booking, str]:
+        customer, rest = customer_details(**extra)
+        rest.setdefault("actor", BOOKING_CUSTOMER)
+        return services.booking_create(service=service, start=start, customer=customer, **rest)
 
     return _book

@@ -13,6 +13,8 @@ from django.db import IntegrityError, connection, connections, transaction
 
 from booking import services
 from booking.models import Booking, Partner, Service
+from booking.services import CustomerDetails
+from tests.actors import BOOKING_CUSTOMER
 from tests.booking.conftest import zurich
 
 pytestmark = [pytest.mark.postgres]
@@ -58,8 +60,8 @@ def booker(service: Service, start: datetime, n: int) -> Callable[[], object]:
         booking, _ = services.booking_create(
             service=service,
             start=start,
-            customer_name=f"Customer {n}",
-            customer_email=f"c{n}@example.com",
+            customer=CustomerDetails(name=f"Customer {n}", email=f"c{n}@example.com"),
+            actor=BOOKING_CUSTOMER,
             now=NOW,
         )
         return booking
@@ -152,6 +154,9 @@ def _row(
         customer_email="d@example.com",
         status=status,
         cancelled_at=NOW if status == Booking.Status.CANCELLED else None,
+        cancelled_because=Booking.CancelledBecause.CUSTOMER
+        if status == Booking.Status.CANCELLED
+        else "",
         hold_expires_at=NOW + timedelta(minutes=15)
         if status == Booking.Status.PENDING_PAYMENT
         else None,

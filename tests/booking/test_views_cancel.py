@@ -16,6 +16,7 @@ from django.test import Client
 
 from booking import services
 from booking.models import Booking, Service
+from tests.actors import MANAGE_LINK_CUSTOMER
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +82,7 @@ def test_after_the_cutoff_cancel_is_refused_and_nothing_changes(
 
 def test_cancelling_twice_is_refused(client: Client, booked: tuple[Booking, str]) -> None:
     booking, token = booked
-    services.booking_cancel(booking=booking, reason="first")
+    services.booking_cancel(booking=booking, reason="first", actor=MANAGE_LINK_CUSTOMER)
     response = client.post(f"/manage/{token}/cancel/", {"reason": "second"})
     assert response.status_code == 400
     assert "already cancelled" in response.content.decode()

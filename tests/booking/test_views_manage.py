@@ -16,6 +16,7 @@ from django.test import Client
 
 from booking import services
 from booking.models import Booking, Service
+from tests.actors import MANAGE_LINK_CUSTOMER
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +112,7 @@ def test_after_the_cutoff_no_forms_are_shown(
 
 def test_cancelled_booking_says_cancelled(client: Client, booked: tuple[Booking, str]) -> None:
     booking, token = booked
-    services.booking_cancel(booking=booking, reason="Ill")
+    services.booking_cancel(booking=booking, reason="Ill", actor=MANAGE_LINK_CUSTOMER)
     text = client.get(f"/manage/{token}/", {"created": "1"}).content.decode()
     assert "This booking is cancelled. Reason: Ill" in text
     assert "You're booked!" not in text

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from booking.models import Booking, OpeningHours, Partner, Service
+from booking.services import CustomerDetails
+from tests.actors import BOOKING_CUSTOMER
 
 SLUG = "salon-widget"
 
@@ -176,8 +178,8 @@ def test_slot_taken_meanwhile_is_reported_and_the_week_reloaded(page, sites, sho
     services.booking_create(
         service=shop.services.get(slug="haircut"),
         start=datetime.fromisoformat(start.replace("Z", "+00:00")),
-        customer_name="Someone Else",
-        customer_email="else@example.com",
+        customer=CustomerDetails(name="Someone Else", email="else@example.com"),
+        actor=BOOKING_CUSTOMER,
     )
     page.get_by_label("Name").fill("Grace Hopper")
     page.get_by_label("Email").fill("grace@example.com")

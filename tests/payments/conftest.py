@@ -28,6 +28,7 @@ from booking import services as booking_services
 from booking.models import Booking, OpeningHours, Partner, Service
 from payments.models import Payment
 from payments.services import payment_start
+from tests.actors import BOOKING_CUSTOMER, customer_details
 from tests.app_servers import free_port, wait_until_serving
 
 ROOT = Path(django_settings.BASE_DIR)
@@ -110,9 +111,9 @@ def hold(paid_service: Service, settings: Any) -> Callable[..., tuple[Booking, s
     """hold(start, now=None): a hold through the customers' way in (payments must be on)."""
 
     def _hold(start: datetime, now: datetime | None = None, **customer: str) -> tuple[Booking, str]:
-        fields = {"customer_name": "Ada Lovelace", "customer_email": "ada@example.com", **customer}
+        details, _ = customer_details(**customer)
         return booking_services.booking_create_for_customer(
-            service=paid_service, start=start, now=now, **fields
+            service=paid_service, start=start, now=now, customer=details, actor=BOOKING_CUSTOMER
         )
 
     return _hold

@@ -14,9 +14,11 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from booking import selectors, services
-from booking.models import HOLD_RELEASED_REASON, Booking
+from booking.models import Booking
+from booking.services import CustomerDetails
 from payments import services as payment_services
 from payments.models import Payment, Refund
+from tests.actors import BOOKING_CUSTOMER, MANAGE_LINK_CUSTOMER, TEST_JOB
 from tests.payments.conftest import pay_server_side, signed_event, start_payment
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -86,7 +88,7 @@ def test_an_expired_hold_frees_its_time_at_once_and_the_job_cancels_its_intent(
     payment.refresh_from_db()
     assert (
         booking.status == Booking.Status.CANCELLED
-        and booking.cancellation_reason == HOLD_RELEASED_REASON
+        and booking.cancelled_because == Booking.CancelledBecause.HOLD_EXPIRED
     )
     assert payment.status == Payment.Status.CANCELED
     assert (
@@ -162,7 +164,7 @@ def test_a_payment_after_the_release_confirms_when_the_time_is_still_free(
     booking, _ = hold(_start())
     payment = start_payment(booking)
     services.booking_hold_release(
-        booking=booking, now=booking.hold_expires_at + timedelta(seconds=1)
+        booking=booking, actor=TEST_JOB, now=booking.hold_expires_at + timedelta(seconds=1)
     )
     intent = pay_server_side(stripe_client, payment)  # the customer's tab was still open
     assert intent.status == "succeeded"
@@ -218,7 +220,9 @@ def test_the_job_processes_an_intent_paid_just_before_it_could_cancel_it(
 def test_a_hold_cannot_be_rescheduled_before_it_is_paid(hold) -> None:
     booking, _ = hold(_start())
     with pytest.raises(services.ChangeNotAllowed, match="paid"):
-        services.booking_reschedule(booking=booking, new_start=_start(days=4))
+        services.booking_reschedule(
+            booking=booking, new_start=_start(days=4), actor=MANAGE_LINK_CUSTOMER
+        )
 
 
 def test_a_free_service_is_still_booked_at_once(partner) -> None:
@@ -226,7 +230,10 @@ def test_a_free_service_is_still_booked_at_once(partner) -> None:
 
     free = Service.objects.create(partner=partner, name="Intro", slug="intro", duration_minutes=30)
     booking, _ = services.booking_create_for_customer(
-        service=free, start=_start(), customer_name="Ada", customer_email="ada@example.com"
+        service=free,
+        start=_start(),
+        customer=CustomerDetails(name="Ada", email="ada@example.com"),
+        actor=BOOKING_CUSTOMER,
     )
     assert booking.status == Booking.Status.CONFIRMED and booking.hold_expires_at is None
 
@@ -237,8 +244,8 @@ def test_without_payment_keys_a_paid_service_cannot_be_booked(paid_service, sett
         services.booking_create_for_customer(
             service=paid_service,
             start=_start(),
-            customer_name="Ada",
-            customer_email="ada@example.com",
+            customer=CustomerDetails(name="Ada", email="ada@example.com"),
+            actor=BOOKING_CUSTOMER,
         )
     assert not Booking.objects.exists()
 

@@ -11,12 +11,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.test import Client
 
 from booking import roles
+from booking import services as booking_services
 from booking.models import Booking, PartnerMembership, Service
 from payments.models import Payment, Refund
 from payments.refunds import RefundNotPossible, refund_request, refund_submit
 from security.models import SecurityEvent
+from tests.actors import partner_staff
 from tests.payments.conftest import signed_event, start_payment
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -82,6 +85,32 @@ def test_the_customer_cancelling_before_the_cut_off_gets_a_full_refund(
     assert b'data-state="refunded"' in status.content
 
 
+def test_the_refund_of_a_customer_cancel_names_the_customer_and_their_address(
+    paid, django_capture_on_commit_callbacks
+) -> None:
+    _, token, _ = paid
+    client = Client(REMOTE_ADDR="198.51.100.7")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/manage/{token}/cancel/", {"tz": "Europe/Zurich", "reason": ""})
+    event = SecurityEvent.objects.get(event_type="refund")
+    assert (event.actor_email, event.ip) == ("", "198.51.100.7")
+    assert (event.detail["actor_kind"], event.detail["via"]) == ("customer", "manage_link")
+
+
+def test_a_partner_cancel_outside_any_request_still_names_the_partner_on_the_refund(
+    paid, django_capture_on_commit_callbacks
+) -> None:
+    # The actor travels with the cancel (booking_cancelled carries it), not through whatever
+    # request happens to be served: a cancel from a job or a command is attributed too.
+    booking, _, _ = paid
+    staff = partner_staff(booking.partner)
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_services.booking_cancel(booking=booking, reason="Closed", actor=staff)
+    event = SecurityEvent.objects.get(event_type="refund")
+    assert event.actor_email == staff.account.get_username()
+    assert event.detail["reason"] == Refund.Reason.CANCELLED
+
+
 def test_after_the_cut_off_the_customer_cannot_cancel_so_nothing_is_refunded(paid, client) -> None:
     booking, token, payment = paid
     soon = datetime.now(ZURICH) + timedelta(hours=2)  # inside the 24-hour cut-off
@@ -101,8 +130,16 @@ def test_a_refund_is_made_once_however_often_it_is_asked(
 ) -> None:
     _, _, payment = paid
     with django_capture_on_commit_callbacks(execute=True):
-        first = refund_request(payment=payment, reason=Refund.Reason.PARTNER)
-        second = refund_request(payment=payment, reason=Refund.Reason.PARTNER)
+        first = refund_request(
+            payment=payment,
+            reason=Refund.Reason.PARTNER,
+            actor=partner_staff(payment.booking.partner),
+        )
+        second = refund_request(
+            payment=payment,
+            reason=Refund.Reason.PARTNER,
+            actor=partner_staff(payment.booking.partner),
+        )
     assert first.pk == second.pk
     # A retried task (the worker died after Stripe answered) sends the same idempotency key and
     # finds the refund already recorded.
@@ -121,7 +158,11 @@ def test_an_unpaid_payment_cannot_be_refunded(hold) -> None:
     booking, _ = hold(_start())
     payment = start_payment(booking)
     with pytest.raises(RefundNotPossible):
-        refund_request(payment=payment, reason=Refund.Reason.PARTNER)
+        refund_request(
+            payment=payment,
+            reason=Refund.Reason.PARTNER,
+            actor=partner_staff(payment.booking.partner),
+        )
 
 
 def test_releasing_a_hold_refunds_nothing_and_cancels_the_intent(

@@ -15,6 +15,7 @@ from booking.models import Booking
 from payments import tasks
 from payments.models import Refund
 from payments.refunds import refund_request
+from tests.actors import partner_staff
 from tests.payments.conftest import intent_object, pay_server_side, signed_event, start_payment
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -61,7 +62,11 @@ def test_a_refund_that_never_reached_stripe_is_sent_again_by_the_job(
     standin = settings.STRIPE_API_BASE
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # Stripe unreachable when the refund is decided
     with django_capture_on_commit_callbacks(execute=False):
-        refund = refund_request(payment=payment, reason=Refund.Reason.PARTNER)
+        refund = refund_request(
+            payment=payment,
+            reason=Refund.Reason.PARTNER,
+            actor=partner_staff(payment.booking.partner),
+        )
     settings.STRIPE_API_BASE = standin
     assert Refund.objects.get(pk=refund.pk).stripe_refund_id is None
     with time_machine.travel(refund.created_at + timedelta(minutes=6), tick=False):
@@ -82,7 +87,11 @@ def test_a_refund_stripe_refuses_for_good_is_marked_failed_and_not_resent(
     # Our record says paid (a signed event) but Stripe holds no charge to refund.
     post_event(*signed_event("payment_intent.succeeded", intent_object(payment)))
     with django_capture_on_commit_callbacks(execute=True):
-        refund = refund_request(payment=payment, reason=Refund.Reason.PARTNER)
+        refund = refund_request(
+            payment=payment,
+            reason=Refund.Reason.PARTNER,
+            actor=partner_staff(payment.booking.partner),
+        )
     refund.refresh_from_db()
     assert refund.status == Refund.Status.FAILED and refund.stripe_refund_id is None
     with time_machine.travel(refund.created_at + timedelta(minutes=6), tick=False):

@@ -15,6 +15,7 @@ from django.core import mail
 from booking.models import Booking
 from payments.models import Payment, Refund, WebhookEvent
 from security.models import SecurityEvent
+from tests.actors import partner_staff
 from tests.payments.conftest import WEBHOOK_SECRET, intent_object, signed_event, start_payment
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -123,7 +124,7 @@ def test_a_replayed_event_is_acknowledged_once_and_changes_nothing_more(
     from booking import services
 
     with django_capture_on_commit_callbacks(execute=False):
-        services.booking_cancel(booking=booking, by_customer=False)
+        services.booking_cancel(booking=booking, actor=partner_staff(booking.partner))
     replay = post_event(body, signature)
     assert replay.status_code == 200 and replay.json() == {"status": "already_processed"}
     booking.refresh_from_db()
@@ -241,7 +242,11 @@ def test_refund_events_move_our_refund_to_stripes_state(
     from payments.refunds import refund_request
 
     with django_capture_on_commit_callbacks(execute=False):
-        refund = refund_request(payment=payment, reason=Refund.Reason.PARTNER)
+        refund = refund_request(
+            payment=payment,
+            reason=Refund.Reason.PARTNER,
+            actor=partner_staff(payment.booking.partner),
+        )
     Refund.objects.filter(pk=refund.pk).update(
         stripe_refund_id="re_123", status=Refund.Status.PENDING
     )

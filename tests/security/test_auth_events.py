@@ -89,7 +89,12 @@ def test_password_change_is_logged_with_the_actor_and_address(ada) -> None:
         "192.0.2.11",
         "ada@example.com",
     )
-    assert event.detail == {"by_self": True}
+    assert event.detail == {
+        "by_self": True,
+        "attributed": True,
+        "actor_kind": "user",
+        "via": "admin",
+    }
     assert new not in json.dumps(event.detail)
 
 
@@ -108,7 +113,7 @@ def test_operator_setting_someone_elses_password_is_logged_as_theirs(ada) -> Non
     assert (event.actor_email, event.target, event.detail) == (
         "root@example.com",
         "ada@example.com",
-        {"by_self": False},
+        {"by_self": False, "attributed": True, "actor_kind": "user", "via": "admin"},
     )
 
 

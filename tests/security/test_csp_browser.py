@@ -16,6 +16,8 @@ from django_otp.oath import totp
 from accounts.models import User
 from booking import selectors, services
 from booking.models import OpeningHours, Partner, Service
+from booking.services import CustomerDetails
+from tests.actors import BOOKING_CUSTOMER
 from tests.otp_login import mfa_device, totp_code
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -44,7 +46,10 @@ def site(live_server) -> dict[str, str]:
         now=now,
     )[:2]
     _, token = services.booking_create(
-        service=service, start=first, customer_name="Eve", customer_email="eve@example.com"
+        service=service,
+        start=first,
+        customer=CustomerDetails(name="Eve", email="eve@example.com"),
+        actor=BOOKING_CUSTOMER,
     )
     User.objects.create_superuser("root@example.com", PASSWORD)
     return {"token": token, "start": free.strftime("%Y-%m-%dT%H:%M:%SZ"), "base": live_server.url}

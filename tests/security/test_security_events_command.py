@@ -10,7 +10,8 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from security.events import record_event
+from booking.events import BookingEvent
+from security.events import SecurityEventType, record_event
 from security.models import SecurityEvent
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +26,12 @@ def _run(*args: str) -> str:
 @pytest.fixture
 def events() -> list[SecurityEvent]:
     with time_machine.travel("2026-03-01T10:00:00Z", tick=False):
-        old = record_event(event_type="login_failure", ip="192.0.2.1")
+        old = record_event(event_type=SecurityEventType.LOGIN_FAILURE, ip="192.0.2.1")
     with time_machine.travel("2026-03-05T10:00:00Z", tick=False):
-        new = record_event(event_type="data_export", target="booking:1,2", detail={"rows": 2})
-        newer = record_event(event_type="support_access", target="booking:2")
+        new = record_event(
+            event_type=BookingEvent.DATA_EXPORT, target="booking:1,2", detail={"rows": 2}
+        )
+        newer = record_event(event_type=BookingEvent.SUPPORT_ACCESS, target="booking:2")
     return [old, new, newer]
 
 

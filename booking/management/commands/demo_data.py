@@ -28,6 +28,8 @@ from django.utils import timezone
 from booking import selectors, services
 from booking.models import Booking, DateOverride, OpeningHours, Partner, PartnerMembership, Service
 from booking.roles import PARTNER_OWNER, roles_ensure
+from booking.services import CustomerDetails
+from security.actors import Actor, Via
 
 ADMIN_EMAIL = "admin@example.com"
 PARTNER_EMAIL = "owner@demo-salon.example"
@@ -80,18 +82,13 @@ OPENING_HOURS: list[tuple[int, time, time]] = [
 CHRISTMAS_NOTE = "Closed for Christmas"
 # Demo customers for a few bookings in the coming days (only when the partner has none yet).
 DEMO_CUSTOMERS = [
-    {
-        "customer_name": "Mia Muster",
-        "customer_email": "mia@customer.example",
-        "customer_phone": "+41 79 000 00 01",
-    },
-    {"customer_name": "Luca Rossi", "customer_email": "luca@customer.example"},
-    {
-        "customer_name": "Anna Keller",
-        "customer_email": "anna@customer.example",
-        "notes": "Prefers a quiet corner.",
-    },
+    CustomerDetails(name="Mia Muster", email="mia@customer.example", phone="+41 79 000 00 01"),
+    CustomerDetails(name="Luca Rossi", email="luca@customer.example"),
+    CustomerDetails(
+        name="Anna Keller", email="anna@customer.example", notes="Prefers a quiet corner."
+    ),
 ]
+DEMO_DATA_JOB = Actor.system("demo_data", via=Via.COMMAND)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -263,7 +260,9 @@ def _ensure_demo_bookings(*, partner: Partner, changes: Changes) -> None:
     )
     # Spread them out: one every ~10 slots.
     for customer, start in zip(DEMO_CUSTOMERS, free[::10], strict=False):
-        services.booking_create(service=service, start=start, **customer)
+        services.booking_create(
+            service=service, start=start, customer=customer, actor=DEMO_DATA_JOB
+        )
         changes.count(Booking, created=True)
 
 

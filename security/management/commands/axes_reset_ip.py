@@ -11,7 +11,7 @@ from typing import Any
 from axes.utils import reset
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from security.events import record_event
+from security.events import SecurityEventType, record_event
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
             count = reset(ip=ip)
             total += count
             record_event(
-                event_type="unlock",
+                event_type=SecurityEventType.UNLOCK,
                 target=ip,
                 detail={"attempts_removed": count, "via": "axes_reset_ip"},
             )

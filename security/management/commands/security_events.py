@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from security.events import verify_chain
+from security.events import event_types, verify_chain
 from security.models import SecurityEvent
 
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
             "--type",
             action="append",
             dest="types",
-            choices=SecurityEvent.Type.values,
+            choices=[value for value, _label in event_types()],
             help="Only events of this type (repeatable).",
         )
         parser.add_argument(

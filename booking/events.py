@@ -1,0 +1,17 @@
+"""The security event types of booking, registered with security at start-up (BookingConfig)."""
+
+from __future__ import annotations
+
+from django.db.models import TextChoices
+
+
+class BookingEvent(TextChoices):
+    BOOKING_CREATED = "booking_created", "Booking created"
+    BOOKING_CONFIRMED = "booking_confirmed", "Booking confirmed after payment"
+    BOOKING_CANCELLED = "booking_cancelled", "Booking cancelled"
+    BOOKING_RESCHEDULED = "booking_rescheduled", "Booking rescheduled"
+    HOLD_RELEASED = "hold_released", "Unpaid hold released"
+    SUPPORT_ACCESS = "support_access", "Customer data viewed by platform staff"
+    DATA_EXPORT = "data_export", "Data exported"
+    SUPPORT_GRANT_CREATED = "support_grant_created", "Support grant created"
+    SUPPORT_GRANT_REVOKED = "support_grant_revoked", "Support grant revoked"
