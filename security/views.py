@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from security.csp_reports import InvalidReport, csp_reports_store
 from security.health import heartbeat_age_seconds, run_checks
+from security.inputs import content_length
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +42,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def csp_report(request: HttpRequest) -> HttpResponse:
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > CSP_REPORT_MAX_BYTES:
+    length = content_length(request.META.get("CONTENT_LENGTH"))
+    if length is None or length > CSP_REPORT_MAX_BYTES:
         return JsonResponse({"error": "too_large", "message": "Report too large."}, status=413)
     body = request.read(CSP_REPORT_MAX_BYTES + 1)
     if len(body) > CSP_REPORT_MAX_BYTES:

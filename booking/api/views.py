@@ -26,6 +26,7 @@ from booking import slots as slot_engine
 from booking.api.forms import BookingForm, SlotsQueryForm
 from booking.api.openapi import OPENAPI
 from booking.models import Partner, Service
+from security.inputs import content_length
 
 logger = logging.getLogger(__name__)
 
@@ -159,10 +160,10 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
 
 def _read_json_object(request: HttpRequest) -> dict[str, Any] | JsonResponse:
     """The body as a JSON object, or the error response that explains why not."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isascii() or not length.isdigit():
+    length = content_length(request.META.get("CONTENT_LENGTH"))
+    if length is None:
         return error(400, "bad_request", "Invalid Content-Length.")
-    if int(length) > MAX_BODY_BYTES:
+    if length > MAX_BODY_BYTES:
         return error(413, "too_large", f"The body must not exceed {MAX_BODY_BYTES} bytes.")
     if request.content_type != "application/json":
         return error(415, "unsupported_media_type", "Send the booking as application/json.")
