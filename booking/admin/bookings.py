@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from booking import services
 from booking.admin.calendar import calendar_view
@@ -32,8 +33,10 @@ from booking.admin.scoping import (
 )
 from booking.admin.support import MASKED, CustomerDataMixin, customer_access
 from booking.models import Booking, Service
+from security.admin_guard import admin_bad_request
 from security.client_ip import client_ip
 from security.events import record_event
+from security.inputs import parse_id
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -356,8 +359,16 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             raise PermissionDenied
         queryset = self.get_queryset(request)
         wanted = request.GET.get("partner", "")
-        if request_scope(request).kind != PARTNER and wanted.isdigit():
-            queryset = queryset.filter(partner_id=int(wanted))
+        if request_scope(request).kind != PARTNER and wanted:
+            partner_id = parse_id(wanted)
+            if partner_id is None:  # never "all partners" for a typo
+                return admin_bad_request(
+                    request,
+                    self.admin_site,
+                    [_("Choose a partner from the list.")],
+                    back_url=reverse("admin:booking_booking_changelist"),
+                )
+            queryset = queryset.filter(partner_id=partner_id)
         return self._csv(request, queryset.order_by("start", "pk"), view="export")
 
     def _csv(self, request: HttpRequest, bookings: Iterable[Booking], *, view: str) -> HttpResponse:

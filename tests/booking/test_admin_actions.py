@@ -15,6 +15,7 @@ from booking.admin.bookings import csv_safe
 from booking.models import Booking
 from security.events import verify_chain
 from security.models import SecurityEvent
+from tests import hostile_inputs as hostile
 from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -207,3 +208,63 @@ def test_member_without_change_rights_cannot_cancel(client, world) -> None:
         ).status_code
         == 403
     )
+
+
+# --- hostile input: a form error or a 4xx, never a 500 ---------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59", "0001-01-01T00:00"])
+def test_reschedule_to_the_ends_of_the_calendar_is_a_form_error(client, world, start: str) -> None:
+    response = client.post(
+        f"/admin/booking/booking/{world.a_booking.pk}/reschedule/", {"start": start}
+    )
+    assert response.status_code == 200
+    assert "Enter a date between 1900 and 2999." in response.content.decode()
+
+
+@pytest.mark.parametrize("start", hostile.LOCAL_DATETIMES)
+def test_hostile_reschedule_starts_are_form_errors(client, world, start: str) -> None:
+    response = client.post(
+        f"/admin/booking/booking/{world.a_booking.pk}/reschedule/", {"start": start}
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not Booking.objects.filter(rescheduled_from=world.a_booking).exists()
+
+
+@pytest.mark.parametrize("start", hostile.LOCAL_DATETIMES)
+def test_hostile_starts_of_a_booking_by_hand_are_form_errors(client, world, start: str) -> None:
+    response = _create(client, world, start)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not Booking.objects.filter(customer_email="walkin@example.com").exists()
+
+
+@pytest.mark.parametrize("value", hostile.NUMBERS)
+def test_hostile_services_of_a_booking_by_hand_are_form_errors(client, world, value: str) -> None:
+    response = client.post(
+        "/admin/booking/booking/add/",
+        {
+            "service": value,
+            "start": _local(world, 3, 9),
+            "customer_name": "Walk In",
+            "customer_email": "walkin@example.com",
+        },
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+
+
+@pytest.mark.parametrize("wanted", hostile.NUMBERS[:-1])
+def test_staff_exporting_a_malformed_partner_get_400_and_no_file(
+    client, world, wanted: str
+) -> None:
+    login_verified(client, world.superuser)
+    response = client.get("/admin/booking/booking/export/", {"partner": wanted})
+    assert response.status_code == 400
+    assert "Choose a partner from the list." in response.content.decode()
+    assert not SecurityEvent.objects.filter(event_type="data_export").exists()
+
+
+def test_staff_exporting_an_unknown_partner_get_an_empty_file(client, world) -> None:
+    login_verified(client, world.superuser)
+    response = client.get("/admin/booking/booking/export/", {"partner": "999999"})
+    assert response.status_code == 200
+    assert list(csv.DictReader(io.StringIO(response.content.decode()))) == []
