@@ -6,7 +6,6 @@ goes through booking.services (the same rules and database guarantee as customer
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking import services
 from booking.admin.calendar import calendar_view
+from booking.admin.csv_export import csv_safe, csv_writer
 from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
 from booking.admin.scoping import (
     PARTNER,
@@ -37,15 +37,6 @@ from security.admin_guard import admin_bad_request
 from security.client_ip import client_ip
 from security.events import record_event
 from security.inputs import parse_id
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> str:
-    """A cell that a spreadsheet will not run as a formula (CSV injection): text starting with
-    = + - @ (or a tab or carriage return) gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
 
 
 def _local(booking: Booking, field: str) -> str:
@@ -377,7 +368,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="bookings-{stamp}.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(
             [
                 "id",

@@ -11,7 +11,7 @@ from admin_world import A_EMAIL, build_world, make_booking
 from django.core import mail
 from django.utils import timezone
 
-from booking.admin.bookings import csv_safe
+from booking.admin.csv_export import csv_safe
 from booking.models import Booking
 from security.events import verify_chain
 from security.models import SecurityEvent
@@ -168,6 +168,55 @@ def test_csv_export_neutralises_formulas(client, world) -> None:
     )
     assert row["customer_name"] == '\'=HYPERLINK("http://evil")'
     assert row["notes"] == "'@SUM(A1)" and row["customer_phone"] == "'-1+1"
+
+
+# What a spreadsheet runs as a formula at the start of a cell (full-width forms included).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+SPLIT_FORMULAS = {
+    "customer_phone": "0;=2+5;0",
+    "customer_name": 'Eve;=HYPERLINK("http://x","y")',
+    "notes": "ok,@SUM(A1)|+1\n-2\t=3\r\n\uff1dcmd|' /C calc'!A0, =4",
+}
+
+
+def _cells(body: str, split) -> list[str]:
+    return [cell for line in body.splitlines() for cell in split(line)]
+
+
+def test_csv_export_neutralises_formulas_after_any_separator(client, world) -> None:
+    make_booking(
+        world.a_service,
+        timezone.now() + timedelta(days=5),
+        customer_email="eve@example.com",
+        **SPLIT_FORMULAS,
+    )
+    response = client.get("/admin/booking/booking/export/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    readers = {
+        "csv ,": lambda line: next(csv.reader([line], delimiter=",")),
+        "csv ;": lambda line: next(csv.reader([line], delimiter=";")),
+        "csv tab": lambda line: next(csv.reader([line], delimiter="\t")),
+        "split ;": lambda line: line.split(";"),
+        "split ,": lambda line: line.split(","),
+        "split |": lambda line: line.split("|"),
+        "split tab": lambda line: line.split("\t"),
+    }
+    for name, split in readers.items():
+        for cell in _cells(body, split):
+            stripped = cell.lstrip(' "')
+            assert not stripped.startswith(FORMULA_STARTS), (name, cell)
+    # Every cell is quoted, and the values stay readable: an apostrophe before each formula.
+    rows = list(csv.reader(io.StringIO(body)))
+    assert body.startswith('"id","partner","service",')
+    assert f'\r\n"{world.a_booking.pk}","' in body  # numbers are quoted too
+    row = next(
+        r for r in csv.DictReader(io.StringIO(body)) if r["customer_email"] == "eve@example.com"
+    )
+    assert row["customer_phone"] == "0;'=2+5;0"
+    assert row["customer_name"] == 'Eve;\'=HYPERLINK("http://x","y")'
+    assert row["notes"] == "ok,'@SUM(A1)|'+1\n'-2\t'=3\r\n'\uff1dcmd|' /C calc'!A0, '=4"
+    assert len(rows) == 3  # header and two bookings: line breaks stay inside their quoted cell
 
 
 @pytest.mark.parametrize(
