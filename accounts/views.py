@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts import selectors, services
 from accounts.forms import MfaCodeForm, MfaEnrolForm, PasswordResetRequestForm
@@ -98,7 +98,7 @@ def _backup_codes_page(
 
 @never_cache
 @sensitive_post_parameters("code")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @_staff_only
 def mfa_verify(request: HttpRequest) -> HttpResponse:
     """The MFA step after the password. A locked address is refused before any code is checked;
@@ -142,7 +142,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @sensitive_post_parameters("code")
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @_staff_only
 def mfa_enrol(request: HttpRequest) -> HttpResponse:
     """Set up an authenticator app: at the first login, or later to replace it (from a verified
@@ -192,7 +192,7 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 @_staff_only
 def mfa_enrol_qr(request: HttpRequest) -> HttpResponse:
     """The pending authenticator's otpauth:// URL as a QR code (SVG, no script)."""
@@ -208,7 +208,7 @@ def mfa_enrol_qr(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 @_staff_only
 def mfa_settings(request: HttpRequest) -> HttpResponse:
     if not is_verified(request.user):
@@ -232,7 +232,7 @@ def mfa_backup_codes(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def password_reset_request(request: HttpRequest) -> HttpResponse:
     """Ask for a reset link. The answer is the same whether or not the address has an account."""
     form = PasswordResetRequestForm(request.POST or None)

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.models import Booking, validate_text, validate_time_zone
 from booking.services import CustomerDetails
+from security.inputs import parse_date, validate_year
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # ISO 8601 / RFC 3339 date-time with a mandatory offset: the slot links carry UTC ("...Z").
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 
@@ -60,14 +60,7 @@ class WeekQueryForm(TimeZoneMixin):
         value = self.cleaned_data["week"]
         if not value:
             return None
-        if not _DATE.fullmatch(value):
-            raise ValidationError("Enter the week as a date, YYYY-MM-DD.", code="invalid")
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValidationError(
-                "Enter the week as a real calendar date, YYYY-MM-DD.", code="invalid"
-            ) from None
+        return parse_date(value, message="Enter the week as a real calendar date, YYYY-MM-DD.")
 
 
 class SlotChoiceForm(TimeZoneMixin):
@@ -90,11 +83,13 @@ class SlotChoiceForm(TimeZoneMixin):
                 code="invalid",
             )
         try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-        except (ValueError, OverflowError):
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
             raise ValidationError(
                 "The chosen time is not a real date and time.", code="invalid"
             ) from None
+        validate_year(moment)  # in range, it converts to UTC without overflow
+        return moment.astimezone(UTC)
 
 
 # Fields a customer fills in, in page order.

@@ -29,6 +29,7 @@ from payments.models import Payment
 from payments.money import AmountError, format_minor, to_minor
 from payments.webhooks import webhook_receive
 from security.client_ip import client_ip
+from security.inputs import content_length
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +153,8 @@ def pay_status(request: HttpRequest, token: str) -> HttpResponse:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     if not settings.PAYMENTS_ENABLED:
         return JsonResponse({"error": "payments_not_configured"}, status=503)
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if (
-        not length.isascii()
-        or not length.isdigit()
-        or int(length) > settings.STRIPE_WEBHOOK_MAX_BYTES
-    ):
+    length = content_length(request.META.get("CONTENT_LENGTH"))
+    if length is None or length > settings.STRIPE_WEBHOOK_MAX_BYTES:
         return JsonResponse({"error": "too_large_or_no_length"}, status=413)
     payload = request.read(settings.STRIPE_WEBHOOK_MAX_BYTES + 1)
     if len(payload) > settings.STRIPE_WEBHOOK_MAX_BYTES:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth.views import PasswordChangeView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -17,11 +17,24 @@ from django.urls import URLPattern, URLResolver, path, reverse
 from django.views.decorators.cache import never_cache
 
 from security.actors import Actor, Via
+from security.admin_guard import ChangelistFilterGuard
 from security.mfa import is_verified, mfa_pending, mfa_step_url
 from security.password_change import AuditedOwnPasswordChangeForm
 
 
 class MFAAdminSite(AdminSite):
+    def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
+        # Every admin registered here, ours and third-party apps' alike, gets the changelist
+        # filter guard (C35): one place, so a new admin cannot forget it.
+        admin_class = admin_class or ModelAdmin
+        if not issubclass(admin_class, ChangelistFilterGuard):
+            admin_class = type(
+                admin_class.__name__,
+                (ChangelistFilterGuard, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
+
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and is_verified(request.user)
 

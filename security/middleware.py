@@ -84,7 +84,8 @@ def too_many_requests(
 
 
 class RateLimitMiddleware:
-    """Applies settings.RATE_LIMIT_RULES: (path regex, methods, scope); the first match counts.
+    """Applies settings.RATE_LIMIT_RULES: (path regex, methods or "*", scope); the first match
+    counts.
     Limits and fail-open/closed per scope are in settings.RATE_LIMITS."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -93,7 +94,9 @@ class RateLimitMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.RATE_LIMIT_ENABLED:
             for pattern, methods, scope in _compiled(tuple(settings.RATE_LIMIT_RULES)):
-                if request.method in methods and pattern.match(request.path_info):
+                if ("*" in methods or request.method in methods) and pattern.match(
+                    request.path_info
+                ):
                     conf = settings.RATE_LIMITS[scope]
                     ip = client_ip(request)
                     decision = hit(

@@ -9,10 +9,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from security.csp_reports import InvalidReport, csp_reports_store
 from security.health import heartbeat_age_seconds, run_checks
+from security.inputs import content_length
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ CSP_REPORT_MAX_BYTES = 8 * 1024
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """For uptime monitors: 200 when every component answers, 503 otherwise. No login, and
     nothing that helps an attacker (no hostnames, versions or error texts)."""
@@ -41,8 +42,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def csp_report(request: HttpRequest) -> HttpResponse:
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > CSP_REPORT_MAX_BYTES:
+    length = content_length(request.META.get("CONTENT_LENGTH"))
+    if length is None or length > CSP_REPORT_MAX_BYTES:
         return JsonResponse({"error": "too_large", "message": "Report too large."}, status=413)
     body = request.read(CSP_REPORT_MAX_BYTES + 1)
     if len(body) > CSP_REPORT_MAX_BYTES:
@@ -57,7 +58,7 @@ def csp_report(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@require_GET
+@require_safe
 @cache_control(max_age=3600, public=True)
 def security_txt(request: HttpRequest) -> HttpResponse:
     """RFC 9116. Expires is kept a fixed distance ahead so the file never goes stale."""
@@ -74,6 +75,6 @@ def security_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def security_policy(request: HttpRequest) -> HttpResponse:
     return render(request, "security/policy.html", {"contacts": settings.SECURITY_CONTACTS})

@@ -336,14 +336,15 @@ RATE_LIMITS = {
     # security event). Open when the cache is down: a lost payment event costs more.
     "webhook": {"rate": env_str("RATE_LIMIT_WEBHOOK", "600/m"), "fail_open": True},
 }
-# (path regex, methods, scope): the first matching rule counts the request.
+# (path regex, methods or "*" for all, scope): the first matching rule counts the request.
 RATE_LIMIT_RULES = [
     (r"^/api/v1/partners/[^/]+/bookings$", "POST", "booking"),
     (r"^/book/[^/]+/[^/]+/book/$", "POST", "booking"),
-    (r"^/api/v1/partners/[^/]+/services/[^/]+/slots$", "GET", "slots"),
-    (r"^/book/[^/]+/[^/]+/$", "GET", "slots"),
-    (r"^/api/", "GET,POST,OPTIONS", "api"),
-    (r"^/manage/", "GET,POST", "manage"),
+    (r"^/api/v1/partners/[^/]+/services/[^/]+/slots$", "GET,HEAD", "slots"),
+    (r"^/book/[^/]+/[^/]+/$", "GET,HEAD", "slots"),
+    # Every method: a HEAD costs what a GET does, and the rest get a cheap JSON 405 or 404.
+    (r"^/api/", "*", "api"),
+    (r"^/manage/", "GET,HEAD,POST", "manage"),
     (r"^/admin/login/$", "POST", "login"),
     (r"^/account/", "POST", "login"),  # the MFA step, enrolment, password reset
     (r"^/security/csp-report$", "POST", "csp_report"),

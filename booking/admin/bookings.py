@@ -6,7 +6,6 @@ goes through booking.services (the same rules and database guarantee as customer
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,9 +17,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from booking import errors, services
 from booking.admin.calendar import calendar_view
+from booking.admin.csv_export import csv_safe, csv_writer
 from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
 from booking.admin.scoping import (
     PARTNER,
@@ -34,17 +35,10 @@ from booking.admin.support import MASKED, CustomerDataMixin, customer_access
 from booking.events import BookingEvent
 from booking.models import Booking, Service
 from security.actors import Actor, Via
+from security.admin_guard import admin_bad_request
 from security.client_ip import client_ip
 from security.events import record_event
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> str:
-    """A cell that a spreadsheet will not run as a formula (CSV injection): text starting with
-    = + - @ (or a tab or carriage return) gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+from security.inputs import parse_id
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -352,8 +346,16 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             raise PermissionDenied
         queryset = self.get_queryset(request)
         wanted = request.GET.get("partner", "")
-        if request_scope(request).kind != PARTNER and wanted.isdigit():
-            queryset = queryset.filter(partner_id=int(wanted))
+        if request_scope(request).kind != PARTNER and wanted:
+            partner_id = parse_id(wanted)
+            if partner_id is None:  # never "all partners" for a typo
+                return admin_bad_request(
+                    request,
+                    self.admin_site,
+                    [_("Choose a partner from the list.")],
+                    back_url=reverse("admin:booking_booking_changelist"),
+                )
+            queryset = queryset.filter(partner_id=partner_id)
         return self._csv(request, queryset.order_by("start", "pk"), view="export")
 
     def _csv(self, request: HttpRequest, bookings: Iterable[Booking], *, view: str) -> HttpResponse:
@@ -362,7 +364,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="bookings-{stamp}.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(
             [
                 "id",

@@ -10,23 +10,22 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
 from booking.admin.scoping import PARTNER, request_scope, scope_queryset
 from booking.admin.support import customer_access
 from booking.models import Booking, Partner
+from security.admin_guard import admin_bad_request
+from security.inputs import parse_date, parse_id
 
 
-def _week_start(value: str, today: date) -> date:
-    try:
-        day = date.fromisoformat(value) if value else today
-    except ValueError:
-        day = today
+def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
@@ -45,17 +44,47 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
         else:
             wanted = request.GET.get("partner", "")
             partners = scope_queryset(request, Partner.objects.order_by("name"))
-            partner = partners.filter(pk=int(wanted)).first() if wanted.isdigit() else None
-            if partner is None:
+            if not wanted:
                 # Platform staff choose a partner first.
                 context["partners"] = [
                     (p, f"{request.path}?{urlencode({'partner': p.pk})}")
                     for p in partners.only("pk", "name")
                 ]
                 return TemplateResponse(request, "admin/booking/calendar.html", context)
+            partner_id = parse_id(wanted)
+            if partner_id is None:
+                return admin_bad_request(
+                    request,
+                    model_admin.admin_site,
+                    [_("Choose a partner from the list.")],
+                    back_url=request.path,
+                    back_text=_("Choose a partner"),
+                )
+            partner = partners.filter(pk=partner_id).first()
+            if partner is None:
+                raise Http404("No such partner.")
         assert partner is not None  # noqa: S101 - narrowed above
         zone = partner.zone
-        monday = _week_start(request.GET.get("week", ""), timezone.localdate(timezone=zone))
+        today = timezone.localdate(timezone=zone)
+        wanted_week = request.GET.get("week", "")
+        try:
+            day = (
+                parse_date(wanted_week, message=_("Enter the week as a date, YYYY-MM-DD."))
+                if wanted_week
+                else today
+            )
+        except ValidationError as exc:
+            this_week = request.path
+            if scope.kind != PARTNER:
+                this_week += "?" + urlencode({"partner": partner.pk})
+            return admin_bad_request(
+                request,
+                model_admin.admin_site,
+                exc.messages,
+                back_url=this_week,
+                back_text=_("Show this week"),
+            )
+        monday = _week_start(day)
         week = selectors.partner_week(partner=partner, monday=monday)
         access = customer_access(request)
 
@@ -99,7 +128,7 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 "days": days,
                 "previous_url": link(monday - timedelta(days=7)),
                 "next_url": link(monday + timedelta(days=7)),
-                "today_url": link(timezone.localdate(timezone=zone)),
+                "today_url": link(today),
                 "title": f"Week of {monday:%d %B %Y}",
             }
         )

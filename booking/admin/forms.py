@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from booking.forms import CUSTOMER_FIELDS, CustomerDetailsForm
 from booking.models import Service
+from security.inputs import validate_year
 
 _FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
 
@@ -25,11 +26,15 @@ class LocalDateTimeField(forms.Field):
             return None
         if isinstance(value, datetime):
             return value.replace(tzinfo=None)
-        for fmt in _FORMATS:
+        text = str(value).strip()
+        # strptime() would read other scripts' digits too; the date rule is ASCII everywhere.
+        for fmt in _FORMATS if text.isascii() else ():
             try:
-                return datetime.strptime(str(value).strip(), fmt)  # noqa: DTZ007 - naive on purpose
+                moment = datetime.strptime(text, fmt)  # noqa: DTZ007 - naive on purpose
             except ValueError:
                 continue
+            validate_year(moment)  # in range, attaching any zone cannot overflow
+            return moment
         raise ValidationError("Enter a date and time like 2026-03-30 10:00.", code="invalid")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
@@ -14,6 +15,7 @@ from booking.admin.scoping import (
     request_scope,
 )
 from booking.models import DateOverride, DateOverrideRange, OpeningHours, Partner, Service
+from security.inputs import validate_year
 
 PROFILE_FIELDS = (
     "name",
@@ -89,8 +91,20 @@ class DateOverrideRangeInline(PartnerScopedInline):
     fields = ("start", "end")
 
 
+class DateOverrideForm(forms.ModelForm):
+    class Meta:
+        model = DateOverride
+        fields = ("partner", "date", "note")
+
+    def clean_date(self) -> Any:
+        day = self.cleaned_data["date"]
+        validate_year(day)  # the one date rule; the calendar and slot pages refuse other years
+        return day
+
+
 @admin.register(DateOverride)
 class DateOverrideAdmin(PartnerScopedAdmin):
+    form = DateOverrideForm
     list_display = ("date", "partner", "note")
     list_filter = (("partner", ScopedRelatedFilter),)
     search_fields = ("note",)

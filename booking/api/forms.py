@@ -13,31 +13,16 @@ from django.core.exceptions import ValidationError
 
 from booking.forms import CustomerDetailsForm
 from booking.models import validate_time_zone
+from security.inputs import parse_date, validate_year
 
 MAX_RANGE_DAYS = 62
-# Far outside any bookable time, and away from the ends of the calendar, where the slot
-# arithmetic (days added and subtracted around a window or a start) would overflow.
-MIN_YEAR, MAX_YEAR = 1900, 2999
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # RFC 3339 date-time (seconds and fractions optional). The offset is captured separately so that
 # a missing one can be told apart from garbage: a naive time is the most likely client mistake.
 _DATETIME = re.compile(
     r"(?P<local>\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
     re.ASCII,
 )
-
-
-def _parse_date(value: str) -> date:
-    if not _DATE.fullmatch(value):
-        raise ValidationError("Enter a date as YYYY-MM-DD.", code="invalid")
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError("Enter a real calendar date as YYYY-MM-DD.", code="invalid") from None
-    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-        raise ValidationError(f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.", code="range")
-    return parsed
 
 
 class SlotsQueryForm(forms.Form):
@@ -54,10 +39,10 @@ class SlotsQueryForm(forms.Form):
         self.default_time_zone = default_time_zone
 
     def clean_start(self) -> date:
-        return _parse_date(self.cleaned_data["start"])
+        return parse_date(self.cleaned_data["start"])
 
     def clean_end(self) -> date:
-        return _parse_date(self.cleaned_data["end"])
+        return parse_date(self.cleaned_data["end"])
 
     def clean_tz(self) -> str:
         # An empty tz (as a form with an unset field sends it) means "the partner's zone", which
@@ -112,6 +97,5 @@ class BookingForm(CustomerDetailsForm):
             parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError("Enter a real date and time.", code="invalid") from None
-        if not MIN_YEAR <= parsed.year <= MAX_YEAR:
-            raise ValidationError("This date and time is out of range.", code="range")
+        validate_year(parsed)
         return parsed

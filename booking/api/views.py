@@ -26,6 +26,7 @@ from booking.api.forms import BookingForm, SlotsQueryForm
 from booking.api.openapi import OPENAPI
 from booking.models import Partner, Service
 from security.actors import Actor, Via
+from security.inputs import content_length
 
 logger = logging.getLogger(__name__)
 
@@ -51,15 +52,20 @@ def _not_found(what: str) -> JsonResponse:
 
 
 def api_view(*methods: str) -> Callable[[View], View]:
-    """JSON 405 for other methods; unexpected exceptions become a JSON 500 (logged with their
-    traceback) so a widget never has to parse an HTML error page."""
+    """JSON 405 for other methods (HEAD is served wherever GET is, as HTTP says); unexpected
+    exceptions become a JSON 500 (logged with their traceback) so a widget never has to parse an
+    HTML error page."""
+    allowed = (*methods, "HEAD") if "GET" in methods and "HEAD" not in methods else methods
 
     def decorator(view: View) -> View:
+        # No CSRF check before the method check: otherwise a POST to a GET endpoint got the HTML
+        # "Form expired" 403. Safe: no API view reads a cookie or session (see booking_create).
+        @csrf_exempt
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in methods:
+            if request.method not in allowed:
                 response = error(405, "method_not_allowed", f"Use {' or '.join(methods)} here.")
-                response["Allow"] = ", ".join(methods)
+                response["Allow"] = ", ".join(allowed)
                 return response
             try:
                 return view(request, *args, **kwargs)
@@ -152,10 +158,10 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
 
 def _read_json_object(request: HttpRequest) -> dict[str, Any] | JsonResponse:
     """The body as a JSON object, or the error response that explains why not."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isascii() or not length.isdigit():
+    length = content_length(request.META.get("CONTENT_LENGTH"))
+    if length is None:
         return error(400, "bad_request", "Invalid Content-Length.")
-    if int(length) > MAX_BODY_BYTES:
+    if length > MAX_BODY_BYTES:
         return error(413, "too_large", f"The body must not exceed {MAX_BODY_BYTES} bytes.")
     if request.content_type != "application/json":
         return error(415, "unsupported_media_type", "Send the booking as application/json.")
@@ -266,6 +272,7 @@ def openapi(request: HttpRequest) -> HttpResponse:
     return JsonResponse(OPENAPI)
 
 
+@csrf_exempt  # the JSON 404 for every method: before it, a POST met the HTML CSRF failure page
 def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Any other path under /api/v1/, whatever the method: JSON, not the HTML 404 page."""
     return error(404, "not_found", "No such API endpoint. See /api/v1/openapi.json.")

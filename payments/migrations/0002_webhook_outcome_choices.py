@@ -4,15 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('payments', '0001_initial'),
+        ("payments", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='webhookevent',
-            name='outcome',
-            field=models.CharField(choices=[('processing', 'Being processed'), ('paid', 'Paid: the booking is confirmed'), ('updated', 'Payment state updated'), ('unchanged', 'Nothing to change'), ('unknown_payment', 'Not a payment of ours'), ('mismatch', 'Does not match our record'), ('refunded_slot_taken', 'Paid late, the time was taken: refunded'), ('refunded_booking_gone', 'Paid for a cancelled booking: refunded'), ('refund_updated', 'Refund state updated'), ('refund_not_ours', 'A refund we did not ask for'), ('ignored', 'Event type not handled')], max_length=40),
+            model_name="webhookevent",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("processing", "Being processed"),
+                    ("paid", "Paid: the booking is confirmed"),
+                    ("updated", "Payment state updated"),
+                    ("unchanged", "Nothing to change"),
+                    ("unknown_payment", "Not a payment of ours"),
+                    ("mismatch", "Does not match our record"),
+                    ("refunded_slot_taken", "Paid late, the time was taken: refunded"),
+                    ("refunded_booking_gone", "Paid for a cancelled booking: refunded"),
+                    ("refund_updated", "Refund state updated"),
+                    ("refund_not_ours", "A refund we did not ask for"),
+                    ("ignored", "Event type not handled"),
+                ],
+                max_length=40,
+            ),
         ),
     ]

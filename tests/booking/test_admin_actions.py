@@ -11,10 +11,11 @@ from admin_world import A_EMAIL, build_world, make_booking
 from django.core import mail
 from django.utils import timezone
 
-from booking.admin.bookings import csv_safe
+from booking.admin.csv_export import csv_safe
 from booking.models import Booking
 from security.events import verify_chain
 from security.models import SecurityEvent
+from tests import hostile_inputs as hostile
 from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -169,6 +170,55 @@ def test_csv_export_neutralises_formulas(client, world) -> None:
     assert row["notes"] == "'@SUM(A1)" and row["customer_phone"] == "'-1+1"
 
 
+# What a spreadsheet runs as a formula at the start of a cell (full-width forms included).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+SPLIT_FORMULAS = {
+    "customer_phone": "0;=2+5;0",
+    "customer_name": 'Eve;=HYPERLINK("http://x","y")',
+    "notes": "ok,@SUM(A1)|+1\n-2\t=3\r\n\uff1dcmd|' /C calc'!A0, =4",
+}
+
+
+def _cells(body: str, split) -> list[str]:
+    return [cell for line in body.splitlines() for cell in split(line)]
+
+
+def test_csv_export_neutralises_formulas_after_any_separator(client, world) -> None:
+    make_booking(
+        world.a_service,
+        timezone.now() + timedelta(days=5),
+        customer_email="eve@example.com",
+        **SPLIT_FORMULAS,
+    )
+    response = client.get("/admin/booking/booking/export/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    readers = {
+        "csv ,": lambda line: next(csv.reader([line], delimiter=",")),
+        "csv ;": lambda line: next(csv.reader([line], delimiter=";")),
+        "csv tab": lambda line: next(csv.reader([line], delimiter="\t")),
+        "split ;": lambda line: line.split(";"),
+        "split ,": lambda line: line.split(","),
+        "split |": lambda line: line.split("|"),
+        "split tab": lambda line: line.split("\t"),
+    }
+    for name, split in readers.items():
+        for cell in _cells(body, split):
+            stripped = cell.lstrip(' "')
+            assert not stripped.startswith(FORMULA_STARTS), (name, cell)
+    # Every cell is quoted, and the values stay readable: an apostrophe before each formula.
+    rows = list(csv.reader(io.StringIO(body)))
+    assert body.startswith('"id","partner","service",')
+    assert f'\r\n"{world.a_booking.pk}","' in body  # numbers are quoted too
+    row = next(
+        r for r in csv.DictReader(io.StringIO(body)) if r["customer_email"] == "eve@example.com"
+    )
+    assert row["customer_phone"] == "0;'=2+5;0"
+    assert row["customer_name"] == 'Eve;\'=HYPERLINK("http://x","y")'
+    assert row["notes"] == "ok,'@SUM(A1)|'+1\n'-2\t'=3\r\n'\uff1dcmd|' /C calc'!A0, '=4"
+    assert len(rows) == 3  # header and two bookings: line breaks stay inside their quoted cell
+
+
 @pytest.mark.parametrize(
     ("value", "safe"),
     [
@@ -207,3 +257,63 @@ def test_member_without_change_rights_cannot_cancel(client, world) -> None:
         ).status_code
         == 403
     )
+
+
+# --- hostile input: a form error or a 4xx, never a 500 ---------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59", "0001-01-01T00:00"])
+def test_reschedule_to_the_ends_of_the_calendar_is_a_form_error(client, world, start: str) -> None:
+    response = client.post(
+        f"/admin/booking/booking/{world.a_booking.pk}/reschedule/", {"start": start}
+    )
+    assert response.status_code == 200
+    assert "Enter a date between 1900 and 2999." in response.content.decode()
+
+
+@pytest.mark.parametrize("start", hostile.LOCAL_DATETIMES)
+def test_hostile_reschedule_starts_are_form_errors(client, world, start: str) -> None:
+    response = client.post(
+        f"/admin/booking/booking/{world.a_booking.pk}/reschedule/", {"start": start}
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not Booking.objects.filter(rescheduled_from=world.a_booking).exists()
+
+
+@pytest.mark.parametrize("start", hostile.LOCAL_DATETIMES)
+def test_hostile_starts_of_a_booking_by_hand_are_form_errors(client, world, start: str) -> None:
+    response = _create(client, world, start)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not Booking.objects.filter(customer_email="walkin@example.com").exists()
+
+
+@pytest.mark.parametrize("value", hostile.NUMBERS)
+def test_hostile_services_of_a_booking_by_hand_are_form_errors(client, world, value: str) -> None:
+    response = client.post(
+        "/admin/booking/booking/add/",
+        {
+            "service": value,
+            "start": _local(world, 3, 9),
+            "customer_name": "Walk In",
+            "customer_email": "walkin@example.com",
+        },
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+
+
+@pytest.mark.parametrize("wanted", hostile.NUMBERS[:-1])
+def test_staff_exporting_a_malformed_partner_get_400_and_no_file(
+    client, world, wanted: str
+) -> None:
+    login_verified(client, world.superuser)
+    response = client.get("/admin/booking/booking/export/", {"partner": wanted})
+    assert response.status_code == 400
+    assert "Choose a partner from the list." in response.content.decode()
+    assert not SecurityEvent.objects.filter(event_type="data_export").exists()
+
+
+def test_staff_exporting_an_unknown_partner_get_an_empty_file(client, world) -> None:
+    login_verified(client, world.superuser)
+    response = client.get("/admin/booking/booking/export/", {"partner": "999999"})
+    assert response.status_code == 200
+    assert list(csv.DictReader(io.StringIO(response.content.decode()))) == []

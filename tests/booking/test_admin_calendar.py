@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Booking, DateOverride, DateOverrideRange, Service
+from tests import hostile_inputs as hostile
 from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -113,8 +114,44 @@ def test_staff_pick_a_partner_first(client, world) -> None:
     assert "America/New_York" in body
 
 
-def test_a_bad_week_falls_back_to_this_week(client, world) -> None:
-    assert client.get(URL, {"week": "not-a-date"}).status_code == 200
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"])
+def test_a_week_at_the_ends_of_the_calendar_is_400_with_message(client, world, week: str) -> None:
+    response = client.get(URL, {"week": week})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Enter a date between 1900 and 2999." in body
+    assert f'href="{URL}"' in body  # a way back to this week
+
+
+@pytest.mark.parametrize("week", ["not-a-date", *hostile.DATES])
+def test_a_malformed_week_is_400_with_message(client, world, week: str) -> None:
+    response = client.get(URL, {"week": week})
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.content.decode() or "1900" in response.content.decode()
+
+
+def test_an_empty_week_is_this_week(client, world) -> None:
+    assert client.get(URL, {"week": ""}).status_code == 200
+
+
+@pytest.mark.parametrize("wanted", hostile.NUMBERS[:-1])
+def test_staff_asking_for_a_malformed_partner_get_400(client, world, wanted: str) -> None:
+    login_verified(client, world.superuser)
+    response = client.get(URL, {"partner": wanted})
+    assert response.status_code == 400
+    assert "Choose a partner from the list." in response.content.decode()
+
+
+def test_staff_asking_for_an_unknown_partner_get_404(client, world) -> None:
+    login_verified(client, world.superuser)
+    assert client.get(URL, {"partner": "999999"}).status_code == 404
+    assert client.get(URL, {"partner": ""}).status_code == 200  # the list to choose from
+
+
+@pytest.mark.parametrize("wanted", hostile.NUMBERS)
+def test_partner_users_ignore_any_partner_parameter(client, world, wanted: str) -> None:
+    response = client.get(URL, {"partner": wanted})
+    assert response.status_code == 200 and world.a.name in response.content.decode()
 
 
 def _count(client, n: int, world) -> int:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from admin_world import A_SERVICE, B_CUSTOMER, B_SERVICE, build_world
 
-from booking.models import Booking, DateOverride, Service
+from booking.models import Booking, DateOverride, Partner, Service
 from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, ROLE_PERMISSIONS, SUPPORT
+from tests import hostile_inputs as hostile
 from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -194,3 +195,69 @@ def test_the_migration_definition_equals_booking_roles() -> None:
 
     migration = importlib.import_module("booking.migrations.0005_roles")
     assert migration.ROLES == ROLE_PERMISSIONS
+
+
+# --- hostile numbers and dates in the set-up forms: a form error, never a 500 --------------------
+
+SERVICE_NUMBERS = (
+    "duration_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "min_notice_minutes",
+    "horizon_days",
+    "slot_interval_minutes",
+    "price",
+)
+PRICES = ["1e999999", "0E+1000000000", "1E-1000000000", "-0.01", "0.001", "sNaN"]
+
+
+@pytest.mark.parametrize("field", SERVICE_NUMBERS)
+def test_hostile_numbers_in_the_service_form_never_store_nonsense(client, world, field) -> None:
+    for value in [*hostile.NUMBERS, *(PRICES if field == "price" else [])]:
+        data = _service_form(**{field: value})
+        if field == "price":
+            data["currency"] = "CHF"
+        response = client.post("/admin/booking/service/add/", data)
+        assert response.status_code in (200, 302), (value, response.status_code)
+        if response.status_code == 200:
+            assert "errorlist" in response.content.decode(), value
+        else:  # accepted: only a value the model's own rules allow (e.g. "0" minutes of buffer)
+            service = Service.objects.get(slug="beard")
+            service.full_clean()
+            service.delete()
+
+
+def test_hostile_numbers_in_the_partner_profile_never_store_nonsense(client, world) -> None:
+    url = f"/admin/booking/partner/{world.a.pk}/change/"
+    base = {
+        "name": world.a.name,
+        "time_zone": world.a.time_zone,
+        "contact_email": world.a.contact_email,
+        "widget_origins": "",
+        "openinghours_set-TOTAL_FORMS": 0,
+        "openinghours_set-INITIAL_FORMS": 0,
+        "openinghours_set-MIN_NUM_FORMS": 0,
+        "openinghours_set-MAX_NUM_FORMS": 1000,
+    }
+    for value in hostile.NUMBERS:
+        response = client.post(url, {**base, "cancellation_cutoff_hours": value})
+        assert response.status_code in (200, 302), (value, response.status_code)
+        if response.status_code == 200:
+            assert "errorlist" in response.content.decode(), value
+        Partner.objects.get(pk=world.a.pk).full_clean()
+
+
+# A real date with spaces around it is that date (the admin's forms strip what is typed).
+@pytest.mark.parametrize("value", [d for d in hostile.DATES if d.strip() != "2026-01-01"])
+def test_hostile_override_dates_are_form_errors(client, world, value: str) -> None:
+    data = {
+        "date": value,
+        "note": "Closed",
+        "ranges-TOTAL_FORMS": 0,
+        "ranges-INITIAL_FORMS": 0,
+        "ranges-MIN_NUM_FORMS": 0,
+        "ranges-MAX_NUM_FORMS": 1000,
+    }
+    response = client.post("/admin/booking/dateoverride/add/", data)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not DateOverride.objects.exists()

@@ -18,6 +18,7 @@ from django.test import Client
 
 from booking.models import Booking, Partner, Service
 from booking.tokens import hash_manage_token
+from tests import hostile_inputs as hostile
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -437,3 +438,40 @@ def test_a_duplicate_key_counts_once_with_its_last_value(client: Client, service
     raw = json.dumps(body())[:-1] + ', "customer_name": "Grace Hopper"}'
     assert client.post(URL, data=raw, content_type="application/json").status_code == 201
     assert Booking.objects.get().customer_name == "Grace Hopper"
+
+
+# --- hostile input: a JSON 4xx, never a 500 ------------------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_a_start_at_the_ends_of_the_calendar_names_the_allowed_years(
+    client: Client, service: Service, start: str
+) -> None:
+    assert fields(post(client, body(start=start))) == {
+        "start": ["Enter a date between 1900 and 2999."]
+    }
+
+
+@pytest.mark.parametrize("start", hostile.DATETIMES)
+def test_hostile_starts_are_a_json_400(client: Client, service: Service, start: str) -> None:
+    assert "start" in fields(post(client, body(start=start)))
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["1e308", "1e999", "Infinity", "NaN", "-1", "9" * 5000, "null"])
+def test_numbers_as_starts_are_a_json_400(client: Client, service: Service, value: str) -> None:
+    data = json.dumps(body(start="?")).replace('"?"', value)
+    response = client.post(URL, data=data, content_type="application/json")
+    assert response.status_code == 400 and response["Content-Type"] == "application/json"
+    assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("length", [*hostile.NUMBERS[:-1], "9" * 5000, "١٢", " 12"])
+def test_hostile_content_lengths_are_a_json_4xx(
+    client: Client, service: Service, length: str
+) -> None:
+    response = client.post(
+        URL, data=json.dumps(body()), content_type="application/json", CONTENT_LENGTH=length
+    )
+    assert response.status_code in (400, 413), response.content
+    assert response["Content-Type"] == "application/json"

@@ -120,7 +120,7 @@ def test_other_methods_are_a_json_405(client: Client, service: Service, method: 
         url("salon-alpha"), data="{}", content_type="application/json"
     )
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"
     assert response.json() == {"error": "method_not_allowed", "message": "Use GET here."}
 
 
@@ -134,3 +134,57 @@ def test_the_list_takes_two_queries_whatever_the_number_of_services(
     with django_assert_num_queries(2):  # the partner, its services
         response = client.get(url("salon-alpha"))
     assert len(json.loads(response.content)["services"]) == 6
+
+
+# --- HTTP methods: JSON whatever the method, HEAD like GET ---------------------------------------
+
+API_PATHS = [
+    "/api/v1/partners/salon-alpha/services/",
+    "/api/v1/partners/salon-alpha/services/haircut/slots",
+    "/api/v1/partners/salon-alpha/bookings",
+    "/api/v1/openapi.json",
+    "/api/v1/",
+    "/api/v1/nothing/here",
+    "/api/v1/partners/salon-alpha/services",
+]
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "FOO"]
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("path", API_PATHS)
+def test_no_method_on_any_api_path_answers_html(service: Service, path: str, method: str) -> None:
+    # A real browser or client: Django's CSRF check applies as it does in production.
+    client = Client(enforce_csrf_checks=True)
+    response = client.generic(method, path, data="{}", content_type="application/json")
+    assert response.status_code in (200, 400, 404, 405), response.status_code
+    assert response["Content-Type"] == "application/json", (
+        response.status_code,
+        response.content[:80],
+    )
+    if response.status_code == 405:
+        assert response["Allow"]
+        assert method not in response["Allow"].split(", ")
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_an_unknown_api_path_is_a_json_404_whatever_the_method(
+    partner: Partner, method: str
+) -> None:
+    response = Client(enforce_csrf_checks=True).generic(method, "/api/v1/nothing/here")
+    assert response.status_code == 404
+    assert response.json()["error"] == "not_found"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "options"])
+def test_other_methods_are_a_json_405_even_with_csrf_checks(service: Service, method: str) -> None:
+    response = getattr(Client(enforce_csrf_checks=True), method)(url("salon-alpha"))
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert response.json()["error"] == "method_not_allowed"
+
+
+def test_head_answers_like_get_without_a_body(client: Client, service: Service) -> None:
+    get = client.get(url("salon-alpha"))
+    head = client.head(url("salon-alpha"))
+    assert head.status_code == get.status_code == 200
+    assert head["Content-Type"] == "application/json" and head.content == b""

@@ -17,6 +17,7 @@ import time_machine
 from django.test import Client
 
 from booking.models import DateOverride, DateOverrideRange, Partner, Service
+from tests import hostile_inputs as hostile
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -285,3 +286,21 @@ def test_a_partner_zone_saved_around_validation_is_answered_in_json(
         "message": "Something went wrong on our side. Please try again later.",
     }
     assert "widget api error" in caplog.text
+
+
+# --- hostile input: a JSON 400, never a 500 -------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", hostile.DATES)
+@pytest.mark.parametrize("name", ["start", "end"])
+def test_hostile_dates_are_a_json_400(
+    client: Client, service: Service, name: str, value: str
+) -> None:
+    query = {"start": "2025-03-24", "end": "2025-03-30", name: value}
+    invalid(client.get(url(), query), name)
+
+
+@pytest.mark.parametrize("tz", hostile.ZONES)
+def test_hostile_zones_are_a_json_400(client: Client, service: Service, tz: str) -> None:
+    query = {"start": "2025-03-24", "end": "2025-03-30", "tz": tz}
+    invalid(client.get(url(), query), "tz")

@@ -16,6 +16,7 @@ from booking.models import SupportGrant
 from booking.support_access import mask_email, mask_name, support_grant_create
 from security.events import verify_chain
 from security.models import SecurityEvent
+from tests import hostile_inputs as hostile
 from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -201,3 +202,16 @@ def test_other_partner_and_support_cannot_revoke(client) -> None:
         )
     world.grant.refresh_from_db()
     assert world.grant.revoked_at is None
+
+
+# "١٢" and "１２" are twelve in other scripts, and Django's number fields read them so: not hostile.
+@pytest.mark.parametrize("hours", [*(n for n in hostile.NUMBERS if n not in ("١٢", "１２")), "73"])
+def test_hostile_grant_hours_are_form_errors(client, hours: str) -> None:
+    world = build_world()
+    login_verified(client, world.owner)
+    response = client.post(
+        "/admin/booking/supportgrant/add/",
+        {"granted_to": world.support.pk, "reason": "Ticket 99", "hours": hours},
+    )
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not SupportGrant.objects.filter(granted_to=world.support).exists()

@@ -15,6 +15,7 @@ import time_machine
 from django.test import Client
 
 from booking.models import Booking, Partner, Service
+from tests import hostile_inputs as hostile
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +169,7 @@ def test_invalid_fields_are_400_and_nothing_is_stored(
         ("", "Choose a time first."),
         ("2025-01-07T09:00:00", "not valid"),  # no offset: ambiguous
         ("2025-01-07T25:00:00Z", "not a real date"),
-        ("9999-12-31T23:59:59-23:59", "not a real date"),
+        ("9999-12-31T23:59:59-23:59", "Enter a date between 1900 and 2999."),
         ("2025-01-07T09:00:00Z" + "0" * 40, "not valid"),
         ("2025-01-07T09:30:00Z", "not available"),  # misaligned
         ("2025-01-06T06:00:00Z", "not available"),  # in the past
@@ -251,3 +252,48 @@ def test_inactive_service_is_404(client: Client, service: Service) -> None:
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_wrong_method_is_405(client: Client, service: Service, method: str) -> None:
     assert getattr(client, method)(URL).status_code == 405
+
+
+# --- hostile input: a 4xx with a message, never a 500 -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "start", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00"]
+)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_a_start_at_the_ends_of_the_calendar_is_400_with_message(
+    client: Client, service: Service, start: str, method: str
+) -> None:
+    if method == "get":
+        response = client.get(URL, {"start": start, "tz": "America/New_York"})
+    else:
+        response = client.post(URL, _form(start=start))
+    assert response.status_code == 400
+    assert "Enter a date between 1900 and 2999." in response.content.decode()
+    assert Booking.objects.count() == 0
+
+
+@pytest.mark.parametrize("start", hostile.DATETIMES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_hostile_starts_are_refused_with_400(
+    client: Client, service: Service, start: str, method: str
+) -> None:
+    if method == "get":
+        response = client.get(URL, {"start": start})
+    else:
+        response = client.post(URL, _form(start=start))
+    assert response.status_code == 400
+    assert Booking.objects.count() == 0
+
+
+@pytest.mark.parametrize("tz", hostile.ZONES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_hostile_zones_are_refused_with_400(
+    client: Client, service: Service, tz: str, method: str
+) -> None:
+    if method == "get":
+        response = client.get(URL, {"start": START, "tz": tz})
+    else:
+        response = client.post(URL, _form(tz=tz))
+    assert response.status_code == 400
+    assert Booking.objects.count() == 0

@@ -16,6 +16,7 @@ from django.test import Client
 
 from booking import services
 from booking.models import Booking, Service
+from tests import hostile_inputs as hostile
 from tests.actors import MANAGE_LINK_CUSTOMER
 from tests.booking.conftest import zurich
 
@@ -126,3 +127,13 @@ def test_wrong_method_is_405_and_nothing_changes(
     assert getattr(client, method)(f"/manage/{token}/cancel/").status_code == 405
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
+
+
+@pytest.mark.parametrize("tz", hostile.ZONES)
+def test_hostile_zones_are_refused_with_400_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str], tz: str
+) -> None:
+    old, token = booked
+    assert client.post(f"/manage/{token}/cancel/", {"tz": tz}).status_code == 400
+    old.refresh_from_db()
+    assert old.status == Booking.Status.CONFIRMED

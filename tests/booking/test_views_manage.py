@@ -16,6 +16,7 @@ from django.test import Client
 
 from booking import services
 from booking.models import Booking, Service
+from tests import hostile_inputs as hostile
 from tests.actors import MANAGE_LINK_CUSTOMER
 from tests.booking.conftest import zurich
 
@@ -151,3 +152,19 @@ def test_a_token_differing_in_one_character_is_404(
 def test_wrong_method_is_405(client: Client, booked: tuple[Booking, str], method: str) -> None:
     _, token = booked
     assert getattr(client, method)(f"/manage/{token}/").status_code == 405
+
+
+@pytest.mark.parametrize("tz", hostile.ZONES)
+def test_a_hostile_zone_shows_the_booking_in_the_partners_zone(
+    client: Client, booked: tuple[Booking, str], tz: str
+) -> None:
+    # A page that only shows a booking falls back to the partner's zone rather than refusing.
+    _, token = booked
+    response = client.get(f"/manage/{token}/", {"tz": tz})
+    assert response.status_code == 200
+    assert "Europe/Zurich" in response.content.decode()
+
+
+@pytest.mark.parametrize("token", ["9" * 5000, "١٢", "\x00", " ", "%00", "..%2f..%2f"])
+def test_hostile_tokens_are_404(client: Client, booked: tuple[Booking, str], token: str) -> None:
+    assert client.get(f"/manage/{token}/").status_code == 404

@@ -16,6 +16,7 @@ import time_machine
 from django.test import Client
 
 from booking.models import Booking, Service
+from tests import hostile_inputs as hostile
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -202,3 +203,49 @@ def test_query_count_is_bounded(
     _, token = booked
     with django_assert_max_num_queries(7):
         assert client.get(f"/manage/{token}/reschedule/").status_code == 200
+
+
+# --- hostile input: a 4xx with a message, never a 500 -------------------------------------------
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z"])
+def test_a_new_start_at_the_ends_of_the_calendar_is_400_with_message(
+    client: Client, booked: tuple[Booking, str], start: str
+) -> None:
+    old, token = booked
+    response = client.post(f"/manage/{token}/reschedule/", {"start": start})
+    assert response.status_code == 400
+    assert "Enter a date between 1900 and 2999." in response.content.decode()
+    old.refresh_from_db()
+    assert old.status == Booking.Status.CONFIRMED
+
+
+@pytest.mark.parametrize("start", hostile.DATETIMES)
+def test_hostile_new_starts_are_refused_and_nothing_changes(
+    client: Client, booked: tuple[Booking, str], start: str
+) -> None:
+    old, token = booked
+    assert client.post(f"/manage/{token}/reschedule/", {"start": start}).status_code == 400
+    old.refresh_from_db()
+    assert old.status == Booking.Status.CONFIRMED and Booking.objects.count() == 1
+
+
+@pytest.mark.parametrize("week", hostile.DATES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_hostile_weeks_are_refused_with_400(
+    client: Client, booked: tuple[Booking, str], week: str, method: str
+) -> None:
+    _, token = booked
+    response = getattr(client, method)(f"/manage/{token}/reschedule/", {"week": week})
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("tz", hostile.ZONES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_hostile_zones_are_refused_with_400(
+    client: Client, booked: tuple[Booking, str], tz: str, method: str
+) -> None:
+    _, token = booked
+    response = getattr(client, method)(f"/manage/{token}/reschedule/", {"tz": tz, "start": NEW})
+    assert response.status_code == 400
+    assert Booking.objects.count() == 1

@@ -15,6 +15,7 @@ import time_machine
 from django.test import Client
 
 from booking.models import Partner, Service
+from tests import hostile_inputs as hostile
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -132,7 +133,7 @@ def test_no_next_link_beyond_the_horizon(client: Client, service: Service) -> No
     assert "2025-02-06" not in text.split("<ol")[1]
 
 
-@pytest.mark.parametrize("week", ["2025-02-06", "2030-01-01", "9999-12-31"])
+@pytest.mark.parametrize("week", ["2025-02-06", "2030-01-01", "2999-12-31"])
 def test_week_beyond_the_horizon_says_so(client: Client, service: Service, week: str) -> None:
     response = client.get(URL, {"week": week})
     assert response.status_code == 200
@@ -214,3 +215,25 @@ def test_zone_menu_includes_an_uncommon_partner_zone(
         '<option value="Pacific/Auckland" selected>Pacific/Auckland (local time at Salon Alpha)</option>'
         in text
     )
+
+
+# --- hostile input: a 4xx with a message, never a 500 -------------------------------------------
+
+
+@pytest.mark.parametrize("week", ["9999-12-31", "0001-01-01", "1899-12-31", "3000-01-01"])
+def test_a_week_outside_1900_to_2999_is_400_with_message(
+    client: Client, service: Service, week: str
+) -> None:
+    response = client.get(URL, {"week": week})
+    assert response.status_code == 400
+    assert "Enter a date between 1900 and 2999." in response.content.decode()
+
+
+@pytest.mark.parametrize("week", hostile.DATES)
+def test_hostile_weeks_are_refused_with_400(client: Client, service: Service, week: str) -> None:
+    assert client.get(URL, {"week": week}).status_code == 400
+
+
+@pytest.mark.parametrize("tz", hostile.ZONES)
+def test_hostile_zones_are_refused_with_400(client: Client, service: Service, tz: str) -> None:
+    assert client.get(URL, {"tz": tz}).status_code == 400

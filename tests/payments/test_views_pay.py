@@ -12,6 +12,7 @@ import time_machine
 
 from booking.models import Booking
 from payments.models import Payment
+from tests import hostile_inputs as hostile
 from tests.payments.conftest import (
     PUBLISHABLE_KEY,
     intent_object,
@@ -239,3 +240,15 @@ def test_a_payment_still_processing_says_so_and_refreshes_itself(
     assert b'<meta http-equiv="refresh" content="3">' in page.content
     booking.refresh_from_db()
     assert booking.status == Booking.Status.PENDING_PAYMENT
+
+
+@pytest.mark.usefixtures("stripe_on")
+def test_hostile_zones_fall_back_to_the_partners_zone_on_the_payment_pages(client, hold) -> None:
+    # Pages that only show a booking use the partner's zone rather than refusing a bad ?tz=.
+    booking, token = hold(_start())
+    for tz in hostile.ZONES:
+        status = client.get(f"/manage/{token}/pay/status/", {"tz": tz})
+        assert status.status_code == 200, tz
+        assert b"tz=Europe%2FZurich" in status.content, tz
+        with time_machine.travel(booking.hold_expires_at + timedelta(seconds=1), tick=False):
+            assert client.get(f"/manage/{token}/pay/", {"tz": tz}).status_code == 410, tz

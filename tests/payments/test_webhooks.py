@@ -317,3 +317,15 @@ def test_a_failure_while_processing_answers_500_stores_nothing_and_the_retry_suc
     assert retry.status_code == 200 and retry.json() == {"status": "paid"}
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
+
+
+@pytest.mark.parametrize("length", ["-1", "abc", "1e9", "9" * 5000, "١٢", "１２", " 12"])
+def test_a_malformed_content_length_is_refused_with_413(client, settings, length: str) -> None:
+    response = client.post(
+        "/payments/stripe/webhook",
+        data=b"{}",
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE="t=1,v1=00",
+        CONTENT_LENGTH=length,
+    )
+    assert response.status_code == 413

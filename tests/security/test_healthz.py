@@ -116,4 +116,12 @@ def test_healthz_needs_no_login(client: Client) -> None:
 def test_healthz_refuses_other_methods_with_405(client: Client, method: str) -> None:
     response = getattr(client, method)("/healthz")
     assert response.status_code == 405
-    assert response["Allow"] == "GET"
+    assert response["Allow"] == "GET, HEAD"
+
+
+@pytest.mark.django_db
+def test_healthz_answers_head_like_get_without_a_body(client: Client) -> None:
+    # Uptime monitors often poll with HEAD.
+    response = client.head("/healthz")
+    assert response.status_code == 200
+    assert response.content == b""

@@ -267,3 +267,31 @@ def test_hopping_addresses_inside_one_ipv6_64_does_not_evade_the_limit(client, l
             _get(client, _manage_path(), f"2001:db8:1:2::{n:x}").status_code for n in range(1, 6)
         ]
     assert statuses == [404, 404, 404, 429, 429]
+
+
+@pytest.mark.parametrize(
+    ("scope", "path"),
+    [
+        ("slots", "/book/no-such-partner/cut/"),
+        ("slots", "/api/v1/partners/no-such-partner/services/cut/slots"),
+        ("api", "/api/v1/partners/no-such-partner/services/"),
+        ("manage", "/manage/x/"),
+    ],
+)
+def test_head_counts_like_get(client, limits, scope: str, path: str) -> None:
+    # HEAD is served wherever GET is, at the same cost: it must not be a way around the limit.
+    limits(**{scope: "2/m"})
+    with time_machine.travel(T0, tick=False):
+        for _ in range(2):
+            assert client.head(path, REMOTE_ADDR="203.0.113.70").status_code != 429
+        assert client.head(path, REMOTE_ADDR="203.0.113.70").status_code == 429
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE", "FOO"])
+def test_other_methods_on_the_api_count_too(client, limits, method: str) -> None:
+    limits(api="2/m")
+    path = "/api/v1/partners/no-such-partner/services/"
+    with time_machine.travel(T0, tick=False):
+        for _ in range(2):
+            client.generic(method, path, REMOTE_ADDR="203.0.113.71")
+        assert client.generic(method, path, REMOTE_ADDR="203.0.113.71").status_code == 429

@@ -13,6 +13,7 @@ from django.db import connection
 from booking.events import BookingEvent
 from security.events import SecurityEventType, record_event
 from security.models import SecurityEvent
+from tests import hostile_inputs as hostile
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +79,17 @@ def test_verify_fails_when_a_row_was_deleted(events: list[SecurityEvent]) -> Non
         cursor.execute(f"DELETE FROM {SecurityEvent._meta.db_table} WHERE id = %s", [events[1].pk])  # noqa: S608 - the table name is ours
     with pytest.raises(CommandError, match=f"event {events[2].pk}: .*deleted"):
         _run("--verify")
+
+
+@pytest.mark.parametrize("since", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+01:00"])
+def test_a_date_at_the_ends_of_the_calendar_names_the_allowed_years(
+    events: list[SecurityEvent], since: str
+) -> None:
+    with pytest.raises(CommandError, match="between 1900 and 2999"):
+        _run("--since", since)
+
+
+@pytest.mark.parametrize("since", [*hostile.DATES, *hostile.DATETIMES])
+def test_hostile_dates_are_a_command_error(events: list[SecurityEvent], since: str) -> None:
+    with pytest.raises(CommandError, match="--since"):
+        _run("--since", since)

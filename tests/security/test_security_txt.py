@@ -66,6 +66,12 @@ def test_only_get(client: Client) -> None:
     assert client.post(URL).status_code == 405
 
 
+def test_head_answers_like_get_without_a_body(client: Client) -> None:
+    response = client.head(URL)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain") and response.content == b""
+
+
 def test_policy_page_renders_with_the_contacts(client: Client) -> None:
     response = client.get("/security/policy")
     assert response.status_code == 200

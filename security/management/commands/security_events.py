@@ -6,21 +6,34 @@ import json
 from datetime import datetime, time
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from security.events import event_types, verify_chain
+from security.inputs import validate_year
 from security.models import SecurityEvent
 
 
 def _since(value: str) -> datetime:
-    moment = parse_datetime(value)
+    malformed = CommandError(f"--since {value[:40]!r}: use YYYY-MM-DD or an ISO date-time.")
+    # The one date rule (security.inputs): ASCII digits, nothing around the date.
+    if not value.isascii() or value != value.strip():
+        raise malformed
+    try:
+        moment = parse_datetime(value)
+        day = None if moment else parse_date(value)
+    except ValueError:  # well-formed but not a real date, e.g. 2026-02-30
+        raise malformed from None
     if moment is None:
-        day = parse_date(value)
         if day is None:
-            raise CommandError(f"--since {value!r}: use YYYY-MM-DD or an ISO date-time.")
+            raise malformed
         moment = datetime.combine(day, time.min)
+    try:
+        validate_year(moment)
+    except ValidationError as exc:
+        raise CommandError(f"--since {value!r}: {exc.messages[0]}") from None
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment, timezone.get_default_timezone())
     return moment
