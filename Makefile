@@ -10,13 +10,14 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint format lock clean
+.PHONY: help install run test lint format types lock clean
 
 help:
 	@echo "make run    - migrate, demo data, web server + Celery worker + beat (Ctrl-C stops all)"
 	@echo "make test   - the test suite (PYTEST_ARGS='-k name' to narrow it)"
 	@echo "make lint   - ruff check and ruff format --check"
 	@echo "make format - ruff format (what CI checks)"
+	@echo "make types  - mypy with django-stubs over the apps (what CI checks)"
 	@echo "make lock   - re-generate requirements.lock and requirements-dev.lock"
 	@echo "make clean  - remove var/ (local database, cache, broker files, static files)"
 
@@ -50,6 +51,10 @@ lint: install
 
 format: install
 	$(VENV)/bin/ruff format .
+
+# The checked apps and the rules live in pyproject.toml ([tool.mypy]), so this is CI's command.
+types: install
+	$(VENV)/bin/mypy
 
 # pip-tools lives in its own throwaway venv: it is not a dependency of the project.
 $(TOOLS)/bin/pip-compile:

@@ -34,7 +34,8 @@ class MfaCodeForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         typed = data.get("code", "")
         if _is_totp(_digits(typed)):
             data["method"], data["code"] = TOTP, _digits(typed)

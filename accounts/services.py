@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import backup_codes
 from accounts.events import AccountEvent
-from accounts.models import BackupCode, BackupCodeDevice
+from accounts.models import BackupCode, BackupCodeDevice, User
 from security.events import record_event
 from security.mail import send_templated_mail
 
@@ -57,7 +58,7 @@ def _throttled_until(device: Device) -> datetime | None:
     return None if allowed else (info or {}).get("locked_until") or timezone.now()
 
 
-def mfa_enrolment_start(*, user: Any, pending_device_id: Any) -> TOTPDevice:
+def mfa_enrolment_start(*, user: User, pending_device_id: object) -> TOTPDevice:
     """The unconfirmed authenticator an enrolment shows: the session's own if it still exists,
     otherwise a new one with a new secret. Unconfirmed devices of other sessions are removed, so
     a secret once shown elsewhere can never be the one confirmed here."""
@@ -75,7 +76,7 @@ def mfa_enrolment_start(*, user: Any, pending_device_id: Any) -> TOTPDevice:
         return device
 
 
-def mfa_enrolment_confirm(*, user: Any, device_id: int, code: str, ip: str) -> Enrolment:
+def mfa_enrolment_confirm(*, user: User, device_id: int, code: str, ip: str) -> Enrolment:
     """Confirm the pending device with its first code (CodeRefused if it is wrong).
 
     1. Lock the pending device row; django-otp checks the code (and remembers its time step, so
@@ -92,7 +93,7 @@ def mfa_enrolment_confirm(*, user: Any, device_id: int, code: str, ip: str) -> E
         retry_at = _throttled_until(device) if device is not None else None
         ok = device is not None and retry_at is None and device.verify_token(code)
     # Raised outside the transaction: a failure's throttling count must be kept.
-    if not ok:
+    if device is None or not ok:
         raise CodeRefused(retry_at)
     with transaction.atomic():
         replaced, _ = TOTPDevice.objects.filter(user=user, confirmed=True).delete()
@@ -109,7 +110,7 @@ def mfa_enrolment_confirm(*, user: Any, device_id: int, code: str, ip: str) -> E
     return Enrolment(device=device, backup_codes=codes)
 
 
-def mfa_check_code(*, user: Any, method: str, code: str, ip: str) -> CodeCheck:
+def mfa_check_code(*, user: User, method: str, code: str, ip: str) -> CodeCheck:
     """Check one MFA code (CodeRefused if it does not pass). The caller has refused locked
     addresses before, and reports a refusal as a failure (security.lockout.step_failed), which also
     counts it towards the lockout and logs it.
@@ -133,7 +134,7 @@ def mfa_check_code(*, user: Any, method: str, code: str, ip: str) -> CodeCheck:
         ok = device is not None and retry_at is None and device.verify_token(code)
         if ok:
             detail: dict[str, Any] = {"method": method}
-            if method == BACKUP_CODE:
+            if isinstance(device, BackupCodeDevice):
                 left = detail["backup_codes_left"] = device.codes.count()
             record_event(
                 event_type=AccountEvent.MFA_SUCCESS,
@@ -151,12 +152,12 @@ def mfa_check_code(*, user: Any, method: str, code: str, ip: str) -> CodeCheck:
                     detail={"backup_codes_left": left},
                 )
     # Raised outside the transaction: a failure's throttling count must be kept.
-    if not ok:
+    if device is None or not ok:
         raise CodeRefused(retry_at)
     return CodeCheck(device=device, method=method, backup_codes_left=left)
 
 
-def mfa_backup_codes_regenerate(*, user: Any, ip: str) -> list[str]:
+def mfa_backup_codes_regenerate(*, user: User, ip: str) -> list[str]:
     """New backup codes; every old one stops working. Returned to be shown once."""
     with transaction.atomic():
         codes = _backup_codes_replace(user)
@@ -171,7 +172,7 @@ def mfa_backup_codes_regenerate(*, user: Any, ip: str) -> list[str]:
 
 
 @transaction.atomic
-def mfa_reset(*, user: Any, reason: str = "", by: str = "manage.py mfa_reset") -> int:
+def mfa_reset(*, user: User, reason: str = "", by: str = "manage.py mfa_reset") -> int:
     """An operator removes all of a user's MFA devices (lost phone); the user enrols again at the
     next login, and sessions verified by the removed devices end (security.mfa). Returns the
     number of devices removed."""
@@ -187,7 +188,7 @@ def mfa_reset(*, user: Any, reason: str = "", by: str = "manage.py mfa_reset") -
     return totp + backup_sets
 
 
-def _backup_codes_replace(user: Any) -> list[str]:
+def _backup_codes_replace(user: User) -> list[str]:
     device, _ = BackupCodeDevice.objects.select_for_update().get_or_create(
         user=user, defaults={"name": BACKUP_CODES_NAME}
     )
@@ -202,7 +203,7 @@ def _backup_codes_replace(user: Any) -> list[str]:
     return codes
 
 
-def _resettable_users(**lookup: Any) -> Any:
+def _resettable_users(**lookup: Any) -> list[User]:
     """Accounts that may reset their password by email: active staff with a usable password."""
     User = get_user_model()
     return [
@@ -220,7 +221,7 @@ def password_reset_request(*, email: str) -> None:
 
     field = f"{get_user_model().EMAIL_FIELD}__iexact"
     for user in _resettable_users(**{field: email.strip()}):
-        transaction.on_commit(lambda pk=user.pk: password_reset_email_send.delay(pk))
+        transaction.on_commit(partial(password_reset_email_send.delay, user.pk))
 
 
 def password_reset_email_send(*, user_id: int) -> bool:

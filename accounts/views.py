@@ -8,11 +8,12 @@ Pages that show a secret (enrolment, QR code, backup codes) are never cached (no
 
 from __future__ import annotations
 
+import io
 import math
 from base64 import b32encode
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, cast
 from urllib.parse import urlencode
 
 import segno
@@ -21,6 +22,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -28,9 +30,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.generic.base import ContextMixin
 
 from accounts import selectors, services
 from accounts.forms import MfaCodeForm, MfaEnrolForm, PasswordResetRequestForm
+from accounts.models import User
 from security.actors import Actor, Via
 from security.client_ip import client_ip
 from security.lockout import STEP_MFA, STEP_PASSWORD_RESET, step_failed, step_locked_refusal
@@ -39,19 +43,29 @@ from security.password_change import AuditedSetPasswordForm
 
 PENDING_DEVICE = "_accounts_mfa_pending_device"
 FEW_BACKUP_CODES = 3
+P = ParamSpec("P")
 
 
-def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+class StaffRequest(HttpRequest):
+    """A request `_staff_only` let through: its user is a logged-in, active staff user."""
+
+    user: User
+
+
+def _staff_only(
+    view: Callable[Concatenate[StaffRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
     """Logged in (at least with the password) as staff: these pages exist for no one else."""
 
     @wraps(view)
-    def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def inner(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not (user.is_active and user.is_staff):
+        if not (user.is_active and getattr(user, "is_staff", False)):
             raise Http404
-        return view(request, *args, **kwargs)
+        # Authenticated users are instances of AUTH_USER_MODEL, accounts.User.
+        return view(cast(StaffRequest, request), *args, **kwargs)
 
     return inner
 
@@ -100,7 +114,7 @@ def _backup_codes_page(
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "HEAD", "POST"])
 @_staff_only
-def mfa_verify(request: HttpRequest) -> HttpResponse:
+def mfa_verify(request: StaffRequest) -> HttpResponse:
     """The MFA step after the password. A locked address is refused before any code is checked;
     a wrong code counts towards the lockout like a wrong password."""
     user, next_url = request.user, _next_url(request)
@@ -144,7 +158,7 @@ def mfa_verify(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("code")
 @require_http_methods(["GET", "HEAD", "POST"])
 @_staff_only
-def mfa_enrol(request: HttpRequest) -> HttpResponse:
+def mfa_enrol(request: StaffRequest) -> HttpResponse:
     """Set up an authenticator app: at the first login, or later to replace it (from a verified
     session only: an enrolled user proves the current factor before changing it)."""
     user, next_url = request.user, _next_url(request)
@@ -194,23 +208,23 @@ def mfa_enrol(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 @_staff_only
-def mfa_enrol_qr(request: HttpRequest) -> HttpResponse:
+def mfa_enrol_qr(request: StaffRequest) -> HttpResponse:
     """The pending authenticator's otpauth:// URL as a QR code (SVG, no script)."""
     user = request.user
     device = selectors.mfa_pending_device(user=user, device_id=request.session.get(PENDING_DEVICE))
     # As on the enrolment page: an enrolled user proves the current factor before a new one.
     if device is None or (not is_verified(user) and selectors.mfa_enrolled(user=user)):
         raise Http404("No enrolment in progress.")
-    response = HttpResponse(content_type="image/svg+xml")
+    svg = io.BytesIO()
     # Module size 8, the standard 4-module quiet zone; the page's CSS paints it white.
-    segno.make(device.config_url, error="m").save(response, kind="svg", scale=8, border=4)
-    return response
+    segno.make(device.config_url, error="m").save(svg, kind="svg", scale=8, border=4)
+    return HttpResponse(svg.getvalue(), content_type="image/svg+xml")
 
 
 @never_cache
 @require_safe
 @_staff_only
-def mfa_settings(request: HttpRequest) -> HttpResponse:
+def mfa_settings(request: StaffRequest) -> HttpResponse:
     if not is_verified(request.user):
         return HttpResponseRedirect(_url("accounts:mfa-verify", request.get_full_path()))
     status = selectors.mfa_status(user=request.user)
@@ -220,7 +234,7 @@ def mfa_settings(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @_staff_only
-def mfa_backup_codes(request: HttpRequest) -> HttpResponse:
+def mfa_backup_codes(request: StaffRequest) -> HttpResponse:
     """New backup codes, shown once; the old ones stop working."""
     if not is_verified(request.user):
         return HttpResponseRedirect(_url("accounts:mfa-verify", reverse("accounts:mfa-settings")))
@@ -242,9 +256,13 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
     return _page(request, "registration/password_reset_form.html", "Password reset", form=form)
 
 
-class _AdminLook:
+class _AdminLook(ContextMixin):
+    """The admin's context (site header, user links) for Django's own auth views."""
+
+    request: HttpRequest  # set by View.setup() on the view this is mixed into
+
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}  # type: ignore[attr-defined,misc]
+        return {**admin.site.each_context(self.request), **super().get_context_data(**kwargs)}
 
 
 class PasswordResetConfirmView(_AdminLook, auth_views.PasswordResetConfirmView):
@@ -264,7 +282,7 @@ class PasswordResetConfirmView(_AdminLook, auth_views.PasswordResetConfirmView):
             actor = Actor.user(self.user, ip=ip, via=Via.RESET_LINK)
         return {**super().get_form_kwargs(), "actor": actor}
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         username = getattr(self.get_user(kwargs.get("uidb64", "")), "email", "")
         refusal = step_locked_refusal(
             request, username=username, step=STEP_PASSWORD_RESET, attempt=False

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 import pyrage
 from pyrage import x25519
+
+from backups.format import Readable, Writable
 
 
 class WrongKeyError(Exception):
@@ -57,13 +58,15 @@ def generate_identity_file(path: str | Path) -> str:
     return public
 
 
-def encrypt_stream(source: IO[bytes], target: IO[bytes], recipient: str) -> None:
-    pyrage.encrypt_io(source, target, [parse_recipient(recipient)])
+# pyrage reads and writes any object with read()/write()/flush(); its stubs name BufferedIOBase,
+# which our hashing and compressing streams are not, hence the arg-type ignores below.
+def encrypt_stream(source: Readable, target: Writable, recipient: str) -> None:
+    pyrage.encrypt_io(source, target, [parse_recipient(recipient)])  # type: ignore[arg-type]
 
 
-def decrypt_stream(source: IO[bytes], target: IO[bytes], identity: x25519.Identity) -> None:
+def decrypt_stream(source: Readable, target: Writable, identity: x25519.Identity) -> None:
     try:
-        pyrage.decrypt_io(source, target, [identity])
+        pyrage.decrypt_io(source, target, [identity])  # type: ignore[arg-type]
     except (pyrage.DecryptError, OSError) as exc:
         # pyrage says "No matching keys found" when no stanza opens with this identity; a
         # truncated or edited payload surfaces as a decryption (OS) error.

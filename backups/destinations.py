@@ -22,10 +22,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from backups.format import CHUNK, partial_name
+from backups.format import CHUNK, ReadableFile, partial_name
+
+if TYPE_CHECKING:
+    # Imported where used: a deployment with only local or only S3 destinations never loads
+    # the other client library.
+    import paramiko
+    from mypy_boto3_s3 import S3Client
 
 logger = logging.getLogger("backups")
 T = TypeVar("T")
@@ -79,7 +85,7 @@ class Destination:
     def _put(self, key: str, source: IO[bytes]) -> None:
         raise NotImplementedError
 
-    def _open(self, key: str) -> IO[bytes]:
+    def _open(self, key: str) -> ReadableFile:
         raise NotImplementedError
 
     def _stat(self, key: str) -> int | None:
@@ -108,7 +114,7 @@ class Destination:
         self._retry(f"put {key}", lambda: self._put(key, io.BytesIO(data)))
 
     @contextmanager
-    def open(self, key: str) -> Iterator[IO[bytes]]:
+    def open(self, key: str) -> Iterator[ReadableFile]:
         handle = self._retry(f"open {key}", lambda: self._open(key))
         try:
             yield handle
@@ -189,7 +195,7 @@ class LocalDestination(Destination):
             raise
         _fsync_dir(final.parent)
 
-    def _open(self, key: str) -> IO[bytes]:
+    def _open(self, key: str) -> ReadableFile:
         return open(self._path(key), "rb")
 
     def _stat(self, key: str) -> int | None:
@@ -249,10 +255,10 @@ class SFTPDestination(Destination):
         self.password = unquote(parts.password) if parts.password else None
         self.root = unquote(parts.path).rstrip("/") or "."
         self.pinned = _query(parts.query).get("host_key", "")
-        self._transport = None
-        self._sftp = None
+        self._transport: paramiko.Transport | None = None
+        self._sftp: paramiko.SFTPClient | None = None
 
-    def _client(self):
+    def _client(self) -> paramiko.SFTPClient:
         if self._sftp is not None:
             return self._sftp
         import paramiko
@@ -273,14 +279,16 @@ class SFTPDestination(Destination):
                 transport.auth_password(self.user, self.password)
             else:
                 raise DestinationError(f"{self.label}: no BACKUP_SFTP_KEY_FILE and no password")
-            self._sftp = paramiko.SFTPClient.from_transport(transport)
+            sftp = paramiko.SFTPClient.from_transport(transport)
+            if sftp is None:
+                raise DestinationError(f"{self.label}: the server opened no SFTP session")
         except BaseException:
             transport.close()
             raise
-        self._transport = transport
-        return self._sftp
+        self._transport, self._sftp = transport, sftp
+        return sftp
 
-    def _check_host_key(self, key, known_hosts: str) -> None:
+    def _check_host_key(self, key: paramiko.PKey, known_hosts: str) -> None:
         import paramiko
 
         fingerprint = host_key_fingerprint(key.asbytes())
@@ -309,7 +317,7 @@ class SFTPDestination(Destination):
             raise UnsafeKeyError(f"key {key!r} leaves the destination")
         return f"{self.root}/{key}"
 
-    def _mkdirs(self, sftp, directory: str) -> None:
+    def _mkdirs(self, sftp: paramiko.SFTPClient, directory: str) -> None:
         prefix = "/" if directory.startswith("/") else ""
         parts = [part for part in directory.split("/") if part]
         for depth in range(1, len(parts) + 1):
@@ -339,7 +347,7 @@ class SFTPDestination(Destination):
                 pass
             raise
 
-    def _open(self, key: str) -> IO[bytes]:
+    def _open(self, key: str) -> ReadableFile:
         handle = self._client().open(self._remote(key), "rb")
         handle.prefetch()
         return handle
@@ -397,14 +405,14 @@ class S3Destination(Destination):
         self.prefix = parts.path.strip("/")
         self.endpoint_url = query.get("endpoint_url")
         self.region = query.get("region")
-        self._s3 = None
+        self._s3: S3Client | None = None
 
     @property
     def label(self) -> str:
         endpoint = f" at {urlsplit(self.endpoint_url).netloc}" if self.endpoint_url else ""
         return f"s3://{self.bucket}/{self.prefix}{endpoint}"
 
-    def _client(self):
+    def _client(self) -> S3Client:
         if self._s3 is None:
             import boto3
             from botocore.config import Config
@@ -428,7 +436,7 @@ class S3Destination(Destination):
             source, self.bucket, self._object(key), ExtraArgs={"ChecksumAlgorithm": "SHA256"}
         )
 
-    def _open(self, key: str) -> IO[bytes]:
+    def _open(self, key: str) -> ReadableFile:
         from botocore.exceptions import ClientError
 
         try:

@@ -19,7 +19,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import Any, Protocol
 
 FORMAT_VERSION = 1
 DATA_FILE = "db.dump.age"
@@ -29,6 +29,26 @@ CHUNK = 1024 * 1024
 
 _ID = re.compile(r"^(\d{8}T\d{6}Z)-([0-9a-f]{6})$")
 ENGINES = ("postgresql", "sqlite")
+
+
+class Readable(Protocol):
+    """A binary stream to read from: a local file, an SFTP file, an S3 object body, a pipe."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class ReadableFile(Readable, Protocol):
+    """A readable stream its opener must close (what a destination hands out)."""
+
+    def close(self) -> None: ...
+
+
+class Writable(Protocol):
+    """A binary stream to write to: a local file, a pipe, a HashingWriter."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class ManifestError(ValueError):
@@ -64,7 +84,7 @@ def is_partial(key: str) -> bool:
     return PARTIAL_MARK in key.rsplit("/", 1)[-1]
 
 
-def sha256_stream(stream: IO[bytes]) -> tuple[str, int]:
+def sha256_stream(stream: Readable) -> tuple[str, int]:
     digest, size = hashlib.sha256(), 0
     while chunk := stream.read(CHUNK):
         digest.update(chunk)
@@ -75,7 +95,7 @@ def sha256_stream(stream: IO[bytes]) -> tuple[str, int]:
 class HashingWriter:
     """A write-only file object that hashes and counts what passes through it."""
 
-    def __init__(self, target: IO[bytes] | None = None) -> None:
+    def __init__(self, target: Writable | None = None) -> None:
         self.target = target
         self.digest = hashlib.sha256()
         self.size = 0

@@ -20,13 +20,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import IO
 
 from django.conf import settings
 from django.core.mail import mail_admins
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+from pyrage import x25519
 
 from backups import crypto
 from backups.destinations import Destination, destination_for
@@ -38,6 +38,8 @@ from backups.format import (
     HashingWriter,
     Manifest,
     ManifestError,
+    Readable,
+    Writable,
     backup_time,
     is_partial,
     key_of,
@@ -46,6 +48,7 @@ from backups.format import (
 )
 from backups.models import BackupLog
 from backups.selectors import (
+    Freshness,
     backup_freshness,
     complete_ids,
     copies_on,
@@ -54,6 +57,7 @@ from backups.selectors import (
 )
 from backups.snapshot import (
     Target,
+    first_value,
     pg_create_database,
     pg_drop_database,
     pg_dump_to,
@@ -121,7 +125,7 @@ def public_key() -> str:
     )
 
 
-def identity():
+def identity() -> x25519.Identity | None:
     """The private key, on machines that verify and restore; None elsewhere."""
     if settings.BACKUP_IDENTITY_FILE:
         return crypto.load_identity(settings.BACKUP_IDENTITY_FILE)
@@ -174,7 +178,9 @@ def backup_lock() -> Iterator[None]:
     if connection.vendor == "postgresql":
         conn = Target.from_settings(connection.settings_dict).connect(autocommit=True)
         try:
-            if not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()[0]:
+            if not first_value(
+                conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+            ):
                 raise BackupLocked("another backup job is running (advisory lock held)")
             yield
         finally:
@@ -195,7 +201,7 @@ def backup_lock() -> Iterator[None]:
 
 # --- writing and checking one copy -----------------------------------------------------------
 class _HashingReader:
-    def __init__(self, source: IO[bytes]) -> None:
+    def __init__(self, source: Readable) -> None:
         self.source, self.digest = source, hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:
@@ -289,11 +295,11 @@ class RunResult:
 def _snapshot(data_path: Path, recipient: str) -> tuple[Manifest, str]:
     """Dump -> (compress) -> encrypt into data_path; returns the manifest (without id/time)."""
     target = Target.from_settings(connection.settings_dict)
-    plain = {}
+    plain: dict[str, str] = {}
     with open(data_path, "wb") as handle:
         writer = HashingWriter(handle)
 
-        def write(stream: IO[bytes]) -> None:
+        def write(stream: Readable) -> None:
             reader = _HashingReader(stream)
             crypto.encrypt_stream(reader, writer, recipient)
             plain["sha"] = reader.digest.hexdigest()
@@ -456,7 +462,9 @@ class CopyCheck:
     detail: str = ""
 
 
-def check_copy(destination: Destination, backup_id: str, key=None) -> CopyCheck:
+def check_copy(
+    destination: Destination, backup_id: str, key: x25519.Identity | None = None
+) -> CopyCheck:
     """Reads one copy back: manifest, size, SHA-256; with the identity also decrypts it and
     checks the plaintext checksum. Never raises for a bad copy: the result says what is wrong."""
 
@@ -649,7 +657,7 @@ def backup_restore(
         data = _download(destination, manifest, Path(temp))
         expected = manifest.file(DATA_FILE).plaintext_sha256
 
-        def decrypt_into(stream: IO[bytes]) -> None:
+        def decrypt_into(stream: Writable) -> None:
             writer = HashingWriter(stream)
             with open(data, "rb") as handle:
                 crypto.decrypt_stream(handle, writer, key)
@@ -793,13 +801,12 @@ def backup_purge(*, progress: Progress = _quiet) -> PurgeResult:
 
 
 # --- freshness ------------------------------------------------------------------------------------
-def ensure_fresh(*, progress: Progress = _quiet) -> list:
+def ensure_fresh(*, progress: Progress = _quiet) -> list[Freshness]:
     """Hourly: beat skips runs missed while it was down, so run a backup when the newest one is
     older than 12 hours, then alert about any destination over its age limit (13 h; 25 h for
     the offline copy)."""
     status = backup_freshness()
-    regular = [s for s in status[:-1] if s.age_hours is not None]
-    newest = min((s.age_hours for s in regular), default=None)
+    newest = min((s.age_hours for s in status[:-1] if s.age_hours is not None), default=None)
     if newest is None or newest > settings.BACKUP_INTERVAL_HOURS:
         progress("newest backup is missing or too old: running one now")
         try:

@@ -16,7 +16,7 @@ import sqlite3
 # Fixed argument lists, never a shell.
 import subprocess  # nosec B404
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,9 @@ from typing import IO, Any
 
 import psycopg
 from psycopg import sql
+from psycopg.rows import TupleRow
+
+from backups.format import Readable, Writable
 
 PG_DUMP = shutil.which("pg_dump") or "/usr/bin/pg_dump"
 PG_RESTORE = shutil.which("pg_restore") or "/usr/bin/pg_restore"
@@ -31,6 +34,13 @@ PG_RESTORE = shutil.which("pg_restore") or "/usr/bin/pg_restore"
 
 class SnapshotError(Exception):
     pass
+
+
+def first_value(row: tuple[Any, ...] | None) -> Any:
+    """The single value of a one-row query (count(*), pg_export_snapshot(), a PRAGMA)."""
+    if row is None:
+        raise SnapshotError("the query returned no row")
+    return row[0]
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class Target:
     port: str = ""
 
     @classmethod
-    def from_settings(cls, settings_dict: dict[str, Any]) -> Target:
+    def from_settings(cls, settings_dict: Mapping[str, Any]) -> Target:
         engine = "postgresql" if "postgresql" in settings_dict["ENGINE"] else "sqlite"
         return cls(
             engine=engine,
@@ -79,7 +89,7 @@ class Target:
             env.pop("PGPASSWORD", None)
         return env
 
-    def connect(self, **kwargs: Any) -> psycopg.Connection:
+    def connect(self, **kwargs: Any) -> psycopg.Connection[TupleRow]:
         return psycopg.connect(
             host=self.host or "localhost",
             port=self.port or "5432",
@@ -113,22 +123,24 @@ def _migrations(rows: list[tuple[str, str]]) -> dict[str, list[str]]:
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
-def _pg_tables(conn: psycopg.Connection) -> list[str]:
+def _pg_tables(conn: psycopg.Connection[TupleRow]) -> list[str]:
     rows = conn.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
     ).fetchall()
     return [row[0] for row in rows]
 
 
-def pg_row_counts(conn: psycopg.Connection, tables: list[str] | None = None) -> dict[str, int]:
+def pg_row_counts(
+    conn: psycopg.Connection[TupleRow], tables: list[str] | None = None
+) -> dict[str, int]:
     counts = {}
     for table in tables if tables is not None else _pg_tables(conn):
         query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-        counts[table] = conn.execute(query).fetchone()[0]
+        counts[table] = first_value(conn.execute(query).fetchone())
     return counts
 
 
-def pg_dump_to(target: Target, write: Callable[[IO[bytes]], None]) -> SnapshotInfo:
+def pg_dump_to(target: Target, write: Callable[[Readable], None]) -> SnapshotInfo:
     """Runs pg_dump on a snapshot exported by a REPEATABLE READ transaction that also counts
     the rows and reads the migration state, and hands pg_dump's output stream to `write`.
 
@@ -138,7 +150,7 @@ def pg_dump_to(target: Target, write: Callable[[IO[bytes]], None]) -> SnapshotIn
     """
     with target.connect() as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        snapshot_id = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        snapshot_id = first_value(conn.execute("SELECT pg_export_snapshot()").fetchone())
         counts = pg_row_counts(conn)
         migrations = _migrations(conn.execute("SELECT app, name FROM django_migrations").fetchall())
         command = [
@@ -152,10 +164,11 @@ def pg_dump_to(target: Target, write: Callable[[IO[bytes]], None]) -> SnapshotIn
             process = subprocess.Popen(  # noqa: S603 - our own fixed argument list
                 command, stdout=subprocess.PIPE, stderr=errors, env=target.libpq_env()
             )
+            stdout = _pipe(process.stdout)
             try:
-                write(process.stdout)
+                write(stdout)
             finally:
-                process.stdout.close()
+                stdout.close()
                 code = process.wait()
             if code != 0:
                 errors.seek(0)
@@ -166,7 +179,7 @@ def pg_dump_to(target: Target, write: Callable[[IO[bytes]], None]) -> SnapshotIn
     return SnapshotInfo(counts, migrations, "pg_dump custom format (zlib)")
 
 
-def pg_restore_from(target: Target, read: Callable[[IO[bytes]], None], *, clean: bool) -> None:
+def pg_restore_from(target: Target, read: Callable[[Writable], None], *, clean: bool) -> None:
     """Feeds the decrypted dump to pg_restore's stdin: no plaintext copy on disk."""
     command = [
         PG_RESTORE,
@@ -183,13 +196,14 @@ def pg_restore_from(target: Target, read: Callable[[IO[bytes]], None], *, clean:
         process = subprocess.Popen(  # noqa: S603 - our own fixed argument list
             command, stdin=subprocess.PIPE, stderr=errors, env=target.libpq_env()
         )
+        stdin = _pipe(process.stdin)
         try:
-            read(process.stdin)
+            read(stdin)
         except BrokenPipeError:
             pass  # pg_restore stopped early; its exit code and stderr say why
         finally:
             try:
-                process.stdin.close()
+                stdin.close()
             except BrokenPipeError:
                 pass
             code = process.wait()
@@ -198,6 +212,13 @@ def pg_restore_from(target: Target, read: Callable[[IO[bytes]], None], *, clean:
             raise SnapshotError(
                 f"pg_restore failed ({code}): {errors.read().decode(errors='replace')[-2000:]}"
             )
+
+
+def _pipe(stream: IO[bytes] | None) -> IO[bytes]:
+    """A Popen pipe: never None when the stream was asked for with subprocess.PIPE."""
+    if stream is None:
+        raise SnapshotError("the subprocess has no pipe")
+    return stream
 
 
 def pg_create_database(server: Target, name: str) -> Target:
@@ -222,7 +243,7 @@ def sqlite_tables(conn: sqlite3.Connection) -> list[str]:
 
 
 def sqlite_row_counts(conn: sqlite3.Connection, tables: list[str] | None = None) -> dict[str, int]:
-    counts = {}
+    counts: dict[str, int] = {}
     for table in tables if tables is not None else sqlite_tables(conn):
         quoted = '"' + table.replace('"', '""') + '"'
         # A table name from sqlite_master, quoted: not user input.
@@ -231,7 +252,7 @@ def sqlite_row_counts(conn: sqlite3.Connection, tables: list[str] | None = None)
 
 
 def sqlite_dump_to(
-    source: sqlite3.Connection, work_dir: Path, write: Callable[[IO[bytes]], None]
+    source: sqlite3.Connection, work_dir: Path, write: Callable[[Readable], None]
 ) -> SnapshotInfo:
     """The online backup API copies a consistent state page by page while the app keeps going;
     the copy is then counted and gzip-compressed into `write`."""
@@ -283,7 +304,7 @@ class _GzipReader:
 
 @contextmanager
 def sqlite_restored_copy(
-    work_dir: Path, read: Callable[[IO[bytes]], None]
+    work_dir: Path, read: Callable[[Writable], None]
 ) -> Iterator[sqlite3.Connection]:
     """Decrypts/decompresses into a temporary database file and yields a connection to it."""
     with tempfile.NamedTemporaryFile(dir=work_dir, suffix=".gz", delete=False) as handle:
@@ -301,7 +322,7 @@ def sqlite_restored_copy(
 
         register_django_functions(conn)
         try:
-            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            if first_value(conn.execute("PRAGMA integrity_check").fetchone()) != "ok":
                 raise SnapshotError("the restored SQLite database fails its integrity check")
             yield conn
         finally:

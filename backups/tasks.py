@@ -4,17 +4,28 @@ another one holding the lock skips (the running one does the work)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypedDict, TypeVar
 
 from celery import shared_task
 
 from backups import services
 
 logger = logging.getLogger("backups")
+T = TypeVar("T")
+
+
+class _Limits(TypedDict):
+    soft_time_limit: int
+    time_limit: int
+    ignore_result: bool
+
+
 # Backups of a large database outlast the global 5-minute task limit.
-LIMITS = {"soft_time_limit": 3 * 3600, "time_limit": 3 * 3600 + 300, "ignore_result": True}
+LIMITS: _Limits = {"soft_time_limit": 3 * 3600, "time_limit": 3 * 3600 + 300, "ignore_result": True}
 
 
-def _skip_if_locked(job):
+def _skip_if_locked(job: Callable[[], T]) -> T | None:
     try:
         return job()
     except services.BackupLocked:

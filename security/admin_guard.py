@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.admin.options import IS_POPUP_VAR, TO_FIELD_VAR
-from django.contrib.admin.views.main import (
+from django.contrib.admin.views.main import (  # type: ignore[attr-defined]  # IS_FACETS_VAR: Django 5.0+, not in django-stubs 5.2
     ALL_VAR,
     ERROR_FLAG,
     IS_FACETS_VAR,
@@ -99,7 +99,7 @@ def _resolve(model: type[models.Model], key: str) -> tuple[models.Field | None, 
         if not isinstance(found, models.Field):  # a reverse relation: not a column of ours
             return None, []
         field = found
-        if found.is_relation and found.related_model is not None:
+        if found.is_relation and isinstance(found.related_model, type):
             opts = found.related_model._meta
     if isinstance(field, models.ForeignKey):
         field = field.target_field
@@ -162,7 +162,7 @@ def changelist_filter_problems(model: type[models.Model], params: QueryDict) -> 
     return problems
 
 
-class ChangelistFilterGuard:
+class ChangelistFilterGuard(ModelAdmin):
     """Mixed into every ModelAdmin of the site (MFAAdminSite.register): a filter value that the
     database cannot take (a date at the ends of the calendar, a number too big for a column)
     answers 400 with the reason, instead of an OverflowError deep in the query."""
@@ -170,13 +170,13 @@ class ChangelistFilterGuard:
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        problems = changelist_filter_problems(self.model, request.GET)  # type: ignore[attr-defined]
+        problems = changelist_filter_problems(self.model, request.GET)
         if problems:
             return admin_bad_request(
                 request,
-                self.admin_site,  # type: ignore[attr-defined]
+                self.admin_site,
                 problems,
                 back_url=request.path,
                 back_text=_("Show the list without filters"),
             )
-        return super().changelist_view(request, extra_context)  # type: ignore[misc]
+        return super().changelist_view(request, extra_context)

@@ -33,7 +33,9 @@ _SCHEME_SOURCES = {"http:", "https:", "data:", "blob:", "filesystem:", "ws:", "w
 
 
 def _csp_directives() -> dict[str, Any]:
-    return (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}).get("DIRECTIVES", {})
+    policy: dict[str, Any] = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
+    directives: dict[str, Any] = policy.get("DIRECTIVES", {})
+    return directives
 
 
 @register(Tags.security)

@@ -117,7 +117,8 @@ class ChainProblem:
 
 def _normalise(detail: dict[str, Any] | None) -> dict[str, Any]:
     # What is hashed must be exactly what the database gives back: JSON types only.
-    return json.loads(json.dumps(detail or {}, default=str))
+    normalised: dict[str, Any] = json.loads(json.dumps(detail or {}, default=str))
+    return normalised
 
 
 def _canonical_time(value: datetime) -> str:

@@ -16,6 +16,8 @@ class BCryptSHA256Hasher(BCryptSHA256PasswordHasher):
     # Same algorithm name: hashes stay readable by Django's own hasher and vice versa.
     algorithm = "bcrypt_sha256"
 
+    # A property, so the cost follows the setting at each use (Django's is a class attribute,
+    # which mypy will not let a read-only property replace).
     @property
     def rounds(self) -> int:  # type: ignore[override]
         return int(getattr(settings, "PASSWORD_BCRYPT_ROUNDS", 12))

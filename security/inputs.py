@@ -71,5 +71,5 @@ def content_length(value: str | None) -> int | None:
     if not value.isascii() or not value.isdigit():
         return None
     if len(value) > _MAX_LENGTH_DIGITS:  # more than any body we accept, by far
-        return 10**_MAX_LENGTH_DIGITS
+        return int(10**_MAX_LENGTH_DIGITS)
     return int(value)

@@ -62,7 +62,7 @@ class _Audited:
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         self.actor = actor
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
 
     def set_password_and_save(
         self,

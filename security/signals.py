@@ -43,7 +43,7 @@ def on_login_failed(
     # (security.lockout.step_failed); an MFA code comes from a user logged in with the password:
     # one mfa_failure event, with that user as actor.
     username = str(credentials.get(settings.AXES_USERNAME_FORM_FIELD) or "")
-    step = credentials.get("step")
+    step = str(credentials.get("step") or "")
     mfa = step == STEP_MFA
     failures = getattr(request, "axes_failures_since_start", None)
     locked_before = failures is not None and failures > settings.AXES_FAILURE_LIMIT

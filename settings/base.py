@@ -10,6 +10,7 @@ from csp.constants import NONE, SELF
 
 from settings.env import env_bool, env_choice, env_int, env_list, env_str, env_url
 from settings.schedule import BEAT_SCHEDULE
+from settings.types import RateLimit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded default keeps its files: SQLite database, file cache, the Celery
@@ -325,7 +326,7 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
 # scope -> rate and what to do when the cache is down (fail_open: serve anyway).
-RATE_LIMITS = {
+RATE_LIMITS: dict[str, RateLimit] = {
     "booking": {"rate": env_str("RATE_LIMIT_BOOKING", "10/m"), "fail_open": False},
     "slots": {"rate": env_str("RATE_LIMIT_SLOTS", "120/m"), "fail_open": True},
     "api": {"rate": env_str("RATE_LIMIT_API", "120/m"), "fail_open": True},

@@ -8,6 +8,7 @@ containers.
 
 from __future__ import annotations
 
+import enum
 import os
 from pathlib import Path
 
@@ -15,7 +16,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "on"}
 _FALSE = {"0", "false", "off"}
-_UNSET = object()
+
+
+class _Unset(enum.Enum):
+    """The "no default: the variable is required" marker (an enum, so checkers can narrow it)."""
+
+    UNSET = enum.auto()
 
 
 def _raw(name: str) -> str | None:
@@ -30,12 +36,12 @@ def _raw(name: str) -> str | None:
     return os.environ.get(name)
 
 
-def env_str(name: str, default: str | object = _UNSET) -> str:
+def env_str(name: str, default: str | _Unset = _Unset.UNSET) -> str:
     value = _raw(name)
     if value is None or value == "":
-        if default is _UNSET:
+        if default is _Unset.UNSET:
             raise ImproperlyConfigured(f"Environment variable {name} is required.")
-        return default  # type: ignore[return-value]
+        return default
     return value
 
 
@@ -96,7 +102,7 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     return value
 
 
-def env_url(name: str, default: str | object = _UNSET, *, schemes: set[str]) -> str:
+def env_url(name: str, default: str | _Unset = _Unset.UNSET, *, schemes: set[str]) -> str:
     value = env_str(name, default)
     if value == "":
         return value
