@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 from settings.env import env_bool, env_choice, env_int, env_list, env_str, env_url
 from settings.schedule import BEAT_SCHEDULE
@@ -15,6 +16,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded default keeps its files: SQLite database, file cache, the Celery
 # filesystem broker and beat's schedule. Production keeps none of these on app servers.
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def _ensure_folders(*folders: Path) -> None:
+    """Creates the local folders the configuration uses, so any manage.py command works in a
+    fresh clone: SQLite cannot create the folder of its database file, and the file cache and
+    the filesystem broker expect theirs. Only what is configured to be used is created, so a
+    server on PostgreSQL and Redis writes nothing here."""
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"DATA_DIR={DATA_DIR}: cannot create the folder {folder} ({exc.strerror})."
+            ) from None
+
 
 # Dev-only fallback; prod.py refuses any key that starts with "django-insecure".
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-do-not-use-in-production")
@@ -111,6 +127,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    if str(DATABASES["default"]["NAME"]) not in {"", ":memory:"}:
+        _ensure_folders(Path(DATABASES["default"]["NAME"]).parent)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ------------------------------------------------------------
@@ -145,6 +163,12 @@ else:
         "control_folder": str(DATA_DIR / "celery" / "control"),
         "store_processed": False,
     }
+    _ensure_folders(
+        DATA_DIR / "cache",
+        _queue_dir,
+        DATA_DIR / "celery" / "processed",
+        DATA_DIR / "celery" / "control",
+    )
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -254,6 +278,8 @@ EMAIL_BACKEND = {
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }[env_choice("EMAIL_BACKEND", "console", {"smtp", "console", "file", "locmem"})]
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+    _ensure_folders(Path(EMAIL_FILE_PATH))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
