@@ -3,13 +3,22 @@ dev.py, test.py and prod.py only change defaults and add start-up guards."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from settings.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from settings.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    operator_terminal,
+)
 from settings.schedule import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -384,11 +393,31 @@ SECURITY_TXT_LANGUAGES = env_str("SECURITY_TXT_LANGUAGES", "en, de")
 
 # --- Logging: one JSON object per line on stderr ----------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
+# Servers (gunicorn, Celery, runserver) and commands run by cron, CI or a container's log driver
+# write JSON lines for the log collector. A manage.py command that a person runs at a terminal
+# is the exception: nothing collects that terminal, the command's own output says what it did
+# (and the security events it writes are kept in the database), so JSON lines would only bury
+# its answer. There the log shows warnings and errors as plain text; LOG_LEVEL=DEBUG shows all.
+# Decided here, when logging is configured, because it is a property of the process (which
+# command, whose stream), not of any one command: Django's own and third-party commands are
+# covered too.
+OPERATOR_TERMINAL = operator_terminal(sys.argv, sys.stderr)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "formatters": {
+        "json": {"()": "security.logging.JsonFormatter"},
+        "console": {"()": "security.logging.ConsoleFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "console" if OPERATOR_TERMINAL else "json",
+            "level": (
+                "WARNING" if OPERATOR_TERMINAL and LOG_LEVEL in {"INFO", "WARNING"} else LOG_LEVEL
+            ),
+        }
+    },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
