@@ -163,7 +163,9 @@ else:
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport ignores the host; naming one spares every process that sends
+    # a task kombu's false warning "No hostname was supplied".
+    CELERY_BROKER_URL = "filesystem://localhost//"
     _queue_dir = DATA_DIR / "celery" / "queue"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),

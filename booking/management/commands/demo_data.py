@@ -108,16 +108,15 @@ class AccountResult:
 
 @dataclass
 class Changes:
-    """What one run wrote, by verbose_name_plural: rows created and rows updated."""
+    """What one run wrote, by model: rows created and rows updated."""
 
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
+    created: dict[type[models.Model], int] = field(default_factory=dict)
+    updated: dict[type[models.Model], int] = field(default_factory=dict)
     accounts: list[AccountResult] = field(default_factory=list)
 
     def count(self, model: type[models.Model], *, created: bool) -> None:
         counter = self.created if created else self.updated
-        name = str(model._meta.verbose_name_plural)
-        counter[name] = counter.get(name, 0) + 1
+        counter[model] = counter.get(model, 0) + 1
 
 
 @dataclass
@@ -305,8 +304,11 @@ class Command(BaseCommand):
             else:
                 self.stdout.write(f"{account.email} already exists; password unchanged.")
 
-        def _summary(counts: dict[str, int]) -> str:
-            return ", ".join(f"{n} {name}" for name, n in counts.items())
+        def _summary(counts: dict[type[models.Model], int]) -> str:
+            return ", ".join(
+                f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}"
+                for model, n in counts.items()
+            )
 
         if changes.created:
             self.stdout.write(f"Created: {_summary(changes.created)}.")
