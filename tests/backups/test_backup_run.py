@@ -107,7 +107,7 @@ def test_a_run_killed_half_way_leaves_nothing_complete_and_the_next_run_cleans_u
     half.parent.mkdir(parents=True, exist_ok=True)
     half.write_bytes(b"{half")
     (Path(backup_settings.BACKUP_WORK_DIR) / "20260101T000000Z-000000").mkdir(parents=True)
-    assert backup_list() == []  # nothing looks complete
+    assert backup_list().copies == []  # nothing looks complete
     killed_id = leftovers[0].split("/")[0]
     assert {c.code for c in services.backup_verify(backup_id=killed_id)} == {"missing"}
 
