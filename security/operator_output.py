@@ -5,6 +5,7 @@ alone (progress and log lines stay off it), documented in each command's help.""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,13 @@ class OperatorCommand(BaseCommand):
         if parser.description is not None:
             parser.description = str(parser.description)
         return parser
+
+    def progress_writer(self, *, json: bool) -> Callable[[str], None]:
+        """Where progress lines go: stdout for a person; stderr when stdout carries JSON (plain,
+        not in the error colour: progress is not an error)."""
+        if json:
+            return lambda line: self.stderr.write(line, style_func=str)
+        return self.stdout.write
 
 
 def add_json_argument(parser: CommandParser, shape: str) -> None:
