@@ -285,11 +285,12 @@ SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
 EMAIL_BACKEND = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
-    "file": "django.core.mail.backends.filebased.EmailBackend",
+    # One .eml file per mail under EMAIL_FILE_PATH and one log line (settings.dev's default).
+    "file": "security.mail.FileBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }[env_choice("EMAIL_BACKEND", "console", {"smtp", "console", "file", "locmem"})]
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
-if EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+if EMAIL_BACKEND == "security.mail.FileBackend":
     _ensure_folders(Path(EMAIL_FILE_PATH))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)

@@ -42,7 +42,7 @@ def test_migrate_works_when_data_dir_does_not_exist_yet(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert (data_dir / "db.sqlite3").is_file()
-    for folder in ("cache", "celery/queue", "celery/processed", "celery/control"):
+    for folder in ("cache", "celery/queue", "celery/processed", "celery/control", "mail"):
         assert (data_dir / folder).is_dir(), folder
 
 
