@@ -22,6 +22,15 @@ def offline_destination() -> Destination:
     return destination_for(settings.BACKUP_OFFLINE_DESTINATION)
 
 
+@dataclass(frozen=True)
+class Verification:
+    """The latest check of one copy: a `backup_verify`, or the read-back when it was written."""
+
+    result: str  # ok, missing, truncated, tampered, wrong_key
+    at: datetime
+    detail: str
+
+
 @dataclass
 class BackupCopy:
     backup_id: str
@@ -29,14 +38,19 @@ class BackupCopy:
     created_at: datetime
     size: int
     complete: bool  # the manifest is there: every file was written and read back
-    verification: (
-        str  # latest verify result: ok, missing, truncated, tampered, wrong_key, or "never"
-    )
+    verification: Verification | None  # None: never checked
     offline: bool = False
 
     @property
     def age(self) -> timedelta:
         return timezone.now() - self.created_at
+
+
+@dataclass
+class BackupListing:
+    copies: list[BackupCopy]
+    # Destinations that could not be listed: label -> error.
+    unreachable: dict[str, str]
 
 
 def copies_on(destination: Destination) -> dict[str, dict[str, int]]:
@@ -57,37 +71,46 @@ def complete_ids(destination: Destination) -> list[str]:
     )
 
 
-def backup_list(
-    *, include_offline: bool = True, include_incomplete: bool = False
-) -> list[BackupCopy]:
-    """Every backup on every destination, newest first; unreachable destinations raise."""
+def backup_list(*, include_offline: bool = True, include_incomplete: bool = False) -> BackupListing:
+    """Every backup on every destination, newest first, with its latest verification; a
+    destination that cannot be listed is reported in `unreachable`, the others still listed."""
     destinations = [(d, False) for d in regular_destinations()]
     if include_offline:
         destinations.append((offline_destination(), True))
-    latest: dict[tuple[str, str], str] = {}
+    latest: dict[tuple[str, str], Verification] = {}
     for log in BackupLog.objects.filter(action=BackupLog.Action.VERIFY).order_by(
         "created_at", "id"
     ):
-        latest[(log.backup_id, log.destination)] = log.code
-    copies = []
+        latest[(log.backup_id, log.destination)] = Verification(
+            log.code, log.created_at, log.detail
+        )
+    listing = BackupListing(copies=[], unreachable={})
     for destination, offline in destinations:
-        for backup_id, files in copies_on(destination).items():
+        try:
+            held = copies_on(destination)
+        except Exception as exc:  # one unreachable destination must not hide the others
+            listing.unreachable[destination.label] = str(exc) or type(exc).__name__
+            continue
+        finally:
+            destination.close()
+        for backup_id, files in held.items():
             complete = (
                 MANIFEST in files and DATA_FILE in files and not any(is_partial(n) for n in files)
             )
             if complete or include_incomplete:
-                copies.append(
+                listing.copies.append(
                     BackupCopy(
                         backup_id=backup_id,
                         destination=destination.label,
                         created_at=backup_time(backup_id),
                         size=sum(files.values()),
                         complete=complete,
-                        verification=latest.get((backup_id, destination.label), "never"),
+                        verification=latest.get((backup_id, destination.label)),
                         offline=offline,
                     )
                 )
-    return sorted(copies, key=lambda c: (c.backup_id, c.destination), reverse=True)
+    listing.copies.sort(key=lambda c: (c.backup_id, c.destination), reverse=True)
+    return listing
 
 
 @dataclass

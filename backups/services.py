@@ -171,6 +171,20 @@ def _log(
     )
 
 
+def _log_read_back(backup_id: str, destination: str) -> None:
+    """A copy this job wrote was read back and its size and SHA-256 checked before its manifest
+    made it complete (_store_copy): that is a verification, the one backup_verify does without
+    the identity, so backup_list shows it as such."""
+    _log(
+        "verify",
+        backup_id=backup_id,
+        destination=destination,
+        ok=True,
+        code="ok",
+        detail="read back after writing: size and SHA-256 match",
+    )
+
+
 @contextmanager
 def backup_lock() -> Iterator[None]:
     """Session-level advisory lock on PostgreSQL (released when the process dies with its
@@ -365,6 +379,7 @@ def backup_run(*, progress: Progress = _quiet) -> RunResult:
                 if error is None:
                     result.stored.append(label)
                     _log("run", backup_id=backup_id, destination=label, ok=True)
+                    _log_read_back(backup_id, label)
                 else:
                     result.failed[label] = str(error)
                     _log("run", backup_id=backup_id, destination=label, ok=False, detail=str(error))
@@ -411,6 +426,7 @@ def _fill_gaps(destinations: list[Destination], progress: Progress) -> list[str]
                 ok=True,
                 detail=f"from {source.label}",
             )
+            _log_read_back(backup_id, destination.label)
             filled.append(f"{backup_id} -> {destination.label}")
     return filled
 
@@ -438,6 +454,7 @@ def offline_copy(*, progress: Progress = _quiet) -> str:
                 if newest not in present:
                     progress(f"copying {newest} from {source.label} to {target.label} ...")
                     _copy_between(source, target, newest)
+                    _log_read_back(newest, target.label)
                 _log(
                     "offline",
                     backup_id=newest,

@@ -3,12 +3,23 @@ dev.py, test.py and prod.py only change defaults and add start-up guards."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
-from settings.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from settings.env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    env_url,
+    operator_terminal,
+)
 from settings.schedule import BEAT_SCHEDULE
 from settings.types import RateLimit
 
@@ -16,6 +27,21 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Where the embedded default keeps its files: SQLite database, file cache, the Celery
 # filesystem broker and beat's schedule. Production keeps none of these on app servers.
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def _ensure_folders(*folders: Path) -> None:
+    """Creates the local folders the configuration uses, so any manage.py command works in a
+    fresh clone: SQLite cannot create the folder of its database file, and the file cache and
+    the filesystem broker expect theirs. Only what is configured to be used is created, so a
+    server on PostgreSQL and Redis writes nothing here."""
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"DATA_DIR={DATA_DIR}: cannot create the folder {folder} ({exc.strerror})."
+            ) from None
+
 
 # Dev-only fallback; prod.py refuses any key that starts with "django-insecure".
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-do-not-use-in-production")
@@ -111,6 +137,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    if str(DATABASES["default"]["NAME"]) not in {"", ":memory:"}:
+        _ensure_folders(Path(DATABASES["default"]["NAME"]).parent)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ------------------------------------------------------------
@@ -136,7 +164,9 @@ else:
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport ignores the host; naming one spares every process that sends
+    # a task kombu's false warning "No hostname was supplied".
+    CELERY_BROKER_URL = "filesystem://localhost//"
     _queue_dir = DATA_DIR / "celery" / "queue"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
@@ -145,6 +175,12 @@ else:
         "control_folder": str(DATA_DIR / "celery" / "control"),
         "store_processed": False,
     }
+    _ensure_folders(
+        DATA_DIR / "cache",
+        _queue_dir,
+        DATA_DIR / "celery" / "processed",
+        DATA_DIR / "celery" / "control",
+    )
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
@@ -250,10 +286,13 @@ SESSION_COOKIE_AGE = SESSION_MAX_AGE_HOURS * 3600
 EMAIL_BACKEND = {
     "smtp": "django.core.mail.backends.smtp.EmailBackend",
     "console": "django.core.mail.backends.console.EmailBackend",
-    "file": "django.core.mail.backends.filebased.EmailBackend",
+    # One .eml file per mail under EMAIL_FILE_PATH and one log line (settings.dev's default).
+    "file": "security.mail.FileBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
 }[env_choice("EMAIL_BACKEND", "console", {"smtp", "console", "file", "locmem"})]
 EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+if EMAIL_BACKEND == "security.mail.FileBackend":
+    _ensure_folders(Path(EMAIL_FILE_PATH))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1, maximum=65535)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
@@ -277,6 +316,19 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Files served at the site root by WhiteNoise, with the same headers as any response: the
+# favicon, which browsers ask every site for.
+WHITENOISE_ROOT = BASE_DIR / "public"
+
+
+def _root_file_headers(headers: Any, path: str, url: str) -> None:
+    """Root files keep their names (no hash to change when they do): the favicon is cached for
+    a day rather than WhiteNoise's minute, so browsers stop asking on every page."""
+    if url == "/favicon.ico":
+        headers["Cache-Control"] = "max-age=86400, public"
+
+
+WHITENOISE_ADD_HEADERS_FUNCTION = _root_file_headers
 
 # --- Requests -----------------------------------------------------------------------------------
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 256 * 1024, minimum=1024)
@@ -359,11 +411,31 @@ SECURITY_TXT_LANGUAGES = env_str("SECURITY_TXT_LANGUAGES", "en, de")
 
 # --- Logging: one JSON object per line on stderr ----------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
+# Servers (gunicorn, Celery, runserver) and commands run by cron, CI or a container's log driver
+# write JSON lines for the log collector. A manage.py command that a person runs at a terminal
+# is the exception: nothing collects that terminal, the command's own output says what it did
+# (and the security events it writes are kept in the database), so JSON lines would only bury
+# its answer. There the log shows warnings and errors as plain text; LOG_LEVEL=DEBUG shows all.
+# Decided here, when logging is configured, because it is a property of the process (which
+# command, whose stream), not of any one command: Django's own and third-party commands are
+# covered too.
+OPERATOR_TERMINAL = operator_terminal(sys.argv, sys.stderr)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "security.logging.JsonFormatter"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "formatters": {
+        "json": {"()": "security.logging.JsonFormatter"},
+        "console": {"()": "security.logging.ConsoleFormatter"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "console" if OPERATOR_TERMINAL else "json",
+            "level": (
+                "WARNING" if OPERATOR_TERMINAL and LOG_LEVEL in {"INFO", "WARNING"} else LOG_LEVEL
+            ),
+        }
+    },
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import os
 from pathlib import Path
+from typing import TextIO
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -113,3 +114,18 @@ def env_url(name: str, default: str | _Unset = _Unset.UNSET, *, schemes: set[str
             f"{', '.join(sorted(schemes))}://…"
         )
     return value
+
+
+# manage.py commands that are servers: their log is for a collector even on a terminal.
+SERVER_COMMANDS = frozenset({"runserver"})
+
+
+def operator_terminal(argv: list[str], stream: TextIO) -> bool:
+    """True for a manage.py command (not a server) whose log stream is a terminal: a person is
+    reading it. Cron jobs, CI, containers' log drivers and pipes are not terminals; gunicorn and
+    Celery are not manage.py."""
+    if not argv or os.path.basename(argv[0]) != "manage.py":
+        return False
+    if len(argv) > 1 and argv[1] in SERVER_COMMANDS:
+        return False
+    return bool(getattr(stream, "isatty", None) and stream.isatty())

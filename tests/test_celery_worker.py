@@ -118,7 +118,7 @@ def _assert_worker_runs_the_heartbeat(worker: Worker) -> None:
 def test_worker_runs_a_task_sent_through_the_embedded_filesystem_broker(
     worker: Worker, eager_off: None
 ) -> None:
-    assert settings.CELERY_BROKER_URL == "filesystem://"
+    assert settings.CELERY_BROKER_URL.startswith("filesystem://")
     _assert_worker_runs_the_heartbeat(worker)
 
 

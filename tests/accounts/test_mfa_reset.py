@@ -4,6 +4,7 @@ had passed MFA end, and the user enrols again at the next login."""
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -98,3 +99,20 @@ def test_unknown_email_is_a_command_error(db) -> None:
 def test_the_email_is_required() -> None:
     with pytest.raises(CommandError):
         call_command("mfa_reset")
+
+
+def test_the_operator_is_told_what_was_removed_and_what_happens_next(
+    enrolled_client, staff
+) -> None:
+    lines = _reset(EMAIL).splitlines()
+
+    assert lines == [
+        f"{EMAIL}: 2 MFA devices removed; they set up MFA again at their next login.",
+        "Logged as an mfa_reset security event.",
+    ]
+
+
+def test_json_reports_the_reset_as_one_document(enrolled_client, staff) -> None:
+    document = json.loads(_reset(EMAIL, "--reason", "ticket 4711", "--json"))
+
+    assert document == {"email": EMAIL, "devices_removed": 2, "reason": "ticket 4711"}

@@ -22,7 +22,7 @@ def test_the_drill_restores_the_latest_backup_and_records_the_result(
 ) -> None:
     backup_id = services.backup_run().backup_id
     call_command("backup", "--drill")
-    assert "restore drill ok" in capsys.readouterr().out
+    assert "Restore drill ok" in capsys.readouterr().out
     row = BackupLog.objects.get(action="drill")
     assert row.ok and row.backup_id == backup_id and "rows match the manifest" in row.detail
     assert _scratch_databases() == []
@@ -37,7 +37,7 @@ def test_a_failed_drill_is_recorded_and_alerted(backup_settings, some_data, mail
     try:
         call_command("backup", "--drill")
     except CommandError as failure:
-        assert "restore drill failed" in str(failure)
+        assert "Restore drill failed" in str(failure)
     else:
         raise AssertionError("the drill should fail")
     row = BackupLog.objects.get(action="drill")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +36,7 @@ def test_purge_deletes_exactly_the_backups_older_than_30_days_everywhere(
             Path(backup_settings.BACKUP_DESTINATIONS[0]) / "20251201T000000Z-aaaaaa" / DATA_FILE
         ).write_bytes(b"x")
         call_command("backup_purge")
-    assert "deleted 5 copies" in capsys.readouterr().out
+    assert "Deleted 5 copies older than 30 days" in capsys.readouterr().out
     for url in backup_settings.BACKUP_DESTINATIONS:
         assert _ids(url) == {younger, recent}
     assert _ids(backup_settings.BACKUP_OFFLINE_DESTINATION) == {younger}
@@ -60,3 +61,26 @@ def test_the_only_complete_backup_is_never_deleted_the_operators_are_alerted(
     assert result.kept_only_backup == only
     assert all(_ids(url) == {only} for url in backup_settings.BACKUP_DESTINATIONS)
     assert len(mailoutbox) == 1 and "only complete one" in mailoutbox[0].subject
+
+
+def test_purge_with_json_lists_what_was_deleted_where(backup_settings, some_data, capsys) -> None:
+    with time_machine.travel(T0, tick=False):
+        old = services.backup_run().backup_id
+    with time_machine.travel(T0 + timedelta(days=31), tick=False):
+        services.backup_run()
+        call_command("backup_purge", "--json")
+
+    document = json.loads(capsys.readouterr().out)
+    assert document["kept_only_backup"] is None
+    assert document["deleted"] == {
+        **{url: [old] for url in backup_settings.BACKUP_DESTINATIONS},
+        backup_settings.BACKUP_OFFLINE_DESTINATION: [],
+    }
+
+
+def test_purge_says_when_there_was_nothing_to_delete(backup_settings, some_data, capsys) -> None:
+    services.backup_run()
+    call_command("backup_purge")
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "Nothing to delete: no backup is older than 30 days."
+    )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def test_a_run_killed_half_way_leaves_nothing_complete_and_the_next_run_cleans_u
     half.parent.mkdir(parents=True, exist_ok=True)
     half.write_bytes(b"{half")
     (Path(backup_settings.BACKUP_WORK_DIR) / "20260101T000000Z-000000").mkdir(parents=True)
-    assert backup_list() == []  # nothing looks complete
+    assert backup_list().copies == []  # nothing looks complete
     killed_id = leftovers[0].split("/")[0]
     assert {c.code for c in services.backup_verify(backup_id=killed_id)} == {"missing"}
 
@@ -185,3 +186,39 @@ def test_production_refuses_to_back_up_without_a_public_key(backup_settings, som
     backup_settings.BACKUP_PUBLIC_KEY = ""
     with pytest.raises(services.BackupError, match="BACKUP_PUBLIC_KEY"):
         services.backup_run()
+
+
+def test_the_backup_command_shows_progress_and_a_closing_sentence(
+    backup_settings, some_data, capsys
+) -> None:
+    call_command("backup")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("snapshot ")
+    backup_id = BackupLog.objects.filter(action="run").first().backup_id
+    assert lines[-1] == f"Backup {backup_id} stored on 3 of 3 destinations, each read back."
+
+
+def test_the_backup_command_with_json_prints_one_document_and_progress_on_stderr(
+    backup_settings, some_data, capsys
+) -> None:
+    call_command("backup", "--json")
+
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert sorted(document["stored"]) == sorted(backup_settings.BACKUP_DESTINATIONS)
+    assert document["failed"] == {} and document["backup_id"]
+    assert "snapshot" in captured.err
+
+
+def test_ensure_fresh_with_json_reports_each_destination(
+    backup_settings, some_data, capsys
+) -> None:
+    services.backup_run()
+    services.offline_copy()
+
+    call_command("backup", "--ensure-fresh", "--json")
+
+    document = json.loads(capsys.readouterr().out)
+    assert len(document["destinations"]) == 4
+    assert all(d["ok"] and d["age_hours"] < 1 for d in document["destinations"])

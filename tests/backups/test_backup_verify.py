@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,10 @@ def _exit_code(*args: str) -> int:
 def test_good_backup_verifies_with_decryption(backup, backup_settings, capsys) -> None:
     call_command("backup_verify", backup)
     assert "3 copies verified" in capsys.readouterr().out
-    assert BackupLog.objects.filter(action="verify", code="ok").count() == 3
+    decrypted = BackupLog.objects.filter(
+        action="verify", code="ok", detail="checksums verified, decrypted"
+    )
+    assert decrypted.count() == 3
 
 
 def test_a_flipped_byte_is_tampered(backup, backup_settings) -> None:
@@ -98,3 +103,38 @@ def test_the_offline_copy_is_verified_too(backup, backup_settings) -> None:
     path = Path(backup_settings.BACKUP_OFFLINE_DESTINATION) / backup / DATA_FILE
     path.write_bytes(path.read_bytes()[:50])
     assert _exit_code("--all") == 4
+
+
+def _verify_json(*args: str) -> tuple[dict, int, str]:
+    out, err = StringIO(), StringIO()
+    code = 0
+    try:
+        call_command("backup_verify", "--json", *args, stdout=out, stderr=err)
+    except CommandError as failure:
+        code = failure.returncode
+    return json.loads(out.getvalue()), code, err.getvalue()
+
+
+def test_json_reports_every_copy_in_one_document_and_keeps_progress_off_stdout(
+    backup, backup_settings
+) -> None:
+    document, code, progress = _verify_json(backup)
+
+    assert code == 0 and document["ok"] is True
+    assert [c["result"] for c in document["checks"]] == ["ok", "ok", "ok"]
+    assert {c["backup_id"] for c in document["checks"]} == {backup}
+    assert sorted(c["destination"] for c in document["checks"]) == sorted(
+        backup_settings.BACKUP_DESTINATIONS
+    )
+    assert "verifying" in progress
+
+
+def test_json_on_failure_still_exits_with_the_code_of_the_worst_copy(
+    backup, backup_settings
+) -> None:
+    _file(backup_settings, 2, backup).write_bytes(b"short")
+
+    document, code, _ = _verify_json(backup)
+
+    assert code == 4 and document["ok"] is False
+    assert sorted(c["result"] for c in document["checks"]) == ["ok", "ok", "truncated"]

@@ -165,3 +165,24 @@ def test_demo_owner_is_in_the_partner_owner_group_and_has_demo_bookings() -> Non
     count = bookings.count()
     _run()
     assert bookings.count() == count
+
+
+@pytest.mark.slow
+def test_at_a_terminal_it_shows_only_its_own_report_and_no_false_warning(tmp_path: Path) -> None:
+    from tests.terminal import on_pipes, on_terminal, operator_env
+
+    env = operator_env(
+        tmp_path,
+        STRIPE_SECRET_KEY="sk_test_x",
+        STRIPE_PUBLISHABLE_KEY="pk_test_x",
+        STRIPE_WEBHOOK_SECRET="whsec_x",
+    )
+    assert on_pipes(["migrate", "--noinput", "-v0"], env).returncode == 0
+
+    status, screen = on_terminal(["demo_data"], env)
+
+    assert status == 0, screen
+    assert "WARNING" not in screen and "{" not in screen, screen
+    lines = [line for line in screen.splitlines() if line.strip()]
+    assert lines[0].startswith("Created admin@example.com with password:"), screen
+    assert "Created: 1 partner, 2 users, 1 partner membership, 3 services" in screen, screen

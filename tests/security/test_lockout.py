@@ -184,10 +184,10 @@ def test_axes_reset_ip_unlocks_and_is_logged(client, victim, capsys) -> None:
 
     call_command("axes_reset_ip", "127.0.0.1")
 
-    assert "127.0.0.1: 1 attempt removed." in capsys.readouterr().out
+    assert "127.0.0.1: unlocked; 3 failed logins removed." in capsys.readouterr().out
     assert _login(client, VICTIM, PASSWORD).status_code == 302
     event = SecurityEvent.objects.get(event_type="unlock")
-    assert event.target == "127.0.0.1" and event.detail["attempts_removed"] == 1
+    assert event.target == "127.0.0.1" and event.detail["failed_logins_removed"] == 3
 
 
 def test_axes_reset_ip_refuses_garbage(victim) -> None:

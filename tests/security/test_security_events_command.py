@@ -1,4 +1,5 @@
-"""`manage.py security_events`: lists events, filters them, and --verify fails on tampering."""
+"""`manage.py security_events`: lists events for a person (UTC times) or as JSON lines with
+--json, filters them, and --verify fails on tampering."""
 
 from __future__ import annotations
 
@@ -36,23 +37,50 @@ def events() -> list[SecurityEvent]:
     return [old, new, newer]
 
 
-def test_prints_every_event_as_a_json_line(events: list[SecurityEvent]) -> None:
-    lines = [json.loads(line) for line in _run().splitlines()]
+def test_lists_every_event_as_a_readable_line_with_its_time_in_utc(
+    events: list[SecurityEvent],
+) -> None:
+    lines = _run().splitlines()
+
+    assert not any(line.lstrip().startswith("{") for line in lines)
+    rows = [line for line in lines if "2026-03-0" in line]
+    assert len(rows) == 3
+    assert "2026-03-01 10:00:00 UTC" in rows[0] and "login_failure" in rows[0]
+    assert "192.0.2.1" in rows[0]
+    assert "data_export" in rows[1] and "booking:1,2" in rows[1] and "rows=2" in rows[1]
+    assert lines[-1] == "3 events."
+
+
+def test_an_empty_selection_says_so(events: list[SecurityEvent]) -> None:
+    assert _run("--since", "2027-01-01").strip() == "No security events match."
+
+
+def test_json_prints_every_event_as_a_json_line(events: list[SecurityEvent]) -> None:
+    lines = [json.loads(line) for line in _run("--json").splitlines()]
     assert [line["id"] for line in lines] == [e.pk for e in events]
     assert lines[1]["target"] == "booking:1,2" and lines[1]["detail"] == {"rows": 2}
+    assert lines[0]["created_at"] == "2026-03-01T10:00:00+00:00"
+    assert lines[0]["hash"] == events[0].hash
 
 
 def test_filters_by_date_and_type(events: list[SecurityEvent]) -> None:
-    assert [json.loads(x)["id"] for x in _run("--since", "2026-03-02").splitlines()] == [
+    assert [json.loads(x)["id"] for x in _run("--json", "--since", "2026-03-02").splitlines()] == [
         events[1].pk,
         events[2].pk,
     ]
     assert [
         json.loads(x)["id"]
         for x in _run(
-            "--since", "2026-03-05T10:00:00+00:00", "--type", "support_access"
+            "--json", "--since", "2026-03-05T10:00:00+00:00", "--type", "support_access"
         ).splitlines()
     ] == [events[2].pk]
+
+
+def test_a_date_without_a_zone_is_utc(events: list[SecurityEvent], settings) -> None:
+    settings.TIME_ZONE = "Pacific/Auckland"
+    assert [
+        json.loads(x)["id"] for x in _run("--json", "--since", "2026-03-05T10:00").splitlines()
+    ] == [events[1].pk, events[2].pk]
 
 
 def test_a_bad_date_is_a_clear_error(events: list[SecurityEvent]) -> None:
@@ -62,6 +90,10 @@ def test_a_bad_date_is_a_clear_error(events: list[SecurityEvent]) -> None:
 
 def test_verify_passes_on_an_intact_chain(events: list[SecurityEvent]) -> None:
     assert "intact: 3 events" in _run("--verify")
+
+
+def test_verify_with_json_prints_one_document(events: list[SecurityEvent]) -> None:
+    assert json.loads(_run("--verify", "--json")) == {"intact": True, "events": 3, "problems": []}
 
 
 def test_verify_fails_naming_an_edited_row(events: list[SecurityEvent]) -> None:
@@ -93,3 +125,16 @@ def test_a_date_at_the_ends_of_the_calendar_names_the_allowed_years(
 def test_hostile_dates_are_a_command_error(events: list[SecurityEvent], since: str) -> None:
     with pytest.raises(CommandError, match="--since"):
         _run("--since", since)
+
+
+def test_verify_with_json_reports_the_problems_and_still_fails(
+    events: list[SecurityEvent],
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {SecurityEvent._meta.db_table} WHERE id = %s", [events[1].pk])  # noqa: S608 - the table name is ours
+    out = StringIO()
+    with pytest.raises(CommandError, match=f"event {events[2].pk}"):
+        call_command("security_events", "--verify", "--json", stdout=out)
+    document = json.loads(out.getvalue())
+    assert document["intact"] is False and document["events"] == 2
+    assert document["problems"][0]["event_id"] == events[2].pk

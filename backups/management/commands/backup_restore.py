@@ -1,30 +1,39 @@
+"""`manage.py backup_restore`: restore a verified backup, by one command (C23)."""
+
 from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from backups import services
+from backups.destinations import DestinationError
+from security.operator_output import OperatorCommand
 
 
-class Command(BaseCommand):
-    help = (
-        "Restore a backup (verified first) into the live database or --target-database URL. "
-        "Refuses a dump of another engine or a newer schema. Asks for confirmation unless --yes."
+class Command(OperatorCommand):
+    help = gettext_lazy(
+        "Restore a backup (verified first) into the live database or --target-database URL, "
+        "with progress as it goes. Refuses a dump of another engine or a newer schema. Asks for "
+        "confirmation unless --yes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("backup_id", nargs="?", help="the backup to restore")
-        parser.add_argument("--latest", action="store_true", help="the newest complete backup")
+        parser.add_argument("backup_id", nargs="?", help=_("The backup to restore."))
+        parser.add_argument("--latest", action="store_true", help=_("The newest complete backup."))
         parser.add_argument(
-            "--from", dest="source", help="a destination URL (any, even one not configured here)"
+            "--from",
+            dest="source",
+            help=_("A destination URL (any, even one not configured here)."),
         )
         parser.add_argument(
             "--target-database",
             dest="target",
-            help="database URL to restore into (default: the live database)",
+            help=_("Database URL to restore into (default: the live database)."),
         )
-        parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        parser.add_argument("--yes", action="store_true", help=_("Do not ask for confirmation."))
 
     def handle(
         self,
@@ -37,17 +46,20 @@ class Command(BaseCommand):
         **options: object,
     ) -> None:
         if bool(backup_id) == latest:
-            raise CommandError("give a backup id or --latest")
+            raise CommandError(_("Give a backup id or --latest (one of them)."))
         if not yes and not sys.stdin.isatty():
             raise CommandError(
-                "refusing to restore without confirmation: no terminal to ask on; pass --yes"
+                _("Refusing to restore without confirmation: no terminal to ask on; pass --yes.")
             )
 
         def confirm(prompt: str) -> bool:
             if yes:
                 return True
             self.stdout.write(prompt)
-            return input("Type 'yes' to continue: ").strip() == "yes"
+            try:
+                return input(_("Type 'yes' to continue: ")).strip() == "yes"
+            except EOFError:  # Ctrl-D: a no
+                return False
 
         try:
             result = services.backup_restore(
@@ -57,14 +69,18 @@ class Command(BaseCommand):
                 confirm=confirm,
                 progress=self.stdout.write,
             )
-        except services.BackupError as exc:
+        except (services.BackupError, DestinationError) as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(
             self.style.SUCCESS(
-                f"restored {result.backup_id} from {result.source} into {result.target}"
+                _("Restored %(id)s from %(source)s into %(target)s.")
+                % {"id": result.backup_id, "source": result.source, "target": result.target}
             )
         )
         if not target:
             self.stdout.write(
-                "Next: manage.py migrate (applies migrations newer than the backup), then restart the app."
+                _(
+                    "Next: manage.py migrate (applies migrations newer than the backup), then "
+                    "restart the app."
+                )
             )

@@ -21,15 +21,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from booking import selectors, services
 from booking.models import Booking, DateOverride, OpeningHours, Partner, PartnerMembership, Service
 from booking.roles import PARTNER_OWNER, roles_ensure
 from booking.services import CustomerDetails
 from security.actors import Actor, Via
+from security.operator_output import OperatorCommand
 
 ADMIN_EMAIL = "admin@example.com"
 PARTNER_EMAIL = "owner@demo-salon.example"
@@ -105,16 +109,15 @@ class AccountResult:
 
 @dataclass
 class Changes:
-    """What one run wrote, by verbose_name_plural: rows created and rows updated."""
+    """What one run wrote, by model: rows created and rows updated."""
 
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
+    created: dict[type[models.Model], int] = field(default_factory=dict)
+    updated: dict[type[models.Model], int] = field(default_factory=dict)
     accounts: list[AccountResult] = field(default_factory=list)
 
     def count(self, model: type[models.Model], *, created: bool) -> None:
         counter = self.created if created else self.updated
-        name = str(model._meta.verbose_name_plural)
-        counter[name] = counter.get(name, 0) + 1
+        counter[model] = counter.get(model, 0) + 1
 
 
 @dataclass
@@ -266,60 +269,84 @@ def _ensure_demo_bookings(*, partner: Partner, changes: Changes) -> None:
         changes.count(Booking, created=True)
 
 
-class Command(BaseCommand):
-    help = (
-        "Create the demo partner 'Demo Salon' with services and opening hours, and the accounts "
-        f"{ADMIN_EMAIL} (superuser) and {PARTNER_EMAIL} (partner owner, group 'Partner owner'), and a few "
-        "demo bookings if there are none. Safe to run again. "
-        f"Passwords: ${ADMIN_PASSWORD_ENV} / ${PARTNER_PASSWORD_ENV}, else generated and shown once."
+class Command(OperatorCommand):
+    help = format_lazy(
+        gettext_lazy(
+            "Create the demo partner 'Demo Salon' with services and opening hours, the accounts "
+            "{admin} (superuser) and {owner} (partner owner, group 'Partner owner'), and a few "
+            "demo bookings if there are none. Safe to run again. Passwords: ${admin_env} / "
+            "${owner_env}, else generated and shown once. Refuses production settings."
+        ),
+        admin=ADMIN_EMAIL,
+        owner=PARTNER_EMAIL,
+        admin_env=ADMIN_PASSWORD_ENV,
+        owner_env=PARTNER_PASSWORD_ENV,
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.SETTINGS_MODULE == "settings.prod":
             raise CommandError(
-                "demo_data creates accounts whose passwords are shown on the terminal; "
-                "it refuses to run with production settings (settings.prod)."
+                _(
+                    "demo_data creates accounts whose passwords are shown on the terminal; "
+                    "it refuses to run with production settings (settings.prod)."
+                )
             )
         result = demo_data_ensure()
         partner, changes = result.partner, result.changes
 
         for account in changes.accounts:
+            values = {"email": account.email, "variable": account.password_from_env}
             if account.generated_password:
                 self.stdout.write(
                     self.style.SUCCESS(
-                        f"Created {account.email} with password: {account.generated_password}"
+                        _("Created %(email)s with password: %(password)s")
+                        % {**values, "password": account.generated_password}
                     )
                 )
-                self.stdout.write("  (shown only this once: note it now)")
+                self.stdout.write(_("  (shown only this once: note it now)"))
             elif account.created:
                 self.stdout.write(
                     self.style.SUCCESS(
-                        f"Created {account.email} with the password from {account.password_from_env}."
+                        _("Created %(email)s with the password from %(variable)s.") % values
                     )
                 )
             elif account.password_from_env:
                 self.stdout.write(
-                    f"{account.email} already exists; password set from {account.password_from_env}."
+                    _("%(email)s already exists; password set from %(variable)s.") % values
                 )
             else:
-                self.stdout.write(f"{account.email} already exists; password unchanged.")
+                self.stdout.write(_("%(email)s already exists; password unchanged.") % values)
 
-        def _summary(counts: dict[str, int]) -> str:
-            return ", ".join(f"{n} {name}" for name, n in counts.items())
+        def _summary(counts: dict[type[models.Model], int]) -> str:
+            return ", ".join(
+                f"{n} {model._meta.verbose_name if n == 1 else model._meta.verbose_name_plural}"
+                for model, n in counts.items()
+            )
 
         if changes.created:
-            self.stdout.write(f"Created: {_summary(changes.created)}.")
+            self.stdout.write(_("Created: %(summary)s.") % {"summary": _summary(changes.created)})
         if changes.updated:
-            self.stdout.write(f"Updated: {_summary(changes.updated)}.")
+            self.stdout.write(_("Updated: %(summary)s.") % {"summary": _summary(changes.updated)})
         if not changes.created and not changes.updated:
-            self.stdout.write("Demo data already present: nothing created or changed.")
+            self.stdout.write(_("Demo data already present: nothing created or changed."))
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo data ready: {partner.name} ({partner.slug}), {partner.services.count()} services, "
-                f"{partner.opening_hours.count()} opening ranges. Log in at {settings.SITE_URL}/admin/"
+                _(
+                    "Demo data ready: %(name)s (%(slug)s), %(services)d services, %(ranges)d "
+                    "opening ranges. Log in at %(url)s/admin/"
+                )
+                % {
+                    "name": partner.name,
+                    "slug": partner.slug,
+                    "services": partner.services.count(),
+                    "ranges": partner.opening_hours.count(),
+                    "url": settings.SITE_URL,
+                }
             )
         )
         self.stdout.write(
-            "At their first login, staff accounts set up two-factor authentication (an authenticator "
-            "app, or `oathtool --totp -b SECRET`): see README, Demo logins."
+            _(
+                "At their first login, staff accounts set up two-factor authentication (an "
+                "authenticator app, or `oathtool --totp -b SECRET`): see README, Demo logins."
+            )
         )

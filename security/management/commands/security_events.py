@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-import json
-from datetime import datetime, time
+from datetime import UTC, datetime, time
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from security.events import event_types, verify_chain
 from security.inputs import validate_year
 from security.models import SecurityEvent
+from security.operator_output import (
+    OperatorCommand,
+    add_json_argument,
+    json_text,
+    utc_iso,
+    utc_text,
+)
+
+# The longest event type, so the columns after it line up.
+_TYPE_WIDTH = SecurityEvent._meta.get_field("event_type").max_length or 40
 
 
 def _since(value: str) -> datetime:
-    malformed = CommandError(f"--since {value[:40]!r}: use YYYY-MM-DD or an ISO date-time.")
+    malformed = CommandError(
+        _("--since %(value)r: use YYYY-MM-DD or an ISO date-time.") % {"value": value[:40]}
+    )
     # The one date rule (security.inputs): ASCII digits, nothing around the date.
     if not value.isascii() or value != value.strip():
         raise malformed
@@ -33,65 +46,138 @@ def _since(value: str) -> datetime:
     try:
         validate_year(moment)
     except ValidationError as exc:
-        raise CommandError(f"--since {value!r}: {exc.messages[0]}") from None
+        raise CommandError(f"--since {value[:40]!r}: {exc.messages[0]}") from None
+    # Operators read and give times in UTC, whatever the server's own zone.
     if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+        moment = moment.replace(tzinfo=UTC)
     return moment
 
 
-class Command(BaseCommand):
-    help = (
-        "Print security events as JSON lines (oldest first), filtered by --since and --type; "
-        "--verify checks the hash chain and fails naming the first broken row."
+def _as_text(value: object) -> str:
+    return json_text(value) if isinstance(value, dict | list) else str(value)
+
+
+def _line(event: SecurityEvent) -> str:
+    parts = [
+        f"{name}={value}"
+        for name, value in (
+            ("actor", event.actor_email),
+            ("ip", event.ip),
+            ("target", event.target),
+        )
+        if value
+    ]
+    parts += [f"{key}={_as_text(value)}" for key, value in sorted(event.detail.items())]
+    return f"{event.pk:>7}  {utc_text(event.created_at)}  {event.event_type:<{_TYPE_WIDTH}}  {' '.join(parts)}".rstrip()
+
+
+def _document(event: SecurityEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "created_at": utc_iso(event.created_at),
+        "event_type": event.event_type,
+        "actor": event.actor_email,
+        "ip": event.ip,
+        "target": event.target,
+        "detail": event.detail,
+        "hash": event.hash,
+    }
+
+
+class Command(OperatorCommand):
+    help = gettext_lazy(
+        "List security events, oldest first, with their times in UTC; filter with --since and "
+        "--type. --verify checks the hash chain instead and fails, naming the first broken row, "
+        "when a row was edited or deleted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--since", help="Only events from this date (YYYY-MM-DD) or ISO date-time on."
+            "--since",
+            help=_(
+                "Only events from this date (YYYY-MM-DD) or ISO date-time on; UTC unless it names a zone."
+            ),
         )
         parser.add_argument(
             "--type",
             action="append",
             dest="types",
             choices=[value for value, _label in event_types()],
-            help="Only events of this type (repeatable).",
+            help=_("Only events of this type (repeatable)."),
         )
         parser.add_argument(
-            "--verify", action="store_true", help="Verify the hash chain instead of printing."
+            "--verify", action="store_true", help=_("Verify the hash chain instead of listing.")
+        )
+        add_json_argument(
+            parser,
+            _(
+                "one JSON object per event and line (id, created_at in UTC, event_type, actor, "
+                "ip, target, detail, hash); with --verify one document "
+                '{"intact": true|false, "events": N, "problems": [{"event_id", "message"}]}.'
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["verify"]:
-            problems = verify_chain()
-            if problems:
-                raise CommandError(
-                    f"Security event chain broken at {problems[0]} ({len(problems)} problem(s) in all)."
-                )
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Security event chain intact: {SecurityEvent.objects.count()} events."
-                )
-            )
+            self._verify(as_json=options["json"])
             return
         events = SecurityEvent.objects.order_by("id")
         if options["since"]:
             events = events.filter(created_at__gte=_since(options["since"]))
         if options["types"]:
             events = events.filter(event_type__in=options["types"])
+        count = 0
         for event in events.iterator(chunk_size=2000):
+            if options["json"]:
+                self.stdout.write(json_text(_document(event)))
+            else:
+                if not count:
+                    self.stdout.write(
+                        f"{_('id'):>7}  {_('time (UTC)'):<23}  {_('event'):<{_TYPE_WIDTH}}  {_('details')}"
+                    )
+                self.stdout.write(_line(event))
+            count += 1
+        if options["json"]:
+            return
+        if count:
             self.stdout.write(
-                json.dumps(
+                ngettext("%(count)d event.", "%(count)d events.", count) % {"count": count}
+            )
+        else:
+            self.stdout.write(_("No security events match."))
+
+    def _verify(self, *, as_json: bool) -> None:
+        problems = verify_chain()
+        total = SecurityEvent.objects.count()
+        if as_json:
+            self.stdout.write(
+                json_text(
                     {
-                        "id": event.pk,
-                        "created_at": event.created_at.isoformat(),
-                        "event_type": event.event_type,
-                        "actor": event.actor_email,
-                        "ip": event.ip,
-                        "target": event.target,
-                        "detail": event.detail,
-                        "hash": event.hash,
-                    },
-                    sort_keys=True,
-                    ensure_ascii=False,
+                        "intact": not problems,
+                        "events": total,
+                        "problems": [
+                            {"event_id": p.event_id, "message": p.message} for p in problems
+                        ],
+                    }
+                )
+            )
+        if problems:
+            raise CommandError(
+                ngettext(
+                    "Security event chain broken at %(first)s (%(count)d problem in all).",
+                    "Security event chain broken at %(first)s (%(count)d problems in all).",
+                    len(problems),
+                )
+                % {"first": problems[0], "count": len(problems)}
+            )
+        if not as_json:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    ngettext(
+                        "Security event chain intact: %(count)d event.",
+                        "Security event chain intact: %(count)d events.",
+                        total,
+                    )
+                    % {"count": total}
                 )
             )
