@@ -21,7 +21,17 @@ os.environ.setdefault("RATE_LIMIT_CSP_REPORT", "10000/m")
 os.environ.setdefault("RATE_LIMIT_WEBHOOK", "10000/m")
 
 from settings.base import *  # noqa: F403
-from settings.base import PASSWORD_HASHERS
+from settings.base import DATA_DIR, DATABASES, PASSWORD_HASHERS
+
+# The SQLite test database is a file, never Django's default in-memory one. With an in-memory
+# database the live server (browser and webhook tests) is handed the test thread's connection,
+# and every request thread uses that one connection too: a webhook delivered while the test or
+# another request is inside a transaction joins, commits or rolls back that transaction
+# ("no such savepoint", "database table is locked", writes seen before they are committed).
+# On a file each thread opens its own connection, as each gunicorn worker does in production,
+# and the IMMEDIATE transactions and busy timeout of settings.base serialise the writers.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
 
 # bcrypt at cost 12 takes ~0.25 s a hash; tests that need the real cost set it back.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]

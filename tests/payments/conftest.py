@@ -123,7 +123,12 @@ def pay_server_side(client: stripe.StripeClient, payment: Payment, card: str = T
     """What the customer's browser does through Stripe.js's confirmCardPayment: the card and the
     intent's client secret go to Stripe with the publishable key (never through our server).
     Returns the intent as Stripe holds it afterwards."""
-    intent = client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+    return confirm_in_browser(client, payment.stripe_payment_intent_id, card)
+
+
+def confirm_in_browser(client: stripe.StripeClient, intent_id: str, card: str = TEST_CARD) -> Any:
+    """pay_server_side for any intent at the stand-in, ours or not."""
+    intent = client.v1.payment_intents.retrieve(intent_id)
     body = json.dumps(
         {
             "key": PUBLISHABLE_KEY,
@@ -142,7 +147,7 @@ def pay_server_side(client: stripe.StripeClient, payment: Payment, card: str = T
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 - the local stand-in
     except urllib.error.HTTPError as exc:
         assert exc.code == 402, exc.read()  # declined: Stripe.js would show the message
-    return client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+    return client.v1.payment_intents.retrieve(intent_id)
 
 
 def start_payment(booking: Booking) -> Payment:
@@ -213,7 +218,8 @@ def admin_login() -> Callable[[Any, Any], None]:
     return _login
 
 
-def _register_webhook(standin: str, url: str, events: list[str] | None = None) -> None:
+def register_webhook(standin: str, url: str, events: list[str] | None = None) -> None:
+    """(Re-)configure the stand-in's one webhook endpoint: `url`, for `events` (None: all)."""
     fields: dict[str, Any] = {"url": url, "secret": WEBHOOK_SECRET}
     if events is not None:
         fields["events"] = events
@@ -231,11 +237,11 @@ def webhooks_to_live_server(stripe_on: str, live_server: Any) -> Iterator[str]:
     """The stand-in delivers its signed events to the live server's endpoint, as Stripe would;
     afterwards it delivers nothing (no event type matches), so no later test gets them."""
     url = f"{live_server.url}/payments/stripe/webhook"
-    _register_webhook(stripe_on, url)
+    register_webhook(stripe_on, url)
     try:
         yield url
     finally:
-        _register_webhook(stripe_on, url, events=["none.of.ours"])
+        register_webhook(stripe_on, url, events=["none.of.ours"])
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> bool:

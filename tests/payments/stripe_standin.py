@@ -13,23 +13,34 @@ Stripe's API that delivers webhooks signed with Stripe's real scheme) with two a
 localstripe writes its state to /tmp/localstripe.pickle on every change; here it stays in
 memory (that file would hold test card numbers and be shared by parallel runs).
 
+Webhooks go, as at Stripe, to the endpoints configured when the event happened, a second later
+(localstripe sends them to whatever is configured once the second has passed: an event caused
+by one test would reach the live server of the next one).
+
     python -m tests.payments.stripe_standin --port 8420
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
 import re
 import socket
 from pathlib import Path
 
+import aiohttp
 import localstripe
 from aiohttp import web
-from localstripe import resources, server
+from localstripe import resources, server, webhooks
 from localstripe.errors import UserError
 from localstripe.resources import PaymentIntent, PaymentMethod
 
 type(resources.store).dump_to_disk = lambda self: None  # type: ignore[method-assign]
+logger = logging.getLogger(__name__)
 
 _CONFIRM = re.compile(r"^/v1/payment_intents/(pi_\w+)/confirm$")
 _CONFIRM_JS = """
@@ -86,6 +97,37 @@ def _confirm_from_browser(intent_id: str, data: dict) -> web.Response:
     intent.latest_charge = None  # a new attempt after a declined card
     intent._confirm(on_failure_now=intent._report_failure)  # raises UserError(402) when declined
     return server.json_response(intent._export())
+
+
+async def _deliver(event: resources.Event, endpoints: dict[str, webhooks.Webhook]) -> None:
+    payload = json.dumps(event._export(), indent=2, sort_keys=True).encode()
+    await asyncio.sleep(1)  # as localstripe: the API call that caused the event answers first
+    for key, endpoint in endpoints.items():
+        if webhooks._webhooks.get(key) is not endpoint:
+            continue  # reconfigured since the event happened
+        if endpoint.events is not None and event.type not in endpoint.events:
+            continue
+        signed = b"%d.%s" % (event.created, payload)
+        signature = hmac.new(endpoint.secret.encode(), signed, hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "Stripe-Signature": f"t={event.created},v1={signature}",
+        }
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(endpoint.url, data=payload, headers=headers) as answer,
+            ):
+                logger.info("webhook %s: %s answered %d", event.type, endpoint.url, answer.status)
+        except aiohttp.ClientError as exc:
+            logger.info("webhook %s: %s failed: %s", event.type, endpoint.url, exc)
+
+
+def _schedule_webhook(event: resources.Event) -> None:
+    asyncio.ensure_future(_deliver(event, dict(webhooks._webhooks)))
+
+
+resources.schedule_webhook = _schedule_webhook  # resources imported localstripe's by name
 
 
 @web.middleware
