@@ -3,11 +3,17 @@ DATABASE_URL / REDIS_URL select SQLite or PostgreSQL + Redis."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
-# Each run gets its own data folder (file cache, embedded broker) so runs never share state.
-os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="booking-test-"))
+# Each run gets its own data folder (file cache, embedded broker, the SQLite test database) so
+# runs never share state; the process that made it removes it at exit (the app servers and
+# workers that tests start inherit DATA_DIR and leave it alone).
+if "DATA_DIR" not in os.environ:
+    os.environ["DATA_DIR"] = tempfile.mkdtemp(prefix="booking-test-")
+    atexit.register(shutil.rmtree, os.environ["DATA_DIR"], ignore_errors=True)
 os.environ.setdefault("EMAIL_BACKEND", "locmem")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 
