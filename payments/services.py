@@ -66,7 +66,7 @@ def payment_start(
             params={
                 "amount": amount,
                 "currency": service.currency.lower(),
-                "payment_method_types": ["card"],
+                "allowed_payment_method_types": ["card"],
                 "metadata": {"booking_id": str(booking.pk), "partner_id": str(booking.partner_id)},
             },
             options={"idempotency_key": f"booking-platform-hold-{booking.pk}"},

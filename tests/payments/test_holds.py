@@ -261,3 +261,10 @@ def test_payment_amount_comes_from_the_service(hold, stripe_client) -> None:
         str(booking.pk),
     )
     assert (payment.amount, payment.currency) == (15000, "CHF")
+
+
+def test_the_payment_intent_takes_cards_only(hold, stripe_client) -> None:
+    booking, _ = hold(_start())
+    payment = start_payment(booking)
+    intent = stripe_client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+    assert intent.payment_method_types == ["card"]
