@@ -86,7 +86,7 @@ def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
 
 
 def _render(message: _Message) -> EmailMultiAlternatives:
-    subject = render_to_string(f"{_TEMPLATES}/{message.template}_subject.txt", message.context)
+    subject: str = render_to_string(f"{_TEMPLATES}/{message.template}_subject.txt", message.context)
     # A subject is one header line: user text (a name) must not break it, and Django would
     # refuse a newline anyway (BadHeaderError), losing the whole email.
     subject = " ".join(subject.split())

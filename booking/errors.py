@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.forms import Form
+from django.forms import BaseForm
 
 from booking.services import (
     BookingError,
@@ -56,7 +56,7 @@ def field_messages(exc: ValidationError) -> dict[str, list[str]]:
 
 
 def add_to_form(
-    form: Form, exc: BookingError | ValidationError, *, field: str | None = None
+    form: BaseForm, exc: BookingError | ValidationError, *, field: str | None = None
 ) -> None:
     """Put a refusal onto `form`: a BookingError onto `field` (the time the person chose), model
     validation errors onto the fields of the same name, anything else as a non-field error."""

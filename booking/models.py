@@ -12,6 +12,7 @@ import re
 import zoneinfo
 from datetime import datetime, time, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,6 +25,9 @@ from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
 from booking.validators import validate_single_line, validate_text
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 @cache
@@ -89,14 +93,14 @@ def parse_origins(text: str) -> list[str]:
         valid = (
             parts is not None
             and parts.scheme in ("http", "https")
-            and bool(host)
+            and host is not None
             and _valid_host(host)
             and parts.username is None
             and parts.password is None
             and not (parts.path or parts.query or parts.fragment or "?" in line or "#" in line)
             and (parts.scheme == "https" or host in _LOCAL_HOSTS)
         )
-        if not valid:
+        if parts is None or not valid:
             raise ValidationError(
                 "%(line)s is not an origin. Write one per line as https://www.example.com "
                 "(with :port if needed, no path).",
@@ -129,7 +133,8 @@ class Partner(models.Model):
         validators=[validate_origins],
         help_text="Websites allowed to embed the booking widget, one origin a line, e.g. https://www.example.com.",
     )
-    users = models.ManyToManyField(
+    # Annotated: the plugin cannot resolve a through model named before it is defined.
+    users: models.ManyToManyField[User, PartnerMembership] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="PartnerMembership", related_name="partners"
     )
     created_at = models.DateTimeField(default=timezone.now)

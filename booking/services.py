@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,6 +32,9 @@ from booking.tokens import new_manage_token
 from security.actors import Actor, ActorKind
 from security.events import record_event
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
 logger = logging.getLogger(__name__)
 
 # The actor of releases that happen as a side effect (a hold's time ran out): nobody chose them.
@@ -42,7 +47,7 @@ class BookingError(Exception):
 
     default_message = _("This booking cannot be made.")
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | _StrPromise | None = None) -> None:
         super().__init__(str(message or self.default_message))
 
 
@@ -91,9 +96,7 @@ def _notify(booking_id: int, event: str) -> None:
     from booking.tasks import booking_notify
 
     for audience in ("customer", "partner"):
-        transaction.on_commit(
-            lambda audience=audience: booking_notify.delay(booking_id, event, audience)
-        )
+        transaction.on_commit(partial(booking_notify.delay, booking_id, event, audience))
 
 
 def _audit(event_type: BookingEvent, *, actor: Actor, booking: Booking, **detail: object) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -65,7 +66,7 @@ class PaymentAdmin(_ReadOnly):
         "created_at",
         "updated_at",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
     actions = ["refund_in_full"]
     list_select_related = ["booking", "booking__service"]
 
@@ -129,7 +130,7 @@ class PaymentAdmin(_ReadOnly):
                 "skipped": [p for p in payments if not p.is_refundable],
                 "selected": [p.pk for p in payments],
                 "action": "refund_in_full",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/payments/refund_confirmation.html", context)
         done = 0

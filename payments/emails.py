@@ -13,7 +13,7 @@ from security.mail import send_templated_mail
 
 logger = logging.getLogger(__name__)
 
-_REASONS = {
+_REASONS: dict[str, str] = {
     Refund.Reason.CANCELLED: "your booking was cancelled",
     Refund.Reason.PARTNER: "the business refunded it",
     Refund.Reason.SLOT_TAKEN: (

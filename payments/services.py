@@ -40,8 +40,8 @@ _STRIPE_READ = Actor.system("payment_refresh", via=Via.STRIPE_API)
 
 
 class PaymentNotPossible(Exception):
-    """This booking cannot be paid (not a hold any more, or its hold ran out); the message is
-    safe to show the customer."""
+    """This booking cannot be paid (not a hold any more, its hold ran out, or its service has no
+    price any more); the message is safe to show the customer."""
 
 
 def payment_start(
@@ -56,9 +56,16 @@ def payment_start(
     existing = Payment.objects.filter(booking=booking).first()
     if existing is not None:
         return existing, _intent(existing)
-    if booking.status != Booking.Status.PENDING_PAYMENT or booking.hold_expires_at <= now:
+    if (
+        booking.status != Booking.Status.PENDING_PAYMENT
+        or booking.hold_expires_at is None
+        or booking.hold_expires_at <= now
+    ):
         raise PaymentNotPossible("This reservation has ended; please choose a time again.")
     service = booking.service
+    if service.price is None:
+        # The partner removed the price while the hold was open: nothing to charge.
+        raise PaymentNotPossible("This service has no price to pay any more.")
     amount = to_minor(service.price, service.currency)
     intent = (
         stripe_api.client()
@@ -66,7 +73,7 @@ def payment_start(
             params={
                 "amount": amount,
                 "currency": service.currency.lower(),
-                "payment_method_types": ["card"],
+                "allowed_payment_method_types": ["card"],
                 "metadata": {"booking_id": str(booking.pk), "partner_id": str(booking.partner_id)},
             },
             options={"idempotency_key": f"booking-platform-hold-{booking.pk}"},
@@ -262,6 +269,7 @@ def holds_release(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def _cancel_intent(payment: Payment, actor: Actor, now: datetime) -> None:
+    intent: Mapping[str, Any]
     try:
         intent = (
             stripe_api.client()

@@ -60,7 +60,7 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     if booking.status == Booking.Status.CONFIRMED:
         return HttpResponseRedirect(context["status_path"])
-    if not booking.is_hold or booking.hold_expires_at <= now:
+    if not booking.is_hold or booking.hold_expires_at is None or booking.hold_expires_at <= now:
         context["ended"] = True
         return render(request, "payments/pay.html", context, status=410)
     if not settings.PAYMENTS_ENABLED:
@@ -135,13 +135,18 @@ def pay_status(request: HttpRequest, token: str) -> HttpResponse:
     context = _base_context(request, booking, token)
     context["payment"] = payment
     context["state"] = _state(booking, payment)
-    context["is_hold_open"] = booking.is_hold and booking.hold_expires_at > timezone.now()
+    context["is_hold_open"] = (
+        booking.is_hold
+        and booking.hold_expires_at is not None
+        and booking.hold_expires_at > timezone.now()
+    )
+    price = booking.service.price
     if payment is not None:
         context["amount"] = format_minor(payment.amount, payment.currency)
-    elif booking_selectors.service_is_paid(booking.service):
+    elif booking_selectors.service_is_paid(booking.service) and price is not None:
         try:
             context["amount"] = format_minor(
-                to_minor(booking.service.price, booking.service.currency), booking.service.currency
+                to_minor(price, booking.service.currency), booking.service.currency
             )
         except AmountError:
             context["amount"] = context["price"]

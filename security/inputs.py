@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 MIN_YEAR, MAX_YEAR = 1900, 2999
 # The largest id a database column (bigint) holds; a longer number is no id at all.
@@ -39,7 +43,7 @@ def validate_year(moment: date) -> None:
         )
 
 
-def parse_date(value: str, *, message: str | None = None) -> date:
+def parse_date(value: str, *, message: str | _StrPromise | None = None) -> date:
     """YYYY-MM-DD in ASCII digits, a real calendar date, within the years. `message` replaces
     the wording for malformed input (the range message stays the same everywhere)."""
     if not _DATE.fullmatch(value):

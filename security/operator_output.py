@@ -7,15 +7,21 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 
 class OperatorCommand(BaseCommand):
     """A command for operators. Its `help` may be translatable (gettext_lazy): argparse needs a
     real string, so the text is resolved when the parser is made, in the active language."""
+
+    # django-stubs types BaseCommand.help as str; a lazy string works (see create_parser).
+    help: str | _StrPromise  # type: ignore[assignment]
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         parser = super().create_parser(prog_name, subcommand, **kwargs)

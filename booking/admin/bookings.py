@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -150,7 +151,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
 
     def _changeable(self, request: HttpRequest, object_id: str) -> Booking:
         booking = self.get_object(request, unquote(object_id))
-        if booking is None:
+        if not isinstance(booking, Booking):
             raise Http404("No such booking.")
         if not self.has_cancel_permission(request):
             raise PermissionDenied
@@ -330,7 +331,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 "bookings": bookings,
                 "form": form,
                 "bulk": True,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             },
         )
 

@@ -61,9 +61,8 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                     back_text=_("Choose a partner"),
                 )
             partner = partners.filter(pk=partner_id).first()
-            if partner is None:
-                raise Http404("No such partner.")
-        assert partner is not None  # noqa: S101 - narrowed above
+        if partner is None:
+            raise Http404("No such partner.")
         zone = partner.zone
         today = timezone.localdate(timezone=zone)
         wanted_week = request.GET.get("week", "")
@@ -95,9 +94,9 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
             return f"{request.path}?{urlencode(query)}"
 
         days = []
-        for day in week.days:
+        for week_day in week.days:
             entries = []
-            for booking in day.bookings:
+            for booking in week_day.bookings:
                 entries.append(
                     {
                         "start": booking.start.astimezone(zone).strftime("%H:%M"),
@@ -111,10 +110,10 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 )
             days.append(
                 {
-                    "date": day.date,
-                    "is_today": day.date == timezone.localdate(timezone=zone),
-                    "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in day.ranges],
-                    "is_override": day.is_override,
+                    "date": week_day.date,
+                    "is_today": week_day.date == timezone.localdate(timezone=zone),
+                    "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in week_day.ranges],
+                    "is_override": week_day.is_override,
                     "bookings": entries,
                 }
             )

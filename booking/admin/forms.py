@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -80,17 +80,17 @@ class BookingCreateForm(CustomerDetailsForm):
     start = LocalDateTimeField(help_text="Local time of the partner.")
 
     class Meta(CustomerDetailsForm.Meta):
-        labels: dict[str, str] = {}  # the model's own labels, as everywhere in the admin
+        labels = {}  # the model's own labels, as everywhere in the admin
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
     field_order = ("service", "start", *CUSTOMER_FIELDS)
 
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = services
+        cast("forms.ModelChoiceField[Service]", self.fields["service"]).queryset = services
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         service, start = data.get("service"), data.get("start")
         if service is not None and start is not None:
             try:

@@ -15,7 +15,7 @@ any other staff user sees nothing. What each role may do is decided by its group
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -25,6 +25,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from booking.models import Partner, PartnerMembership
 from booking.support_access import is_support_user
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
 
 ALL, PARTNER, SUPPORT, NOTHING = "all", "partner", "support", "nothing"
 
@@ -62,7 +65,7 @@ class Scope:
 def request_scope(request: HttpRequest) -> Scope:
     """The request's scope, worked out once per request (one or two queries)."""
     cached = getattr(request, "_booking_scope", None)
-    if cached is not None:
+    if isinstance(cached, Scope):
         return cached
     user = request.user
     if not (user.is_authenticated and user.is_active and user.is_staff):
@@ -77,7 +80,7 @@ def request_scope(request: HttpRequest) -> Scope:
             scope = Scope(SUPPORT)
         else:
             scope = Scope(NOTHING)
-    request._booking_scope = scope  # type: ignore[attr-defined]
+    request._booking_scope = scope  # type: ignore[attr-defined]  # a per-request cache the stubs do not know
     return scope
 
 
@@ -101,11 +104,11 @@ def in_scope(request: HttpRequest, obj: models.Model) -> bool:
         return True
     if scope.kind == NOTHING:
         return False
-    path = PARTNER_PATHS.get(obj._meta.model_name)
+    path = PARTNER_PATHS.get(obj._meta.model_name or "")
     if path == "pk":
-        return obj.pk == scope.partner_id
+        return bool(obj.pk == scope.partner_id)
     if path == "partner_id":
-        return getattr(obj, "partner_id", None) == scope.partner_id
+        return bool(getattr(obj, "partner_id", None) == scope.partner_id)
     return scope_queryset(request, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
@@ -114,7 +117,7 @@ class ScopedRelatedFilter(admin.RelatedFieldListFilter):
 
     def field_choices(
         self, field: Any, request: HttpRequest, model_admin: admin.ModelAdmin
-    ) -> list[tuple[Any, str]]:
+    ) -> list[tuple[Any, str | _StrPromise]]:
         related = field.related_model
         queryset = scope_queryset(request, related._default_manager.all())
         if any(f.name == "partner" for f in related._meta.fields):
@@ -131,13 +134,13 @@ class _ScopedFormfields:
     """Foreign-key and many-to-many choices limited to the scope (inlines and admins alike)."""
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin: the admin class after it in the MRO has it
         if formfield is not None and hasattr(formfield, "queryset"):
             formfield.queryset = scope_queryset(request, formfield.queryset)
         return formfield
 
     def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]  # a mixin: the admin class after it in the MRO has it
         if formfield is not None and hasattr(formfield, "queryset"):
             formfield.queryset = scope_queryset(request, formfield.queryset)
         return formfield
@@ -174,7 +177,7 @@ class PartnerScopedAdmin(_ScopedFormfields, admin.ModelAdmin):
             return form
         field, partner = self.partner_field, scope.partner
 
-        class PartnerForm(form):  # type: ignore[misc,valid-type]
+        class PartnerForm(form):  # type: ignore[misc,valid-type]  # a base chosen at run time
             """The partner is not a form field for partner users, but set on the instance
             before validation, so unique constraints that include it are checked as form
             errors instead of failing in the database."""

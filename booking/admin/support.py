@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -56,9 +57,10 @@ class CustomerAccess:
     @property
     def grants(self) -> dict[int, SupportGrant]:
         if self._grants is None:
+            user_id = self.request.user.pk
             self._grants = (
-                selectors.support_grants_active(user_id=self.request.user.pk, now=timezone.now())
-                if self.scope.kind == SUPPORT
+                selectors.support_grants_active(user_id=user_id, now=timezone.now())
+                if self.scope.kind == SUPPORT and user_id is not None
                 else {}
             )
         return self._grants
@@ -95,7 +97,7 @@ def customer_access(request: HttpRequest) -> CustomerAccess:
     cached = getattr(request, "_customer_access", None)
     if cached is None:
         cached = CustomerAccess(request)
-        request._customer_access = cached  # type: ignore[attr-defined]
+        request._customer_access = cached  # type: ignore[attr-defined]  # a per-request cache the stubs do not know
     return cached
 
 
@@ -105,7 +107,7 @@ def _column(request: HttpRequest, field: str, label: str) -> Callable[[Booking],
     def column(booking: Booking) -> str:
         return access.value(booking, field)
 
-    column.short_description = label  # type: ignore[attr-defined]
+    column.short_description = label  # type: ignore[attr-defined]  # the admin reads it off the callable
     column.__name__ = field
     return column
 
@@ -128,10 +130,10 @@ class CustomerDataMixin:
         return [f"{n}_masked" if masked and n in CUSTOMER_FIELDS else n for n in names]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.swap_masked(request, obj, super().get_fields(request, obj))  # type: ignore[misc]
+        return self.swap_masked(request, obj, super().get_fields(request, obj))  # type: ignore[misc]  # a mixin: the admin class after it in the MRO has it
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
-        return self.swap_masked(request, obj, super().get_readonly_fields(request, obj))  # type: ignore[misc]
+        return self.swap_masked(request, obj, super().get_readonly_fields(request, obj))  # type: ignore[misc]  # a mixin: the admin class after it in the MRO has it
 
     @admin.display(description="customer name")
     def customer_name_masked(self, obj: Booking) -> str:
@@ -250,6 +252,8 @@ class SupportGrantAdmin(PartnerScopedAdmin):
     def save_model(self, request: HttpRequest, obj: SupportGrant, form: Any, change: bool) -> None:
         scope = request_scope(request)
         partner = scope.partner if scope.is_partner else form.cleaned_data["partner"]
+        if partner is None:
+            raise PermissionDenied  # no partner to grant access to: refuse, never guess
         grant = support_grant_create(
             partner=partner,
             granted_to=form.cleaned_data["granted_to"],

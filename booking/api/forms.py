@@ -52,7 +52,7 @@ class SlotsQueryForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         start, end, tz = cleaned.get("start"), cleaned.get("end"), cleaned.get("tz")
         if not isinstance(start, date) or not isinstance(end, date):
             return cleaned

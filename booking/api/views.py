@@ -257,6 +257,9 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
         "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
     }
     if booking.is_hold:
+        if booking.hold_expires_at is None:
+            # The database refuses a hold without one (constraint booking_hold_has_expiry).
+            raise ValueError(f"Hold {booking.pk} has no expiry.")
         # Linked by URL name: booking does not import payments (ARCHITECTURE).
         answer["booking"]["hold_expires_at"] = _iso(booking.hold_expires_at, offset)
         answer["payment_url"] = request.build_absolute_uri(reverse("payments:pay", args=[token]))

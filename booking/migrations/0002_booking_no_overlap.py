@@ -5,7 +5,15 @@ have overlapping busy ranges (buffers included, half-open so back-to-back bookin
 SQLite has no such constraint; there booking writes are serialised instead (see booking.services).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import migrations
+
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.migrations.state import StateApps
 
 CREATE = """
 CREATE EXTENSION IF NOT EXISTS btree_gist;
@@ -16,12 +24,12 @@ ALTER TABLE booking_booking ADD CONSTRAINT booking_no_overlap
 DROP = "ALTER TABLE booking_booking DROP CONSTRAINT IF EXISTS booking_no_overlap;"
 
 
-def forwards(apps, schema_editor):
+def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(CREATE)
 
 
-def backwards(apps, schema_editor):
+def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(DROP)
 

@@ -1,11 +1,19 @@
 """Creates the admin role groups (booking/roles.py explains them). The definition is frozen here,
 as migrations must be; tests/booking/test_roles.py checks it still equals booking.roles."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
+if TYPE_CHECKING:
+    from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+    from django.db.migrations.state import StateApps
+
 _ALL = ("view", "add", "change", "delete")
-ROLES = {
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "Partner owner": {
         "partner": ("view", "change"),
         "openinghours": _ALL,
@@ -35,10 +43,10 @@ ROLES = {
 }
 
 
-def create_roles(apps, schema_editor):
+def create_roles(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     # Permissions are normally created after migrate (post_migrate); this migration needs them now.
     booking = apps.get_app_config("booking")
-    booking.models_module = True
+    booking.models_module = True  # type: ignore[assignment]  # only tested for truth there
     create_permissions(booking, verbosity=0, apps=apps)
     booking.models_module = None
     from booking.roles import roles_sync
@@ -46,7 +54,7 @@ def create_roles(apps, schema_editor):
     roles_sync(apps=apps, definition=ROLES)
 
 
-def remove_roles(apps, schema_editor):
+def remove_roles(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     apps.get_model("auth", "Group").objects.filter(name__in=list(ROLES)).delete()
 
 

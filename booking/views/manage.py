@@ -53,7 +53,11 @@ def _manage_context(
         "zone_choices": zone_choices(booking.partner.time_zone, tz),
         "cancel_form": CancelForm(initial={"tz": tz}, default_time_zone=booking.partner.time_zone),
         "is_cancelled": booking.status == Booking.Status.CANCELLED,
-        "is_hold": booking.is_hold and booking.hold_expires_at > now,
+        "is_hold": (
+            booking.is_hold
+            and booking.hold_expires_at is not None
+            and booking.hold_expires_at > now
+        ),
         "paid": selectors.service_is_paid(booking.service),
         "pay_url": reverse("payments:pay", args=[token]) + query_string(tz=tz),
         "payment_status_url": reverse("payments:status", args=[token]) + query_string(tz=tz),

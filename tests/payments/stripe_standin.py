@@ -1,5 +1,5 @@
 """A Stripe stand-in for the payment tests and local runs: localstripe (a stateful fake of
-Stripe's API that delivers webhooks signed with Stripe's real scheme) with two additions.
+Stripe's API that delivers webhooks signed with Stripe's real scheme) with three additions.
 
 1. The call real Stripe.js makes for `confirmCardPayment(clientSecret, {payment_method: {card}})`
    and localstripe lacks: POST /v1/payment_intents/:id/confirm authenticated by the publishable
@@ -9,6 +9,9 @@ Stripe's API that delivers webhooks signed with Stripe's real scheme) with two a
    for 3-D Secure).
 2. The Stripe.js substitute at /js.stripe.com/v3/ (localstripe's, which implements the Card
    Element) is served with `confirmCardPayment` completed to make that call.
+3. PaymentIntent creation as the API version the `stripe` library pins (its Stripe-Version
+   header) answers it: from Endive (2026-09-30) Stripe refuses `payment_method_types` with a 400
+   and takes `allowed_payment_method_types`; localstripe predates that and knows only the old name.
 
 localstripe writes its state to /tmp/localstripe.pickle on every change; here it stays in
 memory (that file would hold test card numbers and be shared by parallel runs).
@@ -42,6 +45,9 @@ from localstripe.resources import PaymentIntent, PaymentMethod
 type(resources.store).dump_to_disk = lambda self: None  # type: ignore[method-assign]
 logger = logging.getLogger(__name__)
 
+# The first API version on which PaymentIntents refuse `payment_method_types` (Stripe's changelog,
+# Endive 2026-09-30); Stripe-Version values are dates first, so they compare as text.
+_ENDIVE = "2026-09-30"
 _CONFIRM = re.compile(r"^/v1/payment_intents/(pi_\w+)/confirm$")
 _CONFIRM_JS = """
 // Added by the test stand-in: confirmCardPayment with a Card Element, as real Stripe.js does it.
@@ -144,6 +150,29 @@ async def browser_confirm(request: web.Request, handler):
         return exc.to_response()
 
 
+@web.middleware
+async def intent_create(request: web.Request, handler):
+    if request.method != "POST" or request.path != "/v1/payment_intents":
+        return await handler(request)
+    if request.headers.get("Stripe-Version", "") < _ENDIVE:
+        return await handler(request)  # an older API version: localstripe's own rules
+    data = await server.get_post_data(request) or {}
+    if "payment_method_types" in data:
+        raise UserError(
+            400,
+            "payment_method_types is no longer supported on this API version; use "
+            "allowed_payment_method_types.",
+            {"code": "payment_method_types_no_longer_supported", "param": "payment_method_types"},
+        )
+    allowed = data.pop("allowed_payment_method_types", None)
+    expand = data.pop("expand", None)
+    intent = PaymentIntent._api_create(**data)
+    if allowed is not None:
+        # Stripe's computed, read-only list: for a card-only intent exactly the allowed types.
+        intent.payment_method_types = allowed
+    return server.json_response(intent._export(expand=expand))
+
+
 def stripe_js(request: web.Request) -> web.Response:
     original = (Path(localstripe.__file__).parent / "localstripe-v3.js").read_text()
     return web.Response(text=original + _CONFIRM_JS, content_type="application/javascript")
@@ -151,7 +180,12 @@ def stripe_js(request: web.Request) -> web.Response:
 
 def build_app() -> web.Application:
     app = web.Application(
-        middlewares=[server.error_middleware, browser_confirm, server.auth_middleware]
+        middlewares=[
+            server.error_middleware,
+            browser_confirm,
+            server.auth_middleware,
+            intent_create,
+        ]
     )
     app.on_response_prepare.append(server.add_cors_headers)
     app.router.add_get("/js.stripe.com/v3/", stripe_js)

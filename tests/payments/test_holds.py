@@ -261,3 +261,20 @@ def test_payment_amount_comes_from_the_service(hold, stripe_client) -> None:
         str(booking.pk),
     )
     assert (payment.amount, payment.currency) == (15000, "CHF")
+
+
+def test_the_payment_intent_takes_cards_only(hold, stripe_client) -> None:
+    booking, _ = hold(_start())
+    payment = start_payment(booking)
+    intent = stripe_client.v1.payment_intents.retrieve(payment.stripe_payment_intent_id)
+    assert intent.payment_method_types == ["card"]
+
+
+def test_a_hold_whose_service_was_made_free_cannot_be_paid(hold, paid_service) -> None:
+    booking, _ = hold(_start())
+    paid_service.price, paid_service.currency = None, ""
+    paid_service.save()
+    booking.refresh_from_db()
+    with pytest.raises(payment_services.PaymentNotPossible):
+        start_payment(booking)
+    assert not Payment.objects.exists()

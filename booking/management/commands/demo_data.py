@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.base import CommandError
 from django.db import models, transaction
 from django.utils import timezone
@@ -132,8 +132,8 @@ def _ensure(
     """update_or_create, but with full_clean() before the write, and no write at all when the
     row already holds these values (so a second run leaves the database untouched)."""
     try:
-        obj = model.objects.get(**lookup)
-    except model.DoesNotExist:
+        obj = model._default_manager.get(**lookup)
+    except ObjectDoesNotExist:  # get() raises only model.DoesNotExist, a subclass
         obj = model(**lookup, **values)
         created = True
     else:
