@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import TextChoices
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
@@ -29,10 +30,23 @@ from booking.models import Booking
 
 logger = logging.getLogger(__name__)
 
-EVENTS = ("confirmed", "cancelled", "rescheduled")
-# Each audience is its own task, so a retry after the partner's mail server failed does not send
-# the customer's messages again.
-AUDIENCES = ("customer", "partner")
+
+class Notice(TextChoices):
+    """What happened to a booking, as its emails tell it (the templates compare the value)."""
+
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+
+
+class Audience(TextChoices):
+    """Each audience is its own task, so a retry after the partner's mail server failed does not
+    send the customer's messages again."""
+
+    CUSTOMER = "customer", "Customer"
+    PARTNER = "partner", "Partner"
+
+
 _TEMPLATES = "booking/email"
 # SEQUENCE of a booking's calendar entry: created once, cancelled at most once (a move makes a
 # new booking with a new UID), so two numbers are enough and need no column.
@@ -121,7 +135,7 @@ def _calendar_part(data: bytes, method: ics.Method) -> MIMEBase:
     return part
 
 
-def _context(booking: Booking, event: str) -> dict[str, Any]:
+def _context(booking: Booking, event: Notice) -> dict[str, Any]:
     zone = booking.partner.zone
     context: dict[str, Any] = {
         "event": event,
@@ -132,16 +146,16 @@ def _context(booking: Booking, event: str) -> dict[str, Any]:
         "zone_name": zone.key,
     }
     previous = booking.rescheduled_from
-    if event == "rescheduled" and previous is not None:
+    if event == Notice.RESCHEDULED and previous is not None:
         context["previous_when"] = _when(previous.start, previous.end, zone)
     return context
 
 
-def _messages(booking: Booking, event: str) -> list[_Message]:
+def _messages(booking: Booking, event: Notice) -> list[_Message]:
     partner = booking.partner
     context = _context(booking, event)
     customer = booking.customer_email
-    if event == "confirmed":
+    if event == Notice.CONFIRMED:
         customer_messages = [
             _Message(
                 "confirmed_customer",
@@ -151,7 +165,7 @@ def _messages(booking: Booking, event: str) -> list[_Message]:
                 (("REQUEST", booking),),
             )
         ]
-    elif event == "cancelled":
+    elif event == Notice.CANCELLED:
         customer_messages = [
             _Message(
                 "cancelled_customer",
@@ -186,42 +200,43 @@ def _messages(booking: Booking, event: str) -> list[_Message]:
     return [*customer_messages, notice]
 
 
-def _should_send(booking: Booking, event: str) -> bool:
+def _should_send(booking: Booking, event: Notice) -> bool:
     """A hold awaiting payment is not a booking the customer can put in a calendar yet; and a
     confirmation that arrives after the booking was cancelled would only mislead."""
-    if event == "confirmed":
+    if event == Notice.CONFIRMED:
         return booking.status == Booking.Status.CONFIRMED
-    if event == "rescheduled":
+    if event == Notice.RESCHEDULED:
         return booking.status != Booking.Status.PENDING_PAYMENT
     return booking.status == Booking.Status.CANCELLED
 
 
 def send_booking_event(*, booking_id: int, event: str, audience: str | None = None) -> None:
-    """Send the emails for `event` ("confirmed", "cancelled", "rescheduled") of a booking, to
-    one audience ("customer" or "partner") or, without one, to both."""
-    if event not in EVENTS:
-        raise ValueError(f"Unknown booking event {event!r}.")
-    if audience is not None and audience not in AUDIENCES:
-        raise ValueError(f"Unknown audience {audience!r}.")
+    """Send the emails for `event` (a Notice) of a booking, to one audience or, without one,
+    to both. Takes the plain values a Celery task carries; an unknown one is a ValueError."""
+    try:
+        notice = Notice(event)
+        to = Audience(audience) if audience is not None else None
+    except ValueError:
+        raise ValueError(f"Unknown booking event {event!r} or audience {audience!r}.") from None
     booking = (
         Booking.objects.select_related("partner", "service", "rescheduled_from__service")
         .filter(pk=booking_id)
         .first()
     )
-    log = {"booking_id": booking_id, "booking_event": event}
+    log = {"booking_id": booking_id, "booking_event": str(notice.value)}
     if booking is None:
         # Deleted in the meantime (e.g. the partner deleted their account): nothing to tell.
         logger.warning("booking email skipped: booking no longer exists", extra=log)
         return
-    if not _should_send(booking, event):
+    if not _should_send(booking, notice):
         logger.info(
             "booking email skipped: status changed", extra={**log, "status": booking.status}
         )
         return
     selected = [
         m
-        for m in _messages(booking, event)
-        if audience is None or (audience == "partner") == (m.template == "partner_notice")
+        for m in _messages(booking, notice)
+        if to is None or (to == Audience.PARTNER) == (m.template == "partner_notice")
     ]
     messages = [_render(message) for message in selected]
     for email in messages:

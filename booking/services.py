@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
+from booking.emails import Audience, Notice
 from booking.events import BookingEvent
 from booking.models import Booking, CancelledBecause, Partner, Service
 from booking.signals import booking_cancelled
@@ -90,13 +91,15 @@ class CustomerDetails:
     notes: str = ""
 
 
-def _notify(booking_id: int, event: str) -> None:
+def _notify(booking_id: int, event: Notice) -> None:
     # Imported here so that importing the services does not pull in Celery's task registry
     # (management commands and tests import services without a broker).
     from booking.tasks import booking_notify
 
-    for audience in ("customer", "partner"):
-        transaction.on_commit(partial(booking_notify.delay, booking_id, event, audience))
+    for audience in Audience:
+        transaction.on_commit(
+            partial(booking_notify.delay, booking_id, str(event.value), str(audience.value))
+        )
 
 
 def _audit(event_type: BookingEvent, *, actor: Actor, booking: Booking, **detail: object) -> None:
@@ -267,7 +270,7 @@ def booking_create(
         _check_offered(service=service, start=start, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
-            _notify(booking.pk, "confirmed")
+            _notify(booking.pk, Notice.CONFIRMED)
         _audit(
             BookingEvent.BOOKING_CREATED,
             actor=actor,
@@ -357,7 +360,7 @@ def booking_cancel(
             update_fields=["status", "cancelled_at", "cancelled_because", "cancellation_reason"]
         )
         if not was_hold:  # a hold was never announced, so its release is not either
-            _notify(locked.pk, "cancelled")
+            _notify(locked.pk, Notice.CANCELLED)
         _audit(
             BookingEvent.BOOKING_CANCELLED,
             actor=actor,
@@ -409,7 +412,7 @@ def booking_confirm(*, booking: Booking, actor: Actor, now: datetime | None = No
             locked,
             update_fields=["status", "cancelled_at", "cancelled_because", "cancellation_reason"],
         )
-        _notify(locked.pk, "confirmed")
+        _notify(locked.pk, Notice.CONFIRMED)
         _audit(
             BookingEvent.BOOKING_CONFIRMED,
             actor=actor,
@@ -497,7 +500,7 @@ def booking_reschedule(
             ]
         )
         _insert_booking(new)
-        _notify(new.pk, "rescheduled")
+        _notify(new.pk, Notice.RESCHEDULED)
         _audit(
             BookingEvent.BOOKING_RESCHEDULED,
             actor=actor,

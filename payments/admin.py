@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from booking.admin.scoping import ALL, PARTNER, SUPPORT, request_scope
+from booking.admin.scoping import ALL, NOTHING, PARTNER, SUPPORT, request_scope
 from payments import selectors
 from payments.models import Payment, Refund, WebhookEvent
 from payments.money import format_minor
@@ -81,13 +81,12 @@ class PaymentAdmin(_ReadOnly):
     def _in_scope(self, request: HttpRequest, obj: Payment | None) -> bool:
         scope = request_scope(request)
         if obj is None or scope.kind in (ALL, SUPPORT):
-            return scope.kind != "nothing"
+            return scope.kind != NOTHING
         return scope.kind == PARTNER and obj.booking.partner_id == scope.partner_id
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return (
-            request.user.has_perm("booking.view_booking")
-            and request_scope(request).kind != "nothing"
+            request.user.has_perm("booking.view_booking") and request_scope(request).kind != NOTHING
         )
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

@@ -25,6 +25,7 @@ from booking.admin.calendar import calendar_view
 from booking.admin.csv_export import csv_safe, csv_writer
 from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
 from booking.admin.scoping import (
+    ALL,
     PARTNER,
     SUPPORT,
     PartnerScopedAdmin,
@@ -144,7 +145,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         return obj is None and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request_scope(request).kind == "all" and super().has_delete_permission(request, obj)
+        return request_scope(request).kind == ALL and super().has_delete_permission(request, obj)
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return super().has_change_permission(request)

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from booking.admin.scoping import (
+    ALL,
     PartnerScopedAdmin,
     PartnerScopedInline,
     ScopedRelatedFilter,
@@ -53,10 +54,10 @@ class PartnerAdmin(PartnerScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Partners are created by the platform, never by a partner's user.
-        return request_scope(request).kind == "all" and super().has_add_permission(request)
+        return request_scope(request).kind == ALL and super().has_add_permission(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return request_scope(request).kind == "all" and super().has_delete_permission(request, obj)
+        return request_scope(request).kind == ALL and super().has_delete_permission(request, obj)
 
 
 @admin.register(Service)

@@ -14,6 +14,7 @@ any other staff user sees nothing. What each role may do is decided by its group
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,23 @@ from booking.support_access import is_support_user
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
-ALL, PARTNER, SUPPORT, NOTHING = "all", "partner", "support", "nothing"
+
+class ScopeKind(enum.Enum):
+    """What a request may see. A plain Enum, not a string: comparing a kind with a string is
+    always False (and mypy's strict equality reports it), so a typo cannot pass silently."""
+
+    ALL = "all"  # superusers
+    PARTNER = "partner"  # a partner's owner or member: that partner only
+    SUPPORT = "support"  # platform support: all partners, customer data masked
+    NOTHING = "nothing"  # any other staff user
+
+
+ALL, PARTNER, SUPPORT, NOTHING = (
+    ScopeKind.ALL,
+    ScopeKind.PARTNER,
+    ScopeKind.SUPPORT,
+    ScopeKind.NOTHING,
+)
 
 # How each model of partner data reaches its partner's id.
 PARTNER_PATHS: dict[str, str] = {
@@ -45,7 +62,7 @@ PARTNER_PATHS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Scope:
-    kind: str
+    kind: ScopeKind
     partner: Partner | None = None
     role: str = ""
 

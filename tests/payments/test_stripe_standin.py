@@ -60,7 +60,7 @@ def receiver(stripe_on: str) -> Iterator[_Receiver]:
 
 def _paid_intent(client: stripe.StripeClient) -> None:
     intent = client.v1.payment_intents.create(
-        params={"amount": 1500, "currency": "chf", "payment_method_types": ["card"]}
+        params={"amount": 1500, "currency": "chf", "allowed_payment_method_types": ["card"]}
     )
     assert confirm_in_browser(client, intent.id, TEST_CARD).status == "succeeded"
 
