@@ -293,3 +293,10 @@ def test_the_calendar_entry_uses_the_sites_domain_and_utc(
     ((_, ical),) = calendars(by_recipient(mail.outbox)["ada@example.com"][0])
     assert ical["UID"] == f"booking-{booking.pk}@book.salon.example"
     assert ical["DTSTART"] == "20250312T090000Z"
+
+
+@pytest.mark.parametrize(("event", "audience"), [("confirmd", None), ("confirmed", "partners")])
+def test_a_misspelt_notice_or_audience_is_refused_not_ignored(event: str, audience: str) -> None:
+    with pytest.raises(ValueError, match="Unknown booking event"):
+        send_booking_event(booking_id=1, event=event, audience=audience)
+    assert mail.outbox == []
