@@ -57,7 +57,7 @@ class UserAdmin(DjangoUserAdmin):
         admin instance is shared by every request, so a shallow copy carries the per-request
         form class instead of an attribute set on the shared one."""
         per_request = copy.copy(self)
-        per_request.change_password_form = partial(  # type: ignore[assignment]
+        per_request.change_password_form = partial(  # type: ignore[assignment]  # a partial is a form factory
             AuditedAdminPasswordChangeForm, actor=Actor.from_request(request, via=Via.ADMIN)
         )
         return DjangoUserAdmin.user_change_password(per_request, request, id, form_url)

@@ -167,7 +167,8 @@ def measure(partner, service) -> dict[str, float | int]:
             window_start=WINDOW_START,
             window_end=window_end,
             now=now,
-            **hours,
+            weekly_hours=hours.weekly_hours,
+            overrides=hours.overrides,
         )
 
     return {

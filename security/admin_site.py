@@ -68,7 +68,7 @@ class MFAAdminSite(AdminSite):
         if self.password_change_template is not None:
             defaults["template_name"] = self.password_change_template
         request.current_app = self.name
-        return PasswordChangeView.as_view(**defaults)(request)  # type: ignore[return-value]
+        return PasswordChangeView.as_view(**defaults)(request)  # type: ignore[return-value]  # renders a TemplateResponse
 
     def login(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
