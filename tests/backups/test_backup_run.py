@@ -14,6 +14,7 @@ from backups.destinations import destination_for
 from backups.format import DATA_FILE, MANIFEST, Manifest, partial_name
 from backups.models import BackupLog
 from backups.selectors import backup_list, complete_ids
+from backups.services import copies
 from security.models import SecurityEvent
 
 
@@ -95,7 +96,7 @@ def test_a_run_killed_half_way_leaves_nothing_complete_and_the_next_run_cleans_u
     def killed(destination, manifest) -> None:
         raise KeyboardInterrupt("SIGKILL stand-in: the process dies before any manifest is written")
 
-    monkeypatch.setattr(services, "_write_manifest", killed)
+    monkeypatch.setattr(copies, "write_manifest", killed)
     with pytest.raises(KeyboardInterrupt):
         services.backup_run()
     monkeypatch.undo()
