@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -19,7 +20,23 @@ def regular_destinations() -> list[Destination]:
 
 
 def offline_destination() -> Destination:
-    return destination_for(settings.BACKUP_OFFLINE_DESTINATION)
+    """The offline medium. A folder must be there already (a missing one is an unplugged
+    medium, not an empty one), except the development default under DATA_DIR, which is made on
+    first use."""
+    url = settings.BACKUP_OFFLINE_DESTINATION
+    return destination_for(url, must_exist=not is_under_data_dir(url))
+
+
+def is_under_data_dir(url: str) -> bool:
+    """A folder URL inside DATA_DIR: this server's own state, the opposite of offline."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("", "file"):
+        return False
+    path = Path(unquote(parts.path) if parts.scheme == "file" else url).resolve()
+    data_dir = Path(settings.DATA_DIR).resolve()
+    return path == data_dir or data_dir in path.parents
 
 
 @dataclass(frozen=True)

@@ -476,6 +476,14 @@ BACKUP_WORK_DIR = DATA_DIR / "backups" / "work"
 # Per destination and operation: attempts, and the first pause (doubling each retry).
 BACKUP_RETRY_ATTEMPTS = 3
 BACKUP_RETRY_BACKOFF_SECONDS = 2.0
+# Connect and read timeout of every SFTP and S3 operation: a server that accepts and never
+# answers fails the operation after this long instead of holding the job.
+BACKUP_IO_TIMEOUT_SECONDS = env_int("BACKUP_IO_TIMEOUT_SECONDS", 60, minimum=1, maximum=3600)
+# The time one destination may take in one job (store, read back, list, fill, purge): past it
+# the destination counts as failed and the operators are alerted, whatever it is doing.
+BACKUP_DESTINATION_BUDGET_SECONDS = env_int(
+    "BACKUP_DESTINATION_BUDGET_SECONDS", 1800, minimum=10, maximum=6 * 3600
+)
 
 # --- Payments with Stripe (C20) ------------------------------------------------------------------
 # The platform's own Stripe account. Secrets may come from files (STRIPE_SECRET_KEY_FILE...).

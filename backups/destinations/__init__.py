@@ -6,10 +6,12 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from backups.destinations.base import (
+    BudgetExceeded,
     Destination,
     DestinationError,
     Entry,
     HostKeyError,
+    MissingMediumError,
     UnsafeKeyError,
 )
 from backups.destinations.local import LocalDestination
@@ -17,11 +19,13 @@ from backups.destinations.s3 import S3Destination
 from backups.destinations.sftp import SFTPDestination, host_key_fingerprint
 
 __all__ = [
+    "BudgetExceeded",
     "Destination",
     "DestinationError",
     "Entry",
     "HostKeyError",
     "LocalDestination",
+    "MissingMediumError",
     "S3Destination",
     "SFTPDestination",
     "UnsafeKeyError",
@@ -30,10 +34,12 @@ __all__ = [
 ]
 
 
-def destination_for(url: str) -> Destination:
+def destination_for(url: str, *, must_exist: bool = False) -> Destination:
+    """The destination a URL names. `must_exist`: a folder is a medium that must be there
+    already (the offline destination), never created."""
     scheme = urlsplit(url).scheme
     if scheme in ("", "file"):
-        return LocalDestination(url)
+        return LocalDestination(url, must_exist=must_exist)
     if scheme == "sftp":
         return SFTPDestination(url)
     if scheme == "s3":

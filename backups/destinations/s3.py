@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 class S3Destination(Destination):
     """``s3://bucket/prefix?endpoint_url=https://...&region=...``; credentials from the usual AWS
     variables (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or the instance role. Uploads carry a
-    SHA-256 checksum that the server verifies; objects appear only once the upload completed."""
+    SHA-256 checksum that the server verifies; objects appear only once the upload completed.
+
+    A versioned bucket keeps a deleted object as an old version (and a delete marker), which
+    would keep a purged backup readable: delete() removes every version of the key, so the
+    30-day promise holds on such buckets too (an Object Lock retention makes that fail, and the
+    purge says so)."""
 
     scheme = "s3"
 
@@ -35,6 +40,15 @@ class S3Destination(Destination):
         endpoint = f" at {urlsplit(self.endpoint_url).netloc}" if self.endpoint_url else ""
         return f"s3://{self.bucket}/{self.prefix}{endpoint}"
 
+    @property
+    def server(self) -> str:
+        """The endpoint: buckets on one S3-compatible server share its fate; on AWS (no
+        endpoint_url) each bucket has its own endpoint, named by bucket and region."""
+        if self.endpoint_url:
+            parts = urlsplit(self.endpoint_url)
+            return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
+        return f"{self.bucket}.s3.{self.region or 'us-east-1'}.amazonaws.com"
+
     def _client(self) -> S3Client:
         if self._s3 is None:
             import boto3
@@ -44,7 +58,13 @@ class S3Destination(Destination):
                 "s3",
                 endpoint_url=self.endpoint_url,
                 region_name=self.region,
-                config=Config(retries={"max_attempts": 2}, connect_timeout=10, read_timeout=60),
+                # Our own retries (Destination._retry) count against the time budget; botocore's
+                # would multiply every timeout unseen, so it makes one attempt per call.
+                config=Config(
+                    retries={"total_max_attempts": 1, "mode": "standard"},
+                    connect_timeout=self.io_timeout,
+                    read_timeout=self.io_timeout,
+                ),
             )
         return self._s3
 
@@ -94,7 +114,34 @@ class S3Destination(Destination):
         return sorted(entries, key=lambda e: e.key)
 
     def _delete(self, key: str) -> None:
-        self._client().delete_object(Bucket=self.bucket, Key=self._object(key))
+        client, name = self._client(), self._object(key)
+        # An unversioned bucket lists the object as version "null"; deleting by version id
+        # removes it for good on either kind of bucket, where a plain delete on a versioned one
+        # would only add a delete marker.
+        versions = [
+            item["VersionId"]
+            for page in client.get_paginator("list_object_versions").paginate(
+                Bucket=self.bucket, Prefix=name
+            )
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]
+            if item["Key"] == name
+        ]
+        for version in versions:
+            client.delete_object(Bucket=self.bucket, Key=name, VersionId=version)
+
+    def _list_versions(self) -> list[Entry]:
+        entries = []
+        start = f"{self.prefix}/" if self.prefix else ""
+        for page in (
+            self._client()
+            .get_paginator("list_object_versions")
+            .paginate(Bucket=self.bucket, Prefix=start)
+        ):
+            for item in page.get("Versions", []):
+                entries.append(Entry(item["Key"][len(start) :], item.get("Size", 0)))
+            for marker in page.get("DeleteMarkers", []):
+                entries.append(Entry(marker["Key"][len(start) :], 0))
+        return sorted(entries, key=lambda e: e.key)
 
     def abort_incomplete_uploads(self) -> None:
         """A killed multipart upload leaves invisible parts behind (and billed): abort them."""

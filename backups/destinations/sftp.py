@@ -58,10 +58,17 @@ class SFTPDestination(Destination):
         import paramiko
         from django.conf import settings
 
-        sock = socket.create_connection((self.host, self.port), timeout=15)
+        # Every step has the I/O timeout: the TCP connect, the banner, the key exchange, the
+        # login, opening the channel, and then each read and write on it (a server that
+        # accepts and never answers fails the operation instead of holding the job).
+        timeout = self.io_timeout
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
         transport = paramiko.Transport(sock)
+        transport.banner_timeout = transport.handshake_timeout = timeout
+        transport.auth_timeout = timeout
+        self._transport = transport  # so that cancel() can close it while we wait below
         try:
-            transport.start_client(timeout=15)
+            transport.start_client(timeout=timeout)
             self._check_host_key(
                 transport.get_remote_server_key(), settings.BACKUP_SFTP_KNOWN_HOSTS
             )
@@ -73,14 +80,21 @@ class SFTPDestination(Destination):
                 transport.auth_password(self.user, self.password)
             else:
                 raise DestinationError(f"{self.label}: no BACKUP_SFTP_KEY_FILE and no password")
-            sftp = paramiko.SFTPClient.from_transport(transport)
-            if sftp is None:
-                raise DestinationError(f"{self.label}: the server opened no SFTP session")
+            # SFTPClient.from_transport, with a timeout on opening the channel.
+            channel = transport.open_session(timeout=timeout)
+            channel.settimeout(timeout)
+            channel.invoke_subsystem("sftp")
+            sftp = paramiko.SFTPClient(channel)
         except BaseException:
             transport.close()
+            self._transport = None
             raise
         self._transport, self._sftp = transport, sftp
         return sftp
+
+    @property
+    def server(self) -> str:
+        return self.host.lower()
 
     def _check_host_key(self, key: paramiko.PKey, known_hosts: str) -> None:
         import paramiko
