@@ -10,3 +10,7 @@ class BackupsConfig(AppConfig):
 
     def ready(self) -> None:
         from backups import checks  # noqa: F401  (registers the system checks)
+        from backups.events import BackupEvent
+        from security.events import register_event_types
+
+        register_event_types(BackupEvent)

@@ -12,15 +12,17 @@ from backups.services.base import (
     backup_lock,
     identity,
     public_key,
+    signer,
+    trusted_keys,
     work_dir,
 )
 from backups.services.copies import VERIFY_EXIT_CODES, CopyCheck, check_copy, read_manifest
 from backups.services.freshness import ensure_fresh
 from backups.services.offline import offline_copy
 from backups.services.purge import PurgeResult, backup_purge
-from backups.services.restore import RestoreResult, backup_drill, backup_restore, latest_complete
+from backups.services.restore import RestoreResult, backup_drill, backup_restore
 from backups.services.run import RunResult, backup_run
-from backups.services.verify import backup_verify
+from backups.services.verify import backup_verify, backup_verify_scheduled
 
 __all__ = [
     "VERIFY_EXIT_CODES",
@@ -38,12 +40,14 @@ __all__ = [
     "backup_restore",
     "backup_run",
     "backup_verify",
+    "backup_verify_scheduled",
     "check_copy",
     "ensure_fresh",
     "identity",
-    "latest_complete",
     "offline_copy",
     "public_key",
     "read_manifest",
+    "signer",
+    "trusted_keys",
     "work_dir",
 ]

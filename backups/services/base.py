@@ -1,4 +1,5 @@
-"""What every backup job shares: errors, keys, the work folder, alerts, the journal and the lock.
+"""What every backup job shares: errors, keys, the work folder, destinations with their time
+budget, alerts, the journal and the lock.
 
 Every job that writes to destinations holds one lock (a PostgreSQL advisory lock, or a file lock
 on SQLite), so two never overlap; a second copy is refused with BackupLocked. Alerts go to the
@@ -11,6 +12,7 @@ import fcntl
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -18,13 +20,11 @@ from django.core.mail import mail_admins
 from django.db import connection
 from pyrage import x25519
 
-from backups import crypto
-from backups.destinations import Destination
-from backups.models import BackupLog
-from backups.snapshot import (
-    Target,
-    first_value,
-)
+from backups import crypto, signing
+from backups.destinations import Destination, destination_for
+from backups.models import BackupLog, CopyState
+from backups.selectors import offline_destination
+from backups.snapshot import Target, first_value
 from security.events import SecurityEventType, record_event
 
 logger = logging.getLogger("backups")
@@ -52,6 +52,24 @@ def closing(destinations: list[Destination]) -> Iterator[list[Destination]]:
     finally:
         for destination in destinations:
             destination.close()
+
+
+def budgeted(destinations: list[Destination]) -> list[Destination]:
+    """Starts each destination's time budget for this job (BACKUP_DESTINATION_BUDGET_SECONDS)."""
+    for destination in destinations:
+        destination.start_budget(settings.BACKUP_DESTINATION_BUDGET_SECONDS)
+    return destinations
+
+
+def regular(*, budget: bool = True) -> list[Destination]:
+    """The three destinations of BACKUP_DESTINATIONS, each with its time budget for this job."""
+    destinations = [destination_for(url) for url in settings.BACKUP_DESTINATIONS]
+    return budgeted(destinations) if budget else destinations
+
+
+def offline(*, budget: bool = True) -> Destination:
+    destination = offline_destination()
+    return budgeted([destination])[0] if budget else destination
 
 
 # --- keys, places, alerts --------------------------------------------------------------------
@@ -89,6 +107,54 @@ def identity() -> x25519.Identity | None:
     return None
 
 
+def purge_cutoff(now: datetime) -> datetime:
+    """Backups made before this are past retention by the time the next purge runs (hourly), so
+    the purge deletes them now and nothing copies them anywhere any more."""
+    return now - timedelta(
+        days=settings.BACKUP_RETENTION_DAYS, hours=-settings.BACKUP_PURGE_INTERVAL_HOURS
+    )
+
+
+def dev_signing_key_path() -> Path:
+    return Path(settings.DATA_DIR) / "backups" / "dev-signing-key.pem"
+
+
+def signer() -> signing.Signer:
+    """The key manifests are signed with (app servers). Development without one gets a key
+    generated under DATA_DIR on first use; anything else refuses to write unsigned backups."""
+    if settings.BACKUP_SIGNING_KEY:
+        try:
+            return signing.Signer.from_pem(settings.BACKUP_SIGNING_KEY)
+        except signing.SigningKeyError as exc:
+            raise BackupError(f"BACKUP_SIGNING_KEY: {exc}") from exc
+    if settings.DEBUG:
+        path = dev_signing_key_path()
+        if not path.exists():
+            signing.write_new_key_file(path)
+        return signing.Signer.from_pem(path.read_text(encoding="utf-8"))
+    raise BackupError(
+        "BACKUP_SIGNING_KEY is not set; refusing to write unsigned backups (see manage.py "
+        "check --deploy)."
+    )
+
+
+def trusted_keys() -> signing.TrustedKeys:
+    """The public keys whose signatures are believed: BACKUP_SIGNING_PUBLIC_KEYS, or else the
+    signing key's own (an app server checking what it wrote). With neither, nothing can be
+    vouched for, and verification refuses to run rather than call any copy good."""
+    try:
+        if settings.BACKUP_SIGNING_PUBLIC_KEYS:
+            return signing.TrustedKeys(list(settings.BACKUP_SIGNING_PUBLIC_KEYS))
+    except signing.SigningKeyError as exc:
+        raise BackupError(f"BACKUP_SIGNING_PUBLIC_KEYS: {exc}") from exc
+    if settings.BACKUP_SIGNING_KEY or (settings.DEBUG and dev_signing_key_path().exists()):
+        return signing.TrustedKeys([signer().key_id])
+    raise BackupError(
+        "no public key to check manifest signatures with: set BACKUP_SIGNING_PUBLIC_KEYS on "
+        "this machine (manage.py backup_signing_key prints it where the signing key is)."
+    )
+
+
 def alert(subject: str, message: str, **fields: object) -> None:
     """Tell the operators: an ERROR log line, an email, and an ops_alert security event."""
     logger.error(
@@ -108,7 +174,7 @@ def alert(subject: str, message: str, **fields: object) -> None:
 
 
 def journal(
-    action: str,
+    action: BackupLog.Action,
     *,
     backup_id: str = "",
     destination: str = "",
@@ -131,11 +197,11 @@ def journal_read_back(backup_id: str, destination: str) -> None:
     made it complete (store_copy): that is a verification, the one backup_verify does without
     the identity, so backup_list shows it as such."""
     journal(
-        "verify",
+        BackupLog.Action.VERIFY,
         backup_id=backup_id,
         destination=destination,
         ok=True,
-        code="ok",
+        code=CopyState.OK,
         detail="read back after writing: size and SHA-256 match",
     )
 

@@ -19,7 +19,9 @@ from security.models import SecurityEvent
 
 
 def _manifest(url: str, backup_id: str) -> Manifest:
-    return Manifest.from_bytes(destination_for(url).read_bytes(f"{backup_id}/{MANIFEST}"))
+    return Manifest.from_bytes(
+        destination_for(url).read_bytes(f"{backup_id}/{MANIFEST}"), services.trusted_keys()
+    )
 
 
 def test_backup_lands_complete_on_three_destinations_with_a_manifest(
@@ -180,7 +182,7 @@ def test_development_generates_a_key_pair_on_first_use(
     identity_file = tmp_path / "data" / "backups" / "dev-identity.txt"
     key = public_key_of(load_identity(identity_file))
     assert _manifest(backup_settings.BACKUP_DESTINATIONS[0], result.backup_id).key_id == key
-    assert services.backup_verify()[0].detail == "checksums verified, decrypted"
+    assert services.backup_verify()[0].detail == "signature and checksums verified, decrypted"
 
 
 def test_production_refuses_to_back_up_without_a_public_key(backup_settings, some_data) -> None:
