@@ -225,3 +225,18 @@ def test_ensure_fresh_with_json_reports_each_destination(
     document = json.loads(capsys.readouterr().out)
     assert len(document["destinations"]) == 4
     assert all(d["ok"] and d["age_hours"] < 1 for d in document["destinations"])
+
+
+def test_a_system_check_error_elsewhere_does_not_stop_a_backup(backup_settings, some_data) -> None:
+    from django.core.checks import Error, registry
+    from django.core.management import load_command_class
+
+    def broken(app_configs: object = None, **kwargs: object) -> list[Error]:
+        return [Error("something unrelated is misconfigured", id="elsewhere.E001")]
+
+    registry.registry.register(broken)
+    try:  # the way manage.py runs a command, system checks included
+        load_command_class("backups", "backup").run_from_argv(["manage.py", "backup"])
+    finally:
+        registry.registry.registered_checks.discard(broken)
+    assert BackupLog.objects.filter(action="run", ok=True).count() == 3
