@@ -358,7 +358,7 @@ class Findings:
     job, naming every copy (the alerts about unreachable destinations go out at once)."""
 
     def __init__(self, job: str) -> None:
-        self.job = job
+        self.job = job  # the job's name, as in the security event log: backup_run, ...
         self.bad: dict[tuple[str, str], CopyCheck] = {}
         self.repaired: dict[tuple[str, str], str] = {}
         self.notes: list[str] = []
@@ -385,7 +385,9 @@ class Findings:
         by_label = {d.label: d for d in destinations}
         for check in checks:
             target = by_label.get(check.destination)
-            if check.ok or check.code == CopyState.UNREACHABLE or target is None:
+            # A wrong key is this machine's identity, not the copy: rewriting changes nothing.
+            skip = (CopyState.OK, CopyState.UNREACHABLE, CopyState.WRONG_KEY)
+            if check.code in skip or target is None:
                 continue
             self.found(check)
             if repair(target, check, fetched, job=self.job, progress=progress):
@@ -400,10 +402,10 @@ class Findings:
             state = f"repaired from {source}" if source else "NOT repaired"
             lines.append(f"{check}: {state}")
         lines.extend(self.notes)
-        repaired = len(self.repaired)
+        repaired, title = len(self.repaired), self.job.replace("_", " ")
         subject = (
-            f"{self.job}: {len(self.bad)} damaged or untrusted copies found, {repaired} repaired"
+            f"{title}: {len(self.bad)} damaged or untrusted copies found, {repaired} repaired"
             if self.bad
-            else f"{self.job}: {self.notes[0]}"
+            else f"{title}: {self.notes[0]}"
         )
         alert(subject, "\n".join(lines))

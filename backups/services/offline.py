@@ -40,7 +40,7 @@ def offline_copy(*, progress: Progress = quiet) -> str:
     damaged; the source is whichever copy verifies, and damaged copies found on the way are
     repaired from it. Returns the backup id the medium holds. A missing medium fails, alerted."""
     trust = trusted_keys()
-    findings = Findings("offline copy")
+    findings = Findings("offline_copy")
     with closing([offline(), *regular()]) as (target, *sources), backup_lock():
         try:
             present = cleanup(target, progress)
@@ -77,9 +77,7 @@ def offline_copy(*, progress: Progress = quiet) -> str:
                         continue
                     progress(f"copying {backup_id} from {fetched.source.label} to {target.label}")
                     if there is not None:
-                        if not repair(
-                            target, there, fetched, job="offline_copy", progress=progress
-                        ):
+                        if not repair(target, there, fetched, job=findings.job, progress=progress):
                             raise BackupError(f"{target.label}: could not repair {backup_id}")
                         findings.was_repaired(there, fetched.source.label)
                     else:

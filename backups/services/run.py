@@ -108,7 +108,7 @@ def backup_run(*, progress: Progress = quiet) -> RunResult:
     verifies, and repair the damaged copies found on the way; 5. one alert about those."""
     recipient = public_key()
     sign_with, trust = signer(), trusted_keys()
-    findings = Findings("backup run")
+    findings = Findings("backup_run")
     with closing(regular()) as destinations, backup_lock():
         clean_work_dir()
         held: dict[str, list[str]] = {}

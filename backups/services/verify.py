@@ -140,7 +140,7 @@ def backup_verify_scheduled(*, progress: Progress = quiet) -> list[CopyCheck]:
     copy of a backup the purge keeps is rewritten from a copy that verifies (under the lock:
     this job writes). One alert says what was found, what was repaired and what could not be."""
     key, trust = identity(), trusted_keys()
-    findings = Findings("daily verification")
+    findings = Findings("backup_verify")
     checks: list[CopyCheck] = []
     with closing(regular()) as destinations, backup_lock():
         held: dict[str, set[str]] = {}
