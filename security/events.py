@@ -100,6 +100,7 @@ class SecurityEventType(TextChoices):
     LOGIN_SUCCESS = "login_success", "Login succeeded"
     LOGIN_FAILURE = "login_failure", "Login failed"
     LOCKOUT = "lockout", "Address locked out"
+    ACCOUNT_LOCKOUT = "account_lockout", "Account locked for new addresses"
     UNLOCK = "unlock", "Address unlocked"
     MFA_FAILURE = "mfa_failure", "MFA code refused"
     PASSWORD_CHANGE = "password_change", "Password changed"

@@ -201,6 +201,8 @@ AUTH_USER_MODEL = "accounts.User"
 # The lockout backend first: a locked address is refused before any password is hashed (C11).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Then the limit per account across addresses (security.lockout), also before any hashing.
+    "security.lockout.AccountLockBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # bcrypt cost (log2 of the rounds) for new hashes; raising it upgrades hashes at the next login.
@@ -255,7 +257,8 @@ AXES_ENABLED = True
 AXES_FAILURE_LIMIT = 3  # security.E005 insists on 3
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_CLIENT_IP_CALLABLE = "security.client_ip.client_ip"
+# IPv6 clients are counted per /64 (security.client_ip.lockout_key): one customer line.
+AXES_CLIENT_IP_CALLABLE = "security.client_ip.lockout_address"
 # The admin form and authenticate() call the e-mail address "username".
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_PASSWORD_FORM_FIELD = "password"  # noqa: S105 - the form field's name
@@ -268,6 +271,15 @@ AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# The limit per account across all addresses (C11): this many failed logins for one account
+# within the cool-off lock the account, except for addresses it logged in from successfully in
+# the last LOCKOUT_KNOWN_ADDRESS_DAYS days (README "Logins" explains the trade-off).
+LOCKOUT_ACCOUNT_FAILURE_LIMIT = env_int(
+    "LOCKOUT_ACCOUNT_FAILURE_LIMIT", 10, minimum=4, maximum=1000
+)
+LOCKOUT_KNOWN_ADDRESS_DAYS = env_int("LOCKOUT_KNOWN_ADDRESS_DAYS", 90, minimum=0, maximum=400)
+# The owner of an account hears of a lockout at most once in this many minutes.
+LOCKOUT_EMAIL_INTERVAL_MINUTES = 60
 # Addresses and usernames are personal data: axes' own log lines leave them out. Axes also keeps
 # the POST data of a failed attempt: MFA codes and new passwords are masked there, like the
 # password itself (AXES_PASSWORD_FORM_FIELD).
