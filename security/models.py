@@ -61,3 +61,55 @@ class SecurityEvent(models.Model):
         from security.events import event_type_label
 
         return event_type_label(self.event_type)
+
+
+class ComplianceState(models.Model):
+    """The current state of one control (C30): what the hourly check last found and since when
+    the status has been what it is. The job compares each new result with this row, under a row
+    lock, so a change is alerted exactly once even when two runs overlap."""
+
+    control = models.CharField(max_length=3, unique=True)
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=4)
+    reason = models.CharField(max_length=500)
+    evidence = models.JSONField(default=dict, blank=True)
+    since = models.DateTimeField()
+    evaluated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["control"]
+        verbose_name = "compliance control"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pass", "warn", "fail"]),
+                name="compliance_state_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control} {self.status}"
+
+
+class ComplianceResult(models.Model):
+    """One evaluation of one control by the hourly job: the history behind ComplianceState."""
+
+    control = models.CharField(max_length=3)
+    status = models.CharField(max_length=4)
+    reason = models.CharField(max_length=500)
+    evidence = models.JSONField(default=dict, blank=True)
+    evaluated_at = models.DateTimeField()
+    # The status differs from the previous result's: an alert went out for it.
+    changed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        indexes = [models.Index(fields=["control", "-evaluated_at"], name="compliance_history")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pass", "warn", "fail"]),
+                name="compliance_result_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control} {self.status} at {self.evaluated_at:%Y-%m-%d %H:%M} UTC"

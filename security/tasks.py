@@ -18,3 +18,11 @@ def lockout_warn_owners(usernames: list[str], ip: str) -> int:
     from security.lockout import warn_targeted_accounts
 
     return warn_targeted_accounts(usernames=usernames, ip=ip)
+
+
+@shared_task(ignore_result=True)
+def compliance_check() -> int:
+    """Hourly (settings/schedule.py): evaluate every control, store, alert on changes (C30)."""
+    from security.compliance.services import compliance_run
+
+    return len(compliance_run())

@@ -421,6 +421,10 @@ SECURITY_CONTACTS = env_list("SECURITY_CONTACTS", ["mailto:security@booking.exam
 SECURITY_TXT_EXPIRES_DAYS = env_int("SECURITY_TXT_EXPIRES_DAYS", 180, minimum=7, maximum=364)
 SECURITY_TXT_LANGUAGES = env_str("SECURITY_TXT_LANGUAGES", "en, de")
 
+# --- Continuous compliance (C30) ----------------------------------------------------------------
+# How long the hourly results behind the admin's compliance history are kept.
+COMPLIANCE_HISTORY_DAYS = env_int("COMPLIANCE_HISTORY_DAYS", 400, minimum=30)
+
 # --- Logging: one JSON object per line on stderr ----------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
 # Servers (gunicorn, Celery, runserver) and commands run by cron, CI or a container's log driver

@@ -49,4 +49,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "backups.tasks.backup_drill",
         "schedule": crontab(minute=30, hour=4),
     },
+    # Every hour at minute 5: evaluate every security control, store the results and alert the
+    # operators when one changes between pass, warn and fail (C30).
+    "security-compliance-check": {
+        "task": "security.tasks.compliance_check",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
 }
