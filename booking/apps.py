@@ -7,7 +7,10 @@ class BookingConfig(AppConfig):
 
     def ready(self) -> None:
         from booking import cors  # noqa: F401  (connects the CORS rule and its cache invalidation)
+        from booking.compliance import CHECKS
         from booking.events import BookingEvent
+        from security.compliance import register_checks
         from security.events import register_event_types
 
         register_event_types(BookingEvent)
+        register_checks(*CHECKS, owner="booking")
