@@ -105,6 +105,9 @@ class SecurityEventType(TextChoices):
     MFA_FAILURE = "mfa_failure", "MFA code refused"
     PASSWORD_CHANGE = "password_change", "Password changed"
     OPS_ALERT = "ops_alert", "Operations alert (backups, compliance)"
+    IDS_BLOCK = "ids_block", "Client blocked by intrusion detection"
+    IDS_DETECT = "ids_detect", "Intrusion threshold reached (detect mode)"
+    IDS_UNBLOCK = "ids_unblock", "Intrusion block lifted"
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "security.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Intrusion detection (C32): before the rate limits, so it sees their 429s too.
+    "security.ids.IntrusionDetectionMiddleware",
     "security.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -415,6 +417,20 @@ RATE_LIMIT_RULES = [
     (r"^/security/csp-report$", "POST", "csp_report"),
     (r"^/payments/stripe/webhook$", "POST", "webhook"),
 ]
+
+# --- Intrusion detection (C32): security/ids.py, signatures in security/ids_signatures.toml --------
+# block: score, block and alert; detect: only log (events, no block); off: no inspection.
+IDS_MODE = env_choice("IDS_MODE", "block", {"block", "detect", "off"})
+# A client (IPv6: its /64) reaching this score within IDS_WINDOW_MINUTES is blocked.
+IDS_BLOCK_SCORE = env_int("IDS_BLOCK_SCORE", 20, minimum=10, maximum=1000)
+IDS_WINDOW_MINUTES = env_int("IDS_WINDOW_MINUTES", 60, minimum=1, maximum=24 * 60)
+IDS_BLOCK_MINUTES = env_int("IDS_BLOCK_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
+# Denied answers (400/403/404/405/429) from one client within a minute that count as a scan.
+IDS_DENIED_BURST = env_int("IDS_DENIED_BURST", 30, minimum=5, maximum=10_000)
+# Networks never inspected or blocked (uptime monitors), e.g. 192.0.2.10/32,2001:db8::/64.
+IDS_ALLOW_LIST = env_list("IDS_ALLOW_LIST", [])
+# Bodies that carry other parties' text, signed or size-limited elsewhere: not inspected.
+IDS_BODY_EXEMPT_PATHS = [r"^/payments/stripe/webhook$", r"^/security/csp-report$"]
 
 # --- Vulnerability disclosure (C34) ------------------------------------------------------------
 SECURITY_CONTACTS = env_list("SECURITY_CONTACTS", ["mailto:security@booking.example"])

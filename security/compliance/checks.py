@@ -437,6 +437,44 @@ def audit_log(now: datetime) -> Finding:
     return passed(f"hash chain intact over {evidence['events']} events", **evidence)
 
 
+# --- C32: intrusion detection --------------------------------------------------------------------
+def intrusion_detection(now: datetime) -> Finding:
+    from security.ids import rules
+
+    backend = _cache_backend()
+    evidence: dict[str, Any] = {
+        "mode": settings.IDS_MODE,
+        "signatures": len(rules()),
+        "block_score": settings.IDS_BLOCK_SCORE,
+        "block_minutes": settings.IDS_BLOCK_MINUTES,
+        "allow_list": list(settings.IDS_ALLOW_LIST),
+        "store": backend,
+        "installed": "security.ids.IntrusionDetectionMiddleware" in settings.MIDDLEWARE,
+    }
+    findings: list[Finding] = []
+    if not evidence["installed"] or settings.IDS_MODE == "off":
+        findings.append(failed("intrusion detection is off", **evidence))
+    elif "locmem" in backend.lower() or "dummy" in backend.lower():
+        findings.append(failed("blocks live in one process's memory", **evidence))
+    elif settings.IDS_MODE == "detect":
+        findings.append(warned("intrusion detection only logs (IDS_MODE=detect)", **evidence))
+    findings += integrity_findings(now, evidence)
+    if findings:
+        worst_first = sorted(findings, key=lambda f: f.status != "fail")
+        reasons = "; ".join(f.reason for f in worst_first)
+        return Finding(worst_first[0].status, reasons, evidence)
+    return passed(
+        f"{evidence['signatures']} signatures; clients blocked at {settings.IDS_BLOCK_SCORE} "
+        f"for {settings.IDS_BLOCK_MINUTES} min on every server",
+        **evidence,
+    )
+
+
+def integrity_findings(now: datetime, evidence: dict[str, Any]) -> list[Finding]:
+    """The file integrity part of C32 (security.integrity); none until a baseline exists."""
+    return []
+
+
 # --- C34: vulnerability disclosure ---------------------------------------------------------------
 SECURITY_TXT_WARN_DAYS = 30
 
@@ -505,5 +543,6 @@ CHECKS = [
     Check("C14", _("Session limits"), sessions),
     Check("C30", _("Continuous compliance"), continuous_compliance),
     Check("C31", _("Tamper-evident security log"), audit_log),
+    Check("C32", _("Intrusion detection"), intrusion_detection),
     Check("C34", _("security.txt and disclosure policy"), security_txt),
 ]
