@@ -108,6 +108,7 @@ class SecurityEventType(TextChoices):
     IDS_BLOCK = "ids_block", "Client blocked by intrusion detection"
     IDS_DETECT = "ids_detect", "Intrusion threshold reached (detect mode)"
     IDS_UNBLOCK = "ids_unblock", "Intrusion block lifted"
+    INTEGRITY_BASELINE = "integrity_baseline", "File integrity baseline recorded"
 
 
 @dataclass(frozen=True)

@@ -113,3 +113,44 @@ class ComplianceResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.control} {self.status} at {self.evaluated_at:%Y-%m-%d %H:%M} UTC"
+
+
+class IntegrityBaseline(models.Model):
+    """The SHA-256 of every deployed code and static file (C32), recorded by
+    `manage.py integrity_baseline` after a deployment. Kept in the database, off the host whose
+    files it describes: someone who changes the code there cannot change the baseline too."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=100, blank=True)
+    file_count = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)  # over the sorted (path, hash) list
+    files = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "file integrity baseline"
+
+    def __str__(self) -> str:
+        return f"{self.file_count} files at {self.created_at:%Y-%m-%d %H:%M} UTC"
+
+
+class IntegrityCheck(models.Model):
+    """One hourly comparison of the deployed files with the newest baseline."""
+
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    baseline = models.ForeignKey(IntegrityBaseline, on_delete=models.CASCADE, related_name="checks")
+    changed = models.JSONField(default=list)
+    added = models.JSONField(default=list)
+    removed = models.JSONField(default=list)
+    # Over the three lists: two checks with the same difference have the same digest.
+    difference_digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"integrity check at {self.checked_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.added or self.removed)

@@ -26,3 +26,12 @@ def compliance_check() -> int:
     from security.compliance.services import compliance_run
 
     return len(compliance_run())
+
+
+@shared_task(ignore_result=True)
+def integrity_check() -> bool | None:
+    """Hourly (settings/schedule.py): compare the deployed files with the baseline (C32)."""
+    from security.integrity import integrity_check as check
+
+    result = check()
+    return None if result is None else result.ok

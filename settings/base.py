@@ -431,6 +431,22 @@ IDS_DENIED_BURST = env_int("IDS_DENIED_BURST", 30, minimum=5, maximum=10_000)
 IDS_ALLOW_LIST = env_list("IDS_ALLOW_LIST", [])
 # Bodies that carry other parties' text, signed or size-limited elsewhere: not inspected.
 IDS_BODY_EXEMPT_PATHS = [r"^/payments/stripe/webhook$", r"^/security/csp-report$"]
+# File integrity: what `manage.py integrity_baseline` hashes and the hourly job compares (folders
+# or files): the code, templates, root files and collected static files of this deployment.
+INTEGRITY_PATHS = env_list(
+    "INTEGRITY_PATHS",
+    [
+        *(
+            str(BASE_DIR / name)
+            for name in ("accounts", "booking", "payments", "security", "backups", "settings")
+        ),
+        *(
+            str(BASE_DIR / name)
+            for name in ("templates", "public", "manage.py", "requirements.lock")
+        ),
+        str(STATIC_ROOT),
+    ],
+)
 
 # --- Vulnerability disclosure (C34) ------------------------------------------------------------
 SECURITY_CONTACTS = env_list("SECURITY_CONTACTS", ["mailto:security@booking.example"])

@@ -56,4 +56,11 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=5),
         "options": {"expires": 3000},
     },
+    # Every hour at minute 35: hash the deployed code and static files and alert when they differ
+    # from the baseline recorded after the deployment (C32).
+    "security-integrity-check": {
+        "task": "security.tasks.integrity_check",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 3000},
+    },
 }

@@ -471,7 +471,35 @@ def intrusion_detection(now: datetime) -> Finding:
 
 
 def integrity_findings(now: datetime, evidence: dict[str, Any]) -> list[Finding]:
-    """The file integrity part of C32 (security.integrity); none until a baseline exists."""
+    """The file integrity part of C32 (security.integrity)."""
+    from security.integrity import newest_baseline
+    from security.models import IntegrityCheck
+
+    baseline = newest_baseline()
+    if baseline is None:
+        evidence["integrity_baseline"] = None
+        return [warned("no file integrity baseline (manage.py integrity_baseline)")]
+    last = IntegrityCheck.objects.filter(baseline=baseline).order_by("-checked_at", "-id").first()
+    evidence["integrity_baseline"] = {
+        "id": baseline.pk,
+        "files": baseline.file_count,
+        "recorded": baseline.created_at.isoformat(),
+        "last_check": last.checked_at.isoformat() if last else None,
+    }
+    if last is None:
+        return [warned("the files were not compared with the baseline yet")]
+    evidence["integrity_baseline"].update(
+        changed=len(last.changed), added=len(last.added), removed=len(last.removed)
+    )
+    if not last.ok:
+        return [
+            failed(
+                f"deployed files differ from the baseline ({len(last.changed)} changed, "
+                f"{len(last.added)} added, {len(last.removed)} removed)"
+            )
+        ]
+    if now - last.checked_at > timedelta(hours=COMPLIANCE_STALE_HOURS):
+        return [warned("the hourly file integrity check has not run for over 2 h")]
     return []
 
 

@@ -408,9 +408,13 @@ def test_query_strings_are_decoded_before_matching() -> None:
     assert [r.id for r in inspect(request)] == ["sql-tautology"]
 
 
-def test_compliance_c32_follows_the_mode(settings) -> None:
+def test_compliance_c32_follows_the_mode(settings, tmp_path) -> None:
     from security.compliance import Status, evaluate
+    from security.integrity import integrity_check
 
+    settings.INTEGRITY_PATHS = [str(tmp_path)]
+    call_command("integrity_baseline", stdout=StringIO())
+    integrity_check()
     assert evaluate(["C32"])[0].status == Status.PASS
     settings.IDS_MODE = "detect"
     assert evaluate(["C32"])[0].status == Status.WARN
