@@ -109,6 +109,9 @@ class SecurityEventType(TextChoices):
     IDS_DETECT = "ids_detect", "Intrusion threshold reached (detect mode)"
     IDS_UNBLOCK = "ids_unblock", "Intrusion block lifted"
     INTEGRITY_BASELINE = "integrity_baseline", "File integrity baseline recorded"
+    PERSONNEL_RECORD = "personnel_record", "Confidentiality agreement or training recorded"
+    ACCESS_REVIEW = "access_review", "Access review signed off"
+    ACCOUNT_DEACTIVATED = "account_deactivated", "Unused account deactivated"
 
 
 @dataclass(frozen=True)

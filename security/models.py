@@ -154,3 +154,38 @@ class IntegrityCheck(models.Model):
     @property
     def ok(self) -> bool:
         return not (self.changed or self.added or self.removed)
+
+
+class PersonnelRecord(models.Model):
+    """A platform staff member's signed confidentiality agreement or completed security training
+    (C15), recorded by a superuser. Append-only: a new agreement or training is a new row."""
+
+    class Kind(models.TextChoices):
+        CONFIDENTIALITY_AGREEMENT = "confidentiality_agreement", "Signed confidentiality agreement"
+        SECURITY_TRAINING = "security_training", "Completed security training"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personnel_records"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    on = models.DateField("date", help_text="When it was signed or completed.")
+    note = models.CharField(
+        max_length=200, blank=True, help_text="e.g. the agreement's version or the course."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = "personnel record"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["confidentiality_agreement", "security_training"]),
+                name="personnel_record_kind_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.user} on {self.on:%Y-%m-%d}"

@@ -35,3 +35,21 @@ def integrity_check() -> bool | None:
 
     result = check()
     return None if result is None else result.ok
+
+
+@shared_task(ignore_result=True)
+def access_review_mail() -> int:
+    """Quarterly (settings/schedule.py): the access review to the operators (C16)."""
+    from django.core.mail import mail_admins
+    from django.utils import timezone
+
+    from security.access_review import access_review_rows, as_text
+
+    now = timezone.now()
+    rows = access_review_rows(now=now)
+    mail_admins(
+        "[access review] quarterly review of staff and partner accounts",
+        as_text(rows, now=now)
+        + '\n\nReview, then sign off: manage.py access_review --sign-off "Your Name"',
+    )
+    return len(rows)

@@ -63,4 +63,10 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(minute=35),
         "options": {"expires": 3000},
     },
+    # Quarterly, on 1 January, April, July and October at 07:00 UTC: the access review of every
+    # staff and partner account to the operators, to check and sign off (C16).
+    "security-access-review": {
+        "task": "security.tasks.access_review_mail",
+        "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year="1,4,7,10"),
+    },
 }

@@ -400,6 +400,33 @@ def sessions(now: datetime) -> Finding:
     )
 
 
+def access_reviews(now: datetime) -> Finding:
+    from security.access_review import (
+        REVIEW_VALID_DAYS,
+        access_review_rows,
+        flag_counts,
+        last_sign_off,
+    )
+
+    last = last_sign_off()
+    rows = access_review_rows(now=now)
+    evidence: dict[str, Any] = {
+        "accounts": len(rows),
+        "flags_now": flag_counts(rows),
+        "last_sign_off": last.created_at.isoformat() if last else None,
+        "reviewer": last.detail.get("reviewer") if last else None,
+    }
+    if last is None:
+        return failed("no access review was ever signed off (manage.py access_review)", **evidence)
+    days = (now - last.created_at).days
+    evidence["days_since_sign_off"] = days
+    if days > REVIEW_VALID_DAYS:
+        return failed(f"the last access review was signed off {days} days ago", **evidence)
+    return passed(
+        f"signed off {days} days ago by {evidence['reviewer']}; {len(rows)} accounts", **evidence
+    )
+
+
 # --- C30, C31: assurance -------------------------------------------------------------------------
 COMPLIANCE_STALE_HOURS = 2
 
@@ -569,6 +596,7 @@ CHECKS = [
     Check("C12", _("Strong passwords"), strong_passwords),
     Check("C13", _("MFA for staff and partners"), mfa_coverage),
     Check("C14", _("Session limits"), sessions),
+    Check("C16", _("Quarterly access reviews"), access_reviews),
     Check("C30", _("Continuous compliance"), continuous_compliance),
     Check("C31", _("Tamper-evident security log"), audit_log),
     Check("C32", _("Intrusion detection"), intrusion_detection),
