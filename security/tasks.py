@@ -53,3 +53,13 @@ def access_review_mail() -> int:
         + '\n\nReview, then sign off: manage.py access_review --sign-off "Your Name"',
     )
     return len(rows)
+
+
+@shared_task(ignore_result=True)
+def anchor_write() -> int | None:
+    """Daily (settings/schedule.py): the event log's head, signed, to the stores and the
+    operators' mail (C31)."""
+    from security.anchor import anchor_write as write
+
+    anchor = write()
+    return None if anchor is None else anchor.event_id

@@ -457,6 +457,11 @@ SECURITY_TXT_LANGUAGES = env_str("SECURITY_TXT_LANGUAGES", "en, de")
 # How long the hourly results behind the admin's compliance history are kept.
 COMPLIANCE_HISTORY_DAYS = env_int("COMPLIANCE_HISTORY_DAYS", 400, minimum=30)
 
+# --- Anchor of the security event log (C31) ----------------------------------------------------
+# Folders the daily signed anchor file goes to, besides the operators' mail; the backup
+# destinations join through security.anchor.register_anchor_store. Development: DATA_DIR/anchors.
+ANCHOR_DESTINATIONS = env_list("ANCHOR_DESTINATIONS", [str(DATA_DIR / "anchors")] if DEBUG else [])
+
 # --- Logging: one JSON object per line on stderr ----------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
 # Servers (gunicorn, Celery, runserver) and commands run by cron, CI or a container's log driver

@@ -461,7 +461,25 @@ def audit_log(now: datetime) -> Finding:
     }
     if problems:
         return failed(f"the event chain is broken at {problems[0]}", **evidence)
-    return passed(f"hash chain intact over {evidence['events']} events", **evidence)
+    from security.anchor import stores, verify_against_anchor
+
+    anchored = verify_against_anchor()
+    anchor = anchored.anchor
+    evidence["anchor"] = anchor.body() if anchor else None
+    evidence["anchor_stores"] = [s.label for s in stores()]
+    if anchored.problems:
+        return failed(anchored.problems[0], **evidence)
+    if anchor is None:
+        return warned("no anchor of the log's head yet (the daily job)", **evidence)
+    age = now - datetime.fromisoformat(anchor.anchored_at)
+    if age > timedelta(hours=26):
+        return warned(f"the newest anchor is {age.days} days old", **evidence)
+    if not evidence["anchor_stores"]:
+        return warned("anchors go to the operators' mail only (ANCHOR_DESTINATIONS)", **evidence)
+    return passed(
+        f"hash chain intact over {evidence['events']} events; anchored {anchor.anchored_at[:16]} UTC",
+        **evidence,
+    )
 
 
 # --- C32: intrusion detection --------------------------------------------------------------------
