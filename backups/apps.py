@@ -10,3 +10,7 @@ class BackupsConfig(AppConfig):
 
     def ready(self) -> None:
         from backups import checks  # noqa: F401  (registers the system checks)
+        from backups.compliance import CHECKS
+        from security.compliance import register_checks
+
+        register_checks(*CHECKS, owner="backups")

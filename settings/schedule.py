@@ -49,4 +49,30 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "backups.tasks.backup_drill",
         "schedule": crontab(minute=30, hour=4),
     },
+    # Every hour at minute 5: evaluate every security control, store the results and alert the
+    # operators when one changes between pass, warn and fail (C30).
+    "security-compliance-check": {
+        "task": "security.tasks.compliance_check",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    # Every hour at minute 35: hash the deployed code and static files and alert when they differ
+    # from the baseline recorded after the deployment (C32).
+    "security-integrity-check": {
+        "task": "security.tasks.integrity_check",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 3000},
+    },
+    # Quarterly, on 1 January, April, July and October at 07:00 UTC: the access review of every
+    # staff and partner account to the operators, to check and sign off (C16).
+    "security-access-review": {
+        "task": "security.tasks.access_review_mail",
+        "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # Daily at 00:10 UTC: the security event log's head as a signed file to the anchor stores
+    # and in the operators' daily mail, so a deleted tail of the log can be named (C31).
+    "security-anchor": {
+        "task": "security.tasks.anchor_write",
+        "schedule": crontab(minute=10, hour=0),
+    },
 }
