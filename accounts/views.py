@@ -248,8 +248,18 @@ def mfa_backup_codes(request: StaffRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def password_reset_request(request: HttpRequest) -> HttpResponse:
-    """Ask for a reset link. The answer is the same whether or not the address has an account."""
+    """Ask for a reset link. The answer is the same whether or not the address has an account;
+    a locked address is refused (a reset link is a way in like the password)."""
     form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST":
+        refusal = step_locked_refusal(
+            request,
+            username=str(request.POST.get("email", ""))[:254],
+            step=STEP_PASSWORD_RESET,
+            attempt=False,
+        )
+        if refusal is not None:
+            return refusal
     if request.method == "POST" and form.is_valid():
         services.password_reset_request(email=form.cleaned_data["email"])
         return HttpResponseRedirect(reverse("accounts:password-reset-done"))

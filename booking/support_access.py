@@ -19,6 +19,7 @@ from booking.events import BookingEvent
 from booking.models import SUPPORT_GRANT_MAX_HOURS, Partner, SupportGrant
 from booking.roles import SUPPORT
 from security.events import record_event
+from security.people import clearance_of
 
 MASK = "•••"
 
@@ -68,6 +69,11 @@ def support_grant_create(
         )
     if not is_support_user(granted_to):
         raise ValidationError({"granted_to": "Grants go to platform support staff only."})
+    problems = clearance_of(granted_to, today=now.date()).problems
+    if problems:  # C15: no agreement or no current training, no access to customer data
+        raise ValidationError(
+            {"granted_to": f"Not cleared for customer data: {'; '.join(problems)}."}
+        )
     grant = SupportGrant(
         partner=partner,
         granted_to=granted_to,

@@ -7,7 +7,10 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from payments import checks, receivers  # noqa: F401 - registers checks and receivers
+        from payments.compliance import CHECKS
         from payments.events import PaymentEvent
+        from security.compliance import register_checks
         from security.events import register_event_types
 
         register_event_types(PaymentEvent)
+        register_checks(*CHECKS, owner="payments")

@@ -7,7 +7,10 @@ class SecurityConfig(AppConfig):
 
     def ready(self) -> None:
         from security import checks, signals  # noqa: F401  (registers the system checks)
+        from security.compliance import register_checks
+        from security.compliance.checks import CHECKS
         from security.events import SecurityEventType, register_event_types
 
         register_event_types(SecurityEventType)
+        register_checks(*CHECKS, owner="security")
         signals.connect()

@@ -81,3 +81,24 @@ def rate_limit_key(ip: str) -> str:
             return str(address.ipv4_mapped)
         return str(ipaddress.ip_network(f"{address}/64", strict=False))
     return str(address)
+
+
+def lockout_key(ip: str) -> str:
+    """The address a login lockout counts for, as an address (the lock table stores one): IPv6
+    by its /64, written as the network's first address (2001:db8:1:2::), IPv4-mapped IPv6 as
+    its IPv4 address, anything else unchanged. Eight addresses of one /64 thus share one lock,
+    as they share one customer line."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
+def lockout_address(request: HttpRequest) -> str:
+    """AXES_CLIENT_IP_CALLABLE: the client's lockout key (see lockout_key)."""
+    return lockout_key(client_ip(request))

@@ -14,8 +14,8 @@ row and would append after the same one.) On SQLite, write transactions are IMME
 (settings), so writers are serialised already.
 
 Every event is also logged as one structured JSON line (logger "security.events"), hash
-included: a copy outside the database that anchors the chain's tail (a deleted last row is
-visible only against such a copy).
+included: a copy outside the database. A deleted tail (the last rows) is visible only against
+such a copy: security.anchor writes the head daily as a signed file and `verify` names it.
 """
 
 from __future__ import annotations
@@ -100,10 +100,19 @@ class SecurityEventType(TextChoices):
     LOGIN_SUCCESS = "login_success", "Login succeeded"
     LOGIN_FAILURE = "login_failure", "Login failed"
     LOCKOUT = "lockout", "Address locked out"
+    ACCOUNT_LOCKOUT = "account_lockout", "Account locked for new addresses"
     UNLOCK = "unlock", "Address unlocked"
     MFA_FAILURE = "mfa_failure", "MFA code refused"
     PASSWORD_CHANGE = "password_change", "Password changed"
     OPS_ALERT = "ops_alert", "Operations alert (backups, compliance)"
+    IDS_BLOCK = "ids_block", "Client blocked by intrusion detection"
+    IDS_DETECT = "ids_detect", "Intrusion threshold reached (detect mode)"
+    IDS_UNBLOCK = "ids_unblock", "Intrusion block lifted"
+    INTEGRITY_BASELINE = "integrity_baseline", "File integrity baseline recorded"
+    PERSONNEL_RECORD = "personnel_record", "Confidentiality agreement or training recorded"
+    ACCESS_REVIEW = "access_review", "Access review signed off"
+    ACCOUNT_DEACTIVATED = "account_deactivated", "Unused account deactivated"
+    LOG_ANCHORED = "log_anchored", "Event log head anchored"
 
 
 @dataclass(frozen=True)

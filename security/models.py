@@ -61,3 +61,131 @@ class SecurityEvent(models.Model):
         from security.events import event_type_label
 
         return event_type_label(self.event_type)
+
+
+class ComplianceState(models.Model):
+    """The current state of one control (C30): what the hourly check last found and since when
+    the status has been what it is. The job compares each new result with this row, under a row
+    lock, so a change is alerted exactly once even when two runs overlap."""
+
+    control = models.CharField(max_length=3, unique=True)
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=4)
+    reason = models.CharField(max_length=500)
+    evidence = models.JSONField(default=dict, blank=True)
+    since = models.DateTimeField()
+    evaluated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["control"]
+        verbose_name = "compliance control"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pass", "warn", "fail"]),
+                name="compliance_state_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control} {self.status}"
+
+
+class ComplianceResult(models.Model):
+    """One evaluation of one control by the hourly job: the history behind ComplianceState."""
+
+    control = models.CharField(max_length=3)
+    status = models.CharField(max_length=4)
+    reason = models.CharField(max_length=500)
+    evidence = models.JSONField(default=dict, blank=True)
+    evaluated_at = models.DateTimeField()
+    # The status differs from the previous result's: an alert went out for it.
+    changed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-evaluated_at", "-id"]
+        indexes = [models.Index(fields=["control", "-evaluated_at"], name="compliance_history")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pass", "warn", "fail"]),
+                name="compliance_result_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.control} {self.status} at {self.evaluated_at:%Y-%m-%d %H:%M} UTC"
+
+
+class IntegrityBaseline(models.Model):
+    """The SHA-256 of every deployed code and static file (C32), recorded by
+    `manage.py integrity_baseline` after a deployment. Kept in the database, off the host whose
+    files it describes: someone who changes the code there cannot change the baseline too."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=100, blank=True)
+    file_count = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)  # over the sorted (path, hash) list
+    files = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "file integrity baseline"
+
+    def __str__(self) -> str:
+        return f"{self.file_count} files at {self.created_at:%Y-%m-%d %H:%M} UTC"
+
+
+class IntegrityCheck(models.Model):
+    """One hourly comparison of the deployed files with the newest baseline."""
+
+    checked_at = models.DateTimeField(default=timezone.now, db_index=True)
+    baseline = models.ForeignKey(IntegrityBaseline, on_delete=models.CASCADE, related_name="checks")
+    changed = models.JSONField(default=list)
+    added = models.JSONField(default=list)
+    removed = models.JSONField(default=list)
+    # Over the three lists: two checks with the same difference have the same digest.
+    difference_digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"integrity check at {self.checked_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def ok(self) -> bool:
+        return not (self.changed or self.added or self.removed)
+
+
+class PersonnelRecord(models.Model):
+    """A platform staff member's signed confidentiality agreement or completed security training
+    (C15), recorded by a superuser. Append-only: a new agreement or training is a new row."""
+
+    class Kind(models.TextChoices):
+        CONFIDENTIALITY_AGREEMENT = "confidentiality_agreement", "Signed confidentiality agreement"
+        SECURITY_TRAINING = "security_training", "Completed security training"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personnel_records"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    on = models.DateField("date", help_text="When it was signed or completed.")
+    note = models.CharField(
+        max_length=200, blank=True, help_text="e.g. the agreement's version or the course."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = "personnel record"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["confidentiality_agreement", "security_training"]),
+                name="personnel_record_kind_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.user} on {self.on:%Y-%m-%d}"

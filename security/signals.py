@@ -61,6 +61,29 @@ def on_login_failed(
         target=username[:254],
         detail=detail,
     )
+    if username and request is not None:
+        _account_lock_reached(username)
+
+
+def _account_lock_reached(username: str) -> None:
+    """The failure that brings an account to its limit (from any addresses) is its lockout:
+    one event, and its owner is warned. Later refused attempts add to the count, past the limit,
+    and write no further lockout."""
+    from security.lockout import account_failures, account_name
+    from security.tasks import lockout_warn_owners
+
+    if account_failures(username) != settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT:
+        return
+    name = account_name(username)
+    record_event(
+        event_type=SecurityEventType.ACCOUNT_LOCKOUT,
+        target=name[:254],
+        detail={
+            "failure_limit": settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT,
+            "cooloff_hours": settings.AXES_COOLOFF_HOURS,
+        },
+    )
+    transaction.on_commit(lambda: lockout_warn_owners.delay([name], ""))
 
 
 def on_locked_out(

@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "security.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # Intrusion detection (C32): before the rate limits, so it sees their 429s too.
+    "security.ids.IntrusionDetectionMiddleware",
     "security.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -201,6 +203,8 @@ AUTH_USER_MODEL = "accounts.User"
 # The lockout backend first: a locked address is refused before any password is hashed (C11).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # Then the limit per account across addresses (security.lockout), also before any hashing.
+    "security.lockout.AccountLockBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 # bcrypt cost (log2 of the rounds) for new hashes; raising it upgrades hashes at the next login.
@@ -255,7 +259,8 @@ AXES_ENABLED = True
 AXES_FAILURE_LIMIT = 3  # security.E005 insists on 3
 AXES_LOCKOUT_PARAMETERS = ["ip_address"]
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
-AXES_CLIENT_IP_CALLABLE = "security.client_ip.client_ip"
+# IPv6 clients are counted per /64 (security.client_ip.lockout_key): one customer line.
+AXES_CLIENT_IP_CALLABLE = "security.client_ip.lockout_address"
 # The admin form and authenticate() call the e-mail address "username".
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_PASSWORD_FORM_FIELD = "password"  # noqa: S105 - the form field's name
@@ -268,6 +273,15 @@ AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "security.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
+# The limit per account across all addresses (C11): this many failed logins for one account
+# within the cool-off lock the account, except for addresses it logged in from successfully in
+# the last LOCKOUT_KNOWN_ADDRESS_DAYS days (README "Logins" explains the trade-off).
+LOCKOUT_ACCOUNT_FAILURE_LIMIT = env_int(
+    "LOCKOUT_ACCOUNT_FAILURE_LIMIT", 10, minimum=4, maximum=1000
+)
+LOCKOUT_KNOWN_ADDRESS_DAYS = env_int("LOCKOUT_KNOWN_ADDRESS_DAYS", 90, minimum=0, maximum=400)
+# The owner of an account hears of a lockout at most once in this many minutes.
+LOCKOUT_EMAIL_INTERVAL_MINUTES = 60
 # Addresses and usernames are personal data: axes' own log lines leave them out. Axes also keeps
 # the POST data of a failed attempt: MFA codes and new passwords are masked there, like the
 # password itself (AXES_PASSWORD_FORM_FIELD).
@@ -404,10 +418,49 @@ RATE_LIMIT_RULES = [
     (r"^/payments/stripe/webhook$", "POST", "webhook"),
 ]
 
+# --- Intrusion detection (C32): security/ids.py, signatures in security/ids_signatures.toml --------
+# block: score, block and alert; detect: only log (events, no block); off: no inspection.
+IDS_MODE = env_choice("IDS_MODE", "block", {"block", "detect", "off"})
+# A client (IPv6: its /64) reaching this score within IDS_WINDOW_MINUTES is blocked.
+IDS_BLOCK_SCORE = env_int("IDS_BLOCK_SCORE", 20, minimum=10, maximum=1000)
+IDS_WINDOW_MINUTES = env_int("IDS_WINDOW_MINUTES", 60, minimum=1, maximum=24 * 60)
+IDS_BLOCK_MINUTES = env_int("IDS_BLOCK_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
+# Denied answers (400/403/404/405/429) from one client within a minute that count as a scan.
+IDS_DENIED_BURST = env_int("IDS_DENIED_BURST", 30, minimum=5, maximum=10_000)
+# Networks never inspected or blocked (uptime monitors), e.g. 192.0.2.10/32,2001:db8::/64.
+IDS_ALLOW_LIST = env_list("IDS_ALLOW_LIST", [])
+# Bodies that carry other parties' text, signed or size-limited elsewhere: not inspected.
+IDS_BODY_EXEMPT_PATHS = [r"^/payments/stripe/webhook$", r"^/security/csp-report$"]
+# File integrity: what `manage.py integrity_baseline` hashes and the hourly job compares (folders
+# or files): the code, templates, root files and collected static files of this deployment.
+INTEGRITY_PATHS = env_list(
+    "INTEGRITY_PATHS",
+    [
+        *(
+            str(BASE_DIR / name)
+            for name in ("accounts", "booking", "payments", "security", "backups", "settings")
+        ),
+        *(
+            str(BASE_DIR / name)
+            for name in ("templates", "public", "manage.py", "requirements.lock")
+        ),
+        str(STATIC_ROOT),
+    ],
+)
+
 # --- Vulnerability disclosure (C34) ------------------------------------------------------------
 SECURITY_CONTACTS = env_list("SECURITY_CONTACTS", ["mailto:security@booking.example"])
 SECURITY_TXT_EXPIRES_DAYS = env_int("SECURITY_TXT_EXPIRES_DAYS", 180, minimum=7, maximum=364)
 SECURITY_TXT_LANGUAGES = env_str("SECURITY_TXT_LANGUAGES", "en, de")
+
+# --- Continuous compliance (C30) ----------------------------------------------------------------
+# How long the hourly results behind the admin's compliance history are kept.
+COMPLIANCE_HISTORY_DAYS = env_int("COMPLIANCE_HISTORY_DAYS", 400, minimum=30)
+
+# --- Anchor of the security event log (C31) ----------------------------------------------------
+# Folders the daily signed anchor file goes to, besides the operators' mail; the backup
+# destinations join through security.anchor.register_anchor_store. Development: DATA_DIR/anchors.
+ANCHOR_DESTINATIONS = env_list("ANCHOR_DESTINATIONS", [str(DATA_DIR / "anchors")] if DEBUG else [])
 
 # --- Logging: one JSON object per line on stderr ----------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})

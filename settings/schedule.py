@@ -39,12 +39,13 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "backups.tasks.offline_copy",
         "schedule": crontab(minute=30, hour=2),
     },
-    # Every hour at minute 5: delete backups that would pass 30 days before the next run, on
+    # Every hour at minute 20: delete backups that would pass 30 days before the next run, on
     # every destination it can reach, offline included (C25); one that was down is retried
-    # within the hour, and nothing outlives the 30 days.
+    # within the hour, and nothing outlives the 30 days. (Not at minute 5: the compliance check
+    # lists the destinations then.)
     "backups-purge": {
         "task": "backups.tasks.backup_purge",
-        "schedule": crontab(minute=5),
+        "schedule": crontab(minute=20),
         "options": {"expires": 3000},
     },
     # Daily at 04:30 UTC: restore the newest backup that verifies into a scratch database and
@@ -59,5 +60,31 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "backups-verify": {
         "task": "backups.tasks.backup_verify_scheduled",
         "schedule": crontab(minute=30, hour=5),
+    },
+    # Every hour at minute 5: evaluate every security control, store the results and alert the
+    # operators when one changes between pass, warn and fail (C30).
+    "security-compliance-check": {
+        "task": "security.tasks.compliance_check",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 3000},
+    },
+    # Every hour at minute 35: hash the deployed code and static files and alert when they differ
+    # from the baseline recorded after the deployment (C32).
+    "security-integrity-check": {
+        "task": "security.tasks.integrity_check",
+        "schedule": crontab(minute=35),
+        "options": {"expires": 3000},
+    },
+    # Quarterly, on 1 January, April, July and October at 07:00 UTC: the access review of every
+    # staff and partner account to the operators, to check and sign off (C16).
+    "security-access-review": {
+        "task": "security.tasks.access_review_mail",
+        "schedule": crontab(minute=0, hour=7, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # Daily at 00:10 UTC: the security event log's head as a signed file to the anchor stores
+    # and in the operators' daily mail, so a deleted tail of the log can be named (C31).
+    "security-anchor": {
+        "task": "security.tasks.anchor_write",
+        "schedule": crontab(minute=10, hour=0),
     },
 }

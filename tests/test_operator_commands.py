@@ -13,11 +13,15 @@ OPERATOR_COMMANDS = sorted(
     {name for name, app in get_commands().items() if app in OPERATOR_APPS} | {"demo_data"}
 )
 REPORTS_DATA = {
+    "access_review",
     "axes_reset_ip",
     "backup",
     "backup_list",
     "backup_purge",
     "backup_verify",
+    "compliance_report",
+    "ids_unblock",
+    "integrity_baseline",
     "mfa_reset",
     "security_events",
 }

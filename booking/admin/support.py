@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from booking import selectors
 from booking.admin.scoping import (
@@ -36,6 +37,7 @@ from booking.support_access import (
     support_grant_revoke,
 )
 from security.client_ip import client_ip
+from security.people import clearance_of
 
 PLAIN, AUDITED, MASKED = "plain", "audited", "masked"
 CUSTOMER_FIELDS: dict[str, Callable[[str], str]] = {
@@ -56,11 +58,15 @@ class CustomerAccess:
 
     @property
     def grants(self) -> dict[int, SupportGrant]:
+        """The grants this user may use now: none without a current confidentiality agreement
+        and training (C15), whatever grants exist."""
         if self._grants is None:
             user_id = self.request.user.pk
             self._grants = (
                 selectors.support_grants_active(user_id=user_id, now=timezone.now())
-                if self.scope.kind == SUPPORT and user_id is not None
+                if self.scope.kind == SUPPORT
+                and user_id is not None
+                and clearance_of(self.request.user).ok
                 else {}
             )
         return self._grants
@@ -176,6 +182,17 @@ class SupportGrantForm(forms.ModelForm):
     class Meta:
         model = SupportGrant
         fields = ("partner", "granted_to", "reason")
+
+    def clean_granted_to(self) -> Any:
+        user = self.cleaned_data.get("granted_to")
+        if user is not None:
+            problems = clearance_of(user).problems
+            if problems:
+                raise forms.ValidationError(
+                    _("%(user)s cannot be given access: %(problems)s.")
+                    % {"user": user, "problems": "; ".join(problems)}
+                )
+        return user
 
 
 @admin.register(SupportGrant)

@@ -7,6 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from booking.models import Booking
+
+# What a booking created through the API can be: confirmed, or a hold awaiting payment.
+NEW_BOOKING_STATUSES = (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT)
+
 MAX_RANGE_DAYS = 62  # the same as booking.api.forms.MAX_RANGE_DAYS (tested)
 
 
@@ -310,7 +315,10 @@ OPENAPI: dict[str, Any] = {
                                 "description": "In the offset of the requested start.",
                             },
                             "end": {"type": "string", "format": "date-time"},
-                            "status": {"type": "string", "enum": ["confirmed", "pending_payment"]},
+                            "status": {
+                                "type": "string",
+                                "enum": [str(s.value) for s in NEW_BOOKING_STATUSES],
+                            },
                             "hold_expires_at": {
                                 "type": "string",
                                 "format": "date-time",

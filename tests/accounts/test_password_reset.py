@@ -160,3 +160,17 @@ def test_pages_are_not_cached_and_wrong_methods_are_405(client, reset_link) -> N
     assert "no-store" in client.get(reset_link)["Cache-Control"]
     assert "no-store" in client.get(REQUEST)["Cache-Control"]
     assert client.put(REQUEST).status_code == 405
+
+
+def test_a_locked_address_cannot_request_a_reset_link(
+    client, staff, django_capture_on_commit_callbacks
+) -> None:
+    for n in range(3):
+        password_login(client, EMAIL, f"wrong passphrase {n}")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(REQUEST, {"email": EMAIL})
+
+    assert response.status_code == 429
+    assert "locked" in response.content.decode()
+    assert mail.outbox == []

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from booking.models import Booking, OpeningHours, Partner, PartnerMembership, Service, SupportGrant
 from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, SUPPORT, roles_ensure
+from security.models import PersonnelRecord
 
 # Strings that must never appear on a page of the other partner's users.
 A_PARTNER, A_SERVICE = "Zephyrine Atelier", "Quillcraft Cut"
@@ -65,7 +66,17 @@ def make_user(email: str, *, group: str | None = None, superuser: bool = False) 
     user = User.objects.create_user(email, is_staff=True, is_superuser=superuser)
     if group:
         user.groups.add(Group.objects.get(name=group))
+    if group == SUPPORT or superuser:
+        clear_for_customer_data(user)
     return user
+
+
+def clear_for_customer_data(user: Any) -> None:
+    """A signed confidentiality agreement and this year's security training (C15), as platform
+    staff who may see customer data have."""
+    today = timezone.localdate()
+    for kind in PersonnelRecord.Kind:
+        PersonnelRecord.objects.create(user=user, kind=kind, on=today)
 
 
 @dataclass

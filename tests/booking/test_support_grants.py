@@ -215,3 +215,68 @@ def test_hostile_grant_hours_are_form_errors(client, hours: str) -> None:
     )
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert not SupportGrant.objects.filter(granted_to=world.support).exists()
+
+
+# --- C15: only cleared staff (agreement signed, trained within 12 months) use a grant ----------
+
+
+def _uncleared(user) -> None:
+    from security.models import PersonnelRecord
+
+    PersonnelRecord.objects.filter(user=user).delete()
+
+
+def test_a_grant_is_not_honoured_without_a_confidentiality_agreement(client) -> None:
+    from security.models import PersonnelRecord
+
+    world = build_world()
+    PersonnelRecord.objects.filter(
+        user=world.support_granted, kind=PersonnelRecord.Kind.CONFIDENTIALITY_AGREEMENT
+    ).delete()
+    login_verified(client, world.support_granted)
+    body = _change(client, world)
+    assert A_CUSTOMER not in body and "U•••" in body
+    assert _access_events() == []
+
+
+def test_a_grant_is_not_honoured_once_the_training_is_a_year_old(client) -> None:
+    world = build_world()
+    login_verified(client, world.support_granted)
+    assert A_CUSTOMER in _change(client, world)
+    with time_machine.travel(timezone.now() + timedelta(days=366)):
+        SupportGrant.objects.filter(pk=world.grant.pk).update(
+            created_at=timezone.now(), expires_at=timezone.now() + timedelta(hours=2)
+        )
+        login_verified(client, world.support_granted)
+        body = _change(client, world)
+    assert A_CUSTOMER not in body and "U•••" in body
+
+
+def test_no_grant_for_staff_without_agreement_or_training(client) -> None:
+    world = build_world()
+    _uncleared(world.support)
+    login_verified(client, world.owner)
+    response = client.post(
+        "/admin/booking/supportgrant/add/",
+        {"granted_to": world.support.pk, "reason": "Ticket 100", "hours": 2},
+    )
+    assert response.status_code == 200
+    assert "no signed confidentiality agreement; no security training" in response.content.decode()
+    assert not SupportGrant.objects.filter(granted_to=world.support).exists()
+    with pytest.raises(ValidationError):
+        support_grant_create(
+            partner=world.a, granted_to=world.support, granted_by=world.owner, reason="x", hours=1
+        )
+
+
+def test_compliance_c15_lists_who_is_missing_what() -> None:
+    from security.compliance import Status, evaluate
+
+    world = build_world()
+    assert evaluate(["C15"])[0].status == Status.PASS
+    _uncleared(world.support)
+    result = evaluate(["C15"])[0]
+    assert result.status == Status.FAIL
+    assert result.evidence["missing"] == {
+        "support@platform.example": ["no signed confidentiality agreement", "no security training"]
+    }

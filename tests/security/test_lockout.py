@@ -238,3 +238,105 @@ def test_lockout_limit_is_three_in_settings(settings) -> None:
     assert settings.AXES_LOCKOUT_PARAMETERS == ["ip_address"]
     assert settings.AXES_HANDLER == "axes.handlers.database.AxesDatabaseHandler"
     assert settings.AUTHENTICATION_BACKENDS[0] == "axes.backends.AxesStandaloneBackend"
+
+
+# --- Gaps found in testing: IPv6 per /64, a limit per account, one warning email an hour ------
+
+
+def test_ipv6_addresses_of_one_64_share_one_lock(victim) -> None:
+    for n in range(1, 4):
+        _login(Client(REMOTE_ADDR=f"2001:db8:1:2::{n}"), VICTIM, f"wrong guess {n}")
+
+    fourth = Client(REMOTE_ADDR="2001:db8:1:2:ffff:ffff:ffff:fff0")
+    assert _login(fourth, VICTIM, PASSWORD).status_code == 429
+    # Another /64 of the same provider is another customer line.
+    assert _login(Client(REMOTE_ADDR="2001:db8:1:3::1"), VICTIM, PASSWORD).status_code == 302
+
+
+def test_axes_reset_ip_lifts_the_lock_of_the_whole_64(victim, capsys) -> None:
+    for n in range(1, 4):
+        _login(Client(REMOTE_ADDR=f"2001:db8:1:2::{n}"), VICTIM, f"wrong guess {n}")
+
+    call_command("axes_reset_ip", "2001:db8:1:2::beef")
+
+    assert "unlocked; 3 failed logins removed" in capsys.readouterr().out
+    assert _login(Client(REMOTE_ADDR="2001:db8:1:2::1"), VICTIM, PASSWORD).status_code == 302
+
+
+def _spread_guesses(count: int, *, username: str = VICTIM) -> None:
+    """`count` wrong passwords, two from each address: never enough to lock any one address."""
+    for n in range(count):
+        client = Client(REMOTE_ADDR=f"198.51.100.{n // 2 + 1}")
+        assert _login(client, username, f"spread guess {n}").status_code == 200
+
+
+def test_many_addresses_together_lock_the_account(victim, settings) -> None:
+    settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT = 10
+    _spread_guesses(10)
+
+    # A fresh address with the right password: refused like a wrong one (nothing says why,
+    # so nothing tells an attacker the account exists) and no session.
+    fresh = Client(REMOTE_ADDR="203.0.113.9")
+    response = _login(fresh, VICTIM, PASSWORD)
+    assert response.status_code == 200 and "_auth_user_id" not in fresh.session
+    assert SecurityEvent.objects.filter(event_type="account_lockout", target=VICTIM).count() == 1
+
+
+def test_an_account_lock_costs_no_password_hashing(victim, settings, hash_calls) -> None:
+    settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT = 4
+    _spread_guesses(4)
+    hash_calls.clear()
+
+    _login(Client(REMOTE_ADDR="203.0.113.9"), VICTIM, PASSWORD)
+
+    assert hash_calls == []
+
+
+def test_below_the_account_limit_the_right_password_works(victim, settings) -> None:
+    settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT = 10
+    _spread_guesses(9)
+    assert _login(Client(REMOTE_ADDR="203.0.113.9"), VICTIM, PASSWORD).status_code == 302
+
+
+def test_the_owner_still_logs_in_from_an_address_that_logged_in_before(victim, settings) -> None:
+    settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT = 10
+    office = Client(REMOTE_ADDR="192.0.2.77")
+    assert _login(office, VICTIM, PASSWORD).status_code == 302
+    _spread_guesses(12)
+
+    assert _login(Client(REMOTE_ADDR="192.0.2.77"), VICTIM, PASSWORD).status_code == 302
+    assert _login(Client(REMOTE_ADDR="203.0.113.9"), VICTIM, PASSWORD).status_code == 200
+
+
+def test_the_account_lock_lifts_an_hour_after_the_last_guess(victim, settings) -> None:
+    settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT = 10
+    with time_machine.travel("2026-03-01 10:00:00Z", tick=False) as traveller:
+        _spread_guesses(10)
+        traveller.shift(timedelta(minutes=59))
+        assert _login(Client(REMOTE_ADDR="203.0.113.9"), VICTIM, PASSWORD).status_code == 200
+        traveller.shift(timedelta(minutes=61))
+        assert _login(Client(REMOTE_ADDR="203.0.113.10"), VICTIM, PASSWORD).status_code == 302
+
+
+def test_the_account_limit_ignores_how_the_address_is_spelt(victim, settings) -> None:
+    settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT = 4
+    for n, spelling in enumerate(
+        ["ADA@example.com", " ada@EXAMPLE.com", "Ada@Example.Com", VICTIM]
+    ):
+        _login(Client(REMOTE_ADDR=f"198.51.100.{n + 1}"), spelling, f"guess {n}")
+    assert _login(Client(REMOTE_ADDR="203.0.113.9"), VICTIM, PASSWORD).status_code == 200
+
+
+def test_the_owner_gets_at_most_one_lockout_email_an_hour(
+    victim, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.LOCKOUT_ACCOUNT_FAILURE_LIMIT = 100
+    with time_machine.travel("2026-03-01 10:00:00Z", tick=False) as traveller:
+        with django_capture_on_commit_callbacks(execute=True):
+            for address in ("192.0.2.1", "192.0.2.2", "192.0.2.3"):
+                _fail_three_times(Client(REMOTE_ADDR=address))
+        assert [m.to for m in mail.outbox] == [[VICTIM]]
+        traveller.shift(timedelta(minutes=61))
+        with django_capture_on_commit_callbacks(execute=True):
+            _fail_three_times(Client(REMOTE_ADDR="192.0.2.4"))
+    assert len(mail.outbox) == 2

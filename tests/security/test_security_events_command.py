@@ -93,7 +93,12 @@ def test_verify_passes_on_an_intact_chain(events: list[SecurityEvent]) -> None:
 
 
 def test_verify_with_json_prints_one_document(events: list[SecurityEvent]) -> None:
-    assert json.loads(_run("--verify", "--json")) == {"intact": True, "events": 3, "problems": []}
+    assert json.loads(_run("--verify", "--json")) == {
+        "intact": True,
+        "events": 3,
+        "anchor": None,
+        "problems": [],
+    }
 
 
 def test_verify_fails_naming_an_edited_row(events: list[SecurityEvent]) -> None:

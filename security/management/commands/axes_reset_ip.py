@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from security.actors import Actor, Via
+from security.client_ip import lockout_key
 from security.events import SecurityEventType, record_event
 from security.lockout import locked_until
 from security.operator_output import OperatorCommand, add_json_argument, json_text
@@ -27,13 +28,15 @@ from security.operator_output import OperatorCommand, add_json_argument, json_te
 
 @transaction.atomic
 def _unlock(ip: str) -> dict[str, Any]:
-    """Removes the address's failed logins; says how many there were and whether they locked it."""
+    """Removes the address's failed logins; says how many there were and whether they locked it.
+    An IPv6 address unlocks its /64, which the lock counts as one (lockout_key)."""
+    key = lockout_key(ip)
     failed = (
-        AccessAttempt.objects.filter(ip_address=ip).aggregate(n=Sum("failures_since_start"))["n"]
+        AccessAttempt.objects.filter(ip_address=key).aggregate(n=Sum("failures_since_start"))["n"]
         or 0
     )
-    was_locked = failed >= settings.AXES_FAILURE_LIMIT and locked_until(ip) > timezone.now()
-    reset(ip=ip)
+    was_locked = failed >= settings.AXES_FAILURE_LIMIT and locked_until(key) > timezone.now()
+    reset(ip=key)
     result = {"ip": ip, "was_locked": was_locked, "failed_logins_removed": failed}
     record_event(
         event_type=SecurityEventType.UNLOCK,

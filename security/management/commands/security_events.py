@@ -12,7 +12,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from security.events import event_types, verify_chain
+from security.anchor import anchor_write, stores, verify_against_anchor
+from security.events import ChainProblem, event_types, verify_chain
 from security.inputs import validate_year
 from security.models import SecurityEvent
 from security.operator_output import (
@@ -106,18 +107,46 @@ class Command(OperatorCommand):
             help=_("Only events of this type (repeatable)."),
         )
         parser.add_argument(
-            "--verify", action="store_true", help=_("Verify the hash chain instead of listing.")
+            "--verify",
+            action="store_true",
+            help=_(
+                "Verify the hash chain, and against the newest anchor (a deleted tail), instead "
+                "of listing."
+            ),
+        )
+        parser.add_argument(
+            "--anchor",
+            action="store_true",
+            help=_("Write the chain's head now as a signed anchor file (as the daily job does)."),
         )
         add_json_argument(
             parser,
             _(
                 "one JSON object per event and line (id, created_at in UTC, event_type, actor, "
                 "ip, target, detail, hash); with --verify one document "
-                '{"intact": true|false, "events": N, "problems": [{"event_id", "message"}]}.'
+                '{"intact": true|false, "events": N, "anchor": {"event_id", "hash", '
+                '"event_time", "anchored_at"} or null, "problems": [{"event_id", "message"}]}; '
+                "with --anchor the anchor written."
             ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["anchor"]:
+            anchor = anchor_write(mail=False)
+            if anchor is None:
+                raise CommandError(_("The security event log is empty: nothing to anchor."))
+            if options["json"]:
+                self.stdout.write(json_text(anchor.body()))
+            else:
+                self.stdout.write(
+                    _("Anchored event %(id)d (hash %(hash)s) to: %(stores)s.")
+                    % {
+                        "id": anchor.event_id,
+                        "hash": anchor.hash,
+                        "stores": ", ".join(s.label for s in stores()) or _("no store"),
+                    }
+                )
+            return
         if options["verify"]:
             self._verify(as_json=options["json"])
             return
@@ -147,7 +176,14 @@ class Command(OperatorCommand):
             self.stdout.write(_("No security events match."))
 
     def _verify(self, *, as_json: bool) -> None:
-        problems = verify_chain()
+        anchored = verify_against_anchor()
+        problems = [
+            *verify_chain(),
+            *(
+                ChainProblem(anchored.anchor.event_id if anchored.anchor else 0, p)
+                for p in anchored.problems
+            ),
+        ]
         total = SecurityEvent.objects.count()
         if as_json:
             self.stdout.write(
@@ -155,6 +191,7 @@ class Command(OperatorCommand):
                     {
                         "intact": not problems,
                         "events": total,
+                        "anchor": anchored.anchor.body() if anchored.anchor else None,
                         "problems": [
                             {"event_id": p.event_id, "message": p.message} for p in problems
                         ],
@@ -179,5 +216,12 @@ class Command(OperatorCommand):
                         total,
                     )
                     % {"count": total}
+                    + " "
+                    + (
+                        _("The newest anchor (event %(id)d, %(time)s) matches.")
+                        % {"id": anchored.anchor.event_id, "time": anchored.anchor.anchored_at}
+                        if anchored.anchor
+                        else _("No anchor yet: a deleted tail would not show.")
+                    )
                 )
             )
