@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import counts, signing_key_pair
+from _backup_helpers import counts, signing_key_pair
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 

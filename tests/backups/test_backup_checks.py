@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import signing_key_pair
+from _backup_helpers import signing_key_pair
 
 from backups.checks import check_backup_settings
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import flip_byte
+from _backup_helpers import flip_byte
 from django.core.management import CommandError, call_command
 
 from backups import services
@@ -188,7 +188,7 @@ def test_a_missing_offline_medium_is_a_failure_not_nothing_to_delete(
 def test_when_no_backup_verifies_the_purge_deletes_no_complete_one_and_says_why(
     backup_settings, some_data, tmp_path
 ) -> None:
-    from conftest import signing_key_pair
+    from _backup_helpers import signing_key_pair
 
     with time_machine.travel(T0, tick=False):
         old = services.backup_run().backup_id

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import flip_byte
+from _backup_helpers import flip_byte
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 

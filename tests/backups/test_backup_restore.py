@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from conftest import counts as _counts
-from conftest import flip_byte
+from _backup_helpers import counts as _counts
+from _backup_helpers import flip_byte
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
