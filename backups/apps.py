@@ -11,6 +11,9 @@ class BackupsConfig(AppConfig):
     def ready(self) -> None:
         from backups import checks  # noqa: F401  (registers the system checks)
         from backups.compliance import CHECKS
+        from backups.events import BackupEvent
         from security.compliance import register_checks
+        from security.events import register_event_types
 
+        register_event_types(BackupEvent)
         register_checks(*CHECKS, owner="backups")

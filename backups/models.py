@@ -8,12 +8,25 @@ from django.db import models
 from django.utils import timezone
 
 
+class CopyState(models.TextChoices):
+    """What checking one copy of a backup found (`manage.py backup_verify` has an exit code for
+    each, services.VERIFY_EXIT_CODES)."""
+
+    OK = "ok", "ok"
+    MISSING = "missing", "missing"
+    TRUNCATED = "truncated", "truncated"
+    TAMPERED = "tampered", "tampered (damaged, edited, forged or unsigned)"
+    WRONG_KEY = "wrong_key", "encrypted to another key"
+    UNREACHABLE = "unreachable", "destination unreachable"
+
+
 class BackupLog(models.Model):
     class Action(models.TextChoices):
         RUN = "run", "backup run"
         COPY = "copy", "copy to a destination"
         OFFLINE = "offline", "offline copy"
         VERIFY = "verify", "verification"
+        REPAIR = "repair", "repair of a damaged copy"
         PURGE = "purge", "purge"
         DRILL = "drill", "restore drill"
         RESTORE = "restore", "restore"
@@ -22,7 +35,7 @@ class BackupLog(models.Model):
     backup_id = models.CharField(max_length=40, blank=True, db_index=True)
     destination = models.CharField(max_length=300, blank=True)
     ok = models.BooleanField()
-    # For verifications: ok, missing, truncated, tampered, wrong_key.
+    # For verifications a CopyState; for drills "ok" or "failed".
     code = models.CharField(max_length=20, blank=True)
     detail = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
 from backups.destinations import Destination, destination_for
-from backups.format import DATA_FILE, MANIFEST, backup_time, is_backup_id, is_partial
+from backups.format import backup_time, is_backup_id, is_complete
 from backups.models import BackupLog
 
 
@@ -19,7 +21,23 @@ def regular_destinations() -> list[Destination]:
 
 
 def offline_destination() -> Destination:
-    return destination_for(settings.BACKUP_OFFLINE_DESTINATION)
+    """The offline medium. A folder must be there already (a missing one is an unplugged
+    medium, not an empty one), except the development default under DATA_DIR, which is made on
+    first use; production refuses an offline folder under DATA_DIR (backups.E007)."""
+    url = settings.BACKUP_OFFLINE_DESTINATION
+    return destination_for(url, must_exist=not is_under_data_dir(url))
+
+
+def is_under_data_dir(url: str) -> bool:
+    """A folder URL inside DATA_DIR: this server's own state, the opposite of offline."""
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("", "file"):
+        return False
+    path = Path(unquote(parts.path) if parts.scheme == "file" else url).resolve()
+    data_dir = Path(settings.DATA_DIR).resolve()
+    return path == data_dir or data_dir in path.parents
 
 
 @dataclass(frozen=True)
@@ -64,11 +82,7 @@ def copies_on(destination: Destination) -> dict[str, dict[str, int]]:
 
 
 def complete_ids(destination: Destination) -> list[str]:
-    return sorted(
-        bid
-        for bid, files in copies_on(destination).items()
-        if MANIFEST in files and DATA_FILE in files
-    )
+    return sorted(bid for bid, files in copies_on(destination).items() if is_complete(files))
 
 
 def backup_list(*, include_offline: bool = True, include_incomplete: bool = False) -> BackupListing:
@@ -94,9 +108,7 @@ def backup_list(*, include_offline: bool = True, include_incomplete: bool = Fals
         finally:
             destination.close()
         for backup_id, files in held.items():
-            complete = (
-                MANIFEST in files and DATA_FILE in files and not any(is_partial(n) for n in files)
-            )
+            complete = is_complete(files)
             if complete or include_incomplete:
                 listing.copies.append(
                     BackupCopy(
@@ -126,8 +138,12 @@ class Freshness:
         return not self.error and self.age_hours is not None and self.age_hours <= self.limit_hours
 
 
-def backup_freshness() -> list[Freshness]:
-    """C21/C22: the newest complete backup on each destination, against its age limit."""
+def backup_freshness(
+    *, genuine: Callable[[Destination, str], bool] | None = None
+) -> list[Freshness]:
+    """C21/C22: the newest complete backup on each destination, against its age limit. With
+    `genuine`, the newest one it accepts (a check of the signed manifest): a forged or
+    future-dated copy must not make a stale destination look fresh."""
     now = timezone.now()
     result = []
     checks = [(d, settings.BACKUP_MAX_AGE_HOURS) for d in regular_destinations()]
@@ -138,6 +154,10 @@ def backup_freshness() -> list[Freshness]:
         except Exception as exc:  # an unreachable destination is a finding, not a crash
             result.append(Freshness(destination.label, None, None, limit, error=str(exc)))
             continue
+        if genuine is not None:
+            ids = [b for b in ids if backup_time(b) <= now]  # the future cannot be fresh
+            while ids and not genuine(destination, ids[-1]):
+                ids.pop()
         newest = ids[-1] if ids else None
         age = (now - backup_time(newest)).total_seconds() / 3600 if newest else None
         result.append(Freshness(destination.label, newest, age, limit))

@@ -524,11 +524,32 @@ BACKUP_OFFLINE_MAX_AGE_HOURS = env_int("BACKUP_OFFLINE_MAX_AGE_HOURS", 25, minim
 # private key the client logs in with.
 BACKUP_SFTP_KNOWN_HOSTS = env_str("BACKUP_SFTP_KNOWN_HOSTS", "")
 BACKUP_SFTP_KEY_FILE = env_str("BACKUP_SFTP_KEY_FILE", "")
+# Ed25519 key that signs every manifest (PEM, `manage.py backup_signing_key --generate FILE`);
+# given as BACKUP_SIGNING_KEY_FILE, and only on the app servers that write backups. Empty: DEBUG
+# generates a development key under DATA_DIR/backups; anywhere else backups refuse to run.
+BACKUP_SIGNING_KEY = env_str("BACKUP_SIGNING_KEY", "")
+# The public keys (ed25519:...) whose signatures are believed; a machine that only verifies or
+# restores needs this list. Empty: only the signing key's own. During a key rotation list both.
+BACKUP_SIGNING_PUBLIC_KEYS = env_list("BACKUP_SIGNING_PUBLIC_KEYS", [])
 BACKUP_INTERVAL_HOURS = 12
-BACKUP_WORK_DIR = DATA_DIR / "backups" / "work"
+# Where a backup is put together before it is stored (encrypted only): room for one backup.
+BACKUP_WORK_DIR = Path(env_str("BACKUP_WORK_DIR", str(DATA_DIR / "backups" / "work")))
 # Per destination and operation: attempts, and the first pause (doubling each retry).
 BACKUP_RETRY_ATTEMPTS = 3
 BACKUP_RETRY_BACKOFF_SECONDS = 2.0
+# Connect and read timeout of every SFTP and S3 operation: a server that accepts and never
+# answers fails the operation after this long instead of holding the job.
+BACKUP_IO_TIMEOUT_SECONDS = env_int("BACKUP_IO_TIMEOUT_SECONDS", 60, minimum=1, maximum=3600)
+# The time one destination may take in one job (store, read back, list, fill, purge): past it
+# the destination counts as failed and the operators are alerted, whatever it is doing.
+BACKUP_DESTINATION_BUDGET_SECONDS = env_int(
+    "BACKUP_DESTINATION_BUDGET_SECONDS", 1800, minimum=10, maximum=6 * 3600
+)
+# Besides the newest backup, how many older ones the daily verification reads back, in turn.
+BACKUP_VERIFY_SAMPLE = env_int("BACKUP_VERIFY_SAMPLE", 2, minimum=0, maximum=100)
+# The purge runs every hour (settings/schedule.py) and deletes what would pass the retention
+# period before its next run, so no backup is kept longer than BACKUP_RETENTION_DAYS.
+BACKUP_PURGE_INTERVAL_HOURS = 1
 
 # --- Payments with Stripe (C20) ------------------------------------------------------------------
 # The platform's own Stripe account. Secrets may come from files (STRIPE_SECRET_KEY_FILE...).

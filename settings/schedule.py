@@ -39,15 +39,27 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "backups.tasks.offline_copy",
         "schedule": crontab(minute=30, hour=2),
     },
-    # Daily at 03:30 UTC: delete backups older than 30 days everywhere, offline included (C25).
+    # Every hour at minute 20: delete backups that would pass 30 days before the next run, on
+    # every destination it can reach, offline included (C25); one that was down is retried
+    # within the hour, and nothing outlives the 30 days. (Not at minute 5: the compliance check
+    # lists the destinations then.)
     "backups-purge": {
         "task": "backups.tasks.backup_purge",
-        "schedule": crontab(minute=30, hour=3),
+        "schedule": crontab(minute=20),
+        "options": {"expires": 3000},
     },
-    # Daily at 04:30 UTC: restore the newest backup into a scratch database and compare (C23).
+    # Daily at 04:30 UTC: restore the newest backup that verifies into a scratch database and
+    # compare; a copy it had to pass over fails the drill (C23).
     "backups-restore-drill": {
         "task": "backups.tasks.backup_drill",
         "schedule": crontab(minute=30, hour=4),
+    },
+    # Daily at 05:30 UTC: read back the newest backup on every destination and, in turn, a few
+    # older ones; repair a damaged copy from a good one and alert (C24). If another backup job
+    # holds the lock, it tries again every 10 minutes for two hours.
+    "backups-verify": {
+        "task": "backups.tasks.backup_verify_scheduled",
+        "schedule": crontab(minute=30, hour=5),
     },
     # Every hour at minute 5: evaluate every security control, store the results and alert the
     # operators when one changes between pass, warn and fail (C30).

@@ -1,6 +1,7 @@
 """A production backup configuration for tests that start settings.prod (check --deploy must be
-clean): an age public key (its private half is thrown away) and three remote destinations, and
-Stripe keys."""
+clean): an age public key (its private half is thrown away), a manifest signing key made for
+these tests only and its public key, three remote destinations on three hosts and an offline one
+on a fourth, and Stripe keys."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ PRODUCTION_BACKUP_ENV = {
         ]
     ),
     "BACKUP_OFFLINE_DESTINATION": "sftp://backup@vault.example:22/srv/offline?host_key=SHA256:ghi",
+    "BACKUP_SIGNING_KEY": (
+        "-----BEGIN PRIVATE KEY-----\n"
+        "MC4CAQAwBQYDK2VwBCIEIGnHI/tcOhU7g8LJWVI/h8PbyB9XCJCFVQI4i8qXhelA\n"
+        "-----END PRIVATE KEY-----\n"
+    ),
+    "BACKUP_SIGNING_PUBLIC_KEYS": "ed25519:XbQTCyPMYUbNPTUsn43qcVaWf9gjSFZaqQNx3z339m0=",
 }
 
 # Stripe keys of the right shapes (never used to call Stripe: these tests only load settings).

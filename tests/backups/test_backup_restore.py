@@ -1,23 +1,24 @@
 from __future__ import annotations
 
-import secrets
-import sqlite3
-from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
+from _backup_helpers import counts as _counts
+from _backup_helpers import flip_byte
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from backups import services
+from backups.destinations import destination_for
 from backups.format import MANIFEST, Manifest
-from backups.snapshot import (
-    Target,
-    pg_create_database,
-    pg_drop_database,
-    pg_row_counts,
-    sqlite_row_counts,
-)
+from backups.models import BackupLog
+from backups.snapshot import Target
+from security.actors import Actor, Via
+
+RESTORER = Actor.system("backup_restore", via=Via.COMMAND)
 
 
 @pytest.fixture
@@ -25,34 +26,10 @@ def backup(backup_settings, some_data) -> str:
     return services.backup_run().backup_id
 
 
-@pytest.fixture
-def scratch_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the test's engine, made by the test: a file on SQLite, a database
-    on the same PostgreSQL server otherwise."""
-    live = Target.from_settings(connection.settings_dict)
-    if live.engine == "sqlite":
-        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
-        return
-    name = f"{live.name}_scratch_{secrets.token_hex(3)}"
-    scratch = pg_create_database(live, name)
-    try:
-        yield f"postgres://{scratch.user}@{scratch.host}:{scratch.port or 5432}/{name}"
-    finally:
-        pg_drop_database(live, name)
-
-
-def _counts(url: str, tables: list[str]) -> dict[str, int]:
-    target = Target.from_url(url)
-    if target.engine == "sqlite":
-        with sqlite3.connect(target.name) as conn:
-            return sqlite_row_counts(conn, tables)
-    with target.connect() as conn:
-        return pg_row_counts(conn, tables)
-
-
 def _manifest(settings, backup_id: str) -> Manifest:
     return Manifest.from_bytes(
-        (Path(settings.BACKUP_DESTINATIONS[0]) / backup_id / MANIFEST).read_bytes()
+        (Path(settings.BACKUP_DESTINATIONS[0]) / backup_id / MANIFEST).read_bytes(),
+        services.trusted_keys(),
     )
 
 
@@ -72,7 +49,7 @@ def test_restore_into_a_scratch_postgres_database_created_by_the_test(
 ) -> None:
     assert scratch_url.startswith("postgres://")
     result = services.backup_restore(
-        backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True
+        actor=RESTORER, backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True
     )
     assert result.row_counts == _manifest(backup_settings, backup).row_counts
     with Target.from_url(scratch_url).connect() as conn:
@@ -96,7 +73,7 @@ def test_a_damaged_copy_is_skipped_for_a_good_one(backup, backup_settings, scrat
     path = Path(backup_settings.BACKUP_DESTINATIONS[0]) / backup / "db.dump.age"
     path.write_bytes(path.read_bytes()[:-5])
     result = services.backup_restore(
-        backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True
+        actor=RESTORER, backup_id=backup, target_url=scratch_url, confirm=lambda prompt: True
     )
     assert result.source == backup_settings.BACKUP_DESTINATIONS[1]
 
@@ -141,7 +118,7 @@ def test_restore_refuses_without_the_identity(backup, backup_settings, scratch_u
 def test_an_unconfirmed_restore_changes_nothing(backup, backup_settings, scratch_url) -> None:
     with pytest.raises(services.BackupError, match="not confirmed"):
         services.backup_restore(
-            backup_id=backup, target_url=scratch_url, confirm=lambda prompt: False
+            actor=RESTORER, backup_id=backup, target_url=scratch_url, confirm=lambda prompt: False
         )
     if scratch_url.startswith("sqlite"):
         assert not Path(Target.from_url(scratch_url).name).exists()
@@ -153,3 +130,50 @@ def test_an_unconfirmed_restore_changes_nothing(backup, backup_settings, scratch
                 ).fetchone()[0]
                 == 0
             )
+
+
+def test_latest_falls_back_to_another_destination_when_the_newest_copy_is_damaged(
+    backup_settings, some_data, sftp_server, s3_bucket, tmp_path, scratch_url, mailoutbox
+) -> None:
+    backup_settings.BACKUP_DESTINATIONS = [str(tmp_path / "local"), sftp_server.url(), s3_bucket]
+    backup_id = services.backup_run().backup_id
+    flip_byte(backup_settings.BACKUP_DESTINATIONS[0], f"{backup_id}/db.dump.age")
+
+    call_command("backup_restore", "--latest", "--target-database", scratch_url, "--yes")
+
+    assert _counts(scratch_url, ["booking_partner"]) == {"booking_partner": 1}
+    restore = BackupLog.objects.get(action="restore")
+    assert restore.backup_id == backup_id
+    assert restore.destination == destination_for(sftp_server.url()).label
+    # The damaged copy found on the way is reported, not passed over in silence.
+    assert any(backup_id in m.body and "tampered" in m.body for m in mailoutbox)
+
+
+def test_latest_takes_the_newest_backup_that_has_a_good_copy_and_says_so(
+    backup_settings, some_data, scratch_url, capsys
+) -> None:
+    with time_machine.travel(timezone.now() - timedelta(hours=12)):
+        older = services.backup_run().backup_id
+    newest = services.backup_run().backup_id
+    for url in backup_settings.BACKUP_DESTINATIONS:
+        flip_byte(url, f"{newest}/db.dump.age")
+
+    call_command("backup_restore", "--latest", "--target-database", scratch_url, "--yes")
+
+    out = capsys.readouterr().out
+    assert f"Restored {older}" in out
+    assert f"{newest}" in out and "no good copy" in out
+
+
+@pytest.mark.postgres
+def test_restore_into_a_database_that_does_not_exist_names_it_and_says_to_create_it(
+    backup, backup_settings
+) -> None:
+    live = Target.from_settings(connection.settings_dict)
+    missing = f"{live.name}_never_created"
+    url = f"postgres://{live.user}@{live.host}:{live.port or 5432}/{missing}"
+    with pytest.raises(CommandError) as failure:
+        call_command("backup_restore", backup, "--target-database", url, "--yes")
+    message = str(failure.value)
+    assert missing in message and "does not exist" in message and "createdb" in message
+    assert "Broken pipe" not in message

@@ -14,11 +14,14 @@ from backups.destinations import destination_for
 from backups.format import DATA_FILE, MANIFEST, Manifest, partial_name
 from backups.models import BackupLog
 from backups.selectors import backup_list, complete_ids
+from backups.services import copies
 from security.models import SecurityEvent
 
 
 def _manifest(url: str, backup_id: str) -> Manifest:
-    return Manifest.from_bytes(destination_for(url).read_bytes(f"{backup_id}/{MANIFEST}"))
+    return Manifest.from_bytes(
+        destination_for(url).read_bytes(f"{backup_id}/{MANIFEST}"), services.trusted_keys()
+    )
 
 
 def test_backup_lands_complete_on_three_destinations_with_a_manifest(
@@ -95,7 +98,7 @@ def test_a_run_killed_half_way_leaves_nothing_complete_and_the_next_run_cleans_u
     def killed(destination, manifest) -> None:
         raise KeyboardInterrupt("SIGKILL stand-in: the process dies before any manifest is written")
 
-    monkeypatch.setattr(services, "_write_manifest", killed)
+    monkeypatch.setattr(copies, "write_manifest", killed)
     with pytest.raises(KeyboardInterrupt):
         services.backup_run()
     monkeypatch.undo()
@@ -179,7 +182,7 @@ def test_development_generates_a_key_pair_on_first_use(
     identity_file = tmp_path / "data" / "backups" / "dev-identity.txt"
     key = public_key_of(load_identity(identity_file))
     assert _manifest(backup_settings.BACKUP_DESTINATIONS[0], result.backup_id).key_id == key
-    assert services.backup_verify()[0].detail == "checksums verified, decrypted"
+    assert services.backup_verify()[0].detail == "signature and checksums verified, decrypted"
 
 
 def test_production_refuses_to_back_up_without_a_public_key(backup_settings, some_data) -> None:
@@ -222,3 +225,18 @@ def test_ensure_fresh_with_json_reports_each_destination(
     document = json.loads(capsys.readouterr().out)
     assert len(document["destinations"]) == 4
     assert all(d["ok"] and d["age_hours"] < 1 for d in document["destinations"])
+
+
+def test_a_system_check_error_elsewhere_does_not_stop_a_backup(backup_settings, some_data) -> None:
+    from django.core.checks import Error, registry
+    from django.core.management import load_command_class
+
+    def broken(app_configs: object = None, **kwargs: object) -> list[Error]:
+        return [Error("something unrelated is misconfigured", id="elsewhere.E001")]
+
+    registry.registry.register(broken)
+    try:  # the way manage.py runs a command, system checks included
+        load_command_class("backups", "backup").run_from_argv(["manage.py", "backup"])
+    finally:
+        registry.registry.registered_checks.discard(broken)
+    assert BackupLog.objects.filter(action="run", ok=True).count() == 3

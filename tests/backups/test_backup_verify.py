@@ -35,7 +35,7 @@ def test_good_backup_verifies_with_decryption(backup, backup_settings, capsys) -
     call_command("backup_verify", backup)
     assert "3 copies verified" in capsys.readouterr().out
     decrypted = BackupLog.objects.filter(
-        action="verify", code="ok", detail="checksums verified, decrypted"
+        action="verify", code="ok", detail="signature and checksums verified, decrypted"
     )
     assert decrypted.count() == 3
 

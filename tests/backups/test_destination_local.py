@@ -57,3 +57,32 @@ def test_keys_cannot_leave_the_directory(tmp_path: Path) -> None:
 def test_unknown_schemes_are_refused() -> None:
     with pytest.raises(ValueError):
         destination_for("ftp://example.com/x")
+
+
+def test_a_medium_that_must_be_there_is_never_created_and_never_listed_as_empty(
+    tmp_path: Path, settings
+) -> None:
+    from backups.destinations import MissingMediumError
+
+    medium = destination_for(str(tmp_path / "usb" / "booking"), must_exist=True)
+    with pytest.raises(MissingMediumError, match="not mounted"):
+        medium.list()
+    with pytest.raises(MissingMediumError):
+        medium.put_bytes(KEY, b"must not land on the server's own disk")
+    assert not (tmp_path / "usb").exists()
+    (tmp_path / "usb" / "booking").mkdir(parents=True)  # plugged in
+    assert medium.list() == []
+
+
+def test_a_destination_stops_when_its_time_budget_is_spent(tmp_path: Path, settings) -> None:
+    from backups.destinations import BudgetExceeded
+
+    destination = LocalDestination(str(tmp_path / "dest"))
+    destination.start_budget(0.2)
+    destination.put_bytes(KEY, b"quick")
+    with destination._timing():
+        import time
+
+        time.sleep(0.3)  # as if an operation had taken that long
+    with pytest.raises(BudgetExceeded, match="time budget"):
+        destination.read_bytes(KEY)

@@ -43,3 +43,36 @@ def test_an_unreachable_s3_server_is_a_destination_error(settings) -> None:
         destination_for(
             f"s3://b/p?endpoint_url=http://127.0.0.1:{free_port()}&region=us-east-1"
         ).list()
+
+
+def test_deleting_on_a_versioned_bucket_leaves_no_version_behind(
+    s3_bucket: str, s3_server: str, settings
+) -> None:
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    destination = destination_for(s3_bucket)
+    client.put_bucket_versioning(
+        Bucket=destination.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    destination.put_bytes(KEY, b"first")
+    destination.put_bytes(KEY, b"second")
+    assert len(destination.list_versions()) == 2
+    destination.delete(KEY)
+    assert destination.list() == [] and destination.list_versions() == []
+    listing = client.list_object_versions(Bucket=destination.bucket, Prefix="nightly/")
+    assert listing.get("Versions", []) == [] and listing.get("DeleteMarkers", []) == []
+
+
+def test_a_server_that_never_answers_fails_within_the_io_timeout(hanging_server, settings) -> None:
+    import time
+
+    import pytest
+
+    from backups.destinations import DestinationError
+
+    settings.BACKUP_IO_TIMEOUT_SECONDS = 1
+    settings.BACKUP_RETRY_ATTEMPTS = 2
+    settings.BACKUP_RETRY_BACKOFF_SECONDS = 0.01
+    began = time.monotonic()
+    with pytest.raises(DestinationError):
+        destination_for(hanging_server.s3_url()).list()
+    assert time.monotonic() - began < 5

@@ -63,3 +63,23 @@ def test_a_stopped_server_is_an_error_after_retries(sftp_server, settings) -> No
     with pytest.raises(DestinationError, match="after 2 attempts"):
         destination_for(sftp_server.url()).list()
     sftp_server.start()
+
+
+def test_a_server_that_never_answers_fails_within_the_io_timeout(hanging_server, settings) -> None:
+    import time
+
+    from backups.destinations import DestinationError
+
+    settings.BACKUP_IO_TIMEOUT_SECONDS = 1
+    settings.BACKUP_RETRY_ATTEMPTS = 2
+    settings.BACKUP_RETRY_BACKOFF_SECONDS = 0.01
+    began = time.monotonic()
+    with pytest.raises(DestinationError):
+        destination_for(hanging_server.sftp_url()).list()
+    assert time.monotonic() - began < 5
+
+
+def test_the_server_of_a_destination_is_its_host() -> None:
+    assert destination_for("sftp://u@Backup.Example:2222/x?host_key=SHA256:a").server == (
+        "backup.example"
+    )

@@ -31,6 +31,10 @@ def _freshness_line(s: Freshness) -> str:
 
 
 class Command(OperatorCommand):
+    # A backup job must run, and a restore must work, whatever else the configuration says: a
+    # system check error elsewhere (`manage.py check --deploy` reports those) never stops them.
+    requires_system_checks: list[str] = []
+
     help = gettext_lazy(
         "Back up the database now: snapshot, compress, encrypt, store on every destination in "
         "BACKUP_DESTINATIONS and read each copy back; progress as it goes. --offline copies the "

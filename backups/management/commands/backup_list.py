@@ -44,6 +44,10 @@ def _document(copy: BackupCopy) -> dict[str, Any]:
 
 
 class Command(OperatorCommand):
+    # A backup job must run, and a restore must work, whatever else the configuration says: a
+    # system check error elsewhere (`manage.py check --deploy` reports those) never stops them.
+    requires_system_checks: list[str] = []
+
     help = gettext_lazy(
         "List every backup on every destination, the offline one included, newest first: when "
         "it was made (UTC), its age, size, whether the copy is complete, and its latest "

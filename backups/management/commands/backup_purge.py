@@ -13,10 +13,16 @@ from security.operator_output import OperatorCommand, add_json_argument, json_te
 
 
 class Command(OperatorCommand):
+    # A backup job must run, and a restore must work, whatever else the configuration says: a
+    # system check error elsewhere (`manage.py check --deploy` reports those) never stops them.
+    requires_system_checks: list[str] = []
+
     help = gettext_lazy(
-        "Delete every backup older than BACKUP_RETENTION_DAYS from every destination, the "
-        "offline one included, and check they are gone. The newest complete backup is kept "
-        "(and the operators alerted) when it would otherwise be the last one to go."
+        "Delete every backup past BACKUP_RETENTION_DAYS (by the next hourly run) from every "
+        "destination, the offline one included, and check they are gone, old object versions "
+        "included. A destination that cannot be reached does not stop the others: it is "
+        "alerted and the command fails after the rest is done. The newest backup that verifies "
+        "is kept whatever its age (and the operators alerted)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -24,7 +30,8 @@ class Command(OperatorCommand):
             parser,
             _(
                 'one document {"deleted": {destination: [backup ids]}, "kept_only_backup": '
-                "backup id or null} on stdout, progress on stderr."
+                'backup id or null, "failed": {destination: error}} on stdout, progress on '
+                "stderr; failures still exit non-zero."
             ),
         )
 
@@ -35,9 +42,23 @@ class Command(OperatorCommand):
             raise CommandError(str(exc)) from exc
         if json:
             self.stdout.write(
-                json_text({"deleted": result.deleted, "kept_only_backup": result.kept_only_backup})
+                json_text(
+                    {
+                        "deleted": result.deleted,
+                        "kept_only_backup": result.kept_only_backup,
+                        "failed": result.failed,
+                    }
+                )
             )
-            return
+        else:
+            self._sentences(result)
+        if result.failed:
+            raise CommandError(
+                _("The purge could not finish on: %(failed)s (operators alerted).")
+                % {"failed": "; ".join(f"{d}: {e}" for d, e in result.failed.items())}
+            )
+
+    def _sentences(self, result: services.PurgeResult) -> None:
         days = settings.BACKUP_RETENTION_DAYS
         total = sum(len(ids) for ids in result.deleted.values())
         if total:
@@ -49,7 +70,7 @@ class Command(OperatorCommand):
                 )
                 % {"count": total, "days": days}
             )
-        elif not result.kept_only_backup:
+        elif not result.kept_only_backup and not result.failed:
             self.stdout.write(
                 _("Nothing to delete: no backup is older than %(days)d days.") % {"days": days}
             )
@@ -57,8 +78,8 @@ class Command(OperatorCommand):
             self.stdout.write(
                 self.style.WARNING(
                     _(
-                        "Kept %(id)s although it is older than %(days)d days: it is the only "
-                        "complete backup (operators alerted)."
+                        "Kept %(id)s although it is older than %(days)d days: it is the newest "
+                        "backup that verifies (operators alerted)."
                     )
                     % {"id": result.kept_only_backup, "days": days}
                 )

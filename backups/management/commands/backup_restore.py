@@ -10,19 +10,27 @@ from django.utils.translation import gettext_lazy
 
 from backups import services
 from backups.destinations import DestinationError
+from security.actors import Actor, Via
 from security.operator_output import OperatorCommand
 
 
 class Command(OperatorCommand):
+    # A backup job must run, and a restore must work, whatever else the configuration says: a
+    # system check error elsewhere (`manage.py check --deploy` reports those) never stops them.
+    requires_system_checks: list[str] = []
+
     help = gettext_lazy(
-        "Restore a backup (verified first) into the live database or --target-database URL, "
-        "with progress as it goes. Refuses a dump of another engine or a newer schema. Asks for "
-        "confirmation unless --yes."
+        "Restore a backup (verified first: signed manifest, size, SHA-256) into the live "
+        "database or --target-database URL, with progress as it goes. --latest takes the newest "
+        "backup with a copy that verifies, trying every destination that holds it. Refuses a "
+        "dump of another engine or a newer schema. Asks for confirmation unless --yes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("backup_id", nargs="?", help=_("The backup to restore."))
-        parser.add_argument("--latest", action="store_true", help=_("The newest complete backup."))
+        parser.add_argument(
+            "--latest", action="store_true", help=_("The newest backup with a copy that verifies.")
+        )
         parser.add_argument(
             "--from",
             dest="source",
@@ -63,6 +71,7 @@ class Command(OperatorCommand):
 
         try:
             result = services.backup_restore(
+                actor=Actor.system("backup_restore", via=Via.COMMAND),
                 backup_id=backup_id,
                 source=source,
                 target_url=target,

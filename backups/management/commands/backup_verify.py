@@ -13,11 +13,16 @@ from security.operator_output import OperatorCommand, add_json_argument, json_te
 
 
 class Command(OperatorCommand):
+    # A backup job must run, and a restore must work, whatever else the configuration says: a
+    # system check error elsewhere (`manage.py check --deploy` reports those) never stops them.
+    requires_system_checks: list[str] = []
+
     help = gettext_lazy(
-        "Verify backups by reading them back: manifest, size, SHA-256 and, where "
-        "BACKUP_IDENTITY_FILE is set, decryption; progress as it goes. Exit codes: 0 all good, "
-        "3 missing, 4 truncated, 5 tampered, 6 wrong key (when copies fail differently, the "
-        "highest code), 1 other errors."
+        "Verify backups by reading them back: the manifest's signature and claims, size, SHA-256 "
+        "and, where BACKUP_IDENTITY_FILE is set, decryption; progress as it goes. Any failing "
+        "copy is alerted. Exit codes: 0 all good, 3 missing, 4 truncated, 5 tampered (damaged, "
+        "edited, forged, unsigned or dated in the future), 6 wrong key, 7 destination "
+        "unreachable (when copies fail differently, the highest code), 1 other errors."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
