@@ -25,6 +25,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def anchors(settings, tmp_path: Path) -> Path:
     settings.ANCHOR_DESTINATIONS = [str(tmp_path / "one"), str(tmp_path / "two")]
+    # Other apps' stores (backups keeps anchors on its destinations) start empty for each test.
+    settings.BACKUP_DESTINATIONS = [str(tmp_path / f"backups-{n}") for n in range(3)]
+    settings.BACKUP_OFFLINE_DESTINATION = str(tmp_path / "offline")
+    (tmp_path / "offline").mkdir()
     settings.ADMINS = [("Operators", "ops@booking.example")]
     return tmp_path
 
