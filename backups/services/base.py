@@ -217,7 +217,13 @@ def backup_lock() -> Iterator[None]:
                 conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
             ):
                 raise BackupLocked("another backup job is running (advisory lock held)")
-            yield
+            try:
+                yield
+            finally:
+                # Released explicitly: closing the connection releases it too, but the server
+                # notices a closed connection a moment later, and a job started in that moment
+                # would be refused as if another were running.
+                conn.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
         finally:
             conn.close()
         return

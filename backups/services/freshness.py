@@ -47,9 +47,21 @@ def ensure_fresh(*, progress: Progress = quiet) -> list[Freshness]:
     if stale:
         alert(
             "backups are stale or missing",
-            "\n".join(
-                f"{s.destination}: newest {s.newest or 'none'}, {s.error or f'{s.age_hours:.1f} h old' if s.age_hours is not None else 'no backup'} (limit {s.limit_hours} h)"
-                for s in stale
-            ),
+            "\n".join(stale_line(s) for s in stale),
         )
     return status
+
+
+def stale_line(status: Freshness) -> str:
+    """One destination's line of the alert: its error when it failed (whether or not an age is
+    known), else the age of its newest backup, else that it has none."""
+    if status.error:
+        state = status.error
+    elif status.age_hours is not None:
+        state = f"{status.age_hours:.1f} h old"
+    else:
+        state = "no backup"
+    return (
+        f"{status.destination}: newest {status.newest or 'none'}, {state} "
+        f"(limit {status.limit_hours} h)"
+    )
