@@ -84,3 +84,12 @@ def test_a_backup_older_than_the_retention_fails_c25(backup_settings, some_data)
     assert status == Status.FAIL and "older than 30 days" in reason
     services.backup_purge()
     assert _status("C25")[0] == Status.PASS
+
+
+def test_c25_allows_the_hourly_purge_one_late_run_not_a_day(backup_settings, some_data) -> None:
+    # The purge runs hourly; a backup three hours past the retention means it is not working.
+    with time_machine.travel(timezone.now() - timedelta(days=30, hours=3), tick=False):
+        services.backup_run()
+    services.backup_run()
+    status, reason = _status("C25")
+    assert status == Status.FAIL and "older than 30 days" in reason
