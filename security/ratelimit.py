@@ -2,18 +2,24 @@
 app process sees the same counters.
 
 Fixed windows: the counter key carries the window number, so it expires by itself. A rule is
-"N/s", "N/m" or "N/h". When the cache is down, each scope fails open (availability first: the
+"N/s", "N/m" or "N/h". On Redis one hit is one round trip: a small script increments the counter
+and gives it its expiry when it has none (so no key ever outlives its window, not even one an
+increment recreated just after it expired). Other caches (the embedded file cache) count with
+add + incr, which sets the expiry when the counter is created. When the cache is down, each scope fails open (availability first: the
 public pages) or closed (abuse first), as configured, and the outage is logged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +46,40 @@ class Decision:
     retry_after: int  # seconds until the window resets (when refused)
 
 
+# KEYS[1]: the counter; ARGV[1]: its lifetime in seconds. TTL -1 means "exists without expiry".
+_INCR_WITH_EXPIRY = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 or redis.call('TTL', KEYS[1]) == -1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return count
+"""
+
+
+_INCR_WITH_EXPIRY_SHA = hashlib.sha1(_INCR_WITH_EXPIRY.encode()).hexdigest()  # noqa: S324 (Redis' id)
+
+
+def _count(cache_key: str, lifetime: int) -> int:
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        key = backend.make_and_validate_key(cache_key)
+        # The backend's own client and pool: no second connection to Redis.
+        client = backend._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        try:
+            return int(client.evalsha(_INCR_WITH_EXPIRY_SHA, 1, key, lifetime))
+        except NoScriptError:  # first use, or Redis restarted and forgot its scripts
+            return int(client.eval(_INCR_WITH_EXPIRY, 1, key, lifetime))
+    backend.add(cache_key, 0, timeout=lifetime)
+    return backend.incr(cache_key)
+
+
 def hit(*, scope: str, key: str, rate: Rate, fail_open: bool, now: float | None = None) -> Decision:
     now = time.time() if now is None else now
     window = int(now // rate.period)
     retry_after = max(1, int((window + 1) * rate.period - now))
     cache_key = f"rl:{scope}:{key}:{window}"
     try:
-        cache.add(cache_key, 0, timeout=rate.period + 1)
-        count = cache.incr(cache_key)
+        count = _count(cache_key, rate.period + 1)
     except Exception:
         logger.error(
             "rate limit cache unavailable",
