@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import formats
 from django.utils.cache import add_never_cache_headers
 
 from booking import selectors, slots
@@ -113,11 +114,44 @@ def bad_request(
 
 
 @dataclass
+class WeekDay:
+    """One local date of a week page, its labels formatted once here rather than by template
+    filters per slot (the filters were most of the page's rendering time)."""
+
+    date: date
+    label: str  # e.g. "Tuesday, 25 March", as the `date:"l, j F"` filter writes it
+    # Per slot: start (aware), value (UTC ISO, what the form sends), time ("H:i" in the
+    # customer's zone) and label (day label + time, for screen readers).
+    slots: list[dict[str, Any]]
+
+
+DAY_LABEL_FORMAT = "l, j F"
+TIME_LABEL_FORMAT = "H:i"
+
+
+def week_day(day: date, starts: list[datetime], zone: ZoneInfo) -> WeekDay:
+    # formats.date_format is what the `date` filter calls: same names, same translations.
+    label = formats.date_format(day, DAY_LABEL_FORMAT)
+    slots_: list[dict[str, Any]] = []
+    for start in starts:
+        time_label = formats.time_format(start.astimezone(zone), TIME_LABEL_FORMAT)
+        slots_.append(
+            {
+                "start": start,
+                "value": utc_iso(start),
+                "time": time_label,
+                "label": f"{label} {time_label}",
+            }
+        )
+    return WeekDay(date=day, label=label, slots=slots_)
+
+
+@dataclass
 class Week:
     """One page of free times: DAYS_PER_PAGE local dates of the customer's zone."""
 
     first: date | None
-    days: list[tuple[date, list[dict[str, Any]]]] = field(default_factory=list)
+    days: list[WeekDay] = field(default_factory=list)
     previous: date | None = None
     next: date | None = None
     too_far: bool = False
@@ -162,10 +196,7 @@ def week_of_free_times(
     )
     return Week(
         first=first,
-        days=[
-            (day, [{"start": s, "value": utc_iso(s)} for s in starts])
-            for day, starts in by_day.items()
-        ],
+        days=[week_day(day, starts, zone) for day, starts in by_day.items()],
         previous=max(first - timedelta(days=DAYS_PER_PAGE), today) if first > today else None,
         next=final + timedelta(days=1) if final < last else None,
         last_day=last,

@@ -64,8 +64,8 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
         service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now()
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
-    for _, day_slots in week.days:
-        for slot in day_slots:
+    for day in week.days:
+        for slot in day.slots:
             slot["url"] = book_url + query_string(start=slot["value"], tz=tz)
     return render(
         request,
