@@ -148,7 +148,8 @@ REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"})
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, sharing one client per pool (security/cache.py says why).
+            "BACKEND": "security.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "booking"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
