@@ -18,6 +18,8 @@ import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
 
+from tests.booking.conftest import partner, service  # noqa: F401  (fixtures)
+
 pytestmark = pytest.mark.django_db
 
 # Start of a minute plus 5 s: a 3-per-minute window cannot roll over in the middle of a test.
@@ -394,3 +396,64 @@ def test_on_redis_one_hit_is_one_round_trip() -> None:
         del connection.send_packed_command
     assert len(sent) == 1
     assert cache.get(f"rl:t:203.0.113.85:{int(now // 60)}") == 2
+
+
+@pytest.mark.redis
+def test_on_redis_a_limited_request_costs_one_round_trip_through_the_whole_stack(
+    client,
+    limits,
+    settings,
+    partner,
+    service,
+    monkeypatch,  # noqa: F811
+) -> None:
+    # The intrusion-block check and the rate-limit counter of a public request share one round
+    # trip to Redis; a blocked client is still refused and the counter still counts.
+    import redis.connection
+
+    from security.ids import block_key
+
+    settings.IDS_MODE = "block"
+    limits(slots="3/m")
+    path = f"/api/v1/partners/{partner.slug}/services/{service.slug}/slots"
+    query = {"start": "2031-03-04", "end": "2031-03-05", "tz": "Europe/Zurich"}
+    sent: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):  # records the wire traffic, changes nothing
+        sent.append(command)
+        return original(self, command, check_health)
+
+    with time_machine.travel(T0, tick=False):
+        client.get(path, query, REMOTE_ADDR="203.0.113.90")  # the script is loaded once
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        second = client.get(path, query, REMOTE_ADDR="203.0.113.90")
+        round_trips = len(sent)
+        third = client.get(path, query, REMOTE_ADDR="203.0.113.90")
+        fourth = client.get(path, query, REMOTE_ADDR="203.0.113.90")
+        # An intrusion block set by another server is seen on the next request.
+        from django.core.cache import cache
+
+        cache.set(block_key("203.0.113.91"), T0.timestamp() + 600, timeout=600)
+        blocked = client.get(path, query, REMOTE_ADDR="203.0.113.91")
+    assert second.status_code == 200
+    assert round_trips == 1
+    assert third.status_code == 200
+    assert fourth.status_code == 429
+    assert blocked.status_code == 403
+
+
+@pytest.mark.parametrize("ids_mode", ["off", "block"])
+def test_cache_outage_with_intrusion_detection_on_or_off_logs_once_and_keeps_the_scope_rule(
+    client, limits, settings, caplog, ids_mode: str
+) -> None:
+    settings.IDS_MODE = ids_mode
+    limits(manage="100/m")
+    settings.CACHES = BROKEN_REDIS
+    with caplog.at_level(logging.ERROR):
+        refused = _get(client, _manage_path(), "203.0.113.92", Accept="application/json")
+    assert refused.status_code == 429  # a closed scope stays closed
+    records = [r for r in caplog.records if r.getMessage() == "rate limit cache unavailable"]
+    assert [(r.scope, r.fail_open) for r in records] == [("manage", False)]
+    if ids_mode == "block":
+        assert any(r.getMessage() == "intrusion detection unavailable" for r in caplog.records)
