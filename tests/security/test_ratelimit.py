@@ -399,20 +399,17 @@ def test_on_redis_one_hit_is_one_round_trip() -> None:
 
 
 @pytest.mark.redis
-def test_on_redis_a_limited_request_costs_one_round_trip_through_the_whole_stack(
-    client,
-    limits,
-    settings,
-    partner,
-    service,
-    monkeypatch,  # noqa: F811
+def test_on_redis_a_limited_request_is_one_round_trip(
+    client, limits, settings, monkeypatch, request
 ) -> None:
-    # The intrusion-block check and the rate-limit counter of a public request share one round
-    # trip to Redis; a blocked client is still refused and the counter still counts.
+    # The intrusion-block check and the rate-limit counter of a public request, through the whole
+    # middleware stack, share one round trip to Redis; a blocked client is still refused and the counter still counts.
     import redis.connection
 
     from security.ids import block_key
 
+    partner = request.getfixturevalue("partner")  # the booking tests' partner and service
+    service = request.getfixturevalue("service")
     settings.IDS_MODE = "block"
     limits(slots="3/m")
     path = f"/api/v1/partners/{partner.slug}/services/{service.slug}/slots"
