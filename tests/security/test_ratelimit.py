@@ -408,8 +408,8 @@ def test_on_redis_a_limited_request_is_one_round_trip(
 
     from security.ids import block_key
 
-    partner = request.getfixturevalue("partner")  # the booking tests' partner and service
-    service = request.getfixturevalue("service")
+    partner = request.getfixturevalue("partner")  # noqa: F811  (the booking tests' fixtures)
+    service = request.getfixturevalue("service")  # noqa: F811
     settings.IDS_MODE = "block"
     limits(slots="3/m")
     path = f"/api/v1/partners/{partner.slug}/services/{service.slug}/slots"
