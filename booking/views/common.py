@@ -126,7 +126,6 @@ class WeekDay:
 
 
 DAY_LABEL_FORMAT = "l, j F"
-TIME_LABEL_FORMAT = "H:i"
 
 
 def week_day(day: date, starts: list[datetime], zone: ZoneInfo) -> WeekDay:
@@ -134,7 +133,9 @@ def week_day(day: date, starts: list[datetime], zone: ZoneInfo) -> WeekDay:
     label = formats.date_format(day, DAY_LABEL_FORMAT)
     slots_: list[dict[str, Any]] = []
     for start in starts:
-        time_label = formats.time_format(start.astimezone(zone), TIME_LABEL_FORMAT)
+        # What the `date:"H:i"` filter writes (24-hour clock, both parts zero-padded), without
+        # its format-string interpretation for each of a page's hundred-odd slots.
+        time_label = start.astimezone(zone).strftime("%H:%M")
         slots_.append(
             {
                 "start": start,

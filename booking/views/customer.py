@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -64,9 +65,12 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
         service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now()
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
+    # The link of each slot: book_url + query_string(start=..., tz=tz), with the zone's part
+    # encoded once per page and each start quoted as urlencode quotes it.
+    tz_part = query_string(tz=tz).replace("?", "&", 1) if tz else ""
     for day in week.days:
         for slot in day.slots:
-            slot["url"] = book_url + query_string(start=slot["value"], tz=tz)
+            slot["url"] = f"{book_url}?start={quote_plus(slot['value'])}{tz_part}"
     return render(
         request,
         "booking/service.html",

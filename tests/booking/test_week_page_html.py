@@ -53,6 +53,8 @@ CASES = {
     "service_new_york_dst_week": lambda c, p, s, b: _service_page(
         c, p, s, week="2025-03-27", tz="America/New_York"
     ),
+    # "+" in the zone's name: the links quote it as %2B.
+    "service_etc_gmt_plus_5": lambda c, p, s, b: _service_page(c, p, s, tz="Etc/GMT+5"),
     "reschedule_kolkata": lambda c, p, s, b: _reschedule_page(c, s, b, tz="Asia/Kolkata"),
 }
 
