@@ -29,6 +29,7 @@ from booking.views.common import (
     query_string,
     service_or_404,
     week_of_free_times,
+    week_slots_html,
     zone_choices,
 )
 from security.actors import Actor, Via
@@ -71,6 +72,7 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
     for day in week.days:
         for slot in day.slots:
             slot["url"] = f"{book_url}?start={quote_plus(slot['value'])}{tz_part}"
+    week_slots_html(week, mode="link")
     return render(
         request,
         "booking/service.html",
