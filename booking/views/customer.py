@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
@@ -67,11 +66,12 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
     # The link of each slot: book_url + query_string(start=..., tz=tz), with the zone's part
-    # encoded once per page and each start quoted as urlencode quotes it.
+    # encoded once per page. A start (utc_iso: digits, "-", "T", ":" and "Z") needs only its
+    # colons quoted, which is all urlencode would change in it.
     tz_part = query_string(tz=tz).replace("?", "&", 1) if tz else ""
     for day in week.days:
         for slot in day.slots:
-            slot["url"] = f"{book_url}?start={quote_plus(slot['value'])}{tz_part}"
+            slot["url"] = f"{book_url}?start={slot['value'].replace(':', '%3A')}{tz_part}"
     week_slots_html(week, mode="link")
     return render(
         request,
