@@ -16,6 +16,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.core.cache import caches
@@ -35,10 +36,15 @@ class Rate:
 
     @classmethod
     def parse(cls, text: str) -> Rate:
-        match = _RATE.match(text.strip())
-        if not match or int(match.group(1)) < 1:
-            raise ValueError(f"{text!r} is not a rate like '10/m' (per s, m or h)")
-        return cls(int(match.group(1)), _PERIODS[match.group(2)])
+        return _parse_rate(text)
+
+
+@lru_cache(maxsize=64)  # the configured rates: a handful of strings, parsed on every request
+def _parse_rate(text: str) -> Rate:
+    match = _RATE.match(text.strip())
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"{text!r} is not a rate like '10/m' (per s, m or h)")
+    return Rate(int(match.group(1)), _PERIODS[match.group(2)])
 
 
 @dataclass(frozen=True)
