@@ -4,8 +4,9 @@ Each takes the actor explicitly (`security.actors.Actor`: a user, a customer, or
 writes its security event inside its own transaction, so the audit trail and the change exist
 together or not at all. No service looks for a request.
 
-The database is the final judge of "slot taken": on PostgreSQL the exclusion constraint
-`booking_no_overlap` refuses overlapping blocking bookings of a partner, whatever the race; on
+The database is the final judge of "slot taken": on PostgreSQL the exclusion constraints
+`booking_staff_no_overlap` and `booking_resource_no_overlap` refuse overlapping blocking bookings
+of a staff member or of a resource, whatever the race; on
 SQLite every write transaction is IMMEDIATE (settings), so the overlap check below runs while
 holding the database's write lock and no other writer can slip in between check and insert.
 """
@@ -21,13 +22,22 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
 from booking.emails import Audience, Notice
 from booking.events import BookingEvent
-from booking.models import Booking, CancelledBecause, Partner, Service
+from booking.models import (
+    Booking,
+    CancelledBecause,
+    Partner,
+    Resource,
+    Service,
+    StaffChoice,
+    StaffMember,
+)
 from booking.signals import booking_cancelled
 from booking.tokens import new_manage_token
 from security.actors import Actor, ActorKind
@@ -64,6 +74,13 @@ class SlotTaken(BookingError):
     """The slot was free a moment ago but another booking has it now."""
 
     default_message = _("Sorry, this time was just taken. Please choose another one.")
+
+
+class StaffNotOffered(BookingError):
+    """The chosen person cannot be booked for this service (another business's, inactive, not
+    performing it), or the service needs a person chosen."""
+
+    default_message = _("This person cannot be booked for this service. Please choose another.")
 
 
 class PaymentsUnavailable(BookingError):
@@ -115,7 +132,7 @@ def _audit(event_type: BookingEvent, *, actor: Actor, booking: Booking, **detail
 
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
     cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) == "23P01" or "booking_no_overlap" in str(exc)
+    return getattr(cause, "sqlstate", None) == "23P01" or "_no_overlap" in str(exc)
 
 
 def partner_lock(partner_id: int) -> None:
@@ -133,14 +150,23 @@ def partner_lock(partner_id: int) -> None:
     )
 
 
-def _insert_booking(booking: Booking) -> None:
-    """Insert a blocking booking or raise SlotTaken. Must run inside a transaction."""
-    overlapping = Booking.objects.filter(
-        partner_id=booking.partner_id,
+def _overlapping(booking: Booking) -> QuerySet[Booking]:
+    """Blocking bookings of the same staff member or resource whose busy range meets this one's:
+    what the PostgreSQL exclusion constraints refuse."""
+    same = Q(staff_id=booking.staff_id)
+    if booking.resource_id is not None:
+        same |= Q(resource_id=booking.resource_id)
+    return Booking.objects.filter(
+        same,
         status__in=Booking.BLOCKING,
         busy_start__lt=booking.busy_end,
         busy_end__gt=booking.busy_start,
-    )
+    ).exclude(pk=booking.pk)
+
+
+def _insert_booking(booking: Booking) -> None:
+    """Insert a blocking booking or raise SlotTaken. Must run inside a transaction."""
+    overlapping = _overlapping(booking)
     # On SQLite this check is the guarantee (we hold the write lock); on PostgreSQL it only
     # spares the common case a constraint error, the constraint decides races.
     if overlapping.exists():
@@ -203,16 +229,19 @@ def _check_offered(
 
 
 def _new_booking(
-    *, service: Service, start: datetime, customer: CustomerDetails, status: str, now: datetime
+    *,
+    service: Service,
+    start: datetime,
+    customer: CustomerDetails,
+    status: str,
+    now: datetime,
 ) -> Booking:
-    duration = timedelta(minutes=service.duration_minutes)
+    """The booking's customer side; _assign gives it its person, resource and busy range."""
     return Booking(
         partner_id=service.partner_id,
         service=service,
         start=start,
-        end=start + duration,
-        busy_start=start - timedelta(minutes=service.buffer_before_minutes),
-        busy_end=start + duration + timedelta(minutes=service.buffer_after_minutes),
+        end=start + timedelta(minutes=service.duration_minutes),
         customer_name=customer.name.strip(),
         customer_email=customer.email.strip(),
         customer_phone=customer.phone.strip(),
@@ -220,6 +249,49 @@ def _new_booking(
         status=status,
         created_at=now,
     )
+
+
+def _occupy(booking: Booking, staff: StaffMember, resource: Resource | None) -> None:
+    """Give the booking its person (and resource), and the times that go with them: the person's
+    own duration of the service, widened by the service's buffers."""
+    service = booking.service
+    duration = timedelta(minutes=selectors.staff_duration(service=service, staff=staff))
+    booking.staff = staff
+    booking.resource = resource
+    booking.end = booking.start + duration
+    booking.busy_start = booking.start - timedelta(minutes=service.buffer_before_minutes)
+    booking.busy_end = booking.end + timedelta(minutes=service.buffer_after_minutes)
+
+
+def _assign(booking: Booking, *, staff: StaffMember | None) -> None:
+    """The staff member (the one chosen, or the first free one) and resource for the booking, or
+    SlotTaken. Runs under the partner lock."""
+    service = booking.service
+    candidates = [staff] if staff is not None else selectors.staff_for_service(service=service)
+    for member in candidates:
+        _occupy(booking, member, None)
+        if _overlapping(booking).exists():
+            continue
+        if not service.required_resource_kind:
+            return
+        for resource in selectors.resources_of_kind(
+            partner_id=service.partner_id, kind=service.required_resource_kind
+        ):
+            _occupy(booking, member, resource)
+            if not _overlapping(booking).exists():
+                return
+    raise SlotTaken()
+
+
+def _check_staff(service: Service, staff: StaffMember | None) -> None:
+    """Refuse a person who is not bookable for the service: another business's, inactive, or
+    not performing it (forged form or API input lands here, with a clear message)."""
+    if staff is None:
+        if service.staff_choice == StaffChoice.CUSTOMER_CHOOSES:
+            raise StaffNotOffered(_("Please choose the person you want to book with."))
+        return
+    if staff.pk not in {m.pk for m in selectors.staff_for_service(service=service)}:
+        raise StaffNotOffered()
 
 
 def booking_create(
@@ -231,8 +303,9 @@ def booking_create(
     status: str = Booking.Status.CONFIRMED,
     hold_minutes: int | None = None,
     now: datetime | None = None,
+    staff: StaffMember | None = None,
 ) -> tuple[Booking, str]:
-    """Book `start` for a customer. Returns the booking and its private manage token (shown
+    """Book `start` for a customer, with `staff` or (None) whoever is free. Returns the booking and its private manage token (shown
     once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError (the model's
     validators: every way in gets the same rules).
 
@@ -248,6 +321,7 @@ def booking_create(
         raise ValidationError({"start": _("The start time needs a time zone.")})
     if not service.is_active:
         raise SlotNotOffered(_("This service is not available for booking."))
+    _check_staff(service, staff)
     booking = _new_booking(service=service, start=start, customer=customer, status=status, now=now)
     if hold_minutes is not None:
         if not 1 <= hold_minutes <= 24 * 60:
@@ -258,6 +332,8 @@ def booking_create(
         exclude=[
             "partner",
             "service",
+            "staff",
+            "resource",
             "rescheduled_from",
             "manage_token_hash",
             "busy_start",
@@ -268,6 +344,7 @@ def booking_create(
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
         _check_offered(service=service, start=start, now=now)
+        _assign(booking, staff=staff)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, Notice.CONFIRMED)
@@ -296,12 +373,15 @@ def booking_create_for_customer(
     customer: CustomerDetails,
     actor: Actor,
     now: datetime | None = None,
+    staff: StaffMember | None = None,
 ) -> tuple[Booking, str]:
     """The public way to book (booking pages and widget API). A paid service gets a hold that
     only its payment confirms, never a confirmed booking; without a payment provider it cannot
     be booked here at all (PaymentsUnavailable)."""
     if not selectors.service_is_paid(service):
-        return booking_create(service=service, start=start, customer=customer, actor=actor, now=now)
+        return booking_create(
+            service=service, start=start, customer=customer, actor=actor, now=now, staff=staff
+        )
     if not selectors.payments_enabled():
         raise PaymentsUnavailable()
     return booking_create(
@@ -310,6 +390,7 @@ def booking_create_for_customer(
         customer=customer,
         actor=actor,
         now=now,
+        staff=staff,
         status=Booking.Status.PENDING_PAYMENT,
         hold_minutes=settings.PAYMENT_HOLD_MINUTES,
     )
@@ -395,13 +476,7 @@ def booking_confirm(*, booking: Booking, actor: Actor, now: datetime | None = No
             if locked.start <= now:
                 raise ChangeNotAllowed(_("The time of this booking has passed."))
             _release_expired_holds(partner_id=locked.partner_id, now=now)
-            overlapping = Booking.objects.filter(
-                partner_id=locked.partner_id,
-                status__in=Booking.BLOCKING,
-                busy_start__lt=locked.busy_end,
-                busy_end__gt=locked.busy_start,
-            ).exclude(pk=locked.pk)
-            if overlapping.exists():
+            if _overlapping(locked).exists():
                 raise SlotTaken()
         was_released = locked.status == Booking.Status.CANCELLED
         locked.status = Booking.Status.CONFIRMED
@@ -499,6 +574,7 @@ def booking_reschedule(
                 "manage_token_hash",
             ]
         )
+        _assign(new, staff=old.staff)  # after the old booking stopped blocking its person
         _insert_booking(new)
         _notify(new.pk, Notice.RESCHEDULED)
         _audit(

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.models import Booking, OpeningHours, Partner, Service
+from tests.staffing import team
 
 ZURICH = ZoneInfo("Europe/Zurich")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -32,7 +33,7 @@ def shop(live_server) -> Service:
     )
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(18))
-    return Service.objects.create(
+    service = Service.objects.create(
         partner=partner,
         name="Haircut",
         slug="haircut",
@@ -40,6 +41,8 @@ def shop(live_server) -> Service:
         min_notice_minutes=60,
         horizon_days=30,
     )
+    team(partner)
+    return service
 
 
 def _zurich_utc(day: datetime, hour: int) -> datetime:

@@ -16,6 +16,7 @@ from booking.models import Booking, Partner, Service
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
 from tests.booking.conftest import zurich
+from tests.staffing import team
 
 pytestmark = [pytest.mark.postgres]
 
@@ -120,6 +121,7 @@ def test_concurrent_overlapping_bookings_never_overlap(transactional_db, partner
         buffer_after_minutes=15,
         horizon_days=30,
     )
+    team(partner)
     created: list[int] = []
     for first in ROUND_DAYS:
         # Starts 09:00, 09:15, ... 13:45, alternating the two services: every start overlaps its
@@ -146,6 +148,7 @@ def _row(
     return Booking(
         partner=service.partner,
         service=service,
+        staff=service.staff.get(),
         start=start,
         end=end,
         busy_start=start - timedelta(minutes=service.buffer_before_minutes),
@@ -169,7 +172,7 @@ def test_the_database_refuses_an_overlapping_booking_written_past_the_services(
 ) -> None:
     _row(service, WEDNESDAY_9, n=1).save()
     for status in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT):
-        with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
+        with pytest.raises(IntegrityError, match="booking_staff_no_overlap"), transaction.atomic():
             _row(service, WEDNESDAY_9 + timedelta(minutes=30), status=status, n=2).save()
     assert Booking.objects.count() == 1
 
@@ -184,6 +187,7 @@ def test_the_database_counts_buffers_but_allows_back_to_back(
         duration_minutes=30,
         buffer_after_minutes=15,
     )
+    team(partner)
     _row(buffered, WEDNESDAY_9, n=1).save()  # busy 09:00-09:45
     with pytest.raises(IntegrityError), transaction.atomic():
         _row(service, WEDNESDAY_9 + timedelta(minutes=30), n=2).save()

@@ -20,6 +20,7 @@ import pytest
 from booking.models import Booking, OpeningHours, Partner, Service
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
+from tests.staffing import team
 
 SLUG = "salon-widget"
 
@@ -109,6 +110,7 @@ def shop(sites: tuple[_PartnerSite, _PartnerSite]) -> Partner:
         min_notice_minutes=60,
         horizon_days=30,
     )
+    team(partner)
     return partner
 
 
@@ -224,6 +226,7 @@ def test_a_paid_service_through_the_widget_is_held_and_sent_to_the_payment_page(
         price=Decimal("95.00"),
         currency="CHF",
     )
+    team(shop)
     registered, _ = sites
     page.goto(f"{registered.origin}/salon.html")
     page.locator(".bw-service-button", has_text="Balayage").click()
