@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -45,32 +45,16 @@ def service_get_active(*, partner: Partner, slug: str) -> Service | None:
     return service_list_active(partner=partner).select_related("partner").filter(slug=slug).first()
 
 
-def staff_for_service(*, service: Service) -> list[StaffMember]:
-    """The active staff members of the service's partner who perform it, in display order (the
-    order "anyone" assignment falls back to)."""
-    return list(
-        StaffMember.objects.filter(
-            partner_id=service.partner_id, is_active=True, service_links__service=service
-        ).order_by("display_order", "pk")
-    )
+def staff_for_service(*, service: Service) -> QuerySet[StaffMember]:
+    """The active staff members of the service's partner who perform it, in display order: whom
+    a customer may choose."""
+    return StaffMember.objects.filter(
+        partner_id=service.partner_id, is_active=True, service_links__service=service
+    ).order_by("display_order", "pk")
 
 
-def staff_duration(*, service: Service, staff: StaffMember) -> int:
-    """Minutes `staff` takes for `service`: their own duration if set, else the service's."""
-    own = (
-        ServiceStaff.objects.filter(service=service, staff=staff)
-        .values_list("duration_minutes", flat=True)
-        .first()
-    )
-    return own or service.duration_minutes
-
-
-def resources_of_kind(*, partner_id: int, kind: str) -> list[Resource]:
-    return list(
-        Resource.objects.filter(partner_id=partner_id, kind=kind, is_active=True).order_by(
-            "name", "pk"
-        )
-    )
+def staff_performs(*, service: Service, staff: StaffMember) -> bool:
+    return staff_for_service(service=service).filter(pk=staff.pk).exists()
 
 
 def service_rules(service: Service) -> slots.ServiceRules:
@@ -384,14 +368,11 @@ def service_slot_assignment(
     found = _compute(service, hours, team, start, window_end, now)
     if start in found:
         return SlotStatus.OFFERED, found[start]
+    # Without the bookings (absences stay: an absent person's time is not offered at all, nor a
+    # service needing a kind of resource the partner does not have).
     free = TeamCalendars(
-        staff=[
-            slots.StaffCalendar(
-                id=c.id, weekly_hours=c.weekly_hours, order=c.order, duration=c.duration
-            )
-            for c in team.staff
-        ],
-        resources=None,
+        staff=[replace(c, busy=()) for c in team.staff],
+        resources=None if team.resources is None else [replace(r, busy=()) for r in team.resources],
     )
     if start in _compute(service, hours, free, start, window_end, now):
         return SlotStatus.TAKEN, None

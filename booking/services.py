@@ -13,6 +13,7 @@ holding the database's write lock and no other writer can slip in between check 
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -216,16 +217,64 @@ def _release_expired_holds(*, partner_id: int, now: datetime) -> list[int]:
     return ids
 
 
-def _check_offered(
-    *, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None
+def staff_lock(
+    staff_id: int, resource_id: int | None = None
+) -> tuple[StaffMember, Resource | None]:
+    """Lock the staff member (and resource) a booking write is about to occupy, and return them.
+
+    Lock order, the same in every writer, so that concurrent writers never wait on each other in
+    a circle: the partner (partner_lock) first, then the staff member, then the resource. Today
+    the partner lock already makes a partner's booking writes take turns; these row locks make
+    the order explicit for any writer that later locks a person or a resource alone (an absence
+    entered while someone books). Must run inside a transaction, after partner_lock."""
+    staff = StaffMember.objects.select_for_update(no_key=True).get(pk=staff_id)
+    resource = (
+        None
+        if resource_id is None
+        else Resource.objects.select_for_update(no_key=True).get(pk=resource_id)
+    )
+    return staff, resource
+
+
+def _assign(
+    booking: Booking,
+    *,
+    staff: StaffMember | None,
+    now: datetime,
+    exclude_booking_id: int | None = None,
 ) -> None:
-    status = selectors.service_slot_status(
-        service=service, start=start, now=now, exclude_booking_id=exclude_booking_id
+    """Give the booking its person (the one chosen, or whom "anyone" goes to by the engine's
+    rule), its resource where the service needs one, and the times that go with them (the
+    person's own duration, widened by the service's buffers). Raises SlotNotOffered or
+    SlotTaken. Runs under the partner lock, so the answer cannot go stale before the insert."""
+    status, assignment = selectors.service_slot_assignment(
+        service=booking.service,
+        start=booking.start,
+        now=now,
+        staff=staff,
+        exclude_booking_id=exclude_booking_id,
     )
     if status is selectors.SlotStatus.NOT_OFFERED:
         raise SlotNotOffered()
-    if status is selectors.SlotStatus.TAKEN:
+    if assignment is None:
         raise SlotTaken()
+    service = booking.service
+    booking.staff, booking.resource = staff_lock(assignment.staff_id, assignment.resource_id)
+    booking.end = assignment.end
+    booking.busy_start = booking.start - timedelta(minutes=service.buffer_before_minutes)
+    booking.busy_end = booking.end + timedelta(minutes=service.buffer_after_minutes)
+
+
+def _check_staff(service: Service, staff: StaffMember | None) -> None:
+    """Refuse a person who is not bookable for the service: another business's, inactive, or
+    not performing it (forged form or API input lands here, with a clear message), and
+    "anyone" for a service whose customers must choose."""
+    if staff is None:
+        if service.staff_choice == StaffChoice.CUSTOMER_CHOOSES:
+            raise StaffNotOffered(_("Please choose the person you want to book with."))
+        return
+    if not selectors.staff_performs(service=service, staff=staff):
+        raise StaffNotOffered()
 
 
 def _new_booking(
@@ -249,49 +298,6 @@ def _new_booking(
         status=status,
         created_at=now,
     )
-
-
-def _occupy(booking: Booking, staff: StaffMember, resource: Resource | None) -> None:
-    """Give the booking its person (and resource), and the times that go with them: the person's
-    own duration of the service, widened by the service's buffers."""
-    service = booking.service
-    duration = timedelta(minutes=selectors.staff_duration(service=service, staff=staff))
-    booking.staff = staff
-    booking.resource = resource
-    booking.end = booking.start + duration
-    booking.busy_start = booking.start - timedelta(minutes=service.buffer_before_minutes)
-    booking.busy_end = booking.end + timedelta(minutes=service.buffer_after_minutes)
-
-
-def _assign(booking: Booking, *, staff: StaffMember | None) -> None:
-    """The staff member (the one chosen, or the first free one) and resource for the booking, or
-    SlotTaken. Runs under the partner lock."""
-    service = booking.service
-    candidates = [staff] if staff is not None else selectors.staff_for_service(service=service)
-    for member in candidates:
-        _occupy(booking, member, None)
-        if _overlapping(booking).exists():
-            continue
-        if not service.required_resource_kind:
-            return
-        for resource in selectors.resources_of_kind(
-            partner_id=service.partner_id, kind=service.required_resource_kind
-        ):
-            _occupy(booking, member, resource)
-            if not _overlapping(booking).exists():
-                return
-    raise SlotTaken()
-
-
-def _check_staff(service: Service, staff: StaffMember | None) -> None:
-    """Refuse a person who is not bookable for the service: another business's, inactive, or
-    not performing it (forged form or API input lands here, with a clear message)."""
-    if staff is None:
-        if service.staff_choice == StaffChoice.CUSTOMER_CHOOSES:
-            raise StaffNotOffered(_("Please choose the person you want to book with."))
-        return
-    if staff.pk not in {m.pk for m in selectors.staff_for_service(service=service)}:
-        raise StaffNotOffered()
 
 
 def booking_create(
@@ -343,8 +349,7 @@ def booking_create(
     with transaction.atomic():
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
-        _check_offered(service=service, start=start, now=now)
-        _assign(booking, staff=staff)
+        _assign(booking, staff=staff, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, Notice.CONFIRMED)
@@ -354,6 +359,9 @@ def booking_create(
             booking=booking,
             service_id=service.pk,
             status=booking.status,
+            staff_id=booking.staff_id,
+            resource_id=booking.resource_id,
+            staff_chosen=staff is not None,
         )
     logger.info(
         "booking created",
@@ -361,6 +369,8 @@ def booking_create(
             "booking_id": booking.pk,
             "partner_id": booking.partner_id,
             "service_id": service.pk,
+            "staff_id": booking.staff_id,
+            "resource_id": booking.resource_id,
         },
     )
     return booking, token
@@ -518,12 +528,27 @@ def booking_hold_release(*, booking: Booking, actor: Actor, now: datetime | None
     return bool(released)
 
 
+class KeepStaff(enum.Enum):
+    """booking_reschedule's default: the booking stays with its person."""
+
+    KEEP = "keep"
+
+
+KEEP_STAFF = KeepStaff.KEEP
+
+
 def booking_reschedule(
-    *, booking: Booking, new_start: datetime, actor: Actor, now: datetime | None = None
+    *,
+    booking: Booking,
+    new_start: datetime,
+    actor: Actor,
+    now: datetime | None = None,
+    staff: StaffMember | None | KeepStaff = KEEP_STAFF,
 ) -> Booking:
     """Move a booking to another slot in one transaction: the old booking is cancelled and a new
     one created (linked through `rescheduled_from`); either both happen or neither. The customer's
-    existing manage link moves to the new booking."""
+    existing manage link moves to the new booking. The booking keeps its person unless `staff`
+    says otherwise: None for anyone (assigned like a new booking), or another person."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
         raise ValidationError({"start": _("The start time needs a time zone.")})
@@ -531,7 +556,7 @@ def booking_reschedule(
         partner_lock(booking.partner_id)
         old = (
             Booking.objects.select_for_update()
-            .select_related("partner", "service")
+            .select_related("partner", "service", "staff")
             .get(pk=booking.pk)
         )
         if old.status == Booking.Status.PENDING_PAYMENT:
@@ -543,7 +568,8 @@ def booking_reschedule(
             )
         _release_expired_holds(partner_id=old.partner_id, now=now)
         _check_changeable(old, actor=actor, now=now)
-        _check_offered(service=old.service, start=new_start, now=now, exclude_booking_id=old.pk)
+        person = old.staff if staff is KEEP_STAFF else staff
+        _check_staff(old.service, person)
         new = _new_booking(
             service=old.service,
             start=new_start,
@@ -556,6 +582,7 @@ def booking_reschedule(
             status=old.status,
             now=now,
         )
+        _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
         new.rescheduled_from = old
         # The link the customer holds now manages the new booking; the old row keeps a hash of
         # a token nobody knows.
@@ -574,7 +601,6 @@ def booking_reschedule(
                 "manage_token_hash",
             ]
         )
-        _assign(new, staff=old.staff)  # after the old booking stopped blocking its person
         _insert_booking(new)
         _notify(new.pk, Notice.RESCHEDULED)
         _audit(
@@ -582,6 +608,9 @@ def booking_reschedule(
             actor=actor,
             booking=new,
             from_booking_id=old.pk,
+            staff_id=new.staff_id,
+            from_staff_id=old.staff_id,
+            resource_id=new.resource_id,
         )
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
     return new
