@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import errors, services
-from booking.admin.calendar import calendar_view
+from booking.admin.calendar import calendar_view, staff_css_view
 from booking.admin.csv_export import csv_safe, csv_writer
 from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
 from booking.admin.scoping import (
@@ -183,6 +183,9 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("calendar/", wrap(calendar_view(self)), name="booking_booking_calendar"),
+            path(
+                "calendar/staff.css", wrap(staff_css_view(self)), name="booking_booking_staff_css"
+            ),
             path("export/", wrap(self.export_view), name="booking_booking_export"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name="booking_booking_cancel"),
             path(
