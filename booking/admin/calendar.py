@@ -32,14 +32,18 @@ def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _week_staff(partner: Partner, bookings: list[Booking], own: frozenset[int]) -> list[StaffMember]:
+def _week_staff(
+    partner: Partner, bookings: list[Booking], own: frozenset[int]
+) -> list[StaffMember]:
     """The columns: the active staff members, and anyone else who has a booking that week (an
     inactive person's old bookings stay visible); only `own` ones if given."""
     booked = {b.staff_id for b in bookings}
     staff = StaffMember.objects.filter(partner=partner).prefetch_related("hours")
     if own:
         staff = staff.filter(pk__in=own)
-    return [s for s in staff.order_by("display_order", "name", "pk") if s.is_active or s.pk in booked]
+    return [
+        s for s in staff.order_by("display_order", "name", "pk") if s.is_active or s.pk in booked
+    ]
 
 
 def _absent_days(staff: list[StaffMember], week: selectors.PartnerWeek) -> set[tuple[int, date]]:
@@ -152,7 +156,7 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
 
         days = []
         for week_day in week.days:
-            cells = {
+            cells: dict[int, dict[str, Any]] = {
                 member.pk: {
                     "staff": member,
                     "ranges": _staff_ranges(member, week_day),

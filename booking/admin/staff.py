@@ -151,8 +151,8 @@ class StaffMemberAdmin(_AbsenceInlines, PartnerScopedAdmin):
             # superuser); never the platform's staff or another business's people.
             scope = request_scope(request)
             users = get_user_model().objects.filter(membership__isnull=False)
-            if scope.kind == PARTNER:
-                users = users.filter(membership__partner_id=scope.partner_id)
+            if scope.kind == PARTNER and scope.partner is not None:
+                users = users.filter(membership__partner=scope.partner)
             elif scope.kind != ALL:
                 users = users.none()
             kwargs["queryset"] = users.order_by("email")

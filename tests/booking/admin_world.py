@@ -178,9 +178,7 @@ def build_world() -> World:
     PartnerMembership.objects.create(partner=b, user=member_b, role=PartnerMembership.Role.MEMBER)
     support = make_user("support@platform.example", group=SUPPORT)
     stylist_a = make_user("stylist@zephyrine.example", group=PARTNER_MEMBER)
-    PartnerMembership.objects.create(
-        partner=a, user=stylist_a, role=PartnerMembership.Role.MEMBER
-    )
+    PartnerMembership.objects.create(partner=a, user=stylist_a, role=PartnerMembership.Role.MEMBER)
     a_staff = person(a, A_STYLIST, order=1)
     a_staff.user = stylist_a
     a_staff.save()

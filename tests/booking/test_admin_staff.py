@@ -314,7 +314,9 @@ def test_a_stylist_books_by_hand_for_herself_only(client, world) -> None:
 def test_any_person_of_the_partner_who_performs_the_service_is_offered(client, world) -> None:
     other = person(world.a, "Otto Otherservice", services=[])
     page = client.get("/admin/booking/booking/add/").content.decode()
-    assert A_STYLIST in page and other.name in page  # the list is per partner; the check per service
+    assert (
+        A_STYLIST in page and other.name in page
+    )  # the list is per partner; the check per service
     day = _monday_in_3_weeks(world).date().isoformat()
     response = _post_add(client, world, staff=other.pk, day=day, start=f"{day}T11:00")
     assert response.status_code == 200 and "cannot be booked for this service" in (
