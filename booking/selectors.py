@@ -54,6 +54,10 @@ def staff_for_service(*, service: Service) -> QuerySet[StaffMember]:
     ).order_by("display_order", "pk")
 
 
+def staff_of_partner(*, partner: Partner, staff_id: int) -> StaffMember | None:
+    return StaffMember.objects.filter(partner=partner, pk=staff_id).first()
+
+
 def staff_performs(*, service: Service, staff: StaffMember) -> bool:
     return staff_for_service(service=service).filter(pk=staff.pk).exists()
 
