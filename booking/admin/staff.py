@@ -87,8 +87,21 @@ class StaffHoursInline(PartnerScopedInline):
     verbose_name_plural = _("Weekly hours (several ranges a day allowed; partner's local time)")
 
 
+class ServiceStaffForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # The model's clean() cannot see a person being added (no id yet); the inline's parent
+        # is known here. Partner users only ever get their own services; this is for platform
+        # staff, who see every partner's.
+        service, staff = data.get("service"), data.get("staff")
+        if service is not None and staff is not None and staff.partner_id != service.partner_id:
+            self.add_error("service", _("This service belongs to another business."))
+        return data
+
+
 class ServiceStaffInline(PartnerScopedInline):
     model = ServiceStaff
+    form = ServiceStaffForm
     extra = 0
     fields = ("service", "duration_minutes")
     verbose_name_plural = _("Services this person performs")

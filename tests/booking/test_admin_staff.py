@@ -20,6 +20,7 @@ from admin_world import (
 )
 
 from booking.models import Booking, Resource, ServiceStaff, StaffAbsence, StaffMember
+from tests import hostile_inputs as hostile
 from tests.otp_login import login_verified
 from tests.staffing import person
 
@@ -322,3 +323,42 @@ def test_any_person_of_the_partner_who_performs_the_service_is_offered(client, w
     assert response.status_code == 200 and "cannot be booked for this service" in (
         response.content.decode()
     )
+
+
+# --- hostile input: a form error, never a 500 or a half-stored person ----------------------------
+
+
+@pytest.mark.parametrize("value", [*hostile.LOCAL_DATETIMES, "2030-03-31T02:30"])
+def test_hostile_absence_times_are_form_errors(client, world, value: str) -> None:
+    # 2030-03-31 02:30 does not exist in Zurich (the clocks go forward).
+    data = _staff_form(world)
+    data["absences-0-starts_at"] = value
+    response = client.post("/admin/booking/staffmember/add/", data)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not StaffMember.objects.filter(name="Nora Newhire").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("colour", "red"),
+        ("colour", "#ABCDEF; }"),
+        ("display_order", "-1"),
+        ("absences-0-ends_at", "2030-12-21T00:00"),  # before the start
+        ("hours-0-end", "08:00"),  # before the start
+        ("service_links-0-duration_minutes", "1"),
+    ],
+)
+def test_invalid_staff_values_are_form_errors(client, world, field: str, value: str) -> None:
+    response = client.post("/admin/booking/staffmember/add/", _staff_form(world, **{field: value}))
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not StaffMember.objects.filter(name="Nora Newhire").exists()
+
+
+def test_a_superuser_cannot_link_a_service_of_another_business(client, world) -> None:
+    login_verified(client, world.superuser)
+    data = _staff_form(world, partner=world.a.pk)
+    data["service_links-0-service"] = world.b_service.pk
+    response = client.post("/admin/booking/staffmember/add/", data)
+    assert response.status_code == 200 and "another business" in response.content.decode()
+    assert not StaffMember.objects.filter(name="Nora Newhire").exists()
