@@ -462,7 +462,9 @@ def booking_get_by_token(*, token: str) -> Booking | None:
     if not token or len(token) > 100:
         return None
     return (
-        Booking.objects.select_related("service", "partner", "rescheduled_from")
+        Booking.objects.select_related(
+            "service", "partner", "staff", "resource", "rescheduled_from"
+        )
         .filter(manage_token_hash=hash_manage_token(token))
         .first()
     )

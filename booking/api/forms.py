@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from booking.forms import CustomerDetailsForm
+from booking.forms import CustomerDetailsForm, StaffField
 from booking.models import validate_time_zone
 from security.inputs import parse_date, validate_year
 
@@ -25,30 +25,6 @@ _DATETIME = re.compile(
 )
 
 
-ANY_STAFF = "any"
-_STAFF_ID = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
-
-
-def parse_staff(value: str) -> int | None:
-    """The `staff` of a request: "any" (or nothing) for anyone, else a staff member's id."""
-    if value in ("", ANY_STAFF):
-        return None
-    if not _STAFF_ID.fullmatch(value):
-        raise ValidationError(
-            'Give "any" or the id of a staff member (see the staff list of the service).',
-            code="invalid",
-        )
-    return int(value)
-
-
-class StaffField(forms.CharField):
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(max_length=20, required=False, strip=False, **kwargs)
-
-    def clean(self, value: Any) -> int | None:
-        return parse_staff(super().clean(value))
-
-
 class SlotsQueryForm(forms.Form):
     """?start=YYYY-MM-DD&end=YYYY-MM-DD&tz=Area/City&staff=any|<id>: customer-local dates, both
     inclusive; anyone (the default) or one staff member."""
@@ -58,7 +34,7 @@ class SlotsQueryForm(forms.Form):
     tz = forms.CharField(
         max_length=64, required=False, strip=False, validators=[validate_time_zone]
     )
-    staff = StaffField()
+    staff = StaffField(widget=forms.TextInput)
 
     def __init__(self, *args: Any, default_time_zone: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -106,7 +82,7 @@ class BookingForm(CustomerDetailsForm):
     service = forms.SlugField(max_length=60)
     start = forms.CharField(max_length=40, strip=False)
     # Optional, so clients written before staff existed keep working: absent means anyone.
-    staff = StaffField()
+    staff = StaffField(widget=forms.TextInput)
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]
