@@ -1,11 +1,10 @@
 """A salon with several people, in a real browser under the strict CSP: a customer books a chosen
-person (through the public booking API, as the widget does), the owner logs in with MFA and
+person on the booking pages, the owner logs in with MFA and
 finds the booking in that person's calendar column, in her colour; then books a walk-in by hand
 with the same person's free times. Screenshots land in BROWSER_SHOTS (default: a temp dir)."""
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from datetime import datetime, time, timedelta
@@ -42,35 +41,25 @@ def test_a_customer_books_a_person_and_the_owner_sees_it_in_her_column(page, liv
     stylist.colour = "#b03a48"
     stylist.save()
     base = live_server.url
-    api = f"{base}/api/v1/partners/{world.a.slug}"
     zone = world.a.zone
     today = datetime.now(zone).date()
     monday = today + timedelta(days=14 - today.weekday())
 
-    # The customer: the people who perform the service, then that person's free times, then
-    # the booking with her.
-    staff = page.request.get(f"{api}/services/{world.a_service.slug}/staff").json()["staff"]
-    chosen = next(s for s in staff if s["name"] == A_STYLIST)
+    # The customer, on the booking page: the service, then the person, then a time that day.
     day = monday.isoformat()
-    slots = page.request.get(
-        f"{api}/services/{world.a_service.slug}/slots",
-        params={"start": day, "end": day, "tz": zone.key, "staff": str(chosen["id"])},
-    ).json()["days"][0]["slots"]
-    assert slots
-    answer = page.request.post(
-        f"{api}/bookings",
-        data=json.dumps(
-            {
-                "service": world.a_service.slug,
-                "start": slots[0],
-                "staff": str(chosen["id"]),
-                "customer_name": "Clara Chosenone",
-                "customer_email": "clara@customer.example",
-            }
-        ),
-        headers={"Content-Type": "application/json"},
-    )
-    assert answer.status == 201, answer.text()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/book/{world.a.slug}/{world.a_service.slug}/?week={day}&tz=Europe%2FZurich")
+    page.get_by_role("link", name=A_STYLIST).click()
+    page.wait_for_url("**staff=**")
+    page.locator(f'a.slot[href*="start={day}"]').first.click()
+    page.wait_for_url("**/book/?start=**")
+    assert A_STYLIST in page.inner_text(".summary")
+    page.get_by_label("Name").fill("Clara Chosenone")
+    page.get_by_label("Email").fill("clara@customer.example")
+    page.get_by_role("button", name="Book").click()
+    page.wait_for_url("**/manage/**created=1**")
+    assert page.inner_text(".staff-name") == A_STYLIST
+    _no_violations(page, "customer booking pages")
     booking = Booking.objects.get(customer_email="clara@customer.example")
     assert booking.staff == stylist
 
