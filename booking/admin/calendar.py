@@ -8,7 +8,7 @@ A fixed number of queries, whatever the number of bookings."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -123,7 +123,9 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
             raise Http404("No such partner.")
         zone = partner.zone
         today = timezone.localdate(timezone=zone)
-        wanted_week = request.GET.get("week", "")
+        # ?day= shows that day on a time grid; ?week= (or nothing) the week.
+        wanted_day = request.GET.get("day", "")
+        wanted_week = wanted_day or request.GET.get("week", "")
         try:
             day = (
                 parse_date(wanted_week, message=_("Enter the week as a date, YYYY-MM-DD."))
@@ -148,8 +150,8 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
         away = _absent_days(staff, week)
         access = customer_access(request)
 
-        def link(day: date) -> str:
-            query = {"week": day.isoformat()}
+        def link(day: date, view: str = "week") -> str:
+            query = {view: day.isoformat()}
             if scope.kind != PARTNER:
                 query["partner"] = str(partner.pk)
             return f"{request.path}?{urlencode(query)}"
@@ -160,6 +162,7 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 member.pk: {
                     "staff": member,
                     "ranges": _staff_ranges(member, week_day),
+                    "spans": _staff_spans(member, week_day),
                     "away": (member.pk, week_day.date) in away,
                     "bookings": [],
                 }
@@ -169,10 +172,19 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 cell = cells.get(booking.staff_id)
                 if cell is None:
                     continue
+                local_start, local_end = (
+                    booking.start.astimezone(zone),
+                    booking.end.astimezone(zone),
+                )
                 cell["bookings"].append(
                     {
-                        "start": booking.start.astimezone(zone).strftime("%H:%M"),
-                        "end": booking.end.astimezone(zone).strftime("%H:%M"),
+                        "start": local_start.strftime("%H:%M"),
+                        "end": local_end.strftime("%H:%M"),
+                        "start_min": _minutes(local_start.time()),
+                        # A booking running past midnight ends at the bottom of its day.
+                        "end_min": _minutes(local_end.time())
+                        if local_end.date() == local_start.date()
+                        else 24 * 60,
                         "service": booking.service.name,
                         "customer": access.value(booking, "customer_name"),
                         "cancelled": booking.status == Booking.Status.CANCELLED,
@@ -186,7 +198,9 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                     "is_today": week_day.date == today,
                     "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in week_day.ranges],
                     "is_override": week_day.is_override,
+                    "open": week_day.ranges,
                     "cells": list(cells.values()),
+                    "day_url": link(week_day.date, view="day"),
                 }
             )
         access.audit(view="calendar", bookings=week.bookings)
@@ -206,22 +220,90 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 "title": f"Week of {monday:%d %B %Y}",
             }
         )
+        if wanted_day:
+            row = next(d for d in days if d["date"] == day)
+            context.update(
+                {
+                    "day": row,
+                    "grid": day_grid(row, staff),
+                    "previous_url": link(day - timedelta(days=1), view="day"),
+                    "next_url": link(day + timedelta(days=1), view="day"),
+                    "today_url": link(today, view="day"),
+                    "week_url": link(day),
+                    "title": f"{day:%A %d %B %Y}",
+                }
+            )
+            return TemplateResponse(request, "admin/booking/calendar_day.html", context)
         return TemplateResponse(request, "admin/booking/calendar.html", context)
 
     return view
 
 
-def _staff_ranges(member: StaffMember, day: selectors.WeekDay) -> list[str]:
+def _staff_spans(member: StaffMember, day: selectors.WeekDay) -> list[tuple[time, time]]:
     """The person's working ranges that day as the calendar shows them (the partner's opening
     ranges for a person who works whenever the business is open; otherwise their own weekly
     hours, which the slots also meet with the opening ranges)."""
     if member.works_opening_hours:
-        return [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in day.ranges]
+        return [(r.start, r.end) for r in day.ranges]
     if not day.ranges:
         return []
     weekday = day.date.weekday()
     return [
-        f"{h.start:%H:%M}–{h.end:%H:%M}"
+        (h.start, h.end)
         for h in sorted(member.hours.all(), key=lambda h: h.start)
         if h.weekday == weekday
     ]
+
+
+def _staff_ranges(member: StaffMember, day: selectors.WeekDay) -> list[str]:
+    return [f"{a:%H:%M}–{b:%H:%M}" for a, b in _staff_spans(member, day)]
+
+
+# The day view's time grid: rows of a quarter hour (calendar-grid.css has a class per row, span
+# and column, so that nothing needs an inline style).
+QUARTER = 15
+GRID_COLUMNS = 40  # staff columns the stylesheet has classes for
+
+
+def _minutes(value: time) -> int:
+    """Minutes since local midnight; an end of 00:00 is midnight at the end of the day."""
+    return value.hour * 60 + value.minute
+
+
+def _end_minutes(value: time) -> int:
+    return _minutes(value) or 24 * 60
+
+
+def day_grid(day: dict[str, Any], staff: list[StaffMember]) -> dict[str, Any]:
+    """Grid positions (quarter-hour rows, one column per person) of a day's working ranges and
+    bookings, in the partner's local wall time."""
+    spans = [(_minutes(a), _end_minutes(b)) for cell in day["cells"] for a, b in cell["spans"]]
+    spans += [(b["start_min"], b["end_min"]) for cell in day["cells"] for b in cell["bookings"]]
+    spans += [(_minutes(r.start), _end_minutes(r.end)) for r in day["open"]]
+    first = min((a for a, _b in spans), default=8 * 60) // 60 * 60
+    last = -(-max((b for _a, b in spans), default=18 * 60) // 60) * 60
+    first, last = min(first, last - 60), max(last, first + 60)
+
+    def rows(start: int, end: int) -> dict[str, int]:
+        start, end = max(start, first), min(max(end, start + QUARTER), last)
+        row = (start - first) // QUARTER + 2  # row 1 holds the names
+        return {"row": row, "span": max(1, -(-(end - start) // QUARTER))}
+
+    columns = []
+    for index, cell in enumerate(day["cells"][:GRID_COLUMNS], start=2):  # column 1: the hours
+        columns.append(
+            {
+                "col": index,
+                "staff": cell["staff"],
+                "away": cell["away"],
+                "work": [rows(_minutes(a), _end_minutes(b)) for a, b in cell["spans"]],
+                "bookings": [{**b, **rows(b["start_min"], b["end_min"])} for b in cell["bookings"]],
+            }
+        )
+    hours = [{"label": f"{m // 60:02d}:00", **rows(m, m + 60)} for m in range(first, last, 60)]
+    return {
+        "columns": columns,
+        "hours": hours,
+        "cols": len(columns),
+        "last_row": (last - first) // QUARTER + 1,
+    }

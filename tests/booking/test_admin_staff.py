@@ -362,3 +362,29 @@ def test_a_superuser_cannot_link_a_service_of_another_business(client, world) ->
     response = client.post("/admin/booking/staffmember/add/", data)
     assert response.status_code == 200 and "another business" in response.content.decode()
     assert not StaffMember.objects.filter(name="Nora Newhire").exists()
+
+
+def test_day_view_places_each_booking_on_the_time_grid_in_its_persons_column(client, world) -> None:
+    tuesday = datetime(2030, 6, 4, 10, 30, tzinfo=ZURICH)
+    mine = make_booking(world.a_service, tuesday, staff=world.a_staff, customer_name="Gridded")
+    body = client.get("/admin/booking/booking/calendar/", {"day": "2030-06-04"}).content.decode()
+    assert "Tuesday 4 June 2030" in body and "Europe/Zurich" in body and "style=" not in body
+    column = re.search(
+        r'class="g-head g-c(\d+) g-r1 cal-staff cal-staff-(\d+)"',
+        body[body.index(A_STYLIST) - 200 :],
+    )
+    assert column is not None and column.group(2) == str(world.a_staff.pk)
+    link = re.search(
+        rf'<a class="g-booking cal-staff-{world.a_staff.pk} g-c(\d+) g-r(\d+) g-s(\d+)"[^>]*'
+        rf'href="/admin/booking/booking/{mine.pk}/change/"',
+        body,
+    )
+    assert link is not None, body
+    # The grid starts at 08:00 (the opening hour): 10:30 is the 11th quarter hour, after the
+    # names' row; an hour is four rows.
+    assert link.groups() == (column.group(1), str(2 + 10), "4")
+    assert "10:30–11:30" in body
+    # The week links each day to its day view.
+    week = client.get("/admin/booking/booking/calendar/", {"week": "2030-06-04"}).content.decode()
+    assert 'href="/admin/booking/booking/calendar/?day=2030-06-04"' in week
+    assert client.get("/admin/booking/booking/calendar/", {"day": "2030-02-30"}).status_code == 400

@@ -83,6 +83,16 @@ def test_a_customer_books_a_person_and_the_owner_sees_it_in_her_column(page, liv
     page.screenshot(path=str(SHOTS / "calendar-1280.png"), full_page=True)
     _no_violations(page, "calendar")
 
+    # The day view: a time grid, the booking under her name.
+    page.goto(f"{base}/admin/booking/booking/calendar/?day={day}")
+    head = page.locator(f'.g-head[data-staff="{stylist.pk}"]').bounding_box()
+    card = page.locator(f'.g-booking[data-staff="{stylist.pk}"]').bounding_box()
+    assert head and card and head["x"] <= card["x"] < head["x"] + head["width"]
+    assert card["y"] > head["y"] + head["height"] and card["height"] > 30  # an hour, not a line
+    page.screenshot(path=str(SHOTS / "day-1280.png"), full_page=True)
+    _no_violations(page, "day view")
+    page.goto(f"{base}/admin/booking/booking/calendar/?week={day}")
+
     # A phone: the days become a list, each person's name shown in their cell.
     page.set_viewport_size({"width": 390, "height": 844})
     assert her_cell.evaluate("e => getComputedStyle(e).display") == "block"
