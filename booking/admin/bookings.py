@@ -75,10 +75,11 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "status",
         ("start", admin.DateFieldListFilter),
         ("service", ScopedRelatedFilter),
+        ("staff", ScopedRelatedFilter),
         ("partner", ScopedRelatedFilter),
     )
     search_fields = ("customer_name", "customer_email")
-    list_select_related = ("partner", "service")
+    list_select_related = ("partner", "service", "staff")
     list_per_page = 50
     show_full_result_count = False
     ordering = ("start",)
@@ -87,6 +88,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     fields = (
         "partner",
         "service_name",
+        "staff",
+        "resource",
         "status",
         "local_start",
         "local_end",
@@ -104,12 +107,15 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     # --- list -----------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
-        return super().get_queryset(request).select_related("partner", "service")
+        return (
+            super().get_queryset(request).select_related("partner", "service", "staff", "resource")
+        )
 
     def get_list_display(self, request: HttpRequest) -> Any:
         columns: list[Any] = [
             "local_start",
             "service_name",
+            "staff",
             *self.customer_columns(request),
             "status",
         ]
@@ -468,6 +474,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 "created_at",
                 "cancelled_at",
                 "cancellation_reason",
+                "staff",
+                "resource",
             ]
         )
         for booking in rows:
@@ -489,6 +497,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                         booking.created_at.isoformat(),
                         booking.cancelled_at.isoformat() if booking.cancelled_at else "",
                         booking.cancellation_reason,
+                        booking.staff.name,
+                        booking.resource.name if booking.resource else "",
                     )
                 ]
             )

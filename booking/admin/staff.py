@@ -84,7 +84,15 @@ class StaffHoursInline(PartnerScopedInline):
     model = StaffHours
     extra = 0
     fields = ("weekday", "start", "end")
-    verbose_name_plural = _("Weekly hours (several ranges a day allowed; partner's local time)")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        partner = getattr(obj, "partner", None) or request_scope(request).partner
+        where = partner.time_zone if partner is not None else _("the partner's time zone")
+        # Per request, like the absences' heading (the admin makes inline instances per request).
+        self.verbose_name_plural = _(
+            "Weekly hours (several ranges a day allowed; times in %(zone)s)"
+        ) % {"zone": where}
+        return super().get_formset(request, obj, **kwargs)
 
 
 class ServiceStaffForm(forms.ModelForm):

@@ -388,3 +388,21 @@ def test_day_view_places_each_booking_on_the_time_grid_in_its_persons_column(cli
     week = client.get("/admin/booking/booking/calendar/", {"week": "2030-06-04"}).content.decode()
     assert 'href="/admin/booking/booking/calendar/?day=2030-06-04"' in week
     assert client.get("/admin/booking/booking/calendar/", {"day": "2030-02-30"}).status_code == 400
+
+
+def test_bookings_name_their_person_in_the_list_detail_and_export(client, world) -> None:
+    listing = client.get("/admin/booking/booking/").content.decode()
+    assert A_STYLIST in listing and B_STYLIST not in listing
+    filtered = client.get(
+        "/admin/booking/booking/", {"staff__id__exact": world.a_staff.pk}
+    ).content.decode()
+    assert A_OWN_CUSTOMER in filtered and A_CUSTOMER not in filtered
+    detail = client.get(f"/admin/booking/booking/{world.a_own_booking.pk}/change/").content.decode()
+    assert A_STYLIST in detail
+    export = client.get("/admin/booking/booking/export/").content.decode()
+    assert f'"{A_STYLIST}"' in export
+
+
+def test_the_hours_heading_names_the_zone(client, world) -> None:
+    page = client.get(f"/admin/booking/staffmember/{world.a_staff.pk}/change/").content.decode()
+    assert "times in Europe/Zurich" in page
