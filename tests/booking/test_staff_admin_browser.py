@@ -99,6 +99,12 @@ def test_a_customer_books_a_person_and_the_owner_sees_it_in_her_column(page, liv
     page.screenshot(path=str(SHOTS / "calendar-390.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 900})
 
+    # Her set-up: hours, services, absences (typed in the partner's zone, which is named).
+    page.goto(f"{base}/admin/booking/staffmember/{stylist.pk}/change/")
+    assert "times in Europe/Zurich" in page.content()
+    page.screenshot(path=str(SHOTS / "staff-change.png"), full_page=True)
+    _no_violations(page, "staff member page")
+
     # A walk-in by hand: the same person, her free times that day, one of them.
     page.goto(f"{base}/admin/booking/booking/add/")
     page.select_option("select[name=service]", str(world.a_service.pk))
