@@ -127,6 +127,7 @@ class _BookPage:
     tz: str
     form: BookingForm
     staff: StaffMember | None = None
+    end: datetime | None = None  # the assigned person's end, where known
 
     @property
     def times_url(self) -> str:
@@ -142,7 +143,7 @@ class _BookPage:
             "service": self.service,
             "form": self.form,
             "start": self.start,
-            "end": self.start + timedelta(minutes=self.service.duration_minutes),
+            "end": self.end or self.start + timedelta(minutes=self.service.duration_minutes),
             "tz": self.tz,
             "staff": self.staff,
             "times_url": self.times_url
@@ -224,9 +225,11 @@ def _book_get(request: HttpRequest, partner: Partner, service: Service) -> HttpR
         return page.answer(
             services.StaffNotOffered(_("Please choose the person you want to book with."))
         )
-    status = selectors.service_slot_status(
+    status, assignment = selectors.service_slot_assignment(
         service=service, start=start, now=timezone.now(), staff=staff
     )
+    if assignment is not None:
+        page.end = assignment.end  # a person's own duration of the service
     if status is selectors.SlotStatus.NOT_OFFERED:
         return page.answer(services.SlotNotOffered())
     if status is selectors.SlotStatus.TAKEN:

@@ -138,7 +138,6 @@ def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
     page.goto(f"{live_server.url}/book/salon-browser/haircut/")
     page.get_by_role("link", name="Ben").click()
     page.wait_for_url("**staff=**")
-    page.screenshot(path="/tmp/service-ben.png", full_page=True)
     times = page.locator("a.slot").all_inner_texts()
     assert times and all("14:00" <= t <= "17:00" for t in times)
     _assert_clean(page)
@@ -150,7 +149,6 @@ def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
     page.get_by_label("Email").fill("grace@example.com")
     page.get_by_role("button", name="Book").click()
     page.wait_for_url("**/manage/**created=1**")
-    page.screenshot(path="/tmp/manage-ben.png", full_page=True)
     assert page.inner_text(".staff-name") == "Ben"
     assert Booking.objects.get().staff.name == "Ben"
     _assert_clean(page)

@@ -260,7 +260,6 @@ def test_visitor_chooses_a_person_in_the_widget_and_sees_them_named(
     page.locator(".bw-service-button", has_text="Haircut").click()
     page.locator(".bw-person-button", has_text="Anyone").wait_for()
     assert page.locator(".bw-person-button").all_inner_texts() == ["Anyone", "Team", "Anna", "Ben"]
-    page.screenshot(path="/tmp/widget-people.png", full_page=True)
     page.locator(".bw-person-button", has_text="Ben").click()
     page.locator(".bw-slot").first.click()
     assert page.locator(".bw-staff").first.inner_text() == "With Ben"
@@ -268,7 +267,6 @@ def test_visitor_chooses_a_person_in_the_widget_and_sees_them_named(
     page.get_by_label("Email").fill("grace@example.com")
     page.locator(".bw-submit").click()
     page.locator("a.bw-manage").wait_for()
-    page.screenshot(path="/tmp/widget-booked.png", full_page=True)
 
     assert Booking.objects.get().staff == ben
     assert page.locator(".bw-done ~ .bw-staff").inner_text() == "With Ben"
