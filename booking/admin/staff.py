@@ -147,6 +147,10 @@ class StaffMemberForm(forms.ModelForm):
             "colour",
         )
         widgets = {"colour": forms.TextInput(attrs={"type": "color"})}
+        labels = {"user": _("Login")}
+        help_texts = {
+            "user": _("Optional: a login of this business; it then sees this person's bookings.")
+        }
 
 
 @admin.register(StaffMember)
