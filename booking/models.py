@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
+from booking.tokens import new_link_version
 from booking.validators import validate_single_line, validate_text
 
 if TYPE_CHECKING:
@@ -368,8 +369,14 @@ class Booking(models.Model):
     # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
     # as busy and is released (cancelled). Kept after the hold ends, as a record.
     hold_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # SHA-256 of the private manage token; the token itself is only ever in the customer's link.
-    manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Links sent before derived links (booking.tokens): SHA-256 of their random token, accepted
+    # until they expire. New bookings have none.
+    manage_token_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, default=None, editable=False
+    )
+    # The manage link is derived from the id and this version under a key that is not in the
+    # database (booking.tokens); a new version revokes every older link.
+    manage_link_version = models.CharField(max_length=32, default=new_link_version, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_because = models.CharField(

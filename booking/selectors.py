@@ -10,10 +10,18 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from booking import slots
-from booking.models import Booking, DateOverride, OpeningHours, Partner, Service, SupportGrant
-from booking.tokens import hash_manage_token
+from booking import slots, tokens
+from booking.models import (
+    Booking,
+    CancelledBecause,
+    DateOverride,
+    OpeningHours,
+    Partner,
+    Service,
+    SupportGrant,
+)
 
 # Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
 # 14 h beyond a UTC window and buffers add up to a day more.
@@ -245,14 +253,41 @@ def booking_change_refusal(*, booking: Booking, now: datetime) -> str | None:
     return None
 
 
-def booking_get_by_token(*, token: str) -> Booking | None:
+def booking_get_by_token(*, token: str, now: datetime | None = None) -> Booking | None:
+    """The booking a manage link opens, or None: unknown, forged, revoked (an older link
+    version) or expired (30 days after the appointment) links all look the same.
+
+    A derived link names its booking; after a move by the business the link follows the booking
+    to its new time (a move by the customer gave the old row a new version, so there is nothing
+    to follow). An old random link is found by its hash, which a move carries along."""
     if not token or len(token) > 100:
         return None
-    return (
-        Booking.objects.select_related("service", "partner", "rescheduled_from")
-        .filter(manage_token_hash=hash_manage_token(token))
-        .first()
-    )
+    now = now or timezone.now()
+    rows = Booking.objects.select_related("service", "partner", "rescheduled_from")
+    derived = tokens.parse_derived(token)
+    booking: Booking | None
+    if derived is not None:
+        booking = rows.filter(pk=derived.booking_id).first()
+        if booking is None or not derived.matches(booking.manage_link_version):
+            return None
+        for _hop in range(_MAX_MOVES):
+            if booking.cancelled_because != CancelledBecause.RESCHEDULED:
+                break
+            successor = rows.filter(rescheduled_from_id=booking.pk).first()
+            if successor is None:
+                break
+            booking = successor
+    elif tokens.is_legacy(token):
+        booking = rows.filter(manage_token_hash=tokens.hash_manage_token(token)).first()
+    else:
+        return None
+    if booking is None or booking.end + tokens.MANAGE_LINK_LIFETIME_AFTER_END <= now:
+        return None
+    return booking
+
+
+# A link follows at most this many moves by the business (a bound, not a rule anyone meets).
+_MAX_MOVES = 50
 
 
 # --- The partner admin ---------------------------------------------------------------------

@@ -27,9 +27,10 @@ from django.utils.translation import gettext_lazy as _
 from booking import selectors
 from booking.emails import Audience, Notice
 from booking.events import BookingEvent
+from booking.links import manage_token_for
 from booking.models import Booking, CancelledBecause, Partner, Service
 from booking.signals import booking_cancelled
-from booking.tokens import new_manage_token
+from booking.tokens import new_link_version
 from security.actors import Actor, ActorKind
 from security.events import record_event
 
@@ -232,8 +233,8 @@ def booking_create(
     hold_minutes: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Booking, str]:
-    """Book `start` for a customer. Returns the booking and its private manage token (shown
-    once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError (the model's
+    """Book `start` for a customer. Returns the booking and its private manage token (derived,
+    never stored: booking.tokens). Raises SlotNotOffered, SlotTaken or ValidationError (the model's
     validators: every way in gets the same rules).
 
     With status PENDING_PAYMENT the booking is a hold: it blocks the slot like a confirmed
@@ -253,13 +254,13 @@ def booking_create(
         if not 1 <= hold_minutes <= 24 * 60:
             raise ValidationError({"hold_minutes": "A hold lasts between 1 minute and 24 hours."})
         booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
-    token, booking.manage_token_hash = new_manage_token()
     booking.full_clean(
         exclude=[
             "partner",
             "service",
             "rescheduled_from",
             "manage_token_hash",
+            "manage_link_version",
             "busy_start",
             "busy_end",
         ]
@@ -286,7 +287,7 @@ def booking_create(
             "service_id": service.pk,
         },
     )
-    return booking, token
+    return booking, manage_token_for(booking)
 
 
 def booking_create_for_customer(
@@ -447,8 +448,9 @@ def booking_reschedule(
     *, booking: Booking, new_start: datetime, actor: Actor, now: datetime | None = None
 ) -> Booking:
     """Move a booking to another slot in one transaction: the old booking is cancelled and a new
-    one created (linked through `rescheduled_from`); either both happen or neither. The customer's
-    existing manage link moves to the new booking."""
+    one created (linked through `rescheduled_from`); either both happen or neither. After a move
+    by the business the customer's links follow the booking; after a move by the customer they
+    are revoked and the new booking's link (booking.links) replaces them."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
         raise ValidationError({"start": _("The start time needs a time zone.")})
@@ -482,10 +484,17 @@ def booking_reschedule(
             now=now,
         )
         new.rescheduled_from = old
-        # The link the customer holds now manages the new booking; the old row keeps a hash of
-        # a token nobody knows.
-        new.manage_token_hash = old.manage_token_hash
-        _token, old.manage_token_hash = new_manage_token()
+        if actor.is_customer:
+            # The customer moved it: every older link is revoked (the old row's version changes,
+            # the old random link goes); the new booking's link reaches them on the page they
+            # are on and in the email.
+            old.manage_link_version = new_link_version()
+            old.manage_token_hash = None
+        else:
+            # The business moved it: the links the customer holds follow the booking (a derived
+            # one through rescheduled_from, an old random one through its hash, moved here).
+            new.manage_token_hash = old.manage_token_hash
+            old.manage_token_hash = None
         old.status = Booking.Status.CANCELLED
         old.cancelled_at = now
         old.cancelled_because = CancelledBecause.RESCHEDULED
@@ -497,6 +506,7 @@ def booking_reschedule(
                 "cancelled_because",
                 "cancellation_reason",
                 "manage_token_hash",
+                "manage_link_version",
             ]
         )
         _insert_booking(new)
@@ -509,3 +519,28 @@ def booking_reschedule(
         )
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
     return new
+
+
+def booking_manage_link_rotate(
+    *, booking: Booking, actor: Actor, send: bool = True, now: datetime | None = None
+) -> Booking:
+    """Revoke every manage link of a booking (a new link version; an old random link goes too)
+    and, with `send`, email the customer the new one."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        locked.manage_link_version = new_link_version()
+        locked.manage_token_hash = None
+        locked.save(update_fields=["manage_link_version", "manage_token_hash"])
+        if send:
+            _send_links(booking_ids=[locked.pk])
+        _audit(BookingEvent.MANAGE_LINK_ROTATED, actor=actor, booking=locked)
+    logger.info("manage link rotated", extra={"booking_id": locked.pk})
+    return locked
+
+
+def _send_links(*, booking_ids: list[int]) -> None:
+    """Ids only through the broker: the address is read from the bookings by the task."""
+    from booking.tasks import manage_links_send
+
+    transaction.on_commit(partial(manage_links_send.delay, booking_ids))

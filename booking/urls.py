@@ -17,4 +17,5 @@ urlpatterns = [
     path("manage/<str:token>/", views.manage, name="manage"),
     path("manage/<str:token>/cancel/", views.manage_cancel, name="cancel"),
     path("manage/<str:token>/reschedule/", views.manage_reschedule, name="reschedule"),
+    path("manage/<str:token>/renew/", views.manage_renew, name="renew"),
 ]

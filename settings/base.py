@@ -3,6 +3,8 @@ dev.py, test.py and prod.py only change defaults and add start-up guards."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,14 @@ def _ensure_folders(*folders: Path) -> None:
 
 # Dev-only fallback; prod.py refuses any key that starts with "django-insecure".
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-do-not-use-in-production")
+# The key of the customers' manage links (booking.tokens). Never stored in the database, so a
+# dump or a backup yields no working link; changing it revokes every link ever sent. Unset, it is
+# derived from SECRET_KEY (which is not in the database either) under a label of its own; a
+# dedicated key lets SECRET_KEY be rotated without revoking the links in customers' mailboxes.
+MANAGE_LINK_KEY = (
+    env_str("MANAGE_LINK_KEY", "")
+    or hmac.new(SECRET_KEY.encode(), b"booking.manage-link-key", hashlib.sha256).hexdigest()
+)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # The public address of the site, used in links and calendar UIDs outside a request (emails).
