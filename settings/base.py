@@ -508,6 +508,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # The stripe library logs every request at INFO; our own lines say what matters.
         "stripe": {"level": "WARNING"},
+        # runserver's request lines through our handler (redacted, security.logging), not
+        # Django's own, which would print the manage links' tokens.
+        "django.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
 
