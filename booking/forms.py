@@ -142,3 +142,11 @@ class CancelForm(TimeZoneMixin):
         validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class LostLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        help_text=_("The address you booked with."),
+    )

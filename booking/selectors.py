@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from booking import slots, tokens
@@ -284,6 +286,32 @@ def booking_get_by_token(*, token: str, now: datetime | None = None) -> Booking 
     if booking is None or booking.end + tokens.MANAGE_LINK_LIFETIME_AFTER_END <= now:
         return None
     return booking
+
+
+def booking_upcoming_ids_for_email(*, partner: Partner, email: str, now: datetime) -> list[int]:
+    """The customer's bookings ahead at this partner that a manage link is useful for:
+    confirmed ones, and holds still awaiting payment."""
+    return list(
+        Booking.objects.filter(partner=partner, customer_email__iexact=email.strip(), start__gt=now)
+        .filter(
+            Q(status=Booking.Status.CONFIRMED)
+            | Q(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now)
+        )
+        .order_by("start")
+        .values_list("pk", flat=True)[:_MAX_LINKS_PER_EMAIL]
+    )
+
+
+# One email lists at most this many bookings (a bound on what one request can make us send).
+_MAX_LINKS_PER_EMAIL = 20
+
+
+def email_fingerprint(email: str) -> str:
+    """A keyed hash of an email address (lower-cased): the same address gives the same value,
+    so the security log and the rate limiter can count requests for it without holding it."""
+    key = settings.MANAGE_LINK_KEY.encode("utf-8")
+    message = b"email-fingerprint|" + email.strip().lower().encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
 
 
 # A link follows at most this many moves by the business (a bound, not a rule anyone meets).

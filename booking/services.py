@@ -31,6 +31,7 @@ from booking.links import manage_token_for
 from booking.models import Booking, CancelledBecause, Partner, Service
 from booking.signals import booking_cancelled
 from booking.tokens import new_link_version
+from security import ratelimit
 from security.actors import Actor, ActorKind
 from security.events import record_event
 
@@ -544,3 +545,47 @@ def _send_links(*, booking_ids: list[int]) -> None:
     from booking.tasks import manage_links_send
 
     transaction.on_commit(partial(manage_links_send.delay, booking_ids))
+
+
+def manage_links_request(
+    *, partner: Partner, email: str, actor: Actor, now: datetime | None = None
+) -> None:
+    """ "Lost your link?": email the links of the address's upcoming bookings at this partner.
+    The caller answers the same whatever happens here (bookings or none, throttled or not), so
+    the form tells nobody whether an address has bookings. The links are the bookings' current
+    ones, not new versions: a stranger typing someone's address must not revoke the links in
+    that customer's mailbox. At most RATE_LIMITS["lost_link_email"] emails per address; beyond
+    that nothing is sent. The security event names a keyed hash of the address, never the
+    address."""
+    now = now or timezone.now()
+    fingerprint = selectors.email_fingerprint(email)
+    conf = settings.RATE_LIMITS["lost_link_email"]
+    allowed = ratelimit.hit(
+        scope="lost_link_email",
+        key=fingerprint,
+        rate=ratelimit.Rate.parse(conf["rate"]),
+        fail_open=conf["fail_open"],
+    ).allowed
+    with transaction.atomic():
+        ids = (
+            selectors.booking_upcoming_ids_for_email(partner=partner, email=email, now=now)
+            if allowed
+            else []
+        )
+        if ids:
+            _send_links(booking_ids=ids)
+        record_event(
+            event_type=BookingEvent.MANAGE_LINKS_REQUESTED,
+            actor=actor,
+            target=f"partner:{partner.pk}",
+            detail={
+                "partner_id": partner.pk,
+                "email_fingerprint": fingerprint,
+                "bookings": len(ids),
+                "throttled": not allowed,
+            },
+        )
+    logger.info(
+        "manage links requested",
+        extra={"partner_id": partner.pk, "bookings": len(ids), "throttled": not allowed},
+    )

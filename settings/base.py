@@ -409,12 +409,17 @@ RATE_LIMITS: dict[str, RateLimit] = {
     "manage": {"rate": env_str("RATE_LIMIT_MANAGE", "30/m"), "fail_open": False},
     "login": {"rate": env_str("RATE_LIMIT_LOGIN", "20/m"), "fail_open": False},
     "csp_report": {"rate": env_str("RATE_LIMIT_CSP_REPORT", "30/m"), "fail_open": False},
+    # "Lost your link?": per client address (the rule below) and per email address (counted by
+    # booking.services on a fingerprint of the address, so nobody can mail-bomb a customer).
+    "lost_link": {"rate": env_str("RATE_LIMIT_LOST_LINK", "10/h"), "fail_open": False},
+    "lost_link_email": {"rate": env_str("RATE_LIMIT_LOST_LINK_EMAIL", "3/h"), "fail_open": False},
     # Stripe's deliveries come from a few addresses; forged floods are bounded (each refusal is a
     # security event). Open when the cache is down: a lost payment event costs more.
     "webhook": {"rate": env_str("RATE_LIMIT_WEBHOOK", "600/m"), "fail_open": True},
 }
 # (path regex, methods or "*" for all, scope): the first matching rule counts the request.
 RATE_LIMIT_RULES = [
+    (r"^/lost-link/[^/]+/$", "POST", "lost_link"),
     (r"^/api/v1/partners/[^/]+/bookings$", "POST", "booking"),
     (r"^/book/[^/]+/[^/]+/book/$", "POST", "booking"),
     (r"^/api/v1/partners/[^/]+/services/[^/]+/slots$", "GET,HEAD", "slots"),
