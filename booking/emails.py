@@ -284,3 +284,21 @@ def send_manage_links(*, booking_ids: list[int]) -> None:
         "manage links email sent",
         extra={"partner_id": first.partner_id, "booking_ids": [e["booking"].pk for e in entries]},
     )
+
+
+def send_reminder(*, booking: Booking) -> None:
+    """The reminder before an appointment: when, the manage link and the calendar entry. Raises
+    what the mail backend raises (the caller records the failure)."""
+    context = {
+        **_context(booking, Notice.CONFIRMED),
+        "manage_url": links.manage_url(booking),
+    }
+    message = _Message(
+        "reminder_customer",
+        booking.customer_email,
+        booking.partner.contact_email,
+        context,
+        (("REQUEST", booking),),
+    )
+    _render(message).send()
+    logger.info("reminder sent", extra={"booking_id": booking.pk})

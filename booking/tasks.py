@@ -20,3 +20,11 @@ def booking_notify(booking_id: int, event: str, audience: str | None = None) -> 
 def manage_links_send(booking_ids: list[int]) -> None:
     """Fresh manage links for the given bookings of one customer, in one email."""
     send_manage_links(booking_ids=booking_ids)
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def reminders_send() -> dict[str, int]:
+    """The due reminder emails (every minute, settings.schedule). Safe to overlap."""
+    from booking.reminders import reminders_send_due
+
+    return reminders_send_due()

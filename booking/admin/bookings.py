@@ -24,6 +24,7 @@ from booking import errors, services
 from booking.admin.calendar import calendar_view
 from booking.admin.csv_export import csv_safe, csv_writer
 from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
+from booking.admin.reminders import BookingReminderInline
 from booking.admin.scoping import (
     ALL,
     PARTNER,
@@ -83,6 +84,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "rescheduled_from",
     )
     readonly_fields = fields
+    inlines = (BookingReminderInline,)
 
     # --- list -----------------------------------------------------------------------------------
 

@@ -79,6 +79,8 @@ class ServiceAdmin(PartnerScopedAdmin):
         "min_notice_minutes",
         "horizon_days",
         "slot_interval_minutes",
+        "reminder_hours",
+        "second_reminder_hours",
         "is_active",
     )
 

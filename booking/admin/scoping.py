@@ -56,6 +56,7 @@ PARTNER_PATHS: dict[str, str] = {
     "dateoverride": "partner_id",
     "dateoverriderange": "override__partner_id",
     "booking": "partner_id",
+    "bookingreminder": "booking__partner_id",
     "supportgrant": "partner_id",
 }
 
