@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
 from booking.tokens import new_link_version
-from booking.validators import validate_single_line, validate_text
+from booking.validators import validate_plain_email, validate_single_line, validate_text
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -400,7 +400,9 @@ class Booking(models.Model):
     busy_end = models.DateTimeField(editable=False)
     # The validators run in full_clean(), which every way in reaches (services, forms, API).
     customer_name = models.CharField(max_length=120, validators=[validate_single_line])
-    customer_email = models.EmailField(max_length=254, validators=[validate_single_line])
+    customer_email = models.EmailField(
+        max_length=254, validators=[validate_single_line, validate_plain_email]
+    )
     customer_phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
     notes = models.TextField(blank=True, max_length=2000, validators=[validate_text])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)

@@ -405,6 +405,7 @@ RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
 RATE_LIMITS: dict[str, RateLimit] = {
     "booking": {"rate": env_str("RATE_LIMIT_BOOKING", "10/m"), "fail_open": False},
     "slots": {"rate": env_str("RATE_LIMIT_SLOTS", "120/m"), "fail_open": True},
+    "pages": {"rate": env_str("RATE_LIMIT_PAGES", "120/m"), "fail_open": True},
     "api": {"rate": env_str("RATE_LIMIT_API", "120/m"), "fail_open": True},
     "manage": {"rate": env_str("RATE_LIMIT_MANAGE", "30/m"), "fail_open": False},
     "login": {"rate": env_str("RATE_LIMIT_LOGIN", "20/m"), "fail_open": False},
@@ -424,6 +425,10 @@ RATE_LIMIT_RULES = [
     (r"^/book/[^/]+/[^/]+/book/$", "POST", "booking"),
     (r"^/api/v1/partners/[^/]+/services/[^/]+/slots$", "GET,HEAD", "slots"),
     (r"^/book/[^/]+/[^/]+/$", "GET,HEAD", "slots"),
+    # The partner page, the booking form page and the lost-link form: pages, not searches.
+    (r"^/book/[^/]+/$", "GET,HEAD", "pages"),
+    (r"^/book/[^/]+/[^/]+/book/$", "GET,HEAD", "pages"),
+    (r"^/lost-link/[^/]+/$", "GET,HEAD", "pages"),
     # Every method: a HEAD costs what a GET does, and the rest get a cheap JSON 405 or 404.
     (r"^/api/", "*", "api"),
     (r"^/manage/", "GET,HEAD,POST", "manage"),

@@ -20,6 +20,7 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 # Generous limits so ordinary tests never meet them; the rate-limit tests set their own.
 os.environ.setdefault("RATE_LIMIT_BOOKING", "10000/m")
 os.environ.setdefault("RATE_LIMIT_SLOTS", "10000/m")
+os.environ.setdefault("RATE_LIMIT_PAGES", "10000/m")
 os.environ.setdefault("RATE_LIMIT_API", "10000/m")
 os.environ.setdefault("RATE_LIMIT_MANAGE", "10000/m")
 os.environ.setdefault("RATE_LIMIT_LOGIN", "10000/m")
