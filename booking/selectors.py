@@ -272,7 +272,7 @@ def booking_get_by_token(*, token: str, now: datetime | None = None) -> Booking 
         booking = rows.filter(pk=derived.booking_id).first()
         if booking is None or not derived.matches(booking.manage_link_version):
             return None
-        for _hop in range(_MAX_MOVES):
+        for _hop in range(MAX_MOVES):
             if booking.cancelled_because != CancelledBecause.RESCHEDULED:
                 break
             successor = rows.filter(rescheduled_from_id=booking.pk).first()
@@ -315,7 +315,7 @@ def email_fingerprint(email: str) -> str:
 
 
 # A link follows at most this many moves by the business (a bound, not a rule anyone meets).
-_MAX_MOVES = 50
+MAX_MOVES = 50
 
 
 # --- The partner admin ---------------------------------------------------------------------

@@ -487,10 +487,11 @@ def booking_reschedule(
         new.rescheduled_from = old
         if actor.is_customer:
             # The customer moved it: every older link is revoked (the old row's version changes,
-            # the old random link goes); the new booking's link reaches them on the page they
-            # are on and in the email.
+            # and its predecessors' whose links would follow it; the old random link goes); the
+            # new booking's link reaches them on the page they are on and in the email.
             old.manage_link_version = new_link_version()
             old.manage_token_hash = None
+            _revoke_earlier_links(old)
         else:
             # The business moved it: the links the customer holds follow the booking (a derived
             # one through rescheduled_from, an old random one through its hash, moved here).
@@ -533,6 +534,7 @@ def booking_manage_link_rotate(
         locked.manage_link_version = new_link_version()
         locked.manage_token_hash = None
         locked.save(update_fields=["manage_link_version", "manage_token_hash"])
+        _revoke_earlier_links(locked)
         if send:
             _send_links(booking_ids=[locked.pk])
         _audit(BookingEvent.MANAGE_LINK_ROTATED, actor=actor, booking=locked)
@@ -589,3 +591,21 @@ def manage_links_request(
         "manage links requested",
         extra={"partner_id": partner.pk, "bookings": len(ids), "throttled": not allowed},
     )
+
+
+def _revoke_earlier_links(booking: Booking) -> None:
+    """New link versions for the bookings this one replaced (moves by the business): their
+    links follow the moves to this booking (selectors.booking_get_by_token), so revoking this
+    booking's links revokes theirs too. Inside the caller's transaction."""
+    previous_id = booking.rescheduled_from_id
+    for _hop in range(selectors.MAX_MOVES):
+        if previous_id is None:
+            return
+        Booking.objects.filter(pk=previous_id).update(
+            manage_link_version=new_link_version(), manage_token_hash=None
+        )
+        previous_id = (
+            Booking.objects.filter(pk=previous_id)
+            .values_list("rescheduled_from_id", flat=True)
+            .first()
+        )

@@ -22,7 +22,7 @@ from booking.links import manage_token_for
 from booking.models import Booking, Service
 from booking.tokens import manage_token, new_manage_token
 from security.models import SecurityEvent
-from tests.actors import MANAGE_LINK_CUSTOMER
+from tests.actors import MANAGE_LINK_CUSTOMER, partner_staff
 from tests.booking.conftest import zurich
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +160,31 @@ def test_renewing_revokes_a_link_sent_before_derived_links(booked, client: Clien
     booking.save(update_fields=["manage_token_hash"])
     services.booking_manage_link_rotate(booking=booking, actor=MANAGE_LINK_CUSTOMER, send=False)
     assert not _opens(client, legacy)
+
+
+def test_renewing_after_a_move_by_the_business_revokes_the_link_from_before_the_move(
+    booked, client: Client
+) -> None:
+    booking, first = booked
+    moved = services.booking_reschedule(
+        booking=booking, new_start=zurich(2025, 1, 9, 10), actor=partner_staff(booking.partner)
+    )
+    assert _opens(client, first)  # follows the booking to its new time
+    services.booking_manage_link_rotate(booking=moved, actor=MANAGE_LINK_CUSTOMER, send=False)
+    assert not _opens(client, first)
+    assert _opens(client, manage_token_for(Booking.objects.get(pk=moved.pk)))
+
+
+def test_a_move_by_the_customer_after_one_by_the_business_revokes_every_older_link(
+    booked, client: Client
+) -> None:
+    booking, first = booked
+    moved = services.booking_reschedule(
+        booking=booking, new_start=zurich(2025, 1, 9, 10), actor=partner_staff(booking.partner)
+    )
+    second = manage_token_for(moved)
+    again = services.booking_reschedule(
+        booking=moved, new_start=zurich(2025, 1, 10, 10), actor=MANAGE_LINK_CUSTOMER
+    )
+    assert not _opens(client, first) and not _opens(client, second)
+    assert _opens(client, manage_token_for(again))
