@@ -258,6 +258,10 @@ class Service(models.Model):
                 )
                 & ~Q(second_reminder_hours=F("reminder_hours")),
                 name="service_reminder_hours_range",
+                violation_error_message=_(
+                    "Reminders are 1 to 336 hours before the appointment, and the second one "
+                    "needs another lead time than the first."
+                ),
             ),
         ]
 

@@ -92,6 +92,7 @@ class Migration(migrations.Migration):
                     models.Q(("second_reminder_hours", models.F("reminder_hours")), _negated=True),
                 ),
                 name="service_reminder_hours_range",
+                violation_error_message="Reminders are 1 to 336 hours before the appointment, and the second one needs another lead time than the first.",
             ),
         ),
         migrations.AddField(

@@ -151,6 +151,14 @@ def test_a_service_without_reminders_sends_none(service: Service, book, clock) -
     assert states(booking) == {}
 
 
+def test_two_equal_lead_times_are_a_form_error_for_the_partner(service: Service) -> None:
+    from django.core.exceptions import ValidationError
+
+    service.second_reminder_hours = service.reminder_hours
+    with pytest.raises(ValidationError, match="another lead time"):
+        service.full_clean()
+
+
 def test_two_equal_lead_times_are_refused_by_the_database(service: Service) -> None:
     from django.db import IntegrityError
 
