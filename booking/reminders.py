@@ -126,8 +126,11 @@ def reminder_send(*, reminder_id: int, now: datetime) -> ReminderState:
     try:
         send_reminder(booking=booking)
     except Exception as exc:
-        # Recorded on the row (the admin shows it) and logged; the run goes on with the others.
-        logger.exception("reminder not sent", extra={"reminder_id": reminder.pk})
+        # Recorded on the row (the admin shows it) and logged by its kind only (an SMTP error's
+        # text can hold the customer's address); the run goes on with the others.
+        logger.warning(
+            "reminder not sent", extra={"reminder_id": reminder.pk, "error": type(exc).__name__}
+        )
         _finish(reminder.pk, ReminderState.FAILED, type(exc).__name__)
         return ReminderState.FAILED
     with transaction.atomic():
