@@ -86,10 +86,11 @@ def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
         summary=f"{booking.service.name} – {partner.name}",
         # No manage link here: calendar entries get synced and shared far more than emails.
         description=(
-            f"{booking.service.name} with {partner.name}. To cancel or reschedule, use the link "
-            "in your confirmation email."
+            f"{booking.service.name} with {booking.staff.name} at {partner.name}. To cancel or "
+            "reschedule, use the link in your confirmation email."
         ),
-        location="",
+        # The room or chair, where the service needs one: what the customer looks for on arrival.
+        location=f"{booking.resource.name}, {partner.name}" if booking.resource else "",
         organizer_email=partner.contact_email,
         organizer_name=partner.name,
         attendee_email=booking.customer_email,
@@ -222,7 +223,9 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
     except ValueError:
         raise ValueError(f"Unknown booking event {event!r} or audience {audience!r}.") from None
     booking = (
-        Booking.objects.select_related("partner", "service", "rescheduled_from__service")
+        Booking.objects.select_related(
+            "partner", "service", "staff", "resource", "rescheduled_from__service"
+        )
         .filter(pk=booking_id)
         .first()
     )

@@ -1,4 +1,4 @@
-"""Migration 0009: bookings made before derived links each get their own link version, and the
+"""Migration 0012: bookings made before derived links each get their own link version, and the
 hash of the link their customer already holds stays, so that link keeps working."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from django.test import Client
 
 from booking.tokens import new_manage_token
 
-BEFORE = [("booking", "0008_booking_cancelled_because_constraint")]
-AFTER = [("booking", "0009_manage_link_version")]
+BEFORE = [("booking", "0011_booking_staff_guarantees")]
+AFTER = [("booking", "0012_manage_link_version")]
 
 
 def _migrate(targets: list[tuple[str, str]]):
@@ -37,8 +37,10 @@ def test_old_bookings_get_their_own_versions_and_keep_their_links() -> None:
     Partner = apps.get_model("booking", "Partner")
     Service = apps.get_model("booking", "Service")
     Booking = apps.get_model("booking", "Booking")
+    StaffMember = apps.get_model("booking", "StaffMember")
     partner = Partner.objects.create(name="P", slug="p", contact_email="p@example.com")
     service = Service.objects.create(partner=partner, name="S", slug="s", duration_minutes=30)
+    staff = StaffMember.objects.create(partner=partner, name="Team")
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
     tokens = []
     for n in range(3):
@@ -48,6 +50,7 @@ def test_old_bookings_get_their_own_versions_and_keep_their_links() -> None:
         Booking.objects.create(
             partner=partner,
             service=service,
+            staff=staff,
             start=at,
             end=at + timedelta(minutes=30),
             busy_start=at,

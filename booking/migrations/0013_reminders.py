@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0009_manage_link_version"),
+        ("booking", "0012_manage_link_version"),
     ]
 
     operations = [

@@ -18,7 +18,7 @@ def _own_versions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0008_booking_cancelled_because_constraint"),
+        ("booking", "0011_booking_staff_guarantees"),
     ]
 
     operations = [
