@@ -33,4 +33,5 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
     python manage.py collectstatic --noinput -v0
 
 EXPOSE 8000
-CMD ["gunicorn", "settings.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# The access and error logs redact the private manage links (security.gunicorn_logging).
+CMD ["gunicorn", "settings.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--logger-class", "security.gunicorn_logging.RedactingLogger"]

@@ -1,9 +1,9 @@
 """Emails about a booking: the customer's confirmation, cancellation and move (each with a calendar
 entry) and a notice to the partner.
 
-Called by `booking.tasks.booking_notify` after the booking's transaction committed. Nothing here
-can reach the customer's manage token: only its hash is stored, so the emails point the customer
-to the link on their confirmation page instead.
+Called by `booking.tasks.booking_notify` after the booking's transaction committed. Every email
+to the customer carries the booking's manage link, derived afresh (booking.tokens: nothing usable
+is stored); the partner's notice never does.
 
 Each message carries one iCalendar object with one METHOD (RFC 6047): a move therefore sends the
 customer two messages, the new time (REQUEST) and the removal of the old one (CANCEL).
@@ -25,7 +25,7 @@ from django.db.models import TextChoices
 from django.template.loader import render_to_string
 from django.utils import dateformat, timezone
 
-from booking import ics
+from booking import ics, links
 from booking.models import Booking
 
 logger = logging.getLogger(__name__)
@@ -84,9 +84,10 @@ def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
         start=booking.start,
         end=booking.end,
         summary=f"{booking.service.name} – {partner.name}",
+        # No manage link here: calendar entries get synced and shared far more than emails.
         description=(
             f"{booking.service.name} with {booking.staff.name} at {partner.name}. To cancel or "
-            "reschedule, use the link from your confirmation page."
+            "reschedule, use the link in your confirmation email."
         ),
         # The room or chair, where the service needs one: what the customer looks for on arrival.
         location=f"{booking.resource.name}, {partner.name}" if booking.resource else "",
@@ -154,7 +155,9 @@ def _context(booking: Booking, event: Notice) -> dict[str, Any]:
 
 def _messages(booking: Booking, event: Notice) -> list[_Message]:
     partner = booking.partner
-    context = _context(booking, event)
+    partner_context = _context(booking, event)
+    # Only the customer's messages hold the link: the business has its own way in.
+    context = {**partner_context, "manage_url": links.manage_url(booking)}
     customer = booking.customer_email
     if event == Notice.CONFIRMED:
         customer_messages = [
@@ -197,7 +200,7 @@ def _messages(booking: Booking, event: Notice) -> list[_Message]:
                     (("CANCEL", previous),),
                 )
             )
-    notice = _Message("partner_notice", partner.contact_email, customer, context)
+    notice = _Message("partner_notice", partner.contact_email, customer, partner_context)
     return [*customer_messages, notice]
 
 
@@ -248,3 +251,57 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
         "booking emails sent",
         extra={**log, "partner_id": booking.partner_id, "count": len(messages)},
     )
+
+
+def send_manage_links(*, booking_ids: list[int]) -> None:
+    """One email with a fresh manage link for each of the given bookings (the lost-link form, a
+    renewed link). They share one customer address: the email goes to it. Bookings gone or no
+    longer upcoming in the meantime are left out; with none left, nothing is sent."""
+    bookings = list(
+        Booking.objects.select_related("partner", "service")
+        .filter(pk__in=booking_ids)
+        .order_by("start")
+    )
+    if not bookings:
+        logger.info("manage links email skipped: no bookings", extra={"count": 0})
+        return
+    first = bookings[0]
+    entries: list[dict[str, Any]] = [
+        {
+            "booking": booking,
+            "service": booking.service,
+            "when": _when(booking.start, booking.end, booking.partner.zone),
+            "manage_url": links.manage_url(booking),
+        }
+        for booking in bookings
+        if booking.customer_email.lower() == first.customer_email.lower()
+    ]
+    message = _Message(
+        "manage_links",
+        first.customer_email,
+        first.partner.contact_email,
+        {"partner": first.partner, "entries": entries, "customer_name": first.customer_name},
+    )
+    _render(message).send()
+    logger.info(
+        "manage links email sent",
+        extra={"partner_id": first.partner_id, "booking_ids": [e["booking"].pk for e in entries]},
+    )
+
+
+def send_reminder(*, booking: Booking) -> None:
+    """The reminder before an appointment: when, the manage link and the calendar entry. Raises
+    what the mail backend raises (the caller records the failure)."""
+    context = {
+        **_context(booking, Notice.CONFIRMED),
+        "manage_url": links.manage_url(booking),
+    }
+    message = _Message(
+        "reminder_customer",
+        booking.customer_email,
+        booking.partner.contact_email,
+        context,
+        (("REQUEST", booking),),
+    )
+    _render(message).send()
+    logger.info("reminder sent", extra={"booking_id": booking.pk})

@@ -15,3 +15,6 @@ class BookingEvent(TextChoices):
     DATA_EXPORT = "data_export", "Data exported"
     SUPPORT_GRANT_CREATED = "support_grant_created", "Support grant created"
     SUPPORT_GRANT_REVOKED = "support_grant_revoked", "Support grant revoked"
+    MANAGE_LINK_ROTATED = "manage_link_rotated", "Manage link renewed (older links revoked)"
+    MANAGE_LINKS_REQUESTED = "manage_links_requested", "Manage links requested by email address"
+    REMINDER_SENT = "reminder_sent", "Booking reminder sent"

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.models import Booking, validate_text, validate_time_zone
 from booking.services import CustomerDetails
+from booking.validators import validate_plain_email
 from security.inputs import parse_date, validate_year
 
 # ISO 8601 / RFC 3339 date-time with a mandatory offset: the slot links carry UTC ("...Z").
@@ -173,4 +174,13 @@ class CancelForm(TimeZoneMixin):
         required=False,
         validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class LostLinkForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your email address"),
+        max_length=254,
+        validators=[validate_plain_email],
+        help_text=_("The address you booked with."),
     )

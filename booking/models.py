@@ -26,7 +26,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
-from booking.validators import validate_single_line, validate_text
+from booking.tokens import new_link_version
+from booking.validators import validate_plain_email, validate_single_line, validate_text
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -46,6 +47,8 @@ def validate_time_zone(value: str) -> None:
 
 
 MIDNIGHT = time(0, 0)
+# The longest reminder lead time a service may set: two weeks.
+REMINDER_MAX_HOURS = 14 * 24
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
@@ -223,6 +226,22 @@ class Service(models.Model):
         help_text="Minutes between offered start times; empty means the duration.",
     )
     is_active = models.BooleanField(default=True)
+    # Up to two reminder emails before each booking of this service (booking.reminders).
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("first reminder (hours before)"),
+        null=True,
+        blank=True,
+        default=24,
+        validators=[MinValueValidator(1), MaxValueValidator(REMINDER_MAX_HOURS)],
+        help_text=_("Hours before the appointment the customer gets a reminder; empty: none."),
+    )
+    second_reminder_hours = models.PositiveSmallIntegerField(
+        _("second reminder (hours before)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(REMINDER_MAX_HOURS)],
+        help_text=_("Optional, e.g. 2 for a reminder two hours before as well."),
+    )
     staff_choice = models.CharField(
         max_length=10,
         choices=StaffChoice.choices,
@@ -262,6 +281,25 @@ class Service(models.Model):
                 | Q(price__gte=0, currency__regex=r"^[A-Z]{3}$"),
                 name="service_price_has_currency",
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(reminder_hours__isnull=True)
+                    | Q(reminder_hours__gte=1, reminder_hours__lte=REMINDER_MAX_HOURS)
+                )
+                & (
+                    Q(second_reminder_hours__isnull=True)
+                    | Q(
+                        second_reminder_hours__gte=1,
+                        second_reminder_hours__lte=REMINDER_MAX_HOURS,
+                    )
+                )
+                & ~Q(second_reminder_hours=F("reminder_hours")),
+                name="service_reminder_hours_range",
+                violation_error_message=_(
+                    "Reminders are 1 to 336 hours before the appointment, and the second one "
+                    "needs another lead time than the first."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -277,6 +315,11 @@ class Service(models.Model):
     @property
     def interval_minutes(self) -> int:
         return self.slot_interval_minutes or self.duration_minutes
+
+    @property
+    def reminder_leads(self) -> list[int]:
+        """The reminder lead times in hours, without repeats."""
+        return sorted({h for h in (self.reminder_hours, self.second_reminder_hours) if h})
 
 
 def _range_clean(start: time, end: time) -> None:
@@ -594,15 +637,23 @@ class Booking(models.Model):
     busy_end = models.DateTimeField(editable=False)
     # The validators run in full_clean(), which every way in reaches (services, forms, API).
     customer_name = models.CharField(max_length=120, validators=[validate_single_line])
-    customer_email = models.EmailField(max_length=254, validators=[validate_single_line])
+    customer_email = models.EmailField(
+        max_length=254, validators=[validate_single_line, validate_plain_email]
+    )
     customer_phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
     notes = models.TextField(blank=True, max_length=2000, validators=[validate_text])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
     # as busy and is released (cancelled). Kept after the hold ends, as a record.
     hold_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # SHA-256 of the private manage token; the token itself is only ever in the customer's link.
-    manage_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Links sent before derived links (booking.tokens): SHA-256 of their random token, accepted
+    # until they expire. New bookings have none.
+    manage_token_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, default=None, editable=False
+    )
+    # The manage link is derived from the id and this version under a key that is not in the
+    # database (booking.tokens); a new version revokes every older link.
+    manage_link_version = models.CharField(max_length=32, default=new_link_version, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_because = models.CharField(
@@ -753,3 +804,51 @@ class SupportGrant(models.Model):
     def is_active(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.revoked_at is None and self.created_at <= now < self.expires_at
+
+
+class ReminderState(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Not sent (booking cancelled, moved or unpaid)")
+
+
+class BookingReminder(models.Model):
+    """One reminder email of a booking at one lead time, and what became of it. The row is the
+    claim: a sender moves it from PLANNED to SENDING in a transaction that locked it (SKIP
+    LOCKED), so two workers or two overlapping beat runs never send it twice. A sender that
+    dies after the claim leaves it SENDING: never sent twice, and visible in the admin."""
+
+    State = ReminderState
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="reminders")
+    lead_hours = models.PositiveSmallIntegerField()
+    due_at = models.DateTimeField()
+    state = models.CharField(
+        max_length=10, choices=ReminderState.choices, default=ReminderState.PLANNED
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Why it failed or was skipped, for the partner and operators (an exception's class name
+    # or a fixed phrase; never the customer's data).
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [models.Index(fields=["state", "due_at"], name="booking_reminder_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "lead_hours"], name="booking_reminder_once_per_lead"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=ReminderState.values), name="booking_reminder_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state=ReminderState.PLANNED) | Q(claimed_at__isnull=False),
+                name="booking_reminder_claimed_when_not_planned",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_hours} h reminder ({self.get_state_display()})"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import hashlib
+import hmac
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -10,11 +12,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from booking import slots
+from booking import slots, tokens
 from booking.models import (
     Booking,
+    CancelledBecause,
     DateOverride,
     OpeningHours,
     Partner,
@@ -27,7 +31,6 @@ from booking.models import (
     StaffMember,
     SupportGrant,
 )
-from booking.tokens import hash_manage_token
 
 # Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
 # 14 h beyond a UTC window and buffers add up to a day more.
@@ -458,16 +461,69 @@ def booking_change_refusal(*, booking: Booking, now: datetime) -> str | None:
     return None
 
 
-def booking_get_by_token(*, token: str) -> Booking | None:
+def booking_get_by_token(*, token: str, now: datetime | None = None) -> Booking | None:
+    """The booking a manage link opens, or None: unknown, forged, revoked (an older link
+    version) or expired (30 days after the appointment) links all look the same.
+
+    A derived link names its booking; after a move by the business the link follows the booking
+    to its new time (a move by the customer gave the old row a new version, so there is nothing
+    to follow). An old random link is found by its hash, which a move carries along."""
     if not token or len(token) > 100:
         return None
-    return (
-        Booking.objects.select_related(
-            "service", "partner", "staff", "resource", "rescheduled_from"
-        )
-        .filter(manage_token_hash=hash_manage_token(token))
-        .first()
+    now = now or timezone.now()
+    rows = Booking.objects.select_related(
+        "service", "partner", "staff", "resource", "rescheduled_from"
     )
+    derived = tokens.parse_derived(token)
+    booking: Booking | None
+    if derived is not None:
+        booking = rows.filter(pk=derived.booking_id).first()
+        if booking is None or not derived.matches(booking.manage_link_version):
+            return None
+        for _hop in range(MAX_MOVES):
+            if booking.cancelled_because != CancelledBecause.RESCHEDULED:
+                break
+            successor = rows.filter(rescheduled_from_id=booking.pk).first()
+            if successor is None:
+                break
+            booking = successor
+    elif tokens.is_legacy(token):
+        booking = rows.filter(manage_token_hash=tokens.hash_manage_token(token)).first()
+    else:
+        return None
+    if booking is None or booking.end + tokens.MANAGE_LINK_LIFETIME_AFTER_END <= now:
+        return None
+    return booking
+
+
+def booking_upcoming_ids_for_email(*, partner: Partner, email: str, now: datetime) -> list[int]:
+    """The customer's bookings ahead at this partner that a manage link is useful for:
+    confirmed ones, and holds still awaiting payment."""
+    return list(
+        Booking.objects.filter(partner=partner, customer_email__iexact=email.strip(), start__gt=now)
+        .filter(
+            Q(status=Booking.Status.CONFIRMED)
+            | Q(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now)
+        )
+        .order_by("start")
+        .values_list("pk", flat=True)[:_MAX_LINKS_PER_EMAIL]
+    )
+
+
+# One email lists at most this many bookings (a bound on what one request can make us send).
+_MAX_LINKS_PER_EMAIL = 20
+
+
+def email_fingerprint(email: str) -> str:
+    """A keyed hash of an email address (lower-cased): the same address gives the same value,
+    so the security log and the rate limiter can count requests for it without holding it."""
+    key = settings.MANAGE_LINK_KEY.encode("utf-8")
+    message = b"email-fingerprint|" + email.strip().lower().encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+# A link follows at most this many moves by the business (a bound, not a rule anyone meets).
+MAX_MOVES = 50
 
 
 # --- The partner admin ---------------------------------------------------------------------

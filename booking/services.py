@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from booking import selectors
 from booking.emails import Audience, Notice
 from booking.events import BookingEvent
+from booking.links import manage_token_for
 from booking.models import (
     Booking,
     CancelledBecause,
@@ -40,7 +41,8 @@ from booking.models import (
     StaffMember,
 )
 from booking.signals import booking_cancelled
-from booking.tokens import new_manage_token
+from booking.tokens import new_link_version
+from security import ratelimit
 from security.actors import Actor, ActorKind
 from security.events import record_event
 
@@ -316,8 +318,9 @@ def booking_create(
     now: datetime | None = None,
     staff: StaffMember | None = None,
 ) -> tuple[Booking, str]:
-    """Book `start` for a customer, with `staff` or (None) whoever is free. Returns the booking and its private manage token (shown
-    once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError (the model's
+    """Book `start` for a customer, with `staff` or (None) whoever is free. Returns the booking
+    and its private manage token (derived, never stored: booking.tokens). Raises SlotNotOffered,
+    SlotTaken or ValidationError (the model's
     validators: every way in gets the same rules).
 
     With status PENDING_PAYMENT the booking is a hold: it blocks the slot like a confirmed
@@ -338,7 +341,6 @@ def booking_create(
         if not 1 <= hold_minutes <= 24 * 60:
             raise ValidationError({"hold_minutes": "A hold lasts between 1 minute and 24 hours."})
         booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
-    token, booking.manage_token_hash = new_manage_token()
     booking.full_clean(
         exclude=[
             "partner",
@@ -347,6 +349,7 @@ def booking_create(
             "resource",
             "rescheduled_from",
             "manage_token_hash",
+            "manage_link_version",
             "busy_start",
             "busy_end",
         ]
@@ -376,7 +379,7 @@ def booking_create(
             "resource_id": booking.resource_id,
         },
     )
-    return booking, token
+    return booking, manage_token_for(booking)
 
 
 def booking_create_for_customer(
@@ -549,9 +552,11 @@ def booking_reschedule(
     staff: StaffMember | None | KeepStaff = KEEP_STAFF,
 ) -> Booking:
     """Move a booking to another slot in one transaction: the old booking is cancelled and a new
-    one created (linked through `rescheduled_from`); either both happen or neither. The customer's
-    existing manage link moves to the new booking. The booking keeps its person unless `staff`
-    says otherwise: None for anyone (assigned like a new booking), or another person."""
+    one created (linked through `rescheduled_from`); either both happen or neither. After a move
+    by the business the customer's links follow the booking; after a move by the customer they
+    are revoked and the new booking's link (booking.links) replaces them. The booking keeps its
+    person unless `staff` says otherwise: None for anyone (assigned like a new booking), or
+    another person."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
         raise ValidationError({"start": _("The start time needs a time zone.")})
@@ -587,10 +592,18 @@ def booking_reschedule(
         )
         _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
         new.rescheduled_from = old
-        # The link the customer holds now manages the new booking; the old row keeps a hash of
-        # a token nobody knows.
-        new.manage_token_hash = old.manage_token_hash
-        _token, old.manage_token_hash = new_manage_token()
+        if actor.is_customer:
+            # The customer moved it: every older link is revoked (the old row's version changes,
+            # and its predecessors' whose links would follow it; the old random link goes); the
+            # new booking's link reaches them on the page they are on and in the email.
+            old.manage_link_version = new_link_version()
+            old.manage_token_hash = None
+            _revoke_earlier_links(old)
+        else:
+            # The business moved it: the links the customer holds follow the booking (a derived
+            # one through rescheduled_from, an old random one through its hash, moved here).
+            new.manage_token_hash = old.manage_token_hash
+            old.manage_token_hash = None
         old.status = Booking.Status.CANCELLED
         old.cancelled_at = now
         old.cancelled_because = CancelledBecause.RESCHEDULED
@@ -602,6 +615,7 @@ def booking_reschedule(
                 "cancelled_because",
                 "cancellation_reason",
                 "manage_token_hash",
+                "manage_link_version",
             ]
         )
         _insert_booking(new)
@@ -615,3 +629,91 @@ def booking_reschedule(
         )
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
     return new
+
+
+def booking_manage_link_rotate(
+    *, booking: Booking, actor: Actor, send: bool = True, now: datetime | None = None
+) -> Booking:
+    """Revoke every manage link of a booking (a new link version; an old random link goes too)
+    and, with `send`, email the customer the new one."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().get(pk=booking.pk)
+        locked.manage_link_version = new_link_version()
+        locked.manage_token_hash = None
+        locked.save(update_fields=["manage_link_version", "manage_token_hash"])
+        _revoke_earlier_links(locked)
+        if send:
+            _send_links(booking_ids=[locked.pk])
+        _audit(BookingEvent.MANAGE_LINK_ROTATED, actor=actor, booking=locked)
+    logger.info("manage link rotated", extra={"booking_id": locked.pk})
+    return locked
+
+
+def _send_links(*, booking_ids: list[int]) -> None:
+    """Ids only through the broker: the address is read from the bookings by the task."""
+    from booking.tasks import manage_links_send
+
+    transaction.on_commit(partial(manage_links_send.delay, booking_ids))
+
+
+def manage_links_request(
+    *, partner: Partner, email: str, actor: Actor, now: datetime | None = None
+) -> None:
+    """ "Lost your link?": email the links of the address's upcoming bookings at this partner.
+    The caller answers the same whatever happens here (bookings or none, throttled or not), so
+    the form tells nobody whether an address has bookings. The links are the bookings' current
+    ones, not new versions: a stranger typing someone's address must not revoke the links in
+    that customer's mailbox. At most RATE_LIMITS["lost_link_email"] emails per address; beyond
+    that nothing is sent. The security event names a keyed hash of the address, never the
+    address."""
+    now = now or timezone.now()
+    fingerprint = selectors.email_fingerprint(email)
+    conf = settings.RATE_LIMITS["lost_link_email"]
+    allowed = ratelimit.hit(
+        scope="lost_link_email",
+        key=fingerprint,
+        rate=ratelimit.Rate.parse(conf["rate"]),
+        fail_open=conf["fail_open"],
+    ).allowed
+    with transaction.atomic():
+        ids = (
+            selectors.booking_upcoming_ids_for_email(partner=partner, email=email, now=now)
+            if allowed
+            else []
+        )
+        if ids:
+            _send_links(booking_ids=ids)
+        record_event(
+            event_type=BookingEvent.MANAGE_LINKS_REQUESTED,
+            actor=actor,
+            target=f"partner:{partner.pk}",
+            detail={
+                "partner_id": partner.pk,
+                "email_fingerprint": fingerprint,
+                "bookings": len(ids),
+                "throttled": not allowed,
+            },
+        )
+    logger.info(
+        "manage links requested",
+        extra={"partner_id": partner.pk, "bookings": len(ids), "throttled": not allowed},
+    )
+
+
+def _revoke_earlier_links(booking: Booking) -> None:
+    """New link versions for the bookings this one replaced (moves by the business): their
+    links follow the moves to this booking (selectors.booking_get_by_token), so revoking this
+    booking's links revokes theirs too. Inside the caller's transaction."""
+    previous_id = booking.rescheduled_from_id
+    for _hop in range(selectors.MAX_MOVES):
+        if previous_id is None:
+            return
+        Booking.objects.filter(pk=previous_id).update(
+            manage_link_version=new_link_version(), manage_token_hash=None
+        )
+        previous_id = (
+            Booking.objects.filter(pk=previous_id)
+            .values_list("rescheduled_from_id", flat=True)
+            .first()
+        )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from booking.emails import send_booking_event
+from booking.emails import send_booking_event, send_manage_links
 
 
 @shared_task(
@@ -12,3 +12,19 @@ def booking_notify(booking_id: int, event: str, audience: str | None = None) -> 
     """Emails for a booking event ("confirmed", "cancelled", "rescheduled") to one audience
     ("customer" or "partner"), enqueued after commit."""
     send_booking_event(booking_id=booking_id, event=event, audience=audience)
+
+
+@shared_task(
+    autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5}, acks_late=True
+)
+def manage_links_send(booking_ids: list[int]) -> None:
+    """Fresh manage links for the given bookings of one customer, in one email."""
+    send_manage_links(booking_ids=booking_ids)
+
+
+@shared_task(time_limit=600, soft_time_limit=540)
+def reminders_send() -> dict[str, int]:
+    """The due reminder emails (every minute, settings.schedule). Safe to overlap."""
+    from booking.reminders import reminders_send_due
+
+    return reminders_send_due()

@@ -14,7 +14,9 @@ urlpatterns = [
     path("book/<slug:partner_slug>/<slug:service_slug>/book/", views.book, name="book"),
     # Tokens are URL-safe base64; <str:> lets a malformed one reach the view and get the same
     # 404 as an unknown one.
+    path("lost-link/<slug:partner_slug>/", views.lost_link, name="lost-link"),
     path("manage/<str:token>/", views.manage, name="manage"),
     path("manage/<str:token>/cancel/", views.manage_cancel, name="cancel"),
     path("manage/<str:token>/reschedule/", views.manage_reschedule, name="reschedule"),
+    path("manage/<str:token>/renew/", views.manage_renew, name="renew"),
 ]

@@ -46,3 +46,18 @@ def validate_text(value: str) -> None:
     if _has_control(value, TEXT_WHITESPACE):
         raise ValidationError(_("Remove the control characters from this field."), code="control")
     _check_bidi(value)
+
+
+def validate_plain_email(value: str) -> None:
+    """An address mail can be sent to the usual way: no quoted local part (`"x y"@example.com`)
+    or escapes. RFC 5321 allows them, but the messages and calendar entries built for the
+    customer cannot carry them reliably, so they are refused where they are typed, not found
+    out when the confirmation fails to build."""
+    if '"' in value or "\\" in value:
+        raise ValidationError(
+            _(
+                "Please enter an email address without quotation marks or backslashes, "
+                "like name@example.com."
+            ),
+            code="quoted",
+        )

@@ -1,5 +1,5 @@
-"""The customer's refund email. Says how much, why, and for which appointment; nothing of the
-card (we never have it) and no link carrying the manage token (we only store its hash)."""
+"""The customer's refund email. Says how much, why, and for which appointment, with the booking's
+manage link (derived, never stored: booking.tokens); nothing of the card (we never have it)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 
 from django.utils import dateformat
 
+from booking.links import manage_url
 from payments.models import Refund
 from payments.money import format_minor
 from security.mail import send_templated_mail
@@ -37,6 +38,7 @@ def send_refund_email(*, refund_id: int) -> None:
         "service": booking.service,
         "amount": format_minor(refund.amount, refund.payment.currency),
         "why": _REASONS.get(refund.reason, "it was refunded"),
+        "manage_url": manage_url(booking),
         "when": dateformat.format(booking.start.astimezone(zone), "l, j F Y, H:i")
         + f" ({booking.partner.time_zone})",
     }

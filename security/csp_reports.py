@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from security.logging import redact
 from security.models import CspReport
 
 MAX_REPORTS_PER_REQUEST = 10
@@ -62,11 +63,12 @@ def csp_reports_store(*, body: bytes, user_agent: str) -> int:
         rows.append(
             CspReport(
                 received_at=now,
-                document_uri=_text(report.get("document-uri"), 500),
+                # A violation on a manage page reports its URL: stored without the token.
+                document_uri=redact(_text(report.get("document-uri"), 500)),
                 violated_directive=_text(
                     report.get("violated-directive") or report.get("effective-directive"), 200
                 ),
-                blocked_uri=_text(report.get("blocked-uri"), 500),
+                blocked_uri=redact(_text(report.get("blocked-uri"), 500)),
                 source_file=_text(report.get("source-file"), 500),
                 line_number=line if isinstance(line, int) and 0 <= line < 2**31 else None,
                 sample=_text(report.get("script-sample"), 200),

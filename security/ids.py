@@ -39,6 +39,7 @@ from django.http import HttpRequest, HttpResponse
 
 from security.client_ip import client_ip, rate_limit_key
 from security.inputs import content_length
+from security.logging import redact
 from security.middleware import rate_limit_count, rate_limit_scope
 
 logger = logging.getLogger("security.ids")
@@ -210,7 +211,8 @@ def _reached(
     from security.events import SecurityEventType, record_event
 
     minutes = settings.IDS_BLOCK_MINUTES
-    detail = {"client": key, "score": score, "rules": found, "path": request.path[:200]}
+    path = redact(request.path[:200])  # the event log and the alert never hold a private link
+    detail = {"client": key, "score": score, "rules": found, "path": path}
     if settings.IDS_MODE == Mode.DETECT:
         if _first_time("detected", key, settings.IDS_WINDOW_MINUTES * 60, now):
             logger.warning("intrusion threshold reached (detect mode: not blocked)", extra=detail)
@@ -231,7 +233,7 @@ def _reached(
                 subject=f"{key} blocked for {minutes} minutes",
                 message=(
                     f"Client {key} (last address {ip}) reached an intrusion score of {score} "
-                    f"with {', '.join(found) or 'denied answers'} (last path {request.path[:200]}).\n"
+                    f"with {', '.join(found) or 'denied answers'} (last path {path}).\n"
                     f"It is refused for {minutes} minutes. To lift the block: "
                     f"manage.py ids_unblock {ip}"
                 ),

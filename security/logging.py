@@ -1,12 +1,28 @@
 """Structured logging: one JSON object per line, with any `extra=` fields included; and the
 plain-text form of the same records for a person running a manage.py command at a terminal
-(settings.env.operator_terminal decides which)."""
+(settings.env.operator_terminal decides which).
+
+Both redact private URL segments from the whole line (`redact`), whatever logged it: a request
+path in Django's own 4xx lines, a rate-limit line, an exception text. Gunicorn's access and error
+logs get the same treatment (security.gunicorn_logging)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime
+
+# The path segment after these is a secret (booking's manage link, whose payment pages live under
+# it too): /manage/<token>/, also percent-encoded (a `next=` in a query string).
+_PRIVATE_SEGMENT = re.compile(r"((?:/|%2[fF])manage(?:/|%2[fF]))[^/\s\"'?#&<>\\%]+")
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    """`text` with every private URL segment replaced by [redacted]."""
+    return _PRIVATE_SEGMENT.sub(rf"\1{REDACTED}", text)
+
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
@@ -33,7 +49,7 @@ class JsonFormatter(logging.Formatter):
         entry.update(_extra(record))
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        return redact(json.dumps(entry, default=str))
 
 
 class ConsoleFormatter(logging.Formatter):
@@ -47,4 +63,4 @@ class ConsoleFormatter(logging.Formatter):
             line += " (" + ", ".join(f"{key}={value}" for key, value in extra.items()) + ")"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact(line)

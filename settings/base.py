@@ -3,6 +3,8 @@ dev.py, test.py and prod.py only change defaults and add start-up guards."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,14 @@ def _ensure_folders(*folders: Path) -> None:
 
 # Dev-only fallback; prod.py refuses any key that starts with "django-insecure".
 SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-key-do-not-use-in-production")
+# The key of the customers' manage links (booking.tokens). Never stored in the database, so a
+# dump or a backup yields no working link; changing it revokes every link ever sent. Unset, it is
+# derived from SECRET_KEY (which is not in the database either) under a label of its own; a
+# dedicated key lets SECRET_KEY be rotated without revoking the links in customers' mailboxes.
+MANAGE_LINK_KEY = (
+    env_str("MANAGE_LINK_KEY", "")
+    or hmac.new(SECRET_KEY.encode(), b"booking.manage-link-key", hashlib.sha256).hexdigest()
+)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # The public address of the site, used in links and calendar UIDs outside a request (emails).
@@ -400,20 +410,30 @@ RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
 RATE_LIMITS: dict[str, RateLimit] = {
     "booking": {"rate": env_str("RATE_LIMIT_BOOKING", "10/m"), "fail_open": False},
     "slots": {"rate": env_str("RATE_LIMIT_SLOTS", "120/m"), "fail_open": True},
+    "pages": {"rate": env_str("RATE_LIMIT_PAGES", "120/m"), "fail_open": True},
     "api": {"rate": env_str("RATE_LIMIT_API", "120/m"), "fail_open": True},
     "manage": {"rate": env_str("RATE_LIMIT_MANAGE", "30/m"), "fail_open": False},
     "login": {"rate": env_str("RATE_LIMIT_LOGIN", "20/m"), "fail_open": False},
     "csp_report": {"rate": env_str("RATE_LIMIT_CSP_REPORT", "30/m"), "fail_open": False},
+    # "Lost your link?": per client address (the rule below) and per email address (counted by
+    # booking.services on a fingerprint of the address, so nobody can mail-bomb a customer).
+    "lost_link": {"rate": env_str("RATE_LIMIT_LOST_LINK", "10/h"), "fail_open": False},
+    "lost_link_email": {"rate": env_str("RATE_LIMIT_LOST_LINK_EMAIL", "3/h"), "fail_open": False},
     # Stripe's deliveries come from a few addresses; forged floods are bounded (each refusal is a
     # security event). Open when the cache is down: a lost payment event costs more.
     "webhook": {"rate": env_str("RATE_LIMIT_WEBHOOK", "600/m"), "fail_open": True},
 }
 # (path regex, methods or "*" for all, scope): the first matching rule counts the request.
 RATE_LIMIT_RULES = [
+    (r"^/lost-link/[^/]+/$", "POST", "lost_link"),
     (r"^/api/v1/partners/[^/]+/bookings$", "POST", "booking"),
     (r"^/book/[^/]+/[^/]+/book/$", "POST", "booking"),
     (r"^/api/v1/partners/[^/]+/services/[^/]+/slots$", "GET,HEAD", "slots"),
     (r"^/book/[^/]+/[^/]+/$", "GET,HEAD", "slots"),
+    # The partner page, the booking form page and the lost-link form: pages, not searches.
+    (r"^/book/[^/]+/$", "GET,HEAD", "pages"),
+    (r"^/book/[^/]+/[^/]+/book/$", "GET,HEAD", "pages"),
+    (r"^/lost-link/[^/]+/$", "GET,HEAD", "pages"),
     # Every method: a HEAD costs what a GET does, and the rest get a cheap JSON 405 or 404.
     (r"^/api/", "*", "api"),
     (r"^/manage/", "GET,HEAD,POST", "manage"),
@@ -503,6 +523,9 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         # The stripe library logs every request at INFO; our own lines say what matters.
         "stripe": {"level": "WARNING"},
+        # runserver's request lines through our handler (redacted, security.logging), not
+        # Django's own, which would print the manage links' tokens.
+        "django.server": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -15,6 +15,13 @@ if SECRET_KEY.startswith("django-insecure") or len(SECRET_KEY) < 50 or len(set(S
         "SECRET_KEY must be a real secret of at least 50 characters "
         "(python -c 'import secrets; print(secrets.token_urlsafe(64))')."
     )
+# A dedicated manage-link key, when given, must be a real secret (unset: derived from SECRET_KEY).
+_link_key = env_str("MANAGE_LINK_KEY", "")
+if _link_key and (len(_link_key) < 32 or len(set(_link_key)) < 5):
+    raise ImproperlyConfigured(
+        "MANAGE_LINK_KEY must be a real secret of at least 32 characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+    )
 # Read again without base.py's development default: production must name its hosts itself.
 if not env_list("ALLOWED_HOSTS") or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names (no '*').")

@@ -16,6 +16,12 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Every minute: the reminder emails that are due (each exactly once, however many workers).
+    "booking-reminders-send": {
+        "task": "booking.tasks.reminders_send",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Every minute: proves beat and a worker are alive; /healthz reports its age.
     "worker-heartbeat": {
         "task": "security.tasks.heartbeat",

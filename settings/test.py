@@ -20,11 +20,14 @@ os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 # Generous limits so ordinary tests never meet them; the rate-limit tests set their own.
 os.environ.setdefault("RATE_LIMIT_BOOKING", "10000/m")
 os.environ.setdefault("RATE_LIMIT_SLOTS", "10000/m")
+os.environ.setdefault("RATE_LIMIT_PAGES", "10000/m")
 os.environ.setdefault("RATE_LIMIT_API", "10000/m")
 os.environ.setdefault("RATE_LIMIT_MANAGE", "10000/m")
 os.environ.setdefault("RATE_LIMIT_LOGIN", "10000/m")
 os.environ.setdefault("RATE_LIMIT_CSP_REPORT", "10000/m")
 os.environ.setdefault("RATE_LIMIT_WEBHOOK", "10000/m")
+os.environ.setdefault("RATE_LIMIT_LOST_LINK", "10000/m")
+os.environ.setdefault("RATE_LIMIT_LOST_LINK_EMAIL", "10000/m")
 # Intrusion detection would block the tests that send hostile input on purpose; its own tests
 # (tests/security/test_ids.py) switch it on, with the real journeys among them.
 os.environ.setdefault("IDS_MODE", "off")

@@ -33,6 +33,7 @@ from booking.admin.forms import (
     LocalDateTimeField,
     RescheduleForm,
 )
+from booking.admin.reminders import BookingReminderInline
 from booking.admin.scoping import (
     ALL,
     PARTNER,
@@ -103,6 +104,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "rescheduled_from",
     )
     readonly_fields = fields
+    inlines = (BookingReminderInline,)
 
     # --- list -----------------------------------------------------------------------------------
 

@@ -81,6 +81,8 @@ class ServiceAdmin(PartnerScopedAdmin):
         "slot_interval_minutes",
         "staff_choice",
         "required_resource_kind",
+        "reminder_hours",
+        "second_reminder_hours",
         "is_active",
     )
 

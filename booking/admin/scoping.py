@@ -57,6 +57,7 @@ PARTNER_PATHS: dict[str, str] = {
     "dateoverride": "partner_id",
     "dateoverriderange": "override__partner_id",
     "booking": "partner_id",
+    "bookingreminder": "booking__partner_id",
     "supportgrant": "partner_id",
     "staffmember": "partner_id",
     "staffhours": "staff__partner_id",

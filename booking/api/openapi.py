@@ -194,7 +194,8 @@ OPENAPI: dict[str, Any] = {
                 "responses": {
                     "201": _json(
                         _ref("BookingCreated"),
-                        "Booked. `manage_url` is private: the only way to manage the booking. For a service with a "
+                        "Booked. `manage_url` is private: the customer's way to manage the booking (also in the "
+                        "confirmation email). For a service with a "
                         "price the booking is a hold (`pending_payment`) until `hold_expires_at`: send the customer "
                         "to `payment_url`; only the payment confirms it.",
                     ),
@@ -432,13 +433,13 @@ OPENAPI: dict[str, Any] = {
                     "payment_url": {
                         "type": "string",
                         "format": "uri",
-                        "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/pay/$",
+                        "pattern": "^https?://[^/]+/manage/[-_.A-Za-z0-9]+/pay/$",
                         "description": "Holds only: the payment page. Secret like `manage_url`.",
                     },
                     "manage_url": {
                         "type": "string",
                         "format": "uri",
-                        "pattern": "^https?://[^/]+/manage/[-_A-Za-z0-9]+/$",
+                        "pattern": "^https?://[^/]+/manage/[-_.A-Za-z0-9]+/$",
                         "description": "Absolute link to view, cancel or reschedule the booking. Secret: show it only to the customer.",
                     },
                 },

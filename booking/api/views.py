@@ -318,8 +318,7 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
             if booking.resource is None
             else {"id": booking.resource.pk, "name": booking.resource.name},
         },
-        # The customer pages own /manage/<token>/; the widget shows this link once, like the
-        # confirmation page does (the emails cannot: only the token's hash is stored).
+        # The customer pages own /manage/<token>/; the confirmation email carries it too.
         "manage_url": request.build_absolute_uri(reverse("booking:manage", args=[token])),
     }
     if booking.is_hold:

@@ -8,14 +8,17 @@ in booking.services / booking.selectors. Error pages carry a message a customer 
 
 from booking.views.common import booking_or_404, customer_zone, mark_private, private_page
 from booking.views.customer import book, partner_page, service_page
-from booking.views.manage import manage, manage_cancel, manage_reschedule
+from booking.views.lost_link import lost_link
+from booking.views.manage import manage, manage_cancel, manage_renew, manage_reschedule
 
 __all__ = [
     "book",
     "booking_or_404",
     "customer_zone",
+    "lost_link",
     "manage",
     "manage_cancel",
+    "manage_renew",
     "manage_reschedule",
     "mark_private",
     "partner_page",

@@ -24,6 +24,7 @@ from booking.forms import (
     parse_staff,
     utc_iso,
 )
+from booking.links import manage_token_for
 from booking.models import Booking, StaffMember
 from booking.services import KEEP_STAFF, KeepStaff
 from booking.views.common import (
@@ -61,6 +62,7 @@ def _manage_context(
         "manage_path": manage_path,
         "reschedule_url": reverse("booking:reschedule", args=[token]) + query_string(tz=tz),
         "cancel_url": reverse("booking:cancel", args=[token]),
+        "renew_url": reverse("booking:renew", args=[token]),
         "zone_choices": zone_choices(booking.partner.time_zone, tz),
         "cancel_form": CancelForm(initial={"tz": tz}, default_time_zone=booking.partner.time_zone),
         "is_cancelled": booking.status == Booking.Status.CANCELLED,
@@ -169,7 +171,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
                 back_text="Show the free times",
             )
         try:
-            services.booking_reschedule(
+            moved = services.booking_reschedule(
                 booking=booking,
                 new_start=form.cleaned_data["start"],
                 actor=Actor.customer(via=Via.MANAGE_LINK, ip=client_ip(request)),
@@ -180,8 +182,10 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
             context["error_messages"] = errors.messages(exc)
             status = errors.answer(exc).status
         else:
+            # The move revoked this link; the new booking's link is where the customer goes.
             return HttpResponseRedirect(
-                reverse("booking:manage", args=[token]) + query_string(rescheduled="1", tz=tz)
+                reverse("booking:manage", args=[manage_token_for(moved)])
+                + query_string(rescheduled="1", tz=tz)
             )
     if context["refusal"]:
         # Past the cut-off (or cancelled): no times to offer, and the page says why.
@@ -221,3 +225,18 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         }
     )
     return render(request, "booking/reschedule.html", context, status=status)
+
+
+# --- /manage/<token>/renew/ ----------------------------------------------------------------------
+
+
+@private_page
+@require_POST
+def manage_renew(request: HttpRequest, token: str) -> HttpResponse:
+    """Revoke every link to this booking (this one included) and email the customer a new one:
+    for a link that was forwarded or shown to someone by mistake."""
+    booking = booking_or_404(token)
+    services.booking_manage_link_rotate(
+        booking=booking, actor=Actor.customer(via=Via.MANAGE_LINK, ip=client_ip(request))
+    )
+    return render(request, "booking/link_renewed.html", {"partner": booking.partner})

@@ -123,7 +123,7 @@ def test_create_by_hand_books_through_the_service(
     assert (
         booking.partner == world.a
         and booking.busy_start == booking.start
-        and booking.manage_token_hash
+        and booking.manage_link_version
     )
     assert any("walkin@example.com" in m.to for m in mail.outbox)
 

@@ -99,7 +99,7 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     )
     _assert_clean(page)
 
-    # 4. Reschedule to another time; the same link manages the new booking.
+    # 4. Reschedule to another time; the page moves to the new booking's link.
     page.get_by_role("link", name="Choose another time").click()
     page.wait_for_url("**/reschedule/**")
     page.locator(f'button.slot[value="{second.strftime("%Y-%m-%dT%H:%M:%SZ")}"]').click()
@@ -110,6 +110,8 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     new = Booking.objects.get(rescheduled_from=old)
     assert old.status == Booking.Status.CANCELLED
     assert new.start == second and new.status == Booking.Status.CONFIRMED
+    new_link = page.url.split("?")[0]
+    assert new_link != manage_link
     _assert_clean(page)
 
     # 5. Cancel.
@@ -120,10 +122,12 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     assert new.status == Booking.Status.CANCELLED and new.cancellation_reason == "Plans changed"
     assert page.locator("form[action$='/cancel/']").count() == 0
 
-    # 6. The private link still opens the (cancelled) booking.
-    page.goto(manage_link)
+    # 6. The current link still opens the (cancelled) booking; the one from before the move,
+    # revoked by it, opens nothing.
+    page.goto(new_link)
     assert "Cancelled" in page.inner_text(".details")
     _assert_clean(page)
+    assert page.goto(manage_link).status == 404
 
 
 def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(

@@ -11,10 +11,12 @@ from email.message import Message
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 
 from booking import services
 from booking.emails import send_booking_event
+from booking.links import manage_token_for
 from booking.models import Booking, Service
 from tests.actors import MANAGE_LINK_CUSTOMER, partner_staff
 from tests.booking.conftest import zurich
@@ -110,7 +112,9 @@ def test_booking_sends_the_customer_an_invitation_and_the_partner_a_notice(
     # Times in the partner's zone, with the zone named.
     when = "Wednesday, 5 March 2025, 10:00–11:00 (Europe/Zurich)"
     assert when in customer.body and when in html_body(customer)
-    assert "use the link from your confirmation page" in customer.body
+    link = f"{settings.SITE_URL}/manage/{manage_token_for(booking)}/"
+    assert link in customer.body and f'href="{link}"' in html_body(customer)
+    assert "/manage/" not in everything(notice)
     ((content_type, ical),) = calendars(customer)
     assert content_type == "text/calendar; method=REQUEST; charset=utf-8"
     assert ical["METHOD"] == "REQUEST" and ical["STATUS"] == "CONFIRMED"
@@ -242,7 +246,9 @@ def test_a_name_cannot_add_email_headers(service: Service, book: Book, separator
         assert parsed(message)["Bcc"] is None
 
 
-def test_no_email_contains_the_manage_token(service: Service, book: Book, committed) -> None:
+def test_every_customer_email_carries_the_working_link_and_the_partner_none(
+    service: Service, book: Book, committed, client
+) -> None:
     booking, token = committed(lambda: book(service, WEDNESDAY_10))
     new = committed(
         lambda: services.booking_reschedule(
@@ -251,10 +257,18 @@ def test_no_email_contains_the_manage_token(service: Service, book: Book, commit
     )
     committed(lambda: services.booking_cancel(booking=new, actor=MANAGE_LINK_CUSTOMER))
     assert len(mail.outbox) == 2 + 3 + 2
+    new_token = manage_token_for(new)
     for message in mail.outbox:
         text = everything(message)
-        assert token not in text
-        assert booking.manage_token_hash not in text
+        links = set(re.findall(r"/manage/([^/\s\"]+)/", text))
+        if message.to == ["owner@alpha.example"]:
+            assert not links
+        else:
+            # The confirmation has the first link; the move revoked it, so what follows has
+            # the new booking's link.
+            assert links == ({token} if "confirmed" in message.subject.lower() else {new_token})
+    assert client.get(f"/manage/{token}/").status_code == 404
+    assert client.get(f"/manage/{new_token}/").status_code == 200
 
 
 def test_a_hold_awaiting_payment_gets_no_confirmation(

@@ -15,6 +15,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from booking.links import manage_token_for
 from booking.models import Booking, Service
 from tests import hostile_inputs as hostile
 from tests.booking.conftest import zurich
@@ -94,17 +95,19 @@ def test_bad_query_is_400_with_message(
     assert message in response.content.decode()
 
 
-def test_customer_moves_the_booking_and_keeps_the_link(
+def test_customer_moves_the_booking_and_gets_a_new_link(
     client: Client, booked: tuple[Booking, str]
 ) -> None:
     old, token = booked
     response = client.post(f"/manage/{token}/reschedule/", {"start": NEW, "tz": "America/New_York"})
 
     assert response.status_code == 302
-    assert response["Location"] == f"/manage/{token}/?rescheduled=1&tz=America%2FNew_York"
     old.refresh_from_db()
     assert old.status == Booking.Status.CANCELLED
     new = Booking.objects.get(rescheduled_from=old)
+    new_token = manage_token_for(new)
+    assert response["Location"] == f"/manage/{new_token}/?rescheduled=1&tz=America%2FNew_York"
+    assert client.get(f"/manage/{token}/").status_code == 404  # the old link is revoked
     assert new.status == Booking.Status.CONFIRMED
     assert new.start == datetime(2025, 1, 9, 13, 0, tzinfo=UTC)
     text = client.get(response["Location"]).content.decode()

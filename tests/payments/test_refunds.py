@@ -81,6 +81,8 @@ def test_the_customer_cancelling_before_the_cut_off_gets_a_full_refund(
     refund_mail = [m for m in mail.outbox if "refunded" in m.subject]
     assert len(refund_mail) == 1 and refund_mail[0].to == ["ada@example.com"]
     assert "CHF 150.00" in refund_mail[0].body and "cancelled" in refund_mail[0].body
+    # The refund email carries the booking's manage link, which opens it.
+    assert f"/manage/{token}/" in refund_mail[0].body
     status = client.get(f"/manage/{token}/pay/status/")
     assert b'data-state="refunded"' in status.content
 
