@@ -71,7 +71,8 @@ return {count}
 """
 
 
-_INCR_WITH_EXPIRY_SHA = hashlib.sha1(_INCR_WITH_EXPIRY.encode()).hexdigest()  # noqa: S324 (Redis' id)
+# SHA-1 because that is how Redis names a loaded script (EVALSHA), not for security.
+_INCR_WITH_EXPIRY_SHA = hashlib.sha1(_INCR_WITH_EXPIRY.encode(), usedforsecurity=False).hexdigest()
 
 
 def _count(cache_key: str, lifetime: int, also_read: str | None) -> tuple[int, Any]:
