@@ -27,6 +27,12 @@ from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
 from booking.validators import validate_single_line, validate_text
+from security.fields import (
+    BlindIndexField,
+    EncryptedEmailField,
+    EncryptedMultilineField,
+    EncryptedTextField,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -593,10 +599,15 @@ class Booking(models.Model):
     busy_start = models.DateTimeField(editable=False)
     busy_end = models.DateTimeField(editable=False)
     # The validators run in full_clean(), which every way in reaches (services, forms, API).
-    customer_name = models.CharField(max_length=120, validators=[validate_single_line])
-    customer_email = models.EmailField(max_length=254, validators=[validate_single_line])
-    customer_phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
-    notes = models.TextField(blank=True, max_length=2000, validators=[validate_text])
+    # Encrypted at rest (C26): the database holds ciphertexts; lookups by email go through the
+    # keyed blind index below (case-insensitive), never through the encrypted column.
+    customer_name = EncryptedTextField(max_length=120, validators=[validate_single_line])
+    customer_email = EncryptedEmailField(max_length=254, validators=[validate_single_line])
+    customer_email_index = BlindIndexField(source="customer_email")
+    customer_phone = EncryptedTextField(
+        max_length=40, blank=True, validators=[validate_single_line]
+    )
+    notes = EncryptedMultilineField(blank=True, max_length=2000, validators=[validate_text])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
     # as busy and is released (cancelled). Kept after the hold ends, as a record.

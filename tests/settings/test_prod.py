@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV
+from tests.production import (
+    PRODUCTION_BACKUP_ENV,
+    PRODUCTION_FIELD_ENCRYPTION_ENV,
+    PRODUCTION_PAYMENTS_ENV,
+)
 
 ROOT = Path(settings.BASE_DIR)
 # The guards run when the settings module is imported; the full set-up (apps, models) is only
@@ -39,6 +43,7 @@ def safe_env(tmp_path: Path) -> dict[str, str]:
         "LOG_LEVEL": "ERROR",
         **PRODUCTION_BACKUP_ENV,
         **PRODUCTION_PAYMENTS_ENV,
+        **PRODUCTION_FIELD_ENCRYPTION_ENV,
     }
 
 
@@ -75,6 +80,12 @@ def test_prod_starts_with_a_safe_environment(safe_env: dict[str, str]) -> None:
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY must be a real secret"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list the site's host names"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list the site's host names"),
+        ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS and FIELD_BLIND_INDEX_KEY are"),
+        ({"FIELD_BLIND_INDEX_KEY": None}, "FIELD_ENCRYPTION_KEYS and FIELD_BLIND_INDEX_KEY are"),
+        (
+            {"FIELD_ENCRYPTION_KEYS": "yJ0bng3zjohL-TsAEK-2WCeXtvjcjOSk0ZTg5UYsc4M="},
+            "public development field encryption keys",
+        ),
     ],
     ids=[
         "debug-on",
@@ -83,6 +94,9 @@ def test_prod_starts_with_a_safe_environment(safe_env: dict[str, str]) -> None:
         "secret-key-short",
         "hosts-missing",
         "hosts-star",
+        "field-keys-missing",
+        "blind-index-key-missing",
+        "field-keys-development",
     ],
 )
 def test_prod_refuses_an_unsafe_environment_with_a_clear_message(
