@@ -15,6 +15,7 @@ from django.test import override_settings
 
 from booking.models import Booking
 from security import fieldcrypto
+from security.compliance import Status, evaluate
 from security.fieldcrypto import FieldDecryptionError, blind_index
 from tests.booking.conftest import zurich
 
@@ -144,3 +145,17 @@ def test_filtering_on_an_encrypted_column_fails_loudly(lookup: str) -> None:
     # A silent empty result would look like "no such customer".
     with pytest.raises(FieldError, match="is encrypted"):
         Booking.objects.filter(**{lookup: "ada@example.com"}).exists()
+
+
+def test_the_compliance_check_passes_and_fails_on_a_plaintext_value(booking: Booking) -> None:
+    (result,) = evaluate(["C26"])
+    assert result.status == Status.PASS, result.reason
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE booking_booking SET customer_phone = %s WHERE id = %s",
+            ["0791234567", booking.pk],
+        )
+
+    (result,) = evaluate(["C26"])
+    assert result.status == Status.FAIL
+    assert "1 values stored without encryption in booking_booking.customer_phone" in result.reason
