@@ -561,6 +561,37 @@ class ServiceStaff(models.Model):
             raise ValidationError({"staff": _("This person works for another business.")})
 
 
+class Customer(models.Model):
+    """A partner's customer: one record per email address at one partner (matched through the
+    keyed blind index, so case does not matter and the database never compares plaintext).
+    Bookings point to it; it is what customers' own data requests and partners' customer list
+    act on. The booking keeps the details typed for it (the customer record is not rewritten by
+    whoever books with the same address)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customers")
+    # Encrypted at rest (C26), as on bookings.
+    name = EncryptedTextField(max_length=120, validators=[validate_single_line])
+    email = EncryptedEmailField(max_length=254, validators=[validate_single_line])
+    email_index = BlindIndexField(source="email")
+    phone = EncryptedTextField(max_length=40, blank=True, validators=[validate_single_line])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "email_index"], name="customer_one_record_per_email"
+            ),
+            # An empty index would be a customer no one can find (saved around the field).
+            models.CheckConstraint(
+                condition=~Q(email_index=""), name="customer_email_index_present"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Customer #{self.pk}"
+
+
 class BookingStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("Pending payment")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -593,6 +624,9 @@ class Booking(models.Model):
     resource = models.ForeignKey(
         Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
     )
+    # Who booked (one record per email per partner). Deleting a customer goes through erasure,
+    # which anonymises or deletes their bookings first: never implicitly.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
     start = models.DateTimeField()
     end = models.DateTimeField()
     # start/end widened by the service's buffers at booking time: what the constraint compares.

@@ -33,6 +33,7 @@ from booking.events import BookingEvent
 from booking.models import (
     Booking,
     CancelledBecause,
+    Customer,
     Partner,
     Resource,
     Service,
@@ -43,6 +44,7 @@ from booking.signals import booking_cancelled
 from booking.tokens import new_manage_token
 from security.actors import Actor, ActorKind
 from security.events import record_event
+from security.fieldcrypto import blind_index
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -300,6 +302,27 @@ def _new_booking(
     )
 
 
+def _customer_for(booking: Booking, *, now: datetime) -> Customer:
+    """The partner's record of this email address, made on its first booking. Called under the
+    partner lock, so two first bookings of one address cannot both make one (and the unique
+    constraint would refuse the second anyway)."""
+    index = blind_index(booking.customer_email)
+    found = Customer.objects.filter(partner_id=booking.partner_id, email_index=index).first()
+    if found is not None:
+        return found
+    customer = Customer(
+        partner_id=booking.partner_id,
+        name=booking.customer_name,
+        email=booking.customer_email,
+        email_index=index,  # before full_clean, which checks the constraints that use it
+        phone=booking.customer_phone,
+        created_at=now,
+    )
+    customer.full_clean(exclude=["partner"])
+    customer.save()
+    return customer
+
+
 def booking_create(
     *,
     service: Service,
@@ -337,6 +360,7 @@ def booking_create(
     booking.full_clean(
         exclude=[
             "partner",
+            "customer",
             "service",
             "staff",
             "resource",
@@ -350,6 +374,7 @@ def booking_create(
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
         _assign(booking, staff=staff, now=now)
+        booking.customer = _customer_for(booking, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, Notice.CONFIRMED)
@@ -584,6 +609,7 @@ def booking_reschedule(
         )
         _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
         new.rescheduled_from = old
+        new.customer_id = old.customer_id
         # The link the customer holds now manages the new booking; the old row keeps a hash of
         # a token nobody knows.
         new.manage_token_hash = old.manage_token_hash

@@ -17,6 +17,7 @@ from booking.models import Booking, Partner
 from security import fieldcrypto
 from security.actors import Actor, Via
 from security.fieldcrypto import FieldDecryptionError
+from tests.customers import customer_record
 
 RESTORER = Actor.system("backup_restore", via=Via.COMMAND)
 NAME = "Hedy Qx81Lamarr"
@@ -30,6 +31,7 @@ def customer_booking(some_data) -> Booking:
         partner=partner,
         service=partner.services.get(),
         staff=partner.staff.get(),
+        customer=customer_record(partner, "hedy@example.com", NAME),
         start=at,
         end=at + timedelta(minutes=30),
         busy_start=at,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from booking.models import Booking, OpeningHours, Partner, PartnerMembership, Service, SupportGrant
 from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, SUPPORT, roles_ensure
 from security.models import PersonnelRecord
+from tests.customers import customer_record
 from tests.staffing import team
 
 # Strings that must never appear on a page of the other partner's users.
@@ -49,6 +50,7 @@ def make_booking(
         partner_id=service.partner_id,
         service=service,
         staff=team(service.partner),
+        customer=customer_record(service.partner_id, fields["customer_email"]),
         start=start,
         end=end,
         busy_start=start,

@@ -56,7 +56,7 @@ def test_after_rotation_the_old_key_is_no_longer_needed(bookings: list[Booking])
     old_keys = list(settings.FIELD_ENCRYPTION_KEYS)
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY, *old_keys]):
         out, _ = _rotate("--batch-size", "2")
-    assert "5 rows checked, 5 re-encrypted" in out
+    assert "10 rows checked, 10 re-encrypted" in out  # five bookings, their five customers
     assert "booking.Booking: 2/5 rows checked" in out  # progress, batch by batch
 
     with override_settings(FIELD_ENCRYPTION_KEYS=[NEW_KEY]):
@@ -74,7 +74,12 @@ def test_a_second_run_finds_nothing_to_do(bookings: list[Booking]) -> None:
         before = _stored_names()
         out, _ = _rotate("--json")
 
-    assert json.loads(out) == {"checked": 5, "rewritten": 0, "models": {"booking.Booking": 0}}
+    # Five bookings and the five customers they made.
+    assert json.loads(out) == {
+        "checked": 10,
+        "rewritten": 0,
+        "models": {"booking.Booking": 0, "booking.Customer": 0},
+    }
     assert _stored_names() == before
 
 
@@ -84,9 +89,10 @@ def test_an_interrupted_rotation_is_resumed_by_running_again(bookings: list[Book
         # What a run that stopped after two rows leaves behind: two rows under the new key.
         for booking in bookings[:2]:
             booking.save()
+            booking.customer.save()
         out, _ = _rotate("--json")
 
-    assert json.loads(out)["rewritten"] == 3
+    assert json.loads(out)["rewritten"] == 6
 
 
 def test_a_new_blind_index_key_reindexes_every_email(bookings: list[Booking]) -> None:
