@@ -15,18 +15,18 @@ def customers_from_bookings(apps: Any, schema_editor: Any) -> None:
     Booking = apps.get_model("booking", "Booking")
     Customer = apps.get_model("booking", "Customer")
     made: dict[tuple[int, str], Any] = {}
-    for booking in Booking.objects.order_by("created_at", "pk").iterator():
-        key = (booking.partner_id, booking.customer_email_index)
+    for row in Booking.objects.order_by("created_at", "pk").iterator():
+        key = (row.partner_id, row.customer_email_index)
         if key not in made:
             made[key] = Customer.objects.create(
-                partner_id=booking.partner_id,
-                name=booking.customer_name,
-                email=booking.customer_email,
-                phone=booking.customer_phone,
-                created_at=booking.created_at,
+                partner_id=row.partner_id,
+                name=row.customer_name,
+                email=row.customer_email,
+                phone=row.customer_phone,
+                created_at=row.created_at,
             )
-        booking.customer = made[key]
-        booking.save(update_fields=["customer"])
+        row.customer = made[key]
+        row.save(update_fields=["customer"])
 
 
 class Migration(migrations.Migration):
