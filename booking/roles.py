@@ -8,6 +8,8 @@ say what a role may do with the rows its scope lets it see (booking/admin/scopin
 - Support (platform staff, no membership): reads every partner's data, customer data masked
   unless the partner granted access (SupportGrant).
 
+All three read the partner's customer list (customer data masked for support as elsewhere).
+
 The data migration booking/0005 creates these groups; `roles_ensure` re-creates them after a
 test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
 """
@@ -34,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
+        "customer": ("view",),
     },
     PARTNER_MEMBER: {
         "partner": ("view",),
@@ -42,6 +45,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
+        "customer": ("view",),
     },
     SUPPORT: {
         "partner": ("view",),
@@ -51,6 +55,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverriderange": ("view",),
         "booking": ("view",),
         "supportgrant": ("view",),
+        "customer": ("view",),
     },
 }
 

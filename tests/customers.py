@@ -6,8 +6,12 @@ from booking.models import Customer, Partner
 from security.fieldcrypto import blind_index
 
 
-def customer_record(partner: Partner | int, email: str, name: str = "Direct") -> Customer:
+def customer_record(
+    partner: Partner | int, email: str, name: str = "Direct", phone: str = ""
+) -> Customer:
     """The partner's customer with this email address, made on first use."""
     partner_id = partner if isinstance(partner, int) else partner.pk
     found = Customer.objects.filter(partner_id=partner_id, email_index=blind_index(email)).first()
-    return found or Customer.objects.create(partner_id=partner_id, name=name, email=email)
+    return found or Customer.objects.create(
+        partner_id=partner_id, name=name, email=email, phone=phone
+    )

@@ -57,6 +57,7 @@ PARTNER_PATHS: dict[str, str] = {
     "dateoverriderange": "override__partner_id",
     "booking": "partner_id",
     "supportgrant": "partner_id",
+    "customer": "partner_id",
 }
 
 

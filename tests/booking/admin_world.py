@@ -50,7 +50,12 @@ def make_booking(
         partner_id=service.partner_id,
         service=service,
         staff=team(service.partner),
-        customer=customer_record(service.partner_id, fields["customer_email"]),
+        customer=customer_record(
+            service.partner_id,
+            fields["customer_email"],
+            fields["customer_name"],
+            fields.get("customer_phone", ""),
+        ),
         start=start,
         end=end,
         busy_start=start,
