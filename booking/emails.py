@@ -85,10 +85,11 @@ def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
         end=booking.end,
         summary=f"{booking.service.name} – {partner.name}",
         description=(
-            f"{booking.service.name} with {partner.name}. To cancel or reschedule, use the link "
-            "from your confirmation page."
+            f"{booking.service.name} with {booking.staff.name} at {partner.name}. To cancel or "
+            "reschedule, use the link from your confirmation page."
         ),
-        location="",
+        # The room or chair, where the service needs one: what the customer looks for on arrival.
+        location=f"{booking.resource.name}, {partner.name}" if booking.resource else "",
         organizer_email=partner.contact_email,
         organizer_name=partner.name,
         attendee_email=booking.customer_email,
@@ -219,7 +220,9 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
     except ValueError:
         raise ValueError(f"Unknown booking event {event!r} or audience {audience!r}.") from None
     booking = (
-        Booking.objects.select_related("partner", "service", "rescheduled_from__service")
+        Booking.objects.select_related(
+            "partner", "service", "staff", "resource", "rescheduled_from__service"
+        )
         .filter(pk=booking_id)
         .first()
     )

@@ -703,6 +703,33 @@ class Booking(models.Model):
     def __str__(self) -> str:
         return f"{self.service.name} at {self.start:%Y-%m-%d %H:%M} UTC"
 
+    def clean(self) -> None:
+        """A booking's person performs its service and works for its partner; its resource is
+        its partner's and of the kind the service needs. The booking services only ever assign
+        such; this catches a forged form (the admin's, say) before the database does."""
+        super().clean()
+        errors: dict[str, object] = {}
+        if self.staff_id is not None and self.service_id is not None:
+            if self.staff.partner_id != self.partner_id:
+                errors["staff"] = _("This person works for another business.")
+            elif not ServiceStaff.objects.filter(
+                service_id=self.service_id, staff_id=self.staff_id
+            ).exists():
+                errors["staff"] = _("This person does not perform this service.")
+        resource = self.resource if self.resource_id is not None else None
+        if resource is not None and self.service_id is not None:
+            kind = self.service.required_resource_kind
+            if resource.partner_id != self.partner_id:
+                errors["resource"] = _("This resource belongs to another business.")
+            elif resource.kind != kind:
+                errors["resource"] = (
+                    _("This service needs a resource of the kind %(kind)s.") % {"kind": kind}
+                    if kind
+                    else _("This service needs no resource.")
+                )
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def is_blocking(self) -> bool:
         return self.status in self.BLOCKING

@@ -53,6 +53,10 @@ def staff_for_service(*, service: Service) -> QuerySet[StaffMember]:
     ).order_by("display_order", "pk")
 
 
+def staff_of_partner(*, partner: Partner, staff_id: int) -> StaffMember | None:
+    return StaffMember.objects.filter(partner=partner, pk=staff_id).first()
+
+
 def staff_performs(*, service: Service, staff: StaffMember) -> bool:
     return staff_for_service(service=service).filter(pk=staff.pk).exists()
 
@@ -457,7 +461,9 @@ def booking_get_by_token(*, token: str) -> Booking | None:
     if not token or len(token) > 100:
         return None
     return (
-        Booking.objects.select_related("service", "partner", "rescheduled_from")
+        Booking.objects.select_related(
+            "service", "partner", "staff", "resource", "rescheduled_from"
+        )
         .filter(manage_token_hash=hash_manage_token(token))
         .first()
     )

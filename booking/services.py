@@ -123,13 +123,18 @@ def _notify(booking_id: int, event: Notice) -> None:
 
 
 def _audit(event_type: BookingEvent, *, actor: Actor, booking: Booking, **detail: object) -> None:
-    """The booking's security event, in the caller's transaction. Ids only: no customer data
-    goes into the append-only log."""
+    """The booking's security event, in the caller's transaction, naming the staff member and
+    resource it occupies. Ids only: no customer data goes into the append-only log."""
     record_event(
         event_type=event_type,
         actor=actor,
         target=f"booking:{booking.pk}",
-        detail={"partner_id": booking.partner_id, **detail},
+        detail={
+            "partner_id": booking.partner_id,
+            "staff_id": booking.staff_id,
+            "resource_id": booking.resource_id,
+            **detail,
+        },
     )
 
 
@@ -384,8 +389,6 @@ def booking_create(
             booking=booking,
             service_id=service.pk,
             status=booking.status,
-            staff_id=booking.staff_id,
-            resource_id=booking.resource_id,
             staff_chosen=staff is not None,
         )
     logger.info(
@@ -634,9 +637,7 @@ def booking_reschedule(
             actor=actor,
             booking=new,
             from_booking_id=old.pk,
-            staff_id=new.staff_id,
             from_staff_id=old.staff_id,
-            resource_id=new.resource_id,
         )
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
     return new

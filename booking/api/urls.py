@@ -16,6 +16,11 @@ urlpatterns = [
         views.service_slots,
         name="service-slots",
     ),
+    path(
+        "partners/<slug:slug>/services/<slug:service_slug>/staff",
+        views.service_staff,
+        name="service-staff",
+    ),
     path("partners/<slug:slug>/bookings", views.booking_create, name="booking-create"),
     path("openapi.json", views.openapi, name="openapi"),
     # Last: every other path under /api/v1/ answers a JSON 404 instead of the HTML page.

@@ -29,6 +29,7 @@ BASE = "/api/v1"
 DOC_URI = "urn:booking:openapi"
 SERVICES = "/partners/{slug}/services/"
 SLOTS = "/partners/{slug}/services/{service}/slots"
+STAFF = "/partners/{slug}/services/{service}/staff"
 BOOKINGS = "/partners/{slug}/bookings"
 
 
@@ -87,12 +88,12 @@ def test_the_document_is_served_as_json_and_equals_the_module(client: Client) ->
     assert "public" in response["Cache-Control"]
 
 
-def test_the_document_is_openapi_3_1_with_exactly_the_three_operations() -> None:
+def test_the_document_is_openapi_3_1_with_exactly_the_four_operations() -> None:
     assert OPENAPI["openapi"].startswith("3.1.")
     assert OPENAPI["info"]["title"] and OPENAPI["info"]["version"]
     assert OPENAPI["servers"] == [{"url": BASE}]
     operations = {(path, method) for path, item in OPENAPI["paths"].items() for method in item}
-    assert operations == {(SERVICES, "get"), (SLOTS, "get"), (BOOKINGS, "post")}
+    assert operations == {(SERVICES, "get"), (STAFF, "get"), (SLOTS, "get"), (BOOKINGS, "post")}
     ids = [op["operationId"] for item in OPENAPI["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
 
@@ -140,13 +141,20 @@ def test_documented_paths_are_the_real_routes() -> None:
     expected = {
         SERVICES: views.service_list,
         SLOTS: views.service_slots,
+        STAFF: views.service_staff,
         BOOKINGS: views.booking_create,
     }
     for path, view in expected.items():
         concrete = BASE + path.replace("{slug}", "salon-alpha").replace("{service}", "haircut")
         assert resolve(concrete).func is view, path
     named = {p.name for p in urls.urlpatterns if getattr(p, "name", None)}
-    assert named == {"service-list", "service-slots", "booking-create", "openapi"}
+    assert named == {
+        "service-list",
+        "service-staff",
+        "service-slots",
+        "booking-create",
+        "openapi",
+    }
 
 
 def test_documented_request_body_matches_the_form() -> None:
@@ -284,6 +292,8 @@ def test_the_schemas_reject_what_the_api_must_never_say() -> None:
             "start": "2025-03-31T09:00:00+02:00",
             "end": "2025-03-31T10:00:00+02:00",
             "status": "confirmed",
+            "staff": {"id": 3, "name": "Anna"},
+            "resource": None,
         },
         "manage_url": "http://testserver/manage/abc_DEF-123/",
     }

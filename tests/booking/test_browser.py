@@ -124,3 +124,31 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     page.goto(manage_link)
     assert "Cancelled" in page.inner_text(".details")
     _assert_clean(page)
+
+
+def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
+    page, shop: Service, live_server
+) -> None:
+    from tests.staffing import person
+
+    every_day = {d: [(time(8), time(18))] for d in range(7)}
+    person(shop.partner, "Anna", hours=every_day, order=1)
+    person(shop.partner, "Ben", hours={d: [(time(14), time(18))] for d in range(7)}, order=2)
+
+    page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+    page.get_by_role("link", name="Ben").click()
+    page.wait_for_url("**staff=**")
+    times = page.locator("a.slot").all_inner_texts()
+    assert times and all("14:00" <= t <= "17:00" for t in times)
+    _assert_clean(page)
+
+    page.locator("a.slot").first.click()
+    page.wait_for_url("**/book/?start=**")
+    assert "Ben" in page.inner_text(".summary")
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_role("button", name="Book").click()
+    page.wait_for_url("**/manage/**created=1**")
+    assert page.inner_text(".staff-name") == "Ben"
+    assert Booking.objects.get().staff.name == "Ben"
+    _assert_clean(page)

@@ -148,3 +148,32 @@ def test_names_are_unique_within_a_business(partner: Partner, other_partner: Par
     person(other_partner, "Anna")
     with pytest.raises(IntegrityError), transaction.atomic():
         person(partner, "Anna")
+
+
+def test_a_forged_person_or_resource_fails_the_bookings_validation(
+    partner: Partner, service: Service, other_partner: Partner
+) -> None:
+    """What a form over Booking (the admin's) gets: no booking with someone who does not perform
+    the service, another business's person or resource, or a resource of the wrong kind."""
+    service.required_resource_kind = "wash-basin"
+    service.save()
+    anna = person(partner, "Anna")
+    trainee = person(partner, "Trainee", services=[])
+    stranger = person(other_partner, "Stranger")
+    basin = resource(partner, "Basin", "wash-basin")
+    room = resource(partner, "Room", "treatment-room")
+    theirs = resource(other_partner, "Their basin", "wash-basin")
+    cases = [
+        (trainee, basin, "staff", "does not perform"),
+        (stranger, basin, "staff", "another business"),
+        (anna, room, "resource", "kind wash-basin"),
+        (anna, theirs, "resource", "another business"),
+    ]
+    for n, (who, what, field, message) in enumerate(cases):
+        with pytest.raises(ValidationError) as refused:
+            _row(service, who, n=n, res=what).full_clean()
+        assert message in " ".join(refused.value.message_dict[field])
+    _row(service, anna, n=9, res=basin).full_clean()
+    service.required_resource_kind = ""
+    with pytest.raises(ValidationError, match="needs no resource"):
+        _row(service, anna, n=10, res=basin).full_clean()

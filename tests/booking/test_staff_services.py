@@ -234,6 +234,9 @@ def test_the_audit_event_names_the_person_and_the_resource(partner: Partner) -> 
     event = SecurityEvent.objects.get(event_type="booking_rescheduled")
     assert (event.detail["staff_id"], event.detail["from_staff_id"]) == (anna.pk, anna.pk)
     assert moved.resource == basin
+    services.booking_cancel(booking=moved, actor=MANAGE_LINK_CUSTOMER)
+    event = SecurityEvent.objects.get(event_type="booking_cancelled")
+    assert (event.detail["staff_id"], event.detail["resource_id"]) == (anna.pk, basin.pk)
 
 
 def test_staff_hours_meet_the_partner_hours(partner: Partner, cut: Service) -> None:

@@ -8,6 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from booking.slots import (
     Assignment,
@@ -16,8 +18,10 @@ from booking.slots import (
     ResourceCalendar,
     ServiceRules,
     StaffCalendar,
+    compute_slots,
     compute_team_slots,
 )
+from tests.booking.test_slots import scenarios
 
 ZURICH = ZoneInfo("Europe/Zurich")
 MONDAY = date(2025, 3, 31)  # CEST, UTC+2
@@ -275,3 +279,52 @@ def test_the_team_works_whenever_the_partner_is_open_special_openings_included()
         "Mon 22:00",
         "Mon 23:00",
     ]
+
+
+# --- properties: the team engine agrees with the one-calendar engine ---------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.integers(0, 3))
+def test_one_person_working_the_opening_hours_is_the_old_engine(
+    case: dict[str, object], people: int
+) -> None:
+    """A one-person business (the team: the partner's hours) gets exactly the slots it got
+    before staff existed; and "anyone" among copies of that person is the same list, each start
+    going to the first of them by the rule (no bookings of their own: display order, then id)."""
+    before = compute_slots(**case)  # type: ignore[arg-type]
+    team = StaffCalendar(id=7, weekly_hours=None, busy=case["busy"])  # type: ignore[arg-type]
+    rest = {k: v for k, v in case.items() if k != "busy"}
+    found = compute_team_slots(staff=[team], resources=None, **rest)  # type: ignore[arg-type]
+    assert list(found) == before
+    assert {a.staff_id for a in found.values()} <= {7}
+    clones = [StaffCalendar(id=10 + n, weekly_hours=None, order=5 - n) for n in range(people)]
+    if clones:
+        free = compute_team_slots(staff=clones, resources=None, **rest)  # type: ignore[arg-type]
+        assert {a.staff_id for a in free.values()} == ({10 + people - 1} if free else set())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios(), st.lists(st.integers(0, 6), min_size=1, max_size=3))
+def test_anyone_is_the_union_of_the_people(case: dict[str, object], days: list[int]) -> None:
+    """Each person's own slots (only their weekdays, their own bookings) united are the "anyone"
+    list, and each start goes to someone who offers it."""
+    rest = {k: v for k, v in case.items() if k != "busy"}
+    busy = list(case["busy"])  # type: ignore[call-overload]
+    partner_hours = case["weekly_hours"]
+    people = [
+        StaffCalendar(
+            id=n + 1,
+            weekly_hours={d: partner_hours[d] for d in days[: n + 1]},  # type: ignore[index]
+            busy=busy[n::3],
+        )
+        for n in range(3)
+    ]
+    alone = {
+        p.id: set(compute_team_slots(staff=[p], resources=None, **rest))  # type: ignore[arg-type]
+        for p in people
+    }
+    found = compute_team_slots(staff=people, resources=None, **rest)  # type: ignore[arg-type]
+    assert set(found) == set().union(*alone.values())
+    for start, assignment in found.items():
+        assert start in alone[assignment.staff_id]

@@ -26,7 +26,8 @@
   var api = origin + "/api/v1/partners/" + encodeURIComponent(partner) + "/";
   var zone = visitorZone();
 
-  var state = { services: [], service: null, weekStart: startOfToday(), slot: null, busy: false, notice: "", partnerName: "" };
+  // staff: null for "anyone", else {id, name} of the person chosen; people: whom the service offers.
+  var state = { services: [], service: null, staff: null, people: [], weekStart: startOfToday(), slot: null, busy: false, notice: "", partnerName: "" };
   var root;
 
   function visitorZone() {
@@ -249,13 +250,65 @@
     show([el("h3", "bw-step", "Choose a service"), list]);
   }
 
-  // --- step 2: a week of slots ------------------------------------------------------------------
+  // --- step 2: anyone or a person -----------------------------------------------------------
 
   function chooseService(service) {
     state.service = service;
+    state.staff = null;
+    state.people = [];
     state.weekStart = startOfToday();
-    loadWeek();
+    show([heading(service), message("info", "Loading…")]);
+    request("services/" + encodeURIComponent(service.slug) + "/staff").then(
+      function (body) {
+        state.people = listOf(body, "staff").filter(function (member) {
+          return member && typeof member.id === "number" && typeof member.name === "string";
+        });
+        var mustChoose = body && body.staff_choice === "choose";
+        state.mustChoose = mustChoose;
+        if (state.people.length > 1 || mustChoose) {
+          showPeople(service);
+        } else {
+          loadWeek();
+        }
+      },
+      function (error) {
+        show([heading(service), failure(error, function () { chooseService(service); }), backToServices()]);
+      }
+    );
   }
+
+  function showPeople(service) {
+    var list = el("ul", "bw-people");
+    function add(label, member) {
+      var item = el("li", "bw-person");
+      var pick = button(label, "bw-person-button", function () {
+        state.staff = member;
+        state.weekStart = startOfToday();
+        loadWeek();
+      });
+      pick.setAttribute("data-staff", member ? String(member.id) : "any");
+      item.appendChild(pick);
+      list.appendChild(item);
+    }
+    if (!state.mustChoose) {
+      add("Anyone", null);
+    }
+    state.people.forEach(function (member) {
+      add(member.name, member);
+    });
+    show([heading(service), el("h3", "bw-step", "With whom?"), list, backToServices()]);
+  }
+
+  function otherPeople() {
+    if (state.people.length < 2 && !state.mustChoose) {
+      return null;
+    }
+    return button("Someone else", "bw-link", function () {
+      showPeople(state.service);
+    });
+  }
+
+  // --- step 3: a week of slots ------------------------------------------------------------------
 
   function loadWeek() {
     var service = state.service;
@@ -263,7 +316,8 @@
     var query =
       "?start=" + encodeURIComponent(isoDate(state.weekStart)) +
       "&end=" + encodeURIComponent(isoDate(addDays(state.weekStart, 6))) +
-      "&tz=" + encodeURIComponent(zone);
+      "&tz=" + encodeURIComponent(zone) +
+      (state.staff ? "&staff=" + encodeURIComponent(String(state.staff.id)) : "");
     show([heading(service), message("info", "Loading free times…")]);
     request("services/" + encodeURIComponent(service.slug) + "/slots" + query).then(
       function (body) {
@@ -303,6 +357,9 @@
     var box = el("div", "bw-chosen");
     box.appendChild(el("h3", "bw-step", service.name));
     box.appendChild(el("p", "bw-service-meta", describeService(service)));
+    if (state.staff) {
+      box.appendChild(el("p", "bw-staff", "With " + state.staff.name));
+    }
     return box;
   }
 
@@ -360,11 +417,12 @@
       nav,
       total ? null : message("info", "No free times this week. Try a later week."),
       week,
+      otherPeople(),
       backToServices(),
     ]);
   }
 
-  // --- step 3: the form -------------------------------------------------------------------------
+  // --- step 4: the form -------------------------------------------------------------------------
 
   var FIELDS = [
     { name: "customer_name", label: "Name", type: "text", required: true, autocomplete: "name", max: 120 },
@@ -459,6 +517,9 @@
 
   function book(inputs, formError, submit) {
     var payload = { service: state.service.slug, start: state.slot.text };
+    if (state.staff) {
+      payload.staff = String(state.staff.id);
+    }
     Object.keys(inputs).forEach(function (name) {
       payload[name] = inputs[name].input.value.trim();
     });
@@ -490,7 +551,7 @@
     loadWeek();
   }
 
-  // --- step 4: confirmation ---------------------------------------------------------------------
+  // --- step 5: confirmation ---------------------------------------------------------------------
 
   function safeLink(href) {
     // Only a link back to our own host: never javascript: or another site.
@@ -509,6 +570,11 @@
     // The last step: what was booked, a note, and a link to our own host opening in a new tab.
     var parts = [el("h3", "bw-step bw-done", title)];
     parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + longFormat.format(start)));
+    var who = booking.staff && typeof booking.staff.name === "string" ? booking.staff.name : "";
+    var room = booking.resource && typeof booking.resource.name === "string" ? booking.resource.name : "";
+    if (who) {
+      parts.push(el("p", "bw-staff", "With " + who + (room ? " · " + room : "")));
+    }
     parts.push(note);
     var href = safeLink(linkHref);
     if (href) {
