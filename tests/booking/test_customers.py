@@ -8,14 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
 
 from booking import services
 from booking.models import Customer
 from security.fieldcrypto import blind_index
 from tests.actors import BOOKING_CUSTOMER
 from tests.booking.conftest import zurich
+from tests.migrating import migrate_to, migrate_to_latest
 
 pytestmark = pytest.mark.django_db
 
@@ -69,16 +69,9 @@ BEFORE = [("booking", "0012_customer_data_encrypted")]
 AFTER = [("booking", "0014_booking_customer_required")]
 
 
-def _migrate(targets: list[tuple[str, str]]):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_existing_bookings_get_one_customer_per_address_per_partner() -> None:
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     Partner = apps.get_model("booking", "Partner")
     Service = apps.get_model("booking", "Service")
     StaffMember = apps.get_model("booking", "StaffMember")
@@ -108,7 +101,7 @@ def test_existing_bookings_get_one_customer_per_address_per_partner() -> None:
                 )
             )
 
-    apps = _migrate(AFTER)
+    apps = migrate_to(AFTER)
     Booking = apps.get_model("booking", "Booking")
     Customer = apps.get_model("booking", "Customer")
     assert Customer.objects.count() == 4
@@ -116,4 +109,4 @@ def test_existing_bookings_get_one_customer_per_address_per_partner() -> None:
     assert customer_of[rows[0].pk] == customer_of[rows[1].pk] != customer_of[rows[2].pk]
     assert customer_of[rows[0].pk] != customer_of[rows[3].pk]  # the other partner's Grace
     assert Customer.objects.get(pk=customer_of[rows[1].pk]).name == "Grace"  # the earliest
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("booking"))
+    migrate_to_latest("booking")

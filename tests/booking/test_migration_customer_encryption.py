@@ -7,19 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from security.fieldcrypto import PREFIX, blind_index
+from tests.migrating import migrate_to, migrate_to_latest
 
 BEFORE = [("booking", "0011_booking_staff_guarantees")]
 AFTER = [("booking", "0012_customer_data_encrypted")]
-
-
-def _migrate(targets: list[tuple[str, str]]):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def _raw() -> tuple[str, ...]:
@@ -32,7 +25,7 @@ def _raw() -> tuple[str, ...]:
 
 @pytest.mark.django_db(transaction=True)
 def test_existing_customer_data_is_encrypted_and_can_be_decrypted_back() -> None:
-    apps = _migrate(BEFORE)
+    apps = migrate_to(BEFORE)
     Partner = apps.get_model("booking", "Partner")
     Service = apps.get_model("booking", "Service")
     StaffMember = apps.get_model("booking", "StaffMember")
@@ -55,7 +48,7 @@ def test_existing_customer_data_is_encrypted_and_can_be_decrypted_back() -> None
         manage_token_hash="0" * 64,
     )
 
-    Booking = _migrate(AFTER).get_model("booking", "Booking")
+    Booking = migrate_to(AFTER).get_model("booking", "Booking")
     name, email, phone, notes = _raw()
     assert name.startswith(PREFIX) and email.startswith(PREFIX) and notes.startswith(PREFIX)
     assert phone == ""  # nothing to hide, nothing stored
@@ -67,7 +60,7 @@ def test_existing_customer_data_is_encrypted_and_can_be_decrypted_back() -> None
     )
     assert booking.customer_email_index == blind_index("grace@navy.example")
 
-    _migrate(BEFORE)
+    migrate_to(BEFORE)
     assert _raw() == ("Grace Hopper", "Grace@Navy.example", "", "Bring the nanosecond")
     # Back to the latest state for the tests that follow.
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("booking"))
+    migrate_to_latest("booking")

@@ -122,3 +122,26 @@ def test_check_deploy_reports_no_issues_with_a_safe_environment(safe_env: dict[s
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
+
+
+def test_field_encryption_keys_come_from_files_too(
+    safe_env: dict[str, str], tmp_path: Path
+) -> None:
+    # The way containers get secrets: a new key in front of an old one, as during a rotation.
+    keys, index_key = tmp_path / "field-keys", tmp_path / "blind-index-key"
+    keys.write_text(
+        "Xh0M6oO4BfN0X1jvA-Yy8yKCB3h4dw1S0sNfB0kZrLQ=,"
+        + PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_ENCRYPTION_KEYS"]
+        + "\n",
+        encoding="utf-8",
+    )
+    index_key.write_text(PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_BLIND_INDEX_KEY"], encoding="utf-8")
+    env = {
+        **_without(_without(safe_env, "FIELD_ENCRYPTION_KEYS"), "FIELD_BLIND_INDEX_KEY"),
+        "FIELD_ENCRYPTION_KEYS_FILE": str(keys),
+        "FIELD_BLIND_INDEX_KEY_FILE": str(index_key),
+    }
+    show = "from django.conf import settings; print(len(settings.FIELD_ENCRYPTION_KEYS))"
+    result = _run(["-c", f"{SETUP}; {show}"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "2"
