@@ -1,6 +1,6 @@
-"""The three admin roles may read the customer list (booking/roles.py). Adds the one permission
-rather than re-syncing whole groups, so it composes with other migrations that give the roles
-permissions of their own models."""
+"""The admin roles may read the customer list (booking/roles.py explains them): owners, members
+and support alike (support sees it masked unless granted). The definition is frozen here, as
+migrations must be; tests/booking/test_admin_scoping.py checks it still equals booking.roles."""
 
 from __future__ import annotations
 
@@ -13,30 +13,55 @@ if TYPE_CHECKING:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
     from django.db.migrations.state import StateApps
 
-ROLES = ("Partner owner", "Partner member", "Support")
+_ALL = ("view", "add", "change", "delete")
+BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
+    "Partner owner": {
+        "partner": ("view", "change"),
+        "openinghours": _ALL,
+        "service": _ALL,
+        "dateoverride": _ALL,
+        "dateoverriderange": _ALL,
+        "booking": ("view", "add", "change"),
+        "supportgrant": ("view", "add", "change"),
+    },
+    "Partner member": {
+        "partner": ("view",),
+        "openinghours": ("view",),
+        "service": _ALL,
+        "dateoverride": _ALL,
+        "dateoverriderange": _ALL,
+        "booking": ("view", "add", "change"),
+    },
+    "Support": {
+        "partner": ("view",),
+        "openinghours": ("view",),
+        "service": ("view",),
+        "dateoverride": ("view",),
+        "dateoverriderange": ("view",),
+        "booking": ("view",),
+        "supportgrant": ("view",),
+    },
+}
+ROLES = {name: {**models, "customer": ("view",)} for name, models in BEFORE.items()}
 
 
-def _permission(apps: StateApps) -> object:
-    # Permissions are normally created after migrate (post_migrate); this migration needs one now.
+def _sync(apps: StateApps, definition: dict[str, dict[str, tuple[str, ...]]]) -> None:
+    # Permissions are normally created after migrate (post_migrate); this migration needs them now.
     booking = apps.get_app_config("booking")
     booking.models_module = True  # type: ignore[assignment]  # only tested for truth there
     create_permissions(booking, verbosity=0, apps=apps)
     booking.models_module = None
-    return apps.get_model("auth", "Permission").objects.get(
-        content_type__app_label="booking", codename="view_customer"
-    )
+    from booking.roles import roles_sync
+
+    roles_sync(apps=apps, definition=definition)
 
 
 def grant(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    permission = _permission(apps)
-    for group in apps.get_model("auth", "Group").objects.filter(name__in=ROLES):
-        group.permissions.add(permission)
+    _sync(apps, ROLES)
 
 
 def revoke(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    permission = _permission(apps)
-    for group in apps.get_model("auth", "Group").objects.filter(name__in=ROLES):
-        group.permissions.remove(permission)
+    _sync(apps, BEFORE)
 
 
 class Migration(migrations.Migration):
