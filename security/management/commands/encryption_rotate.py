@@ -20,8 +20,8 @@ class Command(OperatorCommand):
         "Re-encrypts every encrypted customer data column under the newest of "
         "FIELD_ENCRYPTION_KEYS (and refreshes the email blind indexes), in batches with "
         "progress. Safe while the site runs once every server lists the new key; an interrupted "
-        "run is resumed by running it again (finished rows are skipped). Afterwards the old key "
-        "can be removed."
+        "run is resumed by running it again (finished rows are skipped). Keep the old key listed "
+        "while backups from before the rotation may be restored."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
