@@ -164,7 +164,8 @@ REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"})
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, sharing one client per pool (security/cache.py says why).
+            "BACKEND": "security.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "booking"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -211,6 +212,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
+# /healthz asks the broker at most this often per process and reuses the answer (up or down) in
+# between: opening a broker connection was most of the cost of a health request, and a monitor or
+# load balancer polls every few seconds anyway.
+HEALTHZ_BROKER_CHECK_SECONDS = 5
 # Workers log through LOGGING (JSON lines) like the web processes, not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

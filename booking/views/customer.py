@@ -33,6 +33,7 @@ from booking.views.common import (
     staff_or_404,
     staff_param,
     week_of_free_times,
+    week_slots_html,
     zone_choices,
 )
 from security.actors import Actor, Via
@@ -81,9 +82,15 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
         )
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
-    for _day, day_slots in week.days:
-        for slot in day_slots:
-            slot["url"] = book_url + query_string(start=slot["value"], tz=tz, staff=who)
+    # The link of each slot: book_url + query_string(start=..., tz=tz, staff=who), with the zone's
+    # and person's part encoded once per page. A start (utc_iso: digits, "-", "T", ":" and "Z")
+    # needs only its colons quoted, which is all urlencode would change in it.
+    rest = query_string(tz=tz, staff=who)[1:]
+    rest_part = f"&{rest}" if rest else ""
+    for day in week.days:
+        for slot in day.slots:
+            slot["url"] = f"{book_url}?start={slot['value'].replace(':', '%3A')}{rest_part}"
+    week_slots_html(week, mode="link")
     week_param = week.first.isoformat() if week.first else ""
     return render(
         request,

@@ -37,6 +37,7 @@ from booking.views.common import (
     staff_menu,
     staff_or_404,
     week_of_free_times,
+    week_slots_html,
     zone_choices,
 )
 from security.actors import Actor, Via
@@ -195,12 +196,16 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         exclude_booking_id=booking.pk,
         staff=person,
     )
+    week_slots_html(
+        week,
+        mode="button",
+        current_value=utc_iso(booking.start) if person == booking.staff else "",
+    )
     week_value = week.first.isoformat() if week.first else ""
     context.update(
         {
             "week": week,
             "here": here,
-            "current_value": utc_iso(booking.start) if person == booking.staff else "",
             "staff_value": raw_staff,
             "staff_menu": staff_menu(
                 service,
