@@ -3,14 +3,17 @@
 Which partner a user works for comes from `PartnerMembership`, never from a group; the groups
 say what a role may do with the rows its scope lets it see (booking/admin/scoping.py):
 
-- Partner owner: the partner profile and hours, services, overrides, bookings, support grants.
-- Partner member: services, overrides and bookings; reads the profile and hours.
+- Partner owner: the partner profile and hours, services, overrides, bookings, support grants,
+  staff members (their hours, absences and services) and resources.
+- Partner member: services, overrides and bookings; reads the profile and hours, the staff and
+  the resources. A member who is a staff member's login sees that person's bookings only
+  (booking/admin/scoping.py).
 - Support (platform staff, no membership): reads every partner's data, customer data masked
   unless the partner granted access (SupportGrant).
 
 All three read the partner's customer list (customer data masked for support as elsewhere).
 
-The data migration booking/0005 creates these groups; `roles_ensure` re-creates them after a
+The data migration booking/0005 creates these groups (0012 adds staff and resources); `roles_ensure` re-creates them after a
 test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
 """
 
@@ -26,6 +29,15 @@ PARTNER_MEMBER = "Partner member"
 SUPPORT = "Support"
 
 _ALL = ("view", "add", "change", "delete")
+# Staff members and resources with what hangs on them (managed on their admin pages as inlines).
+STAFF_MODELS = (
+    "staffmember",
+    "staffhours",
+    "staffabsence",
+    "servicestaff",
+    "resource",
+    "resourceabsence",
+)
 
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     PARTNER_OWNER: {
@@ -36,6 +48,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
+        **dict.fromkeys(STAFF_MODELS, _ALL),
         "customer": ("view",),
     },
     PARTNER_MEMBER: {
@@ -45,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
+        **dict.fromkeys(STAFF_MODELS, ("view",)),
         "customer": ("view",),
     },
     SUPPORT: {
@@ -55,6 +69,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverriderange": ("view",),
         "booking": ("view",),
         "supportgrant": ("view",),
+        **dict.fromkeys(STAFF_MODELS, ("view",)),
         "customer": ("view",),
     },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -499,21 +500,22 @@ class PartnerWeek:
     bookings: list[Booking]
 
 
-def partner_week(*, partner: Partner, monday: date) -> PartnerWeek:
+def partner_week(
+    *, partner: Partner, monday: date, staff_ids: Collection[int] | None = None
+) -> PartnerWeek:
     """The partner's week from local `monday`: its blocking and cancelled bookings starting in
-    the week, and each day's opening ranges (overrides applied). Four queries, whatever the
-    number of bookings. Raises OverflowError for a week at the ends of the calendar (the
+    the week (of the staff members `staff_ids` only, if given), and each day's opening ranges
+    (overrides applied). Four queries, whatever the number of bookings. Raises OverflowError for a week at the ends of the calendar (the
     calendar view validates its dates first)."""
     zone = partner.zone
     days = [monday + timedelta(days=n) for n in range(7)]
     # Local midnights, each converted on its own: a week with a clock change is 167 or 169 hours.
     start = slots.local_midnight(zone, days[0])
     end = slots.local_midnight(zone, days[-1] + timedelta(days=1))
-    bookings = list(
-        Booking.objects.filter(partner=partner, start__gte=start, start__lt=end)
-        .select_related("service")
-        .order_by("start", "pk")
-    )
+    rows = Booking.objects.filter(partner=partner, start__gte=start, start__lt=end)
+    if staff_ids is not None:
+        rows = rows.filter(staff_id__in=staff_ids)
+    bookings = list(rows.select_related("service").order_by("start", "pk"))
     hours = partner_hours(partner=partner, first=days[0], last=days[-1])
     by_day: dict[date, list[Booking]] = {day: [] for day in days}
     for booking in bookings:

@@ -75,14 +75,21 @@ class PaymentAdmin(_ReadOnly):
         if scope.kind in (ALL, SUPPORT):
             return selectors.payment_list_for_partner(partner_id=None)
         if scope.kind == PARTNER:
-            return selectors.payment_list_for_partner(partner_id=scope.partner_id)
+            rows = selectors.payment_list_for_partner(partner_id=scope.partner_id)
+            if scope.own_bookings_only:  # a stylist with a login: her own bookings' payments
+                rows = rows.filter(booking__staff_id__in=scope.own_staff_ids)
+            return rows
         return Payment.objects.none()
 
     def _in_scope(self, request: HttpRequest, obj: Payment | None) -> bool:
         scope = request_scope(request)
         if obj is None or scope.kind in (ALL, SUPPORT):
             return scope.kind != NOTHING
-        return scope.kind == PARTNER and obj.booking.partner_id == scope.partner_id
+        return (
+            scope.kind == PARTNER
+            and obj.booking.partner_id == scope.partner_id
+            and (not scope.own_bookings_only or obj.booking.staff_id in scope.own_staff_ids)
+        )
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return (

@@ -7,7 +7,10 @@ goes through booking.services (the same rules and database guarantee as customer
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -20,10 +23,16 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import errors, services
-from booking.admin.calendar import calendar_view
+from booking import errors, selectors, services
+from booking.admin.calendar import calendar_view, staff_css_view
 from booking.admin.csv_export import csv_safe, csv_writer
-from booking.admin.forms import BookingCreateForm, CancelForm, RescheduleForm
+from booking.admin.forms import (
+    BookingCreateForm,
+    CancelForm,
+    FreeTimesForm,
+    LocalDateTimeField,
+    RescheduleForm,
+)
 from booking.admin.scoping import (
     ALL,
     PARTNER,
@@ -35,13 +44,21 @@ from booking.admin.scoping import (
 )
 from booking.admin.support import MASKED, CustomerDataMixin, customer_access
 from booking.events import BookingEvent
-from booking.models import Booking, Service
+from booking.models import Booking, Service, StaffMember
 from security.actors import Actor, Via
 from security.admin_guard import admin_bad_request
 from security.client_ip import client_ip
 from security.events import record_event
 from security.fieldcrypto import blind_index
 from security.inputs import parse_id
+
+
+@dataclass(frozen=True)
+class FreeTimes:
+    day: date
+    zone: ZoneInfo
+    who: str
+    times: list[datetime]
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -59,13 +76,14 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "status",
         ("start", admin.DateFieldListFilter),
         ("service", ScopedRelatedFilter),
+        ("staff", ScopedRelatedFilter),
         ("partner", ScopedRelatedFilter),
     )
     # Customer data is encrypted (C26): the database cannot search it, so the search box looks
     # a whole email up through its blind index (get_search_results). No substring search.
     search_fields = ("customer_email",)
     search_help_text = "Search by a customer's complete email address (not part of it)."
-    list_select_related = ("partner", "service")
+    list_select_related = ("partner", "service", "staff")
     list_per_page = 50
     show_full_result_count = False
     ordering = ("start",)
@@ -74,6 +92,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     fields = (
         "partner",
         "service_name",
+        "staff",
+        "resource",
         "status",
         "local_start",
         "local_end",
@@ -91,12 +111,15 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     # --- list -----------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
-        return super().get_queryset(request).select_related("partner", "service")
+        return (
+            super().get_queryset(request).select_related("partner", "service", "staff", "resource")
+        )
 
     def get_list_display(self, request: HttpRequest) -> Any:
         columns: list[Any] = [
             "local_start",
             "service_name",
+            "staff",
             *self.customer_columns(request),
             "status",
         ]
@@ -193,6 +216,9 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("calendar/", wrap(calendar_view(self)), name="booking_booking_calendar"),
+            path(
+                "calendar/staff.css", wrap(staff_css_view(self)), name="booking_booking_staff_css"
+            ),
             path("export/", wrap(self.export_view), name="booking_booking_export"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name="booking_booking_cancel"),
             path(
@@ -277,24 +303,65 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         """Create a booking by hand through booking_create: the slot must be offered and free,
-        exactly as for a customer; refusals come back as form errors."""
+        exactly as for a customer; refusals come back as form errors. "Show free times" lists
+        the chosen person's (or anyone's) free starts on a date as the choices for the start;
+        a stylist with a login books for herself only."""
         if not self.has_add_permission(request):
             raise PermissionDenied
+        scope = request_scope(request)
         offered = scope_queryset(
             request, Service.objects.filter(is_active=True).select_related("partner")
-        )
-        form = BookingCreateForm(
-            request.POST or None, services=offered.order_by("partner__name", "name")
-        )
-        if request.method == "POST" and form.is_valid():
+        ).order_by("partner__name", "name")
+        staff = scope_queryset(
+            request, StaffMember.objects.filter(is_active=True).select_related("partner")
+        ).order_by("partner__name", "display_order", "name")
+        if scope.own_bookings_only:
+            staff = staff.filter(pk__in=scope.own_staff_ids)
+        zone_name = scope.partner.time_zone if scope.partner else "the partner's time zone"
+        choices: dict[str, Any] = {"services": offered, "staff": staff, "zone_name": zone_name}
+        showing = request.method == "POST" and "show_times" in request.POST
+        query = FreeTimesForm(request.POST or None, **choices)
+        if showing:
+            # Only the free times are asked for: the customer's details are not checked yet.
+            form = BookingCreateForm(initial=request.POST.dict(), **choices)
+        else:
+            form = BookingCreateForm(request.POST or None, **choices)
+        free = self._free_times(query, request.POST.get("start", ""))
+        if free is not None:
+            form.offer(free.times, free.zone)
+        if request.method == "POST" and not showing and form.is_valid():
             data = form.cleaned_data
+            person = data["staff"]
             try:
+                if scope.own_bookings_only and person is None:
+                    raise services.StaffNotOffered(_("Choose yourself as the staff member."))
                 booking, _token = services.booking_create(
                     service=data["service"],
                     start=data["start"],
                     customer=form.customer(),
                     actor=_actor(request),
+                    staff=person,
                 )
+            except services.StaffNotOffered as exc:
+                errors.add_to_form(form, exc, field="staff")
+            except (services.SlotNotOffered, services.SlotTaken) as exc:
+                if person is None:
+                    errors.add_to_form(form, exc, field="start")
+                else:
+                    local = data["start"].astimezone(data["service"].partner.zone)
+                    form.add_error(
+                        "start",
+                        _(
+                            "%(refusal)s %(time)s on %(date)s (%(zone)s) is not a free time of %(name)s."
+                        )
+                        % {
+                            "refusal": str(exc),
+                            "time": local.strftime("%H:%M"),
+                            "date": local.strftime("%Y-%m-%d"),
+                            "zone": local.tzinfo,
+                            "name": person.name,
+                        },
+                    )
             except (services.BookingError, ValidationError) as exc:
                 errors.add_to_form(form, exc, field="start")
             else:
@@ -306,8 +373,32 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                     reverse("admin:booking_booking_change", args=[booking.pk])
                 )
         return self._render(
-            request, "admin/booking/booking/add.html", {"title": "Add booking", "form": form}
+            request,
+            "admin/booking/booking/add.html",
+            {"title": "Add booking", "form": form, "free": free},
         )
+
+    def _free_times(self, query: FreeTimesForm, start: str) -> FreeTimes | None:
+        """The free starts the query asks for: its date, or the posted start's date."""
+        if not query.is_bound or not query.is_valid():
+            return None
+        service, person, day = (query.cleaned_data[k] for k in ("service", "staff", "day"))
+        if day is None:
+            try:
+                day = LocalDateTimeField().clean(start).date() if start else None
+            except ValidationError:
+                day = None
+        if day is None:
+            return None
+        zone = service.partner.zone
+        try:
+            times = selectors.free_starts_by_local_day(
+                service=service, zone=zone, first=day, last=day, now=timezone.now(), staff=person
+            )[day]
+        except OverflowError:
+            return None
+        who = person.name if person is not None else _("anyone")
+        return FreeTimes(day=day, zone=zone, who=str(who), times=times)
 
     # --- actions ------------------------------------------------------------------------------
 
@@ -393,6 +484,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 "created_at",
                 "cancelled_at",
                 "cancellation_reason",
+                "staff",
+                "resource",
             ]
         )
         for booking in rows:
@@ -414,6 +507,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                         booking.created_at.isoformat(),
                         booking.cancelled_at.isoformat() if booking.cancelled_at else "",
                         booking.cancellation_reason,
+                        booking.staff.name,
+                        booking.resource.name if booking.resource else "",
                     )
                 ]
             )

@@ -1,11 +1,14 @@
 """The week calendar in the admin: one partner's bookings and opening hours for a week in the
-partner's zone. Server-rendered; a static stylesheet lays it out as a 7-column grid on a laptop
-and a list of days on a phone. A fixed number of queries, whatever the number of bookings."""
+partner's zone, a row per day and a column per staff member (their hours, absences and
+bookings). Server-rendered; a static stylesheet lays it out as a table on a laptop and a list on
+a phone, and a small generated stylesheet (staff.css, same origin: the strict CSP allows no
+inline styles) gives each person their colour. A stylist with a login sees her own column only.
+A fixed number of queries, whatever the number of bookings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,16 +20,71 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import selectors
+from booking import selectors, slots
 from booking.admin.scoping import PARTNER, request_scope, scope_queryset
 from booking.admin.support import customer_access
-from booking.models import Booking, Partner
+from booking.models import Booking, Partner, StaffAbsence, StaffMember
 from security.admin_guard import admin_bad_request
 from security.inputs import parse_date, parse_id
 
 
 def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def _week_staff(
+    partner: Partner, bookings: list[Booking], own: frozenset[int]
+) -> list[StaffMember]:
+    """The columns: the active staff members, and anyone else who has a booking that week (an
+    inactive person's old bookings stay visible); only `own` ones if given."""
+    booked = {b.staff_id for b in bookings}
+    staff = StaffMember.objects.filter(partner=partner).prefetch_related("hours")
+    if own:
+        staff = staff.filter(pk__in=own)
+    return [
+        s for s in staff.order_by("display_order", "name", "pk") if s.is_active or s.pk in booked
+    ]
+
+
+def _absent_days(staff: list[StaffMember], week: selectors.PartnerWeek) -> set[tuple[int, date]]:
+    """(staff id, local date) for each day of the week a person is away for some of it."""
+    zone = next(iter(staff)).partner.zone if staff else None
+    away: set[tuple[int, date]] = set()
+    if zone is None:
+        return away
+    absences = StaffAbsence.objects.filter(
+        staff__in=staff, starts_at__lt=week.end, ends_at__gt=week.start
+    )
+    for absence in absences:
+        for week_day in week.days:
+            day_start = slots.local_midnight(zone, week_day.date)
+            day_end = slots.local_midnight(zone, week_day.date + timedelta(days=1))
+            if absence.starts_at < day_end and absence.ends_at > day_start:
+                away.add((absence.staff_id, week_day.date))
+    return away
+
+
+def staff_css_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], HttpResponse]:
+    """Each staff member's calendar colour as a CSS custom property of `.cal-staff-<id>`. The
+    colour is #rrggbb (validated by the model and a database constraint), so nothing else can
+    reach the stylesheet. Partner users get their own partner's; platform staff ?partner=<id>."""
+
+    def view(request: HttpRequest) -> HttpResponse:
+        if not model_admin.has_view_permission(request):
+            raise PermissionDenied
+        scope = request_scope(request)
+        staff = scope_queryset(request, StaffMember.objects.all())
+        if scope.kind != PARTNER:
+            staff = staff.filter(partner_id=parse_id(request.GET.get("partner", "")) or 0)
+        rules = [
+            f".cal-staff-{pk} {{ --staff-colour: {colour}; }}\n"
+            for pk, colour in staff.values_list("pk", "colour")
+        ]
+        response = HttpResponse("".join(rules), content_type="text/css; charset=utf-8")
+        response["Cache-Control"] = "private, no-cache"
+        return response
+
+    return view
 
 
 def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], HttpResponse]:
@@ -65,7 +123,9 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
             raise Http404("No such partner.")
         zone = partner.zone
         today = timezone.localdate(timezone=zone)
-        wanted_week = request.GET.get("week", "")
+        # ?day= shows that day on a time grid; ?week= (or nothing) the week.
+        wanted_day = request.GET.get("day", "")
+        wanted_week = wanted_day or request.GET.get("week", "")
         try:
             day = (
                 parse_date(wanted_week, message=_("Enter the week as a date, YYYY-MM-DD."))
@@ -84,23 +144,47 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 back_text=_("Show this week"),
             )
         monday = _week_start(day)
-        week = selectors.partner_week(partner=partner, monday=monday)
+        own = scope.own_staff_ids if scope.own_bookings_only else frozenset()
+        week = selectors.partner_week(partner=partner, monday=monday, staff_ids=own or None)
+        staff = _week_staff(partner, week.bookings, own)
+        away = _absent_days(staff, week)
         access = customer_access(request)
 
-        def link(day: date) -> str:
-            query = {"week": day.isoformat()}
+        def link(day: date, view: str = "week") -> str:
+            query = {view: day.isoformat()}
             if scope.kind != PARTNER:
                 query["partner"] = str(partner.pk)
             return f"{request.path}?{urlencode(query)}"
 
         days = []
         for week_day in week.days:
-            entries = []
+            cells: dict[int, dict[str, Any]] = {
+                member.pk: {
+                    "staff": member,
+                    "ranges": _staff_ranges(member, week_day),
+                    "spans": _staff_spans(member, week_day),
+                    "away": (member.pk, week_day.date) in away,
+                    "bookings": [],
+                }
+                for member in staff
+            }
             for booking in week_day.bookings:
-                entries.append(
+                cell = cells.get(booking.staff_id)
+                if cell is None:
+                    continue
+                local_start, local_end = (
+                    booking.start.astimezone(zone),
+                    booking.end.astimezone(zone),
+                )
+                cell["bookings"].append(
                     {
-                        "start": booking.start.astimezone(zone).strftime("%H:%M"),
-                        "end": booking.end.astimezone(zone).strftime("%H:%M"),
+                        "start": local_start.strftime("%H:%M"),
+                        "end": local_end.strftime("%H:%M"),
+                        "start_min": _minutes(local_start.time()),
+                        # A booking running past midnight ends at the bottom of its day.
+                        "end_min": _minutes(local_end.time())
+                        if local_end.date() == local_start.date()
+                        else 24 * 60,
                         "service": booking.service.name,
                         "customer": access.value(booking, "customer_name"),
                         "cancelled": booking.status == Booking.Status.CANCELLED,
@@ -111,10 +195,12 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
             days.append(
                 {
                     "date": week_day.date,
-                    "is_today": week_day.date == timezone.localdate(timezone=zone),
+                    "is_today": week_day.date == today,
                     "ranges": [f"{r.start:%H:%M}–{r.end:%H:%M}" for r in week_day.ranges],
                     "is_override": week_day.is_override,
-                    "bookings": entries,
+                    "open": week_day.ranges,
+                    "cells": list(cells.values()),
+                    "day_url": link(week_day.date, view="day"),
                 }
             )
         access.audit(view="calendar", bookings=week.bookings)
@@ -125,12 +211,99 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 "monday": monday,
                 "sunday": monday + timedelta(days=6),
                 "days": days,
+                "staff": staff,
+                "staff_css_url": reverse("admin:booking_booking_staff_css")
+                + ("" if scope.kind == PARTNER else "?" + urlencode({"partner": partner.pk})),
                 "previous_url": link(monday - timedelta(days=7)),
                 "next_url": link(monday + timedelta(days=7)),
                 "today_url": link(today),
                 "title": f"Week of {monday:%d %B %Y}",
             }
         )
+        if wanted_day:
+            row = next(d for d in days if d["date"] == day)
+            context.update(
+                {
+                    "day": row,
+                    "grid": day_grid(row, staff),
+                    "previous_url": link(day - timedelta(days=1), view="day"),
+                    "next_url": link(day + timedelta(days=1), view="day"),
+                    "today_url": link(today, view="day"),
+                    "week_url": link(day),
+                    "title": f"{day:%A %d %B %Y}",
+                }
+            )
+            return TemplateResponse(request, "admin/booking/calendar_day.html", context)
         return TemplateResponse(request, "admin/booking/calendar.html", context)
 
     return view
+
+
+def _staff_spans(member: StaffMember, day: selectors.WeekDay) -> list[tuple[time, time]]:
+    """The person's working ranges that day as the calendar shows them (the partner's opening
+    ranges for a person who works whenever the business is open; otherwise their own weekly
+    hours, which the slots also meet with the opening ranges)."""
+    if member.works_opening_hours:
+        return [(r.start, r.end) for r in day.ranges]
+    if not day.ranges:
+        return []
+    weekday = day.date.weekday()
+    return [
+        (h.start, h.end)
+        for h in sorted(member.hours.all(), key=lambda h: h.start)
+        if h.weekday == weekday
+    ]
+
+
+def _staff_ranges(member: StaffMember, day: selectors.WeekDay) -> list[str]:
+    return [f"{a:%H:%M}–{b:%H:%M}" for a, b in _staff_spans(member, day)]
+
+
+# The day view's time grid: rows of a quarter hour (calendar-grid.css has a class per row, span
+# and column, so that nothing needs an inline style).
+QUARTER = 15
+GRID_COLUMNS = 40  # staff columns the stylesheet has classes for
+
+
+def _minutes(value: time) -> int:
+    """Minutes since local midnight; an end of 00:00 is midnight at the end of the day."""
+    return value.hour * 60 + value.minute
+
+
+def _end_minutes(value: time) -> int:
+    return _minutes(value) or 24 * 60
+
+
+def day_grid(day: dict[str, Any], staff: list[StaffMember]) -> dict[str, Any]:
+    """Grid positions (quarter-hour rows, one column per person) of a day's working ranges and
+    bookings, in the partner's local wall time."""
+    spans = [(_minutes(a), _end_minutes(b)) for cell in day["cells"] for a, b in cell["spans"]]
+    spans += [(b["start_min"], b["end_min"]) for cell in day["cells"] for b in cell["bookings"]]
+    spans += [(_minutes(r.start), _end_minutes(r.end)) for r in day["open"]]
+    first = min((a for a, _b in spans), default=8 * 60) // 60 * 60
+    last = -(-max((b for _a, b in spans), default=18 * 60) // 60) * 60
+    first, last = min(first, last - 60), max(last, first + 60)
+
+    def rows(start: int, end: int) -> dict[str, int]:
+        start, end = max(start, first), min(max(end, start + QUARTER), last)
+        row = (start - first) // QUARTER + 2  # row 1 holds the names
+        return {"row": row, "span": max(1, -(-(end - start) // QUARTER))}
+
+    columns = []
+    for index, cell in enumerate(day["cells"][:GRID_COLUMNS], start=2):  # column 1: the hours
+        columns.append(
+            {
+                "col": index,
+                "staff": cell["staff"],
+                "away": cell["away"],
+                "work": [rows(_minutes(a), _end_minutes(b)) for a, b in cell["spans"]],
+                "bookings": [{**b, **rows(b["start_min"], b["end_min"])} for b in cell["bookings"]],
+            }
+        )
+    hours = [{"label": f"{m // 60:02d}:00", **rows(m, m + 60)} for m in range(first, last, 60)]
+    return {
+        "columns": columns,
+        "hours": hours,
+        "cols": len(columns),
+        "last_row": (last - first) // QUARTER + 1,
+    }

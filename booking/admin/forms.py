@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from booking.forms import CUSTOMER_FIELDS, CustomerDetailsForm
-from booking.models import Service
+from booking.models import Service, StaffMember
 from security.inputs import validate_year
 
 _FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
@@ -72,22 +72,88 @@ class RescheduleForm(forms.Form):
         return local_to_aware(self.cleaned_data["start"], self.zone)
 
 
-class BookingCreateForm(CustomerDetailsForm):
-    """A booking by hand: the service, the partner-local start, and the customer's details with
-    the model's own fields and validators (as on the booking page and in the widget API)."""
+ANYONE = "Anyone (the first free person)"
 
-    service = forms.ModelChoiceField(queryset=Service.objects.none())
-    start = LocalDateTimeField(help_text="Local time of the partner.")
+
+class _PickFields:
+    """The service, person and date fields shared by the free-times query and the booking form,
+    their choices limited to the request's scope."""
+
+    def pick(self, *, services: Any, staff: Any, zone_name: str) -> None:
+        fields = self.fields  # type: ignore[attr-defined]  # a mixin of forms
+        cast("forms.ModelChoiceField[Service]", fields["service"]).queryset = services
+        cast("forms.ModelChoiceField[StaffMember]", fields["staff"]).queryset = staff
+        fields["day"].help_text = f"Local date in {zone_name}."
+
+    def clean_day(self) -> date | None:
+        day: date | None = self.cleaned_data.get("day")  # type: ignore[attr-defined]  # a mixin of forms
+        if day is not None:
+            validate_year(day)
+        return day
+
+
+def _service_field() -> forms.ModelChoiceField[Service]:
+    return forms.ModelChoiceField(queryset=Service.objects.none())
+
+
+def _staff_field() -> forms.ModelChoiceField[StaffMember]:
+    return forms.ModelChoiceField(
+        queryset=StaffMember.objects.none(),
+        required=False,
+        empty_label=ANYONE,
+        label="Staff member",
+    )
+
+
+def _day_field() -> forms.DateField:
+    return forms.DateField(
+        required=False,
+        label="Free times on",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class FreeTimesForm(_PickFields, forms.Form):
+    """Whose free times to show on the booking-by-hand page: a service, a person (or anyone),
+    a partner-local date."""
+
+    service = _service_field()
+    staff = _staff_field()
+    day = _day_field()
+
+    def __init__(self, *args: Any, services: Any, staff: Any, zone_name: str, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.pick(services=services, staff=staff, zone_name=zone_name)
+
+
+class BookingCreateForm(_PickFields, CustomerDetailsForm):
+    """A booking by hand: the service, the person (or anyone), the partner-local start, and the
+    customer's details with the model's own fields and validators (as on the booking page and in
+    the widget API). The page lists the person's free times as the choices for the start."""
+
+    service = _service_field()
+    staff = _staff_field()
+    day = _day_field()
+    start = LocalDateTimeField()
 
     class Meta(CustomerDetailsForm.Meta):
         labels = {}  # the model's own labels, as everywhere in the admin
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
 
-    field_order = ("service", "start", *CUSTOMER_FIELDS)
+    field_order = ("service", "staff", "day", "start", *CUSTOMER_FIELDS)
 
-    def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        cast("forms.ModelChoiceField[Service]", self.fields["service"]).queryset = services
+    def __init__(self, *args: Any, services: Any, staff: Any, zone_name: str, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.pick(services=services, staff=staff, zone_name=zone_name)
+        self.fields["start"].help_text = f"Local time in {zone_name}."
+
+    def offer(self, times: list[datetime], zone: ZoneInfo) -> None:
+        """Show `times` (the person's free starts) as the choices for the start."""
+        local = [t.astimezone(zone) for t in times]
+        self.fields["start"].widget = forms.RadioSelect(
+            choices=[(t.strftime("%Y-%m-%dT%H:%M"), t.strftime("%H:%M")) for t in local],
+            attrs={"class": "free-times"},
+        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -79,6 +79,8 @@ class ServiceAdmin(PartnerScopedAdmin):
         "min_notice_minutes",
         "horizon_days",
         "slot_interval_minutes",
+        "staff_choice",
+        "required_resource_kind",
         "is_active",
     )
 

@@ -6,7 +6,8 @@ delete and history pages, ids typed into URLs, bulk actions and autocomplete, wh
 the target admin's `get_queryset`), foreign-key and many-to-many choices, related list filters and
 search results. Saving attaches the user's own partner, whatever the form posted.
 
-Scopes: a superuser sees all; a partner user (PartnerMembership) sees their partner; support
+Scopes: a superuser sees all; a partner user (PartnerMembership) sees their partner (a member
+who is the login of staff members sees only those people's bookings); support
 staff (group Support, no membership) see all partners with customer data masked (support.py);
 any other staff user sees nothing. What each role may do is decided by its group's permissions
 (booking/roles.py), never in templates.
@@ -24,7 +25,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from booking.models import Partner, PartnerMembership
+from booking.models import Booking, Partner, PartnerMembership, StaffMember
 from booking.support_access import is_support_user
 
 if TYPE_CHECKING:
@@ -57,6 +58,12 @@ PARTNER_PATHS: dict[str, str] = {
     "dateoverriderange": "override__partner_id",
     "booking": "partner_id",
     "supportgrant": "partner_id",
+    "staffmember": "partner_id",
+    "staffhours": "staff__partner_id",
+    "staffabsence": "staff__partner_id",
+    "servicestaff": "staff__partner_id",
+    "resource": "partner_id",
+    "resourceabsence": "resource__partner_id",
     "customer": "partner_id",
 }
 
@@ -66,6 +73,9 @@ class Scope:
     kind: ScopeKind
     partner: Partner | None = None
     role: str = ""
+    # A member who is the login of staff members: their ids. Such a member sees those people's
+    # bookings only; owners, and members who are nobody's login (a front desk), see all.
+    own_staff_ids: frozenset[int] = frozenset()
 
     @property
     def partner_id(self) -> int | None:
@@ -74,6 +84,10 @@ class Scope:
     @property
     def is_partner(self) -> bool:
         return self.kind == PARTNER
+
+    @property
+    def own_bookings_only(self) -> bool:
+        return self.kind == PARTNER and bool(self.own_staff_ids)
 
     @property
     def is_owner(self) -> bool:
@@ -93,7 +107,14 @@ def request_scope(request: HttpRequest) -> Scope:
     else:
         membership = PartnerMembership.objects.select_related("partner").filter(user=user).first()
         if membership is not None:
-            scope = Scope(PARTNER, membership.partner, membership.role)
+            own: frozenset[int] = frozenset()
+            if membership.role != PartnerMembership.Role.OWNER:
+                own = frozenset(
+                    StaffMember.objects.filter(
+                        partner_id=membership.partner_id, user=user
+                    ).values_list("pk", flat=True)
+                )
+            scope = Scope(PARTNER, membership.partner, membership.role, own)
         elif is_support_user(user):
             scope = Scope(SUPPORT)
         else:
@@ -112,7 +133,10 @@ def scope_queryset(request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[An
     if scope.kind in (ALL, SUPPORT):
         return queryset
     if scope.kind == PARTNER:
-        return queryset.filter(**{path: scope.partner_id})
+        queryset = queryset.filter(**{path: scope.partner_id})
+        if scope.own_bookings_only and queryset.model is Booking:
+            queryset = queryset.filter(staff_id__in=scope.own_staff_ids)
+        return queryset
     return queryset.none()
 
 
@@ -125,7 +149,7 @@ def in_scope(request: HttpRequest, obj: models.Model) -> bool:
     path = PARTNER_PATHS.get(obj._meta.model_name or "")
     if path == "pk":
         return bool(obj.pk == scope.partner_id)
-    if path == "partner_id":
+    if path == "partner_id" and not isinstance(obj, Booking):
         return bool(getattr(obj, "partner_id", None) == scope.partner_id)
     return scope_queryset(request, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 

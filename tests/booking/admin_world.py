@@ -12,11 +12,21 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from booking.models import Booking, OpeningHours, Partner, PartnerMembership, Service, SupportGrant
+from booking.models import (
+    Booking,
+    OpeningHours,
+    Partner,
+    PartnerMembership,
+    Resource,
+    Service,
+    StaffAbsence,
+    StaffMember,
+    SupportGrant,
+)
 from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, SUPPORT, roles_ensure
 from security.models import PersonnelRecord
 from tests.customers import customer_record
-from tests.staffing import team
+from tests.staffing import person, team
 
 # Strings that must never appear on a page of the other partner's users.
 A_PARTNER, A_SERVICE = "Zephyrine Atelier", "Quillcraft Cut"
@@ -33,14 +43,24 @@ B_CUSTOMER, B_EMAIL, B_PHONE, B_NOTES = (
     "+1 212 555 0199",
     "beta-secret-note",
 )
+# Partner A's stylist with a login (a member linked to a staff member), her own customer, and
+# each partner's resource and the other partner's stylist.
+A_STYLIST, A_BASIN = "Quentina Alphastylist", "Alphabasin Left"
+A_OWN_CUSTOMER = "Olivia Ownclient"
+B_STYLIST, B_BASIN = "Yuri Betastylist", "Betabasin Right"
 A_CUSTOMER_DATA = (A_CUSTOMER, A_EMAIL, A_PHONE, A_NOTES)
 B_CUSTOMER_DATA = (B_CUSTOMER, B_EMAIL, B_PHONE, B_NOTES)
-A_ALL = (A_PARTNER, A_SERVICE, *A_CUSTOMER_DATA)
-B_ALL = (B_PARTNER, B_SERVICE, *B_CUSTOMER_DATA)
+A_ALL = (A_PARTNER, A_SERVICE, A_STYLIST, A_BASIN, A_OWN_CUSTOMER, *A_CUSTOMER_DATA)
+B_ALL = (B_PARTNER, B_SERVICE, B_STYLIST, B_BASIN, *B_CUSTOMER_DATA)
 
 
 def make_booking(
-    service: Service, start: datetime, *, status: str = Booking.Status.CONFIRMED, **customer: str
+    service: Service,
+    start: datetime,
+    *,
+    status: str = Booking.Status.CONFIRMED,
+    staff: StaffMember | None = None,
+    **customer: str,
 ) -> Booking:
     """A booking row written directly (any time, past included), for list and calendar tests.
     The services' own rules are tested through booking_create elsewhere."""
@@ -49,7 +69,7 @@ def make_booking(
     return Booking.objects.create(
         partner_id=service.partner_id,
         service=service,
-        staff=team(service.partner),
+        staff=staff or team(service.partner),
         customer=customer_record(
             service.partner_id,
             fields["customer_email"],
@@ -98,6 +118,12 @@ class World:
     b_booking: Booking
     owner: Any  # owner of A
     member_b: Any  # member of B
+    stylist_a: Any  # member of A, the login of staff member A_STYLIST
+    a_staff: StaffMember  # A_STYLIST
+    b_staff: StaffMember
+    a_resource: Resource
+    b_resource: Resource
+    a_own_booking: Booking  # A_STYLIST's booking
     support: Any
     support_granted: Any
     superuser: Any
@@ -158,6 +184,24 @@ def build_world() -> World:
     member_b = make_user("member@yodelmark.example", group=PARTNER_MEMBER)
     PartnerMembership.objects.create(partner=b, user=member_b, role=PartnerMembership.Role.MEMBER)
     support = make_user("support@platform.example", group=SUPPORT)
+    stylist_a = make_user("stylist@zephyrine.example", group=PARTNER_MEMBER)
+    PartnerMembership.objects.create(partner=a, user=stylist_a, role=PartnerMembership.Role.MEMBER)
+    a_staff = person(a, A_STYLIST, order=1)
+    a_staff.user = stylist_a
+    a_staff.save()
+    b_staff = person(b, B_STYLIST, order=1)
+    StaffAbsence.objects.create(
+        staff=b_staff, starts_at=soon, ends_at=soon + timedelta(hours=2), note="Dentist"
+    )
+    a_resource = Resource.objects.create(partner=a, name=A_BASIN, kind="wash-basin")
+    b_resource = Resource.objects.create(partner=b, name=B_BASIN, kind="wash-basin")
+    a_own_booking = make_booking(
+        a_service,
+        soon + timedelta(hours=1),
+        staff=a_staff,
+        customer_name=A_OWN_CUSTOMER,
+        customer_email="olivia@own-client.example",
+    )
     support_granted = make_user("helper@platform.example", group=SUPPORT)
     superuser = make_user("root@platform.example", superuser=True)
     now = timezone.now()
@@ -178,6 +222,12 @@ def build_world() -> World:
         b_booking,
         owner,
         member_b,
+        stylist_a,
+        a_staff,
+        b_staff,
+        a_resource,
+        b_resource,
+        a_own_booking,
         support,
         support_granted,
         superuser,

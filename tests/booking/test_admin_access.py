@@ -1,20 +1,29 @@
 """C15 access matrix: every admin URL that touches partner data x every role, with the expected
 status and a check that no response body carries data the role must not see. Partner A's
-objects are the subjects; the member of partner B is "the other partner"."""
+objects are the subjects; the member of partner B is "the other partner"; partner A's stylist
+(a member linked to a staff member) sees her own bookings only; the superuser is the operator."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from admin_world import A_ALL, A_CUSTOMER_DATA, B_ALL, B_CUSTOMER_DATA, World, build_world
+from admin_world import (
+    A_ALL,
+    A_CUSTOMER_DATA,
+    A_OWN_CUSTOMER,
+    B_ALL,
+    B_CUSTOMER_DATA,
+    World,
+    build_world,
+)
 
 from payments.models import Payment
 from tests.otp_login import login_verified
 
 pytestmark = pytest.mark.django_db
 
-ROLES = ("owner", "member_b", "support", "support_granted", "superuser", "anonymous")
+ROLES = ("owner", "member_b", "stylist_a", "support", "support_granted", "superuser", "anonymous")
 R = 302  # redirect: the admin's "does not exist" for objects out of scope; login for anonymous
 
 URLS: dict[str, Callable[[World], str]] = {
@@ -52,6 +61,18 @@ URLS: dict[str, Callable[[World], str]] = {
     "payment_change": lambda w: f"/admin/payments/payment/{_a_payment(w).pk}/change/",
     "payment_add": lambda w: "/admin/payments/payment/add/",
     "webhookevent_changelist": lambda w: "/admin/payments/webhookevent/",
+    "own_booking_change": lambda w: f"/admin/booking/booking/{w.a_own_booking.pk}/change/",
+    "staff_changelist": lambda w: "/admin/booking/staffmember/",
+    "staff_add": lambda w: "/admin/booking/staffmember/add/",
+    "staff_change": lambda w: f"/admin/booking/staffmember/{w.a_staff.pk}/change/",
+    "staff_history": lambda w: f"/admin/booking/staffmember/{w.a_staff.pk}/history/",
+    "staff_delete": lambda w: f"/admin/booking/staffmember/{w.a_staff.pk}/delete/",
+    "resource_changelist": lambda w: "/admin/booking/resource/",
+    "resource_add": lambda w: "/admin/booking/resource/add/",
+    "resource_change": lambda w: f"/admin/booking/resource/{w.a_resource.pk}/change/",
+    "resource_history": lambda w: f"/admin/booking/resource/{w.a_resource.pk}/history/",
+    "resource_delete": lambda w: f"/admin/booking/resource/{w.a_resource.pk}/delete/",
+    "staff_css": lambda w: f"/admin/booking/booking/calendar/staff.css?partner={w.a.pk}",
 }
 
 
@@ -70,44 +91,59 @@ def _a_payment(world: World) -> Payment:
     return payment
 
 
-# Expected status: owner of A, member of B, support without grant, support with a grant for A,
-# superuser, anonymous.
-EXPECTED: dict[str, tuple[int, int, int, int, int, int]] = {
-    "booking_changelist": (200, 200, 200, 200, 200, R),
-    "booking_search": (200, 200, 200, 200, 200, R),
-    "booking_filter_service": (200, 200, 200, 200, 200, R),
-    "booking_change": (200, R, 200, 200, 200, R),
-    "booking_add": (200, 200, 403, 403, 200, R),
-    "booking_delete": (403, 403, 403, 403, 200, R),
-    "booking_history": (200, 404, 200, 200, 200, R),
-    "booking_cancel": (200, 404, 403, 403, 200, R),
-    "booking_reschedule": (200, 404, 403, 403, 200, R),
-    "booking_export": (200, 200, 200, 200, 200, R),
-    "calendar": (200, 200, 200, 200, 200, R),
-    "autocomplete_service": (200, 200, 200, 200, 200, R),
-    "autocomplete_partner": (200, 200, 200, 200, 200, R),
-    "partner_changelist": (200, 200, 200, 200, 200, R),
-    "partner_change": (200, R, 200, 200, 200, R),
-    "partner_history": (200, 404, 200, 200, 200, R),
-    "service_changelist": (200, 200, 200, 200, 200, R),
-    "service_change": (200, R, 200, 200, 200, R),
-    "dateoverride_changelist": (200, 200, 200, 200, 200, R),
-    "grant_changelist": (200, 403, 200, 200, 200, R),
-    "grant_add": (200, 403, 403, 403, 200, R),
-    "grant_change": (200, 403, R, 200, 200, R),
+# Expected status: owner of A, member of B, A's stylist, support without grant, support with a
+# grant for A, superuser, anonymous.
+EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
+    "booking_changelist": (200, 200, 200, 200, 200, 200, R),
+    "booking_search": (200, 200, 200, 200, 200, 200, R),
+    "booking_filter_service": (200, 200, 200, 200, 200, 200, R),
+    "booking_change": (200, R, R, 200, 200, 200, R),
+    "booking_add": (200, 200, 200, 403, 403, 200, R),
+    "booking_delete": (403, 403, 403, 403, 403, 200, R),
+    "booking_history": (200, 404, 404, 200, 200, 200, R),
+    "booking_cancel": (200, 404, 404, 403, 403, 200, R),
+    "booking_reschedule": (200, 404, 404, 403, 403, 200, R),
+    "booking_export": (200, 200, 200, 200, 200, 200, R),
+    "calendar": (200, 200, 200, 200, 200, 200, R),
+    "autocomplete_service": (200, 200, 200, 200, 200, 200, R),
+    "autocomplete_partner": (200, 200, 200, 200, 200, 200, R),
+    "partner_changelist": (200, 200, 200, 200, 200, 200, R),
+    "partner_change": (200, R, 200, 200, 200, 200, R),
+    "partner_history": (200, 404, 200, 200, 200, 200, R),
+    "service_changelist": (200, 200, 200, 200, 200, 200, R),
+    "service_change": (200, R, 200, 200, 200, 200, R),
+    "dateoverride_changelist": (200, 200, 200, 200, 200, 200, R),
+    "grant_changelist": (200, 403, 403, 200, 200, 200, R),
+    "grant_add": (200, 403, 403, 403, 403, 200, R),
+    "grant_change": (200, 403, 403, R, 200, 200, R),
     # Payments follow the booking permissions; nobody adds one by hand; Stripe's events are
     # for superusers only.
-    "payment_changelist": (200, 200, 200, 200, 200, R),
-    "payment_change": (200, R, 200, 200, 200, R),
-    "payment_add": (403, 403, 403, 403, 403, R),
-    "webhookevent_changelist": (403, 403, 403, 403, 200, R),
+    "payment_changelist": (200, 200, 200, 200, 200, 200, R),
+    "payment_change": (200, R, R, 200, 200, 200, R),
+    "payment_add": (403, 403, 403, 403, 403, 403, R),
+    "webhookevent_changelist": (403, 403, 403, 403, 403, 200, R),
+    # Staff and resources: set up by the owner, read by members and support; a stylist with a
+    # login sees her own bookings and no one else's.
+    "own_booking_change": (200, R, 200, 200, 200, 200, R),
+    "staff_changelist": (200, 200, 200, 200, 200, 200, R),
+    "staff_add": (200, 403, 403, 403, 403, 200, R),
+    "staff_change": (200, R, 200, 200, 200, 200, R),
+    "staff_history": (200, 404, 200, 200, 200, 200, R),
+    "staff_delete": (200, 403, 403, 403, 403, 200, R),
+    "resource_changelist": (200, 200, 200, 200, 200, 200, R),
+    "resource_add": (200, 403, 403, 403, 403, 200, R),
+    "resource_change": (200, R, 200, 200, 200, 200, R),
+    "resource_history": (200, 404, 200, 200, 200, 200, R),
+    "resource_delete": (200, 403, 403, 403, 403, 200, R),
+    "staff_css": (200, 200, 200, 200, 200, 200, R),
 }
 
 # What each role must never see in any response body.
 FORBIDDEN: dict[str, tuple[str, ...]] = {
     "owner": B_ALL,
     "member_b": A_ALL,
-    "support": (*A_CUSTOMER_DATA, *B_CUSTOMER_DATA),
+    "stylist_a": (*B_ALL, *A_CUSTOMER_DATA),
+    "support": (*A_CUSTOMER_DATA, A_OWN_CUSTOMER, *B_CUSTOMER_DATA),
     "support_granted": B_CUSTOMER_DATA,
     "superuser": (),
     "anonymous": (*A_ALL, *B_ALL),

@@ -99,11 +99,12 @@ def test_reschedule_to_a_closed_time_is_a_form_error(client, world) -> None:
     assert not Booking.objects.filter(rescheduled_from=world.a_booking).exists()
 
 
-def _create(client, world, start: str):
+def _create(client, world, start: str, staff: object = ""):
     return client.post(
         "/admin/booking/booking/add/",
         {
             "service": world.a_service.pk,
+            "staff": staff,
             "start": start,
             "customer_name": "Walk In",
             "customer_email": "walkin@example.com",
@@ -130,7 +131,7 @@ def test_create_by_hand_books_through_the_service(
 
 def test_create_by_hand_refuses_a_taken_slot_with_a_form_error(client, world) -> None:
     taken = world.a_booking.start.astimezone(world.a.zone).strftime("%Y-%m-%dT%H:%M")
-    response = _create(client, world, taken)
+    response = _create(client, world, taken, staff=world.a_booking.staff_id)
     assert response.status_code == 200
     assert "just taken" in response.content.decode()
     assert not Booking.objects.filter(
@@ -147,12 +148,13 @@ def test_csv_export_contains_own_bookings_and_writes_an_event(client, world) -> 
     response = client.get("/admin/booking/booking/export/")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [r["id"] for r in rows] == [str(world.a_booking.pk)]
+    own = [world.a_booking.pk, world.a_own_booking.pk]  # the team's and the stylist's
+    assert [r["id"] for r in rows] == [str(pk) for pk in own]
     assert rows[0]["customer_email"] == A_EMAIL and rows[0]["service"] == world.a_service.name
     assert "busy_start" not in rows[0] and "manage_token_hash" not in rows[0]
     event = SecurityEvent.objects.get(event_type="data_export")
-    assert event.actor == world.owner and event.target == f"booking:{world.a_booking.pk}"
-    assert event.detail["rows"] == 1
+    assert event.actor == world.owner and event.target == f"booking:{own[0]},{own[1]}"
+    assert event.detail["rows"] == 2
     assert verify_chain() == []
 
 
@@ -219,7 +221,7 @@ def test_csv_export_neutralises_formulas_after_any_separator(client, world) -> N
     assert row["customer_phone"] == "0;'=2+5;0"
     assert row["customer_name"] == 'Eve;\'=HYPERLINK("http://x","y")'
     assert row["notes"] == "ok,'@SUM(A1)|'+1\n'-2\t'=3\r\n'\uff1dcmd|' /C calc'!A0, '=4"
-    assert len(rows) == 3  # header and two bookings: line breaks stay inside their quoted cell
+    assert len(rows) == 4  # header and three bookings: line breaks stay inside their quoted cell
 
 
 @pytest.mark.parametrize(

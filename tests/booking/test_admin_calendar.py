@@ -29,9 +29,9 @@ def world(client):
 
 
 def _days(body: str) -> dict[str, str]:
-    """The HTML of each day cell, by its date."""
+    """The HTML of each day's row (its hours and every person's column), by its date."""
     return dict(
-        re.findall(r'<li class="cal-day[^"]*" data-date="([\d-]+)">(.*?)</ul>', body, re.DOTALL)
+        re.findall(r'<tr class="cal-day[^"]*" data-date="([\d-]+)">(.*?)</tr>', body, re.DOTALL)
     )
 
 

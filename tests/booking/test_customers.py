@@ -1,5 +1,5 @@
 """Customers as records: one per email address per partner, whatever its case; a booking made,
-moved or made again points to the customer; migration 0013 gives existing bookings theirs."""
+moved or made again points to the customer; migration 0014 gives existing bookings theirs."""
 
 from __future__ import annotations
 
@@ -63,10 +63,10 @@ def test_the_database_keeps_one_record_per_address_per_partner(service, book) ->
     assert booking.customer.email_index == blind_index("ada@example.com")
 
 
-# --- migration 0013 --------------------------------------------------------------------------------
+# --- migration 0014 --------------------------------------------------------------------------------
 
-BEFORE = [("booking", "0012_customer_data_encrypted")]
-AFTER = [("booking", "0014_booking_customer_required")]
+BEFORE = [("booking", "0013_customer_data_encrypted")]
+AFTER = [("booking", "0015_booking_customer_required")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -154,6 +154,45 @@ def test_refuses_to_run_with_production_settings(tmp_path: Path) -> None:
     assert not (tmp_path / "db.sqlite3").exists()
 
 
+def test_demo_salon_has_three_stylists_one_on_holiday_next_week_and_two_wash_basins() -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from booking.models import Booking, Resource, StaffMember
+
+    _run()
+    partner = Partner.objects.get(slug="demo-salon")
+    stylists = list(StaffMember.objects.filter(partner=partner, is_active=True))
+    assert len(stylists) == 3 and all(s.name != "Team" for s in stylists)
+    weekly = [frozenset((h.weekday, h.start, h.end) for h in s.hours.all()) for s in stylists]
+    assert len(set(weekly)) == 3 and all(weekly)  # three different weeks, none empty
+    assert len({s.colour for s in stylists}) == 3
+    zone = ZoneInfo("Europe/Zurich")
+    today = timezone.localdate(timezone=zone)
+    next_monday = today + timedelta(days=7 - today.weekday())
+    week = (
+        datetime.combine(next_monday, time(0), tzinfo=zone),
+        datetime.combine(next_monday + timedelta(days=7), time(0), tzinfo=zone),
+    )
+    away = [
+        s
+        for s in stylists
+        if s.absences.filter(starts_at__lte=week[0], ends_at__gte=week[1]).exists()
+    ]
+    assert len(away) == 1
+    basins = Resource.objects.filter(partner=partner, kind="wash-basin", is_active=True)
+    assert basins.count() == 2
+    assert Service.objects.get(partner=partner, slug="full-colour").required_resource_kind == (
+        "wash-basin"
+    )
+    # The demo bookings went to the stylists.
+    assert set(Booking.objects.filter(partner=partner).values_list("staff__name", flat=True)) <= {
+        s.name for s in stylists
+    }
+
+
 def test_demo_owner_is_in_the_partner_owner_group_and_has_demo_bookings() -> None:
     from booking.models import Booking
     from booking.roles import PARTNER_OWNER

@@ -1,4 +1,4 @@
-"""Migration 0012: the customer data of existing bookings is encrypted in place (C26), with the
+"""Migration 0013: the customer data of existing bookings is encrypted in place (C26), with the
 email's blind index, and the way back decrypts it."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from django.db import connection
 from security.fieldcrypto import PREFIX, blind_index
 from tests.migrating import migrate_to, migrate_to_latest
 
-BEFORE = [("booking", "0011_booking_staff_guarantees")]
-AFTER = [("booking", "0012_customer_data_encrypted")]
+BEFORE = [("booking", "0012_staff_roles")]
+AFTER = [("booking", "0013_customer_data_encrypted")]
 
 
 def _raw() -> tuple[str, ...]:

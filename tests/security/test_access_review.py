@@ -50,6 +50,7 @@ def test_the_report_lists_every_account_with_roles_partner_mfa_and_grants(world)
         "owner@zephyrine.example",
         "member@yodelmark.example",
         "support@platform.example",
+        "stylist@zephyrine.example",
         "helper@platform.example",
         "root@platform.example",
     }
@@ -79,7 +80,7 @@ def test_sign_off_is_a_security_event_and_satisfies_c16_for_92_days(world) -> No
         out = _run("--sign-off", "Grace Hopper")
         assert out.rstrip().endswith("Review signed off by Grace Hopper.")
         event = SecurityEvent.objects.get(event_type="access_review")
-        assert event.detail["reviewer"] == "Grace Hopper" and event.detail["accounts"] == 5
+        assert event.detail["reviewer"] == "Grace Hopper" and event.detail["accounts"] == 6
         assert len(event.detail["report_sha256"]) == 64
         traveller.shift(timedelta(days=92))
         assert evaluate(["C16"])[0].status == Status.PASS
@@ -102,9 +103,9 @@ def test_deactivate_stale_asks_first_and_logs_each_account(world, monkeypatch) -
         monkeypatch.setattr("builtins.input", lambda prompt: "yes")
         out = _run("--deactivate-stale")
     assert "Deactivated support@platform.example." in out
-    assert User.objects.filter(is_active=False).count() == 5
+    assert User.objects.filter(is_active=False).count() == 6
     events = SecurityEvent.objects.filter(event_type="account_deactivated")
-    assert events.count() == 5
+    assert events.count() == 6
 
 
 def test_a_deactivated_account_loses_its_session(world) -> None:
@@ -119,7 +120,7 @@ def test_a_deactivated_account_loses_its_session(world) -> None:
 
 def test_the_quarterly_job_mails_the_report_to_the_operators(world, settings) -> None:
     settings.ADMINS = [("Operators", "ops@booking.example")]
-    assert access_review_mail() == 5
+    assert access_review_mail() == 6
     (message,) = mail.outbox
     assert message.to == ["ops@booking.example"] and "access review" in message.subject
     assert "root@platform.example" in message.body and "--sign-off" in message.body

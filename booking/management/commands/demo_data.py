@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -35,8 +35,10 @@ from booking.models import (
     OpeningHours,
     Partner,
     PartnerMembership,
+    Resource,
     Service,
     ServiceStaff,
+    StaffAbsence,
     StaffHours,
     StaffMember,
 )
@@ -81,6 +83,7 @@ SERVICES: list[dict[str, Any]] = [
         "buffer_after_minutes": 15,
         "price": Decimal("150.00"),
         "currency": "CHF",
+        "required_resource_kind": "wash-basin",
     },
 ]
 W = OpeningHours.Weekday
@@ -94,7 +97,54 @@ OPENING_HOURS: list[tuple[int, time, time]] = [
     (W.SATURDAY, time(9, 0), time(16, 0)),
 ]
 CHRISTMAS_NOTE = "Closed for Christmas"
+# Demo partners made before the salon had stylists had one person, "Team": kept for its
+# bookings, but no longer bookable.
 DEMO_TEAM = "Team"
+_MORNINGS, _AFTERNOONS = (time(9, 0), time(12, 0)), (time(13, 0), time(18, 30))
+
+
+@dataclass(frozen=True)
+class Stylist:
+    name: str
+    colour: str
+    hours: list[tuple[int, time, time]]
+    services: tuple[str, ...]  # slugs
+    on_holiday_next_week: bool = False
+
+
+# Three stylists with different weeks (the salon's hours still bound them), one on holiday next
+# week; Full colour needs one of the two wash basins.
+STYLISTS = [
+    Stylist(
+        "Sofia Brunner",
+        "#b03a48",
+        [
+            (d, *r)
+            for d in (W.TUESDAY, W.WEDNESDAY, W.THURSDAY, W.FRIDAY)
+            for r in (_MORNINGS, _AFTERNOONS)
+        ],
+        ("haircut", "colour-consultation", "full-colour"),
+    ),
+    Stylist(
+        "Marco Bianchi",
+        "#2e6da4",
+        [
+            *((d, time(12, 0), time(18, 30)) for d in (W.TUESDAY, W.WEDNESDAY, W.THURSDAY)),
+            (W.SATURDAY, time(9, 0), time(16, 0)),
+        ],
+        ("haircut", "full-colour"),
+    ),
+    Stylist(
+        "Lena Weber",
+        "#2f8f5b",
+        [(d, time(9, 0), time(14, 0)) for d in (W.WEDNESDAY, W.FRIDAY, W.SATURDAY)],
+        ("haircut", "colour-consultation"),
+        on_holiday_next_week=True,
+    ),
+]
+HOLIDAY_NOTE = "Holiday"
+BASINS = ["Wash basin 1", "Wash basin 2"]
+BASIN_KIND = "wash-basin"
 # Demo customers for a few bookings in the coming days (only when the partner has none yet).
 DEMO_CUSTOMERS = [
     CustomerDetails(name="Mia Muster", email="mia@customer.example", phone="+41 79 000 00 01"),
@@ -245,23 +295,13 @@ def demo_data_ensure(*, today: date | None = None) -> DemoDataResult:
             changes=changes,
         )
 
-    # One person doing everything in the salon's hours, as every partner had before staff existed.
-    team = _ensure(
-        StaffMember,
-        lookup={"partner": partner, "name": DEMO_TEAM},
-        values={"works_opening_hours": True},
-        changes=changes,
-    )
-    for weekday, start, end in OPENING_HOURS:
+    _ensure_stylists(partner=partner, today=today, changes=changes)
+    for name in BASINS:
         _ensure(
-            StaffHours,
-            lookup={"staff": team, "weekday": weekday, "start": start},
-            values={"end": end},
+            Resource,
+            lookup={"partner": partner, "name": name},
+            values={"kind": BASIN_KIND, "is_active": True},
             changes=changes,
-        )
-    for service in Service.objects.filter(partner=partner):
-        _ensure(
-            ServiceStaff, lookup={"service": service, "staff": team}, values={}, changes=changes
         )
 
     christmas = date(today.year, 12, 25)
@@ -276,6 +316,49 @@ def demo_data_ensure(*, today: date | None = None) -> DemoDataResult:
     )
     _ensure_demo_bookings(partner=partner, changes=changes)
     return DemoDataResult(partner=partner, changes=changes)
+
+
+def _ensure_stylists(*, partner: Partner, today: date, changes: Changes) -> None:
+    zone = partner.zone
+    next_monday = today + timedelta(days=7 - today.weekday())
+    holiday = {
+        "starts_at": datetime.combine(next_monday, time(0), tzinfo=zone),
+        "ends_at": datetime.combine(next_monday + timedelta(days=7), time(0), tzinfo=zone),
+    }
+    services_by_slug = {s.slug: s for s in Service.objects.filter(partner=partner)}
+    for order, spec in enumerate(STYLISTS, start=1):
+        member = _ensure(
+            StaffMember,
+            lookup={"partner": partner, "name": spec.name},
+            values={"colour": spec.colour, "display_order": order, "is_active": True},
+            changes=changes,
+        )
+        for weekday, start, end in spec.hours:
+            _ensure(
+                StaffHours,
+                lookup={"staff": member, "weekday": weekday, "start": start},
+                values={"end": end},
+                changes=changes,
+            )
+        for slug in spec.services:
+            _ensure(
+                ServiceStaff,
+                lookup={"service": services_by_slug[slug], "staff": member},
+                values={},
+                changes=changes,
+            )
+        if spec.on_holiday_next_week:
+            _ensure(
+                StaffAbsence,
+                lookup={"staff": member, "note": HOLIDAY_NOTE},
+                values=holiday,
+                changes=changes,
+            )
+    old_team = StaffMember.objects.filter(partner=partner, name=DEMO_TEAM, is_active=True)
+    for member in old_team:
+        member.is_active = False
+        member.save(update_fields=["is_active"])
+        changes.count(StaffMember, created=False)
 
 
 def _ensure_demo_bookings(*, partner: Partner, changes: Changes) -> None:

@@ -1,6 +1,6 @@
-"""The admin roles may read the customer list (booking/roles.py explains them): owners, members
-and support alike (support sees it masked unless granted). The definition is frozen here, as
-migrations must be; tests/booking/test_admin_scoping.py checks it still equals booking.roles."""
+"""The admin roles gain staff members and resources (booking/roles.py explains them): owners
+manage them, members and support read them. The definition is frozen here, as migrations must
+be; tests/booking/test_admin_scoping.py checks it still equals booking.roles."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ if TYPE_CHECKING:
     from django.db.migrations.state import StateApps
 
 _ALL = ("view", "add", "change", "delete")
-BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
+_STAFF = (
+    "staffmember",
+    "staffhours",
+    "staffabsence",
+    "servicestaff",
+    "resource",
+    "resourceabsence",
+)
+ROLES: dict[str, dict[str, tuple[str, ...]]] = {
     "Partner owner": {
         "partner": ("view", "change"),
         "openinghours": _ALL,
@@ -23,6 +31,7 @@ BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
+        **dict.fromkeys(_STAFF, _ALL),
     },
     "Partner member": {
         "partner": ("view",),
@@ -31,6 +40,7 @@ BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
+        **dict.fromkeys(_STAFF, ("view",)),
     },
     "Support": {
         "partner": ("view",),
@@ -40,9 +50,9 @@ BEFORE: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverriderange": ("view",),
         "booking": ("view",),
         "supportgrant": ("view",),
+        **dict.fromkeys(_STAFF, ("view",)),
     },
 }
-ROLES = {name: {**models, "customer": ("view",)} for name, models in BEFORE.items()}
 
 
 def _sync(apps: StateApps, definition: dict[str, dict[str, tuple[str, ...]]]) -> None:
@@ -56,15 +66,18 @@ def _sync(apps: StateApps, definition: dict[str, dict[str, tuple[str, ...]]]) ->
     roles_sync(apps=apps, definition=definition)
 
 
-def grant(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+def add_staff_permissions(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     _sync(apps, ROLES)
 
 
-def revoke(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    _sync(apps, BEFORE)
+def remove_staff_permissions(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    before = {
+        role: {m: a for m, a in models.items() if m not in _STAFF} for role, models in ROLES.items()
+    }
+    _sync(apps, before)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("booking", "0014_booking_customer_required")]
+    dependencies = [("booking", "0011_booking_staff_guarantees")]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [migrations.RunPython(add_staff_permissions, remove_staff_permissions)]

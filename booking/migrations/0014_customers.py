@@ -31,7 +31,7 @@ def customers_from_bookings(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0012_customer_data_encrypted"),
+        ("booking", "0013_customer_data_encrypted"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0013_customers"),
+        ("booking", "0014_customers"),
     ]
 
     operations = [

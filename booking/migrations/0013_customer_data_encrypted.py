@@ -46,7 +46,7 @@ def decrypt_rows(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0011_booking_staff_guarantees"),
+        ("booking", "0012_staff_roles"),
     ]
 
     operations = [
