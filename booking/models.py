@@ -28,6 +28,12 @@ from django.utils.translation import gettext_lazy as _
 # Imported here too: older migrations name them as booking.models.validate_*.
 from booking.tokens import new_link_version
 from booking.validators import validate_plain_email, validate_single_line, validate_text
+from security.fields import (
+    BlindIndexField,
+    EncryptedEmailField,
+    EncryptedMultilineField,
+    EncryptedTextField,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -598,6 +604,37 @@ class ServiceStaff(models.Model):
             raise ValidationError({"staff": _("This person works for another business.")})
 
 
+class Customer(models.Model):
+    """A partner's customer: one record per email address at one partner (matched through the
+    keyed blind index, so case does not matter and the database never compares plaintext).
+    Bookings point to it; it is what customers' own data requests and partners' customer list
+    act on. The booking keeps the details typed for it (the customer record is not rewritten by
+    whoever books with the same address)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customers")
+    # Encrypted at rest (C26), as on bookings.
+    name = EncryptedTextField(max_length=120, validators=[validate_single_line])
+    email = EncryptedEmailField(max_length=254, validators=[validate_single_line])
+    email_index = BlindIndexField(source="email")
+    phone = EncryptedTextField(max_length=40, blank=True, validators=[validate_single_line])
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "email_index"], name="customer_one_record_per_email"
+            ),
+            # An empty index would be a customer no one can find (saved around the field).
+            models.CheckConstraint(
+                condition=~Q(email_index=""), name="customer_email_index_present"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Customer #{self.pk}"
+
+
 class BookingStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("Pending payment")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -630,18 +667,26 @@ class Booking(models.Model):
     resource = models.ForeignKey(
         Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
     )
+    # Who booked (one record per email per partner). Deleting a customer goes through erasure,
+    # which anonymises or deletes their bookings first: never implicitly.
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
     start = models.DateTimeField()
     end = models.DateTimeField()
     # start/end widened by the service's buffers at booking time: what the constraint compares.
     busy_start = models.DateTimeField(editable=False)
     busy_end = models.DateTimeField(editable=False)
     # The validators run in full_clean(), which every way in reaches (services, forms, API).
-    customer_name = models.CharField(max_length=120, validators=[validate_single_line])
-    customer_email = models.EmailField(
+    # Encrypted at rest (C26): the database holds ciphertexts; lookups by email go through the
+    # keyed blind index below (case-insensitive), never through the encrypted column.
+    customer_name = EncryptedTextField(max_length=120, validators=[validate_single_line])
+    customer_email = EncryptedEmailField(
         max_length=254, validators=[validate_single_line, validate_plain_email]
     )
-    customer_phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
-    notes = models.TextField(blank=True, max_length=2000, validators=[validate_text])
+    customer_email_index = BlindIndexField(source="customer_email")
+    customer_phone = EncryptedTextField(
+        max_length=40, blank=True, validators=[validate_single_line]
+    )
+    notes = EncryptedMultilineField(blank=True, max_length=2000, validators=[validate_text])
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
     # as busy and is released (cancelled). Kept after the hold ends, as a record.

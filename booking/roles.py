@@ -11,6 +11,8 @@ say what a role may do with the rows its scope lets it see (booking/admin/scopin
 - Support (platform staff, no membership): reads every partner's data, customer data masked
   unless the partner granted access (SupportGrant).
 
+All three read the partner's customer list (customer data masked for support as elsewhere).
+
 The data migration booking/0005 creates these groups (0012 adds staff and resources); `roles_ensure` re-creates them after a
 test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
 """
@@ -47,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, _ALL),
+        "customer": ("view",),
     },
     PARTNER_MEMBER: {
         "partner": ("view",),
@@ -56,6 +59,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, ("view",)),
+        "customer": ("view",),
     },
     SUPPORT: {
         "partner": ("view",),
@@ -66,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "booking": ("view",),
         "supportgrant": ("view",),
         **dict.fromkeys(STAFF_MODELS, ("view",)),
+        "customer": ("view",),
     },
 }
 

@@ -31,6 +31,7 @@ from booking.models import (
     StaffMember,
     SupportGrant,
 )
+from security.fieldcrypto import blind_index
 
 # Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
 # 14 h beyond a UTC window and buffers add up to a day more.
@@ -500,7 +501,11 @@ def booking_upcoming_ids_for_email(*, partner: Partner, email: str, now: datetim
     """The customer's bookings ahead at this partner that a manage link is useful for:
     confirmed ones, and holds still awaiting payment."""
     return list(
-        Booking.objects.filter(partner=partner, customer_email__iexact=email.strip(), start__gt=now)
+        # The email is encrypted at rest (C26): found through its keyed blind index, which is
+        # case-insensitive like the address match it replaces.
+        Booking.objects.filter(
+            partner=partner, customer_email_index=blind_index(email.strip()), start__gt=now
+        )
         .filter(
             Q(status=Booking.Status.CONFIRMED)
             | Q(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now)

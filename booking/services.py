@@ -34,6 +34,7 @@ from booking.links import manage_token_for
 from booking.models import (
     Booking,
     CancelledBecause,
+    Customer,
     Partner,
     Resource,
     Service,
@@ -45,6 +46,7 @@ from booking.tokens import new_link_version
 from security import ratelimit
 from security.actors import Actor, ActorKind
 from security.events import record_event
+from security.fieldcrypto import blind_index
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
@@ -307,6 +309,27 @@ def _new_booking(
     )
 
 
+def _customer_for(booking: Booking, *, now: datetime) -> Customer:
+    """The partner's record of this email address, made on its first booking. Called under the
+    partner lock, so two first bookings of one address cannot both make one (and the unique
+    constraint would refuse the second anyway)."""
+    index = blind_index(booking.customer_email)
+    found = Customer.objects.filter(partner_id=booking.partner_id, email_index=index).first()
+    if found is not None:
+        return found
+    customer = Customer(
+        partner_id=booking.partner_id,
+        name=booking.customer_name,
+        email=booking.customer_email,
+        email_index=index,  # before full_clean, which checks the constraints that use it
+        phone=booking.customer_phone,
+        created_at=now,
+    )
+    customer.full_clean(exclude=["partner"])
+    customer.save()
+    return customer
+
+
 def booking_create(
     *,
     service: Service,
@@ -344,6 +367,7 @@ def booking_create(
     booking.full_clean(
         exclude=[
             "partner",
+            "customer",
             "service",
             "staff",
             "resource",
@@ -358,6 +382,7 @@ def booking_create(
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
         _assign(booking, staff=staff, now=now)
+        booking.customer = _customer_for(booking, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, Notice.CONFIRMED)
@@ -592,6 +617,7 @@ def booking_reschedule(
         )
         _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
         new.rescheduled_from = old
+        new.customer_id = old.customer_id
         if actor.is_customer:
             # The customer moved it: every older link is revoked (the old row's version changes,
             # and its predecessors' whose links would follow it; the old random link goes); the

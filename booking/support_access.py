@@ -128,20 +128,26 @@ def customer_data_viewed(
     view: str,
     booking_ids: Iterable[int],
     grants: dict[int, SupportGrant | None],
+    customer_ids: Iterable[int] = (),
 ) -> None:
-    """Write the `support_access` event: who (actor), which bookings, when (the event's time) and
-    why (each partner's grant and its reason; superusers need none)."""
+    """Write the `support_access` event: who (actor), which bookings (or customer records), when
+    (the event's time) and why (each partner's grant and its reason; superusers need none)."""
     ids = sorted(set(booking_ids))
-    if not ids:
+    customers = sorted(set(customer_ids))
+    if not ids and not customers:
         return
+    target = f"booking:{','.join(map(str, ids))}" if ids else ""
+    if customers:
+        target = f"{target} customer:{','.join(map(str, customers))}".strip()
     record_event(
         event_type=BookingEvent.SUPPORT_ACCESS,
         actor=actor,
         ip=ip,
-        target=f"booking:{','.join(map(str, ids))}"[:500],
+        target=target[:500],
         detail={
             "view": view,
             "booking_ids": ids,
+            **({"customer_ids": customers} if customers else {}),
             "superuser": bool(actor.is_superuser),
             "grants": [
                 {

@@ -2,7 +2,8 @@
 
 Ids: security.E001 CSP missing, E002 CSP weakened, E003 CORS too wide, E004 HSTS too short,
 E005 lockout limit not 3, E006 rate limits misconfigured or off, E007 cookies not hardened,
-E008 bcrypt is not the first password hasher, E009 MFA enforcement is not installed.
+E008 bcrypt is not the first password hasher, E009 MFA enforcement is not installed, E010 the
+field encryption keys of customer data are missing, malformed or the public development ones.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
 from django.core.checks import Error, Tags, register
 from django.utils.module_loading import import_string
 
+from security import fieldcrypto
 from security.ratelimit import Rate
 
 ONE_YEAR = 31_536_000
@@ -200,3 +202,30 @@ def check_mfa_enforced(app_configs: object = None, **kwargs: object) -> list[Err
             )
         )
     return errors
+
+
+@register(Tags.security)
+def check_field_encryption_keys(app_configs: object = None, **kwargs: object) -> list[Error]:
+    # Not deploy-only: a server that cannot read or write customer data must not start quietly.
+    return [_key_error(problem) for problem in fieldcrypto.key_problems()]
+
+
+@register(Tags.security, deploy=True)
+def check_field_encryption_keys_are_real(
+    app_configs: object = None, **kwargs: object
+) -> list[Error]:
+    # Deploy only: DEBUG and the tests run with the public development keys on purpose.
+    if (
+        settings.DEVELOPMENT_FIELD_ENCRYPTION_KEY in settings.FIELD_ENCRYPTION_KEYS
+        or settings.FIELD_BLIND_INDEX_KEY == settings.DEVELOPMENT_FIELD_BLIND_INDEX_KEY
+    ):
+        return [_key_error("The public development field encryption keys are configured.")]
+    return []
+
+
+def _key_error(problem: str) -> Error:
+    return Error(
+        problem,
+        hint="Set FIELD_ENCRYPTION_KEYS and FIELD_BLIND_INDEX_KEY (or *_FILE); see .env.example.",
+        id="security.E010",
+    )

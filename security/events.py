@@ -113,6 +113,7 @@ class SecurityEventType(TextChoices):
     ACCESS_REVIEW = "access_review", "Access review signed off"
     ACCOUNT_DEACTIVATED = "account_deactivated", "Unused account deactivated"
     LOG_ANCHORED = "log_anchored", "Event log head anchored"
+    ENCRYPTION_ROTATED = "encryption_rotated", "Customer data re-encrypted under the newest key"
 
 
 @dataclass(frozen=True)

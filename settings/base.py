@@ -57,6 +57,22 @@ MANAGE_LINK_KEY = (
 )
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+
+# Field encryption of customer data at rest (C26, security/fieldcrypto.py): Fernet keys, comma-
+# separated, newest first (new data is sealed with the first; every listed key still opens old
+# data, so a rotation is: add a key in front, `manage.py encryption_rotate`, drop the old one).
+# The blind index key (HMAC of emails, for lookups) is separate so rotations leave it alone.
+# Both may come from *_FILE. Empty: DEBUG and tests use the public development keys below;
+# settings.prod refuses to start with them or without keys, and check --deploy says which
+# (security.E010).
+DEVELOPMENT_FIELD_ENCRYPTION_KEY = "yJ0bng3zjohL-TsAEK-2WCeXtvjcjOSk0ZTg5UYsc4M="
+DEVELOPMENT_FIELD_BLIND_INDEX_KEY = "development-blind-index-key-not-a-secret-do-not-deploy"
+FIELD_ENCRYPTION_KEYS = env_list(
+    "FIELD_ENCRYPTION_KEYS", [DEVELOPMENT_FIELD_ENCRYPTION_KEY] if DEBUG else []
+)
+FIELD_BLIND_INDEX_KEY = env_str(
+    "FIELD_BLIND_INDEX_KEY", DEVELOPMENT_FIELD_BLIND_INDEX_KEY if DEBUG else ""
+)
 # The public address of the site, used in links and calendar UIDs outside a request (emails).
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 SITE_DOMAIN = SITE_URL.partition("://")[2].split("/")[0].split(":")[0]

@@ -5,7 +5,17 @@ from __future__ import annotations
 from django.core.exceptions import ImproperlyConfigured
 
 from settings.base import *  # noqa: F403
-from settings.base import ALLOWED_HOSTS, DEBUG, SECRET_KEY, TRUSTED_PROXIES, TRUSTED_PROXY_COUNT
+from settings.base import (
+    ALLOWED_HOSTS,
+    DEBUG,
+    DEVELOPMENT_FIELD_BLIND_INDEX_KEY,
+    DEVELOPMENT_FIELD_ENCRYPTION_KEY,
+    FIELD_BLIND_INDEX_KEY,
+    FIELD_ENCRYPTION_KEYS,
+    SECRET_KEY,
+    TRUSTED_PROXIES,
+    TRUSTED_PROXY_COUNT,
+)
 from settings.env import env_bool, env_int, env_list, env_str
 
 if DEBUG:
@@ -25,6 +35,18 @@ if _link_key and (len(_link_key) < 32 or len(set(_link_key)) < 5):
 # Read again without base.py's development default: production must name its hosts itself.
 if not env_list("ALLOWED_HOSTS") or "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names (no '*').")
+
+# Customer data is encrypted at rest (C26): without real keys nothing could be stored or read.
+if not env_list("FIELD_ENCRYPTION_KEYS") or not env_str("FIELD_BLIND_INDEX_KEY", ""):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS and FIELD_BLIND_INDEX_KEY are required in production (customer "
+        "data is encrypted at rest); see .env.example."
+    )
+if (
+    DEVELOPMENT_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS
+    or FIELD_BLIND_INDEX_KEY == DEVELOPMENT_FIELD_BLIND_INDEX_KEY
+):
+    raise ImproperlyConfigured("The public development field encryption keys must not be deployed.")
 
 # HTTPS everywhere (C04).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

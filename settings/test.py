@@ -31,6 +31,11 @@ os.environ.setdefault("RATE_LIMIT_LOST_LINK_EMAIL", "10000/m")
 # Intrusion detection would block the tests that send hostile input on purpose; its own tests
 # (tests/security/test_ids.py) switch it on, with the real journeys among them.
 os.environ.setdefault("IDS_MODE", "off")
+# Customer data is encrypted in every test, as in production (the public development keys).
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "yJ0bng3zjohL-TsAEK-2WCeXtvjcjOSk0ZTg5UYsc4M=")
+os.environ.setdefault(
+    "FIELD_BLIND_INDEX_KEY", "development-blind-index-key-not-a-secret-do-not-deploy"
+)
 
 from settings.base import *  # noqa: F403
 from settings.base import DATA_DIR, DATABASES, PASSWORD_HASHERS

@@ -29,3 +29,9 @@ PRODUCTION_PAYMENTS_ENV = {
     "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "x" * 24,
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "x" * 32,
 }
+
+# Field encryption keys made for these tests only (settings.prod refuses the development ones).
+PRODUCTION_FIELD_ENCRYPTION_ENV = {
+    "FIELD_ENCRYPTION_KEYS": "T96VVYpz0epZSWYmhE-SdE31P6AvVwMdTixmQurL-3s=",
+    "FIELD_BLIND_INDEX_KEY": "5KYcmqzMEyFzSgxlpBB2glCJVumJs-m1XDp94oSKL7upCbEG9MxFP5zXRUoCqXfS",
+}

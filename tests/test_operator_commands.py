@@ -20,6 +20,7 @@ REPORTS_DATA = {
     "backup_purge",
     "backup_verify",
     "compliance_report",
+    "encryption_rotate",
     "ids_unblock",
     "integrity_baseline",
     "mfa_reset",

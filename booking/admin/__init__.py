@@ -1,4 +1,10 @@
 """The partner workspace in the admin (C15). Scoping lives in scoping.py, customer data masking
 and support grants in support.py; this package registers the admins on import (autodiscover)."""
 
-from booking.admin import bookings, partner, staff, support  # noqa: F401  (registers the admins)
+from booking.admin import (  # noqa: F401  (registers the admins)
+    bookings,
+    customers,
+    partner,
+    staff,
+    support,
+)

@@ -50,6 +50,7 @@ from security.actors import Actor, Via
 from security.admin_guard import admin_bad_request
 from security.client_ip import client_ip
 from security.events import record_event
+from security.fieldcrypto import blind_index
 from security.inputs import parse_id
 
 
@@ -79,7 +80,10 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         ("staff", ScopedRelatedFilter),
         ("partner", ScopedRelatedFilter),
     )
-    search_fields = ("customer_name", "customer_email")
+    # Customer data is encrypted (C26): the database cannot search it, so the search box looks
+    # a whole email up through its blind index (get_search_results). No substring search.
+    search_fields = ("customer_email",)
+    search_help_text = "Search by a customer's complete email address (not part of it)."
     list_select_related = ("partner", "service", "staff")
     list_per_page = 50
     show_full_result_count = False
@@ -131,7 +135,13 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Booking], search_term: str
     ) -> Any:
-        results, duplicates = super().get_search_results(request, queryset, search_term)
+        # Not the admin's own search: it would build customer_email__icontains, which an
+        # encrypted column refuses. The whole address, case-insensitive, through the index.
+        results, duplicates = queryset, False
+        if search_term.strip():
+            results = results.filter(customer_email_index=blind_index(search_term))
+        # The scoping the parent admin applies to search results, applied here as well.
+        results = scope_queryset(request, results)
         scope = request_scope(request)
         if search_term and scope.kind == SUPPORT:
             # Searching masked customer data would reveal it one guess at a time.

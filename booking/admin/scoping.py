@@ -65,6 +65,7 @@ PARTNER_PATHS: dict[str, str] = {
     "servicestaff": "staff__partner_id",
     "resource": "partner_id",
     "resourceabsence": "resource__partner_id",
+    "customer": "partner_id",
 }
 
 

@@ -23,6 +23,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from security.compliance import Check, Finding, failed, passed, warned
+from security.compliance.encryption import field_encryption
 
 # --- C02: support windows ------------------------------------------------------------------------
 # The last day each line gets security fixes (Django: the LTS's extended support; Python: the end
@@ -615,6 +616,7 @@ CHECKS = [
     Check("C13", _("MFA for staff and partners"), mfa_coverage),
     Check("C14", _("Session limits"), sessions),
     Check("C16", _("Quarterly access reviews"), access_reviews),
+    Check("C26", _("Customer data encrypted at rest"), field_encryption),
     Check("C30", _("Continuous compliance"), continuous_compliance),
     Check("C31", _("Tamper-evident security log"), audit_log),
     Check("C32", _("Intrusion detection"), intrusion_detection),

@@ -25,6 +25,7 @@ from booking.models import (
 )
 from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, SUPPORT, roles_ensure
 from security.models import PersonnelRecord
+from tests.customers import customer_record
 from tests.staffing import person, team
 
 # Strings that must never appear on a page of the other partner's users.
@@ -69,6 +70,12 @@ def make_booking(
         partner_id=service.partner_id,
         service=service,
         staff=staff or team(service.partner),
+        customer=customer_record(
+            service.partner_id,
+            fields["customer_email"],
+            fields["customer_name"],
+            fields.get("customer_phone", ""),
+        ),
         start=start,
         end=end,
         busy_start=start,

@@ -20,6 +20,7 @@ from admin_world import (
 )
 
 from booking.models import Booking, Resource, ServiceStaff, StaffAbsence, StaffMember
+from security.fieldcrypto import blind_index
 from tests import hostile_inputs as hostile
 from tests.otp_login import login_verified
 from tests.staffing import person
@@ -276,7 +277,7 @@ def test_booking_by_hand_shows_the_persons_free_times_and_books_her(client, worl
     assert "Europe/Zurich" in page and A_STYLIST in page
     response = _post_add(client, world, staff=world.a_staff.pk, day=day, start=f"{day}T11:00")
     assert response.status_code == 302, response.content.decode()
-    booking = Booking.objects.get(customer_email="walkin@example.com")
+    booking = Booking.objects.get(customer_email_index=blind_index("walkin@example.com"))
     assert booking.staff == world.a_staff and booking.start == monday.replace(hour=11)
 
 
@@ -292,14 +293,18 @@ def test_booking_by_hand_at_a_time_the_person_does_not_offer_is_a_clear_error(
         assert response.status_code == 200 and "errorlist" in page, start
         assert f"not a free time of {A_STYLIST}" in page
         assert re.findall(r'name="start" value="([\dT:-]+)"', page)  # her free times, offered
-    assert not Booking.objects.filter(customer_email="walkin@example.com").exists()
+    assert not Booking.objects.filter(
+        customer_email_index=blind_index("walkin@example.com")
+    ).exists()
 
 
 def test_booking_by_hand_refuses_a_person_of_another_business(client, world) -> None:
     day = _monday_in_3_weeks(world).date().isoformat()
     response = _post_add(client, world, staff=world.b_staff.pk, day=day, start=f"{day}T11:00")
     assert response.status_code == 200 and "errorlist" in response.content.decode()
-    assert not Booking.objects.filter(customer_email="walkin@example.com").exists()
+    assert not Booking.objects.filter(
+        customer_email_index=blind_index("walkin@example.com")
+    ).exists()
 
 
 def test_a_stylist_books_by_hand_for_herself_only(client, world) -> None:

@@ -16,6 +16,7 @@ from booking.models import Booking, Partner, Service
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
 from tests.booking.conftest import zurich
+from tests.customers import customer_record
 from tests.staffing import person, resource, team
 
 pytestmark = [pytest.mark.postgres]
@@ -149,6 +150,7 @@ def _row(
         partner=service.partner,
         service=service,
         staff=service.staff.get(),
+        customer=customer_record(service.partner_id, "d@example.com"),
         start=start,
         end=end,
         busy_start=start - timedelta(minutes=service.buffer_before_minutes),

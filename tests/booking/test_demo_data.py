@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from booking.models import DateOverride, OpeningHours, Partner, PartnerMembership, Service
+from tests.production import PRODUCTION_FIELD_ENCRYPTION_ENV
 
 pytestmark = pytest.mark.django_db
 
@@ -137,6 +138,7 @@ def test_refuses_to_run_with_production_settings(tmp_path: Path) -> None:
         "SECRET_KEY": "x" * 20 + "production-like-secret-key-for-this-test-only",
         "ALLOWED_HOSTS": "booking.example",
         "DATA_DIR": str(tmp_path),
+        **PRODUCTION_FIELD_ENCRYPTION_ENV,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "demo_data"],

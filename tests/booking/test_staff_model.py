@@ -20,6 +20,7 @@ from booking.models import (
     StaffAbsence,
     StaffMember,
 )
+from tests.customers import customer_record
 from tests.staffing import person, resource
 
 START = datetime(2030, 3, 6, 9, tzinfo=UTC)
@@ -39,6 +40,7 @@ def _row(
         service=service,
         staff=staff,
         resource=res,
+        customer=customer_record(service.partner_id, "d@example.com"),
         start=start,
         end=end,
         busy_start=start,

@@ -54,6 +54,7 @@ def test_the_database_refuses_a_booking_over_a_hold(hold, paid_service) -> None:
         partner=booking.partner,
         service=paid_service,
         staff=booking.staff,
+        customer=booking.customer,
         start=booking.start,
         end=booking.end,
         busy_start=booking.busy_start,

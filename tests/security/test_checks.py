@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from security import checks
 from settings.base import PASSWORD_HASHERS as PRODUCTION_HASHERS
+from tests.production import PRODUCTION_FIELD_ENCRYPTION_ENV
 
 
 def _ids(errors: list[Any]) -> list[str]:
@@ -51,6 +52,9 @@ def test_real_settings_pass_every_security_check() -> None:
     SESSION_COOKIE_NAME="__Host-sessionid",
     CSRF_COOKIE_NAME="__Host-csrftoken",
     PASSWORD_HASHERS=PRODUCTION_HASHERS,  # the test settings put a fast hasher first
+    # The test settings use the public development keys, which the deploy check refuses.
+    FIELD_ENCRYPTION_KEYS=[PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_ENCRYPTION_KEYS"]],
+    FIELD_BLIND_INDEX_KEY=PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_BLIND_INDEX_KEY"],
 )
 def test_real_settings_with_production_cookies_and_hsts_pass_the_deploy_checks() -> None:
     # settings/prod.py itself is checked in a subprocess by test_headers (manage.py check --deploy).
@@ -295,3 +299,46 @@ def test_plain_admin_site_fires_e009(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_mfa_enforcement_is_installed() -> None:
     assert checks.check_mfa_enforced() == []
+
+
+# --- E010: field encryption keys (C26) ------------------------------------------------------------
+
+REAL_KEYS = dict(
+    FIELD_ENCRYPTION_KEYS=[PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_ENCRYPTION_KEYS"]],
+    FIELD_BLIND_INDEX_KEY=PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_BLIND_INDEX_KEY"],
+)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"FIELD_ENCRYPTION_KEYS": []}, "FIELD_ENCRYPTION_KEYS is not set"),
+        ({"FIELD_ENCRYPTION_KEYS": ["tooshort"]}, "item 1 is not a Fernet key"),
+        (
+            {"FIELD_ENCRYPTION_KEYS": REAL_KEYS["FIELD_ENCRYPTION_KEYS"] * 2},
+            "lists one key twice",
+        ),
+        ({"FIELD_BLIND_INDEX_KEY": ""}, "at least 32 characters"),
+        ({"FIELD_BLIND_INDEX_KEY": "short"}, "at least 32 characters"),
+        (
+            {"FIELD_BLIND_INDEX_KEY": REAL_KEYS["FIELD_ENCRYPTION_KEYS"][0]},
+            "must differ from every",
+        ),
+    ],
+)
+def test_missing_or_malformed_field_keys_fire_e010(overrides: dict[str, Any], message: str) -> None:
+    with override_settings(**{**REAL_KEYS, **overrides}):
+        errors = checks.check_field_encryption_keys()
+    assert _ids(errors) == ["security.E010"]
+    assert message in errors[0].msg
+
+
+def test_real_field_keys_pass() -> None:
+    with override_settings(**REAL_KEYS):
+        assert checks.check_field_encryption_keys() == []
+        assert checks.check_field_encryption_keys_are_real() == []
+
+
+def test_the_public_development_keys_fire_e010_on_deploy() -> None:
+    # The test settings run with them, as DEBUG does; a deployment must not.
+    assert _ids(checks.check_field_encryption_keys_are_real()) == ["security.E010"]

@@ -19,7 +19,11 @@ from django.test import Client
 from django.test.utils import override_settings
 
 from booking.models import OpeningHours, Partner, Service
-from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV
+from tests.production import (
+    PRODUCTION_BACKUP_ENV,
+    PRODUCTION_FIELD_ENCRYPTION_ENV,
+    PRODUCTION_PAYMENTS_ENV,
+)
 from tests.staffing import team
 
 pytestmark = pytest.mark.django_db
@@ -225,6 +229,7 @@ def prod_env(tmp_path_factory) -> dict[str, str]:
         "LOG_LEVEL": "ERROR",
         **PRODUCTION_BACKUP_ENV,
         **PRODUCTION_PAYMENTS_ENV,
+        **PRODUCTION_FIELD_ENCRYPTION_ENV,
     }
 
 

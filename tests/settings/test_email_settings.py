@@ -11,7 +11,11 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV
+from tests.production import (
+    PRODUCTION_BACKUP_ENV,
+    PRODUCTION_FIELD_ENCRYPTION_ENV,
+    PRODUCTION_PAYMENTS_ENV,
+)
 
 ROOT = Path(settings.BASE_DIR)
 PRINT = "from django.conf import settings; print(settings.EMAIL_BACKEND, settings.EMAIL_FILE_PATH)"
@@ -63,6 +67,7 @@ def test_production_sends_through_smtp_as_configured(tmp_path: Path) -> None:
         EMAIL_BACKEND="smtp",
         **PRODUCTION_BACKUP_ENV,
         **PRODUCTION_PAYMENTS_ENV,
+        **PRODUCTION_FIELD_ENCRYPTION_ENV,
     )
     assert backend == "django.core.mail.backends.smtp.EmailBackend"
 

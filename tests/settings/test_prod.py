@@ -15,7 +15,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV
+from tests.production import (
+    PRODUCTION_BACKUP_ENV,
+    PRODUCTION_FIELD_ENCRYPTION_ENV,
+    PRODUCTION_PAYMENTS_ENV,
+)
 
 ROOT = Path(settings.BASE_DIR)
 # The guards run when the settings module is imported; the full set-up (apps, models) is only
@@ -39,6 +43,7 @@ def safe_env(tmp_path: Path) -> dict[str, str]:
         "LOG_LEVEL": "ERROR",
         **PRODUCTION_BACKUP_ENV,
         **PRODUCTION_PAYMENTS_ENV,
+        **PRODUCTION_FIELD_ENCRYPTION_ENV,
     }
 
 
@@ -75,6 +80,12 @@ def test_prod_starts_with_a_safe_environment(safe_env: dict[str, str]) -> None:
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY must be a real secret"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must list the site's host names"),
         ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list the site's host names"),
+        ({"FIELD_ENCRYPTION_KEYS": None}, "FIELD_ENCRYPTION_KEYS and FIELD_BLIND_INDEX_KEY are"),
+        ({"FIELD_BLIND_INDEX_KEY": None}, "FIELD_ENCRYPTION_KEYS and FIELD_BLIND_INDEX_KEY are"),
+        (
+            {"FIELD_ENCRYPTION_KEYS": "yJ0bng3zjohL-TsAEK-2WCeXtvjcjOSk0ZTg5UYsc4M="},
+            "public development field encryption keys",
+        ),
     ],
     ids=[
         "debug-on",
@@ -83,6 +94,9 @@ def test_prod_starts_with_a_safe_environment(safe_env: dict[str, str]) -> None:
         "secret-key-short",
         "hosts-missing",
         "hosts-star",
+        "field-keys-missing",
+        "blind-index-key-missing",
+        "field-keys-development",
     ],
 )
 def test_prod_refuses_an_unsafe_environment_with_a_clear_message(
@@ -108,3 +122,26 @@ def test_check_deploy_reports_no_issues_with_a_safe_environment(safe_env: dict[s
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
+
+
+def test_field_encryption_keys_come_from_files_too(
+    safe_env: dict[str, str], tmp_path: Path
+) -> None:
+    # The way containers get secrets: a new key in front of an old one, as during a rotation.
+    keys, index_key = tmp_path / "field-keys", tmp_path / "blind-index-key"
+    keys.write_text(
+        "Xh0M6oO4BfN0X1jvA-Yy8yKCB3h4dw1S0sNfB0kZrLQ=,"
+        + PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_ENCRYPTION_KEYS"]
+        + "\n",
+        encoding="utf-8",
+    )
+    index_key.write_text(PRODUCTION_FIELD_ENCRYPTION_ENV["FIELD_BLIND_INDEX_KEY"], encoding="utf-8")
+    env = {
+        **_without(_without(safe_env, "FIELD_ENCRYPTION_KEYS"), "FIELD_BLIND_INDEX_KEY"),
+        "FIELD_ENCRYPTION_KEYS_FILE": str(keys),
+        "FIELD_BLIND_INDEX_KEY_FILE": str(index_key),
+    }
+    show = "from django.conf import settings; print(len(settings.FIELD_ENCRYPTION_KEYS))"
+    result = _run(["-c", f"{SETUP}; {show}"], env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "2"
