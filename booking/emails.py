@@ -12,20 +12,21 @@ customer two messages, the new time (REQUEST) and the removal of the old one (CA
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import encoders
 from email.mime.base import MIMEBase
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import TextChoices
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from booking import ics
+from booking.i18n import when
 from booking.models import Booking
 
 logger = logging.getLogger(__name__)
@@ -66,28 +67,19 @@ def _site_domain() -> str:
     return getattr(settings, "SITE_DOMAIN", "") or "booking.local"
 
 
-def _when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """ "Monday, 6 January 2025, 10:00–11:00 (Europe/Zurich)" in the partner's zone."""
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    text = dateformat.format(local_start, "l, j F Y, H:i")
-    if local_end.date() == local_start.date():
-        text += "–" + dateformat.format(local_end, "H:i")
-    else:
-        text += " – " + dateformat.format(local_end, "l, j F Y, H:i")
-    return f"{text} ({zone.key})"
-
-
 def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
     partner = booking.partner
     return ics.booking_ics(
         uid=ics.booking_uid(booking_id=booking.pk, domain=_site_domain()),
         start=booking.start,
         end=booking.end,
-        summary=f"{booking.service.name} – {partner.name}",
-        description=(
-            f"{booking.service.name} with {partner.name}. To cancel or reschedule, use the link "
-            "from your confirmation page."
-        ),
+        summary=_("%(service)s – %(partner)s")
+        % {"service": booking.service.local_name, "partner": partner.name},
+        description=_(
+            "%(service)s with %(partner)s. To cancel or reschedule, use the link from your "
+            "confirmation page."
+        )
+        % {"service": booking.service.local_name, "partner": partner.name},
         location="",
         organizer_email=partner.contact_email,
         organizer_name=partner.name,
@@ -119,6 +111,16 @@ def _render(message: _Message) -> EmailMultiAlternatives:
     return email
 
 
+def _render_in(message: _Message, booking: Booking, event: Notice) -> EmailMultiAlternatives:
+    """The customer's messages in the language they booked in, whatever language the sender (a
+    worker, or the partner's admin session) runs in; the partner's notice in the platform's
+    default language, which is also the admin's."""
+    language = settings.LANGUAGE_CODE if message.template == "partner_notice" else booking.language
+    with translation.override(language):
+        # The context again, in that language: it holds the formatted times.
+        return _render(replace(message, context=_context(booking, event)))
+
+
 def _calendar_part(data: bytes, method: ics.Method) -> MIMEBase:
     """The .ics as its own MIME part: base64 keeps its CRLF line endings byte for byte (iCalendar
     requires them; 8bit transfer may rewrite them), and the Content-Type carries the iTIP method
@@ -142,12 +144,12 @@ def _context(booking: Booking, event: Notice) -> dict[str, Any]:
         "booking": booking,
         "partner": booking.partner,
         "service": booking.service,
-        "when": _when(booking.start, booking.end, zone),
+        "when": when(booking.start, booking.end, zone),
         "zone_name": zone.key,
     }
     previous = booking.rescheduled_from
     if event == Notice.RESCHEDULED and previous is not None:
-        context["previous_when"] = _when(previous.start, previous.end, zone)
+        context["previous_when"] = when(previous.start, previous.end, zone)
     return context
 
 
@@ -238,7 +240,7 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
         for m in _messages(booking, notice)
         if to is None or (to == Audience.PARTNER) == (m.template == "partner_notice")
     ]
-    messages = [_render(message) for message in selected]
+    messages = [_render_in(message, booking, notice) for message in selected]
     for email in messages:
         email.send()
     logger.info(

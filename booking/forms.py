@@ -118,13 +118,15 @@ class CustomerDetailsForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def customer(self) -> CustomerDetails:
+    def customer(self, *, language: str) -> CustomerDetails:
+        """The details, with the language the page was shown in (request.LANGUAGE_CODE)."""
         data = self.cleaned_data
         return CustomerDetails(
             name=data["customer_name"],
             email=data["customer_email"],
             phone=data.get("customer_phone", ""),
             notes=data.get("notes", ""),
+            language=language,
         )
 
 

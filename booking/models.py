@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
@@ -241,6 +241,60 @@ class Service(models.Model):
     def interval_minutes(self) -> int:
         return self.slot_interval_minutes or self.duration_minutes
 
+    def _translation(self) -> ServiceTranslation | None:
+        """The partner's wording in the active language, if they entered one. Reads the
+        prefetched `translations` when the selector prefetched them (no query per service)."""
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        for item in self.translations.all():
+            if item.language == language:
+                return item
+        return None
+
+    @property
+    def local_name(self) -> str:
+        """The name in the reader's language; the default (the `name` field) where the partner
+        entered none."""
+        found = self._translation()
+        return found.name if found is not None else self.name
+
+    @property
+    def local_description(self) -> str:
+        """Falls back field by field: a translated name with no translated description shows the
+        default description rather than nothing."""
+        found = self._translation()
+        return found.description if found is not None and found.description else self.description
+
+
+class ServiceTranslation(models.Model):
+    """A service's name and description in one more language, entered by the partner.
+
+    A table rather than a JSON field on Service: each row is typed and validated by the same
+    field validators as the default wording (single line, lengths), the language is limited by a
+    constraint and unique per service, the admin edits it as an inline with no custom widget,
+    and a missing row is simply the fallback to the default wording."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_single_line])
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["service", "language"]
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "language"], name="service_translation_unique_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="service_translation_language_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
 
 def _range_clean(start: time, end: time) -> None:
     if end != MIDNIGHT and end <= start:
@@ -364,6 +418,14 @@ class Booking(models.Model):
     customer_email = models.EmailField(max_length=254, validators=[validate_single_line])
     customer_phone = models.CharField(max_length=40, blank=True, validators=[validate_single_line])
     notes = models.TextField(blank=True, max_length=2000, validators=[validate_text])
+    # The language the customer booked in: every later email about the booking is written in it.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        editable=False,
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
     # as busy and is released (cancelled). Kept after the hold ends, as a record.
@@ -416,6 +478,10 @@ class Booking(models.Model):
                 )
                 | (~Q(status=BookingStatus.CANCELLED) & Q(cancelled_because="")),
                 name="booking_cancelled_because_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="booking_language_valid",
             ),
         ]
 

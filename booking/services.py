@@ -89,6 +89,8 @@ class CustomerDetails:
     email: str
     phone: str = ""
     notes: str = ""
+    # The language of the page or widget the customer booked in (a code of settings.LANGUAGES).
+    language: str = settings.LANGUAGE_CODE
 
 
 def _notify(booking_id: int, event: Notice) -> None:
@@ -217,6 +219,7 @@ def _new_booking(
         customer_email=customer.email.strip(),
         customer_phone=customer.phone.strip(),
         notes=customer.notes.strip(),
+        language=customer.language,
         status=status,
         created_at=now,
     )
@@ -477,6 +480,7 @@ def booking_reschedule(
                 email=old.customer_email,
                 phone=old.customer_phone,
                 notes=old.notes,
+                language=old.language,
             ),
             status=old.status,
             now=now,

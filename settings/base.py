@@ -10,6 +10,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from settings.env import (
     env_bool,
@@ -79,6 +80,12 @@ MIDDLEWARE = [
     "security.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    # The visitor's language (cookie from the language picker, else Accept-Language). After the
+    # header middleware, so its responses still carry every security header; before the rate
+    # limits and intrusion detection, so their 429 and 403 pages are in the visitor's language.
+    # It needs no session (Django keeps the choice in a cookie only) and, with no language
+    # prefix in the URLs, never redirects.
+    "django.middleware.locale.LocaleMiddleware",
     # Intrusion detection (C32): before the rate limits, so it sees their 429s too.
     "security.ids.IntrusionDetectionMiddleware",
     "security.middleware.RateLimitMiddleware",
@@ -112,6 +119,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The date patterns of the customer pages, per language.
+                "booking.i18n.date_formats",
             ],
         },
     },
@@ -319,8 +328,23 @@ ADMINS = [("Operators", addr) for addr in env_list("OPERATOR_EMAILS", [])]
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The platform's first market is Switzerland: its three main national languages and English.
+# `booking.Booking.language` and `booking.ServiceTranslation.language` are limited to these codes
+# by a database constraint: adding a language here needs a migration there.
+LANGUAGES = [
+    ("en", _("English")),
+    ("de", _("German")),
+    ("fr", _("French")),
+    ("it", _("Italian")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The language picker's cookie: a preference, not a secret, but no script needs it either.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 # --- Static files -------------------------------------------------------------------------------

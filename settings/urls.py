@@ -14,4 +14,7 @@ urlpatterns = [
     path("account/password-reset/", password_reset_request, name="admin_password_reset"),
     path("account/", include("accounts.urls")),
     path("admin/", admin.site.urls),
+    # The language picker's form posts to /i18n/setlang/ (Django's set_language: a cookie, then
+    # back to the page it came from).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

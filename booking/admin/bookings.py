@@ -35,6 +35,7 @@ from booking.admin.scoping import (
 )
 from booking.admin.support import MASKED, CustomerDataMixin, customer_access
 from booking.events import BookingEvent
+from booking.i18n import active_language
 from booking.models import Booking, Service
 from security.actors import Actor, Via
 from security.admin_guard import admin_bad_request
@@ -282,7 +283,9 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 booking, _token = services.booking_create(
                     service=data["service"],
                     start=data["start"],
-                    customer=form.customer(),
+                    # The language the admin is shown in: a partner booking for a customer
+                    # usually talks with them in it.
+                    customer=form.customer(language=active_language()),
                     actor=_actor(request),
                 )
             except (services.BookingError, ValidationError) as exc:

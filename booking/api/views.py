@@ -24,6 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from booking import errors, selectors, services
 from booking.api.forms import BookingForm, SlotsQueryForm
 from booking.api.openapi import OPENAPI
+from booking.i18n import active_language
 from booking.models import Partner, Service
 from security.actors import Actor, Via
 from security.inputs import content_length
@@ -239,7 +240,7 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
         booking, token = services.booking_create_for_customer(
             service=service,
             start=data["start"],
-            customer=form.customer(),
+            customer=form.customer(language=active_language()),
             actor=Actor.from_request(request, via=Via.WIDGET_API),
         )
     except (services.BookingError, ValidationError) as exc:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import errors, selectors, services
 from booking.forms import BookingForm, SlotChoiceForm, WeekQueryForm, utc_iso
+from booking.i18n import active_language
 from booking.models import Partner, Service
 from booking.views.common import (
     bad_request,
@@ -212,7 +213,7 @@ def _book_post(request: HttpRequest, partner: Partner, service: Service) -> Http
         booking, token = services.booking_create_for_customer(
             service=service,
             start=start,
-            customer=form.customer(),
+            customer=form.customer(language=active_language()),
             actor=Actor.from_request(request, via=Via.BOOKING_PAGE),
         )
     except (services.BookingError, ValidationError) as exc:
