@@ -11,6 +11,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from security.client_ip import client_ip, rate_limit_key
 from security.ratelimit import Rate, hit
@@ -62,10 +63,13 @@ def too_many_requests(
     retry_after: int,
     *,
     error: str = "rate_limited",
-    message: str = "Too many requests from your address. Please wait a moment and try again.",
+    message: str = "",
     retry_at: datetime | None = None,
 ) -> HttpResponse:
     """The 429 answer for rate limits and the login lockout: HTML, or JSON for API clients."""
+    message = message or _(
+        "Too many requests from your address. Please wait a moment and try again."
+    )
     if wants_json(request):
         payload: dict[str, object] = {
             "error": error,

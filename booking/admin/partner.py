@@ -15,7 +15,14 @@ from booking.admin.scoping import (
     ScopedRelatedFilter,
     request_scope,
 )
-from booking.models import DateOverride, DateOverrideRange, OpeningHours, Partner, Service
+from booking.models import (
+    DateOverride,
+    DateOverrideRange,
+    OpeningHours,
+    Partner,
+    Service,
+    ServiceTranslation,
+)
 from security.inputs import validate_year
 
 PROFILE_FIELDS = (
@@ -60,6 +67,15 @@ class PartnerAdmin(PartnerScopedAdmin):
         return request_scope(request).kind == ALL and super().has_delete_permission(request, obj)
 
 
+class ServiceTranslationInline(PartnerScopedInline):
+    """The service's name and description in the other languages; where a language has none,
+    customers reading it see the default name and description above."""
+
+    model = ServiceTranslation
+    extra = 0
+    fields = ("language", "name", "description")
+
+
 @admin.register(Service)
 class ServiceAdmin(PartnerScopedAdmin):
     list_display = ("name", "partner", "duration_minutes", "price", "currency", "is_active")
@@ -81,6 +97,7 @@ class ServiceAdmin(PartnerScopedAdmin):
         "slot_interval_minutes",
         "is_active",
     )
+    inlines = (ServiceTranslationInline,)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("partner")

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import JSONCatalog
 
 from booking import errors, selectors, services
 from booking.api.forms import BookingForm, SlotsQueryForm
@@ -94,6 +95,25 @@ def _iso(moment: datetime, zone: Any) -> str:
     return moment.astimezone(zone).isoformat()
 
 
+# --- GET partners/<slug>/messages -------------------------------------------------------------
+
+# The widget's texts: Django's JavaScript catalogue ("djangojs" domain, locale/ in LOCALE_PATHS).
+_WIDGET_CATALOG = JSONCatalog.as_view(domain="djangojs", packages=["booking"])
+
+
+@cache_control(public=True, max_age=3600)
+@api_view("GET")
+def widget_messages(request: HttpRequest, slug: str) -> HttpResponse:
+    """Under the partner's path so that booking.cors allows exactly that partner's origins, as
+    for the rest of the widget's API. The language is the request's (Accept-Language)."""
+    if selectors.partner_get(slug=slug) is None:
+        return _not_found("partner")
+    catalog = json.loads(_WIDGET_CATALOG(request).content)["catalog"]
+    # Plural entries come as lists; the widget uses none.
+    messages = {key: text for key, text in catalog.items() if isinstance(text, str)}
+    return JsonResponse({"language": active_language(), "messages": messages})
+
+
 # --- GET partners/<slug>/services/ ------------------------------------------------------------
 
 
@@ -109,8 +129,9 @@ def service_list(request: HttpRequest, slug: str) -> HttpResponse:
             "services": [
                 {
                     "slug": service.slug,
-                    "name": service.name,
-                    "description": service.description,
+                    # In the request's language where the partner gave one (Accept-Language).
+                    "name": service.local_name,
+                    "description": service.local_description,
                     "duration_minutes": service.duration_minutes,
                     "price": None if service.price is None else str(service.price),
                     "currency": service.currency or None,

@@ -15,6 +15,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 from booking import selectors, slots
 from booking.forms import WeekQueryForm, utc_iso
@@ -77,14 +78,14 @@ def private_page(view: View) -> View:
 def partner_or_404(slug: str) -> Partner:
     partner = selectors.partner_get(slug=slug)
     if partner is None:
-        raise Http404("No such business.")
+        raise Http404(_("No such business."))
     return partner
 
 
 def service_or_404(partner: Partner, slug: str) -> Service:
     service = selectors.service_get_active(partner=partner, slug=slug)
     if service is None:
-        raise Http404("No such service.")
+        raise Http404(_("No such service."))
     service.partner = partner  # already loaded: spares the slot engine a query
     return service
 
@@ -188,7 +189,7 @@ def booking_or_404(token: str) -> Booking:
     booking = selectors.booking_get_by_token(token=token)
     if booking is None:
         # Unknown, forged and malformed tokens all get the same 404.
-        raise Http404("No such booking.")
+        raise Http404(_("No such booking."))
     booking.service.partner = booking.partner
     return booking
 

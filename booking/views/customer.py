@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import errors, selectors, services
@@ -57,7 +58,7 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             request,
             form_messages(form),
             back_url=here,
-            back_text=f"Show the times of {service.name}",
+            back_text=_("Show the times of %(service)s") % {"service": service.local_name},
         )
     tz = form.cleaned_data["tz"]
     zone = ZoneInfo(tz)
@@ -65,7 +66,7 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
         service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now()
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
-    for _, day_slots in week.days:
+    for _day, day_slots in week.days:
         for slot in day_slots:
             slot["url"] = book_url + query_string(start=slot["value"], tz=tz)
     return render(
@@ -158,7 +159,7 @@ def _not_a_slot(
         request,
         messages,
         back_url=reverse("booking:service", args=[partner.slug, service.slug]),
-        back_text=f"Choose another time for {service.name}",
+        back_text=_("Choose another time for %(service)s") % {"service": service.local_name},
     )
 
 

@@ -35,6 +35,11 @@ def _service_form(**extra: object) -> dict[str, object]:
         "horizon_days": 30,
         "slot_interval_minutes": "",
         "is_active": "on",
+        # The inline of the service's names in other languages: none posted.
+        "translations-TOTAL_FORMS": 0,
+        "translations-INITIAL_FORMS": 0,
+        "translations-MIN_NUM_FORMS": 0,
+        "translations-MAX_NUM_FORMS": 1000,
         **extra,
     }
 

@@ -30,6 +30,7 @@ DOC_URI = "urn:booking:openapi"
 SERVICES = "/partners/{slug}/services/"
 SLOTS = "/partners/{slug}/services/{service}/slots"
 BOOKINGS = "/partners/{slug}/bookings"
+MESSAGES = "/partners/{slug}/messages"
 
 
 @pytest.fixture(autouse=True)
@@ -87,12 +88,12 @@ def test_the_document_is_served_as_json_and_equals_the_module(client: Client) ->
     assert "public" in response["Cache-Control"]
 
 
-def test_the_document_is_openapi_3_1_with_exactly_the_three_operations() -> None:
+def test_the_document_is_openapi_3_1_with_exactly_the_four_operations() -> None:
     assert OPENAPI["openapi"].startswith("3.1.")
     assert OPENAPI["info"]["title"] and OPENAPI["info"]["version"]
     assert OPENAPI["servers"] == [{"url": BASE}]
     operations = {(path, method) for path, item in OPENAPI["paths"].items() for method in item}
-    assert operations == {(SERVICES, "get"), (SLOTS, "get"), (BOOKINGS, "post")}
+    assert operations == {(SERVICES, "get"), (SLOTS, "get"), (BOOKINGS, "post"), (MESSAGES, "get")}
     ids = [op["operationId"] for item in OPENAPI["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
 
@@ -141,12 +142,19 @@ def test_documented_paths_are_the_real_routes() -> None:
         SERVICES: views.service_list,
         SLOTS: views.service_slots,
         BOOKINGS: views.booking_create,
+        MESSAGES: views.widget_messages,
     }
     for path, view in expected.items():
         concrete = BASE + path.replace("{slug}", "salon-alpha").replace("{service}", "haircut")
         assert resolve(concrete).func is view, path
     named = {p.name for p in urls.urlpatterns if getattr(p, "name", None)}
-    assert named == {"service-list", "service-slots", "booking-create", "openapi"}
+    assert named == {
+        "service-list",
+        "service-slots",
+        "booking-create",
+        "widget-messages",
+        "openapi",
+    }
 
 
 def test_documented_request_body_matches_the_form() -> None:
