@@ -52,3 +52,18 @@ def date_formats(request: HttpRequest) -> dict[str, StrOrPromise]:
         "weekday_format": pgettext_lazy("a day in the week of free times", "l, j F"),
         "weekday_time_format": pgettext_lazy("a time in the coming weeks", "l, j F, H:i"),
     }
+
+
+# Sources whose texts are not in the catalogues: operator tooling (management commands, the
+# compliance report and checks, backups), which operators and auditors read in English, and what
+# never ships (tests, benchmarks, local data). `bin/messages` and the catalogue test both use it.
+CATALOGUE_IGNORE = (
+    "*/management/commands/*",
+    "security/compliance/*",
+    "*/compliance.py",
+    "backups/*",
+    "tests/*",
+    "bench/*",
+    "var/*",
+    "public/*",
+)
