@@ -28,7 +28,9 @@ READ_ATTRIBUTES = re.compile(
 _BUTTON = re.compile(r"<input\b[^>]*\btype=[\"']?(?:submit|button|reset)\b[^>]*>", re.I | re.S)
 _VALUE = re.compile(r"""\bvalue\s*=\s*("[^"]*"|'[^']*')""", re.IGNORECASE)
 
-_BLOCK_TRANSLATE = re.compile(r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", re.S)
+_BLOCK_TRANSLATE = re.compile(
+    r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", re.S
+)
 _COMMENT_BLOCK = re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.S)
 _COMMENT = re.compile(r"{#.*?#}", re.S)
 _TAG = re.compile(r"{%.*?%}", re.S)
