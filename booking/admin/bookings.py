@@ -19,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from booking import errors, services
 from booking.admin.calendar import calendar_view
@@ -154,7 +155,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     def _changeable(self, request: HttpRequest, object_id: str) -> Booking:
         booking = self.get_object(request, unquote(object_id))
         if not isinstance(booking, Booking):
-            raise Http404("No such booking.")
+            raise Http404(_("No such booking."))
         if not self.has_cancel_permission(request):
             raise PermissionDenied
         return booking
@@ -223,7 +224,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 self.log_change(request, booking, "Cancelled by the partner.")
                 self.message_user(
                     request,
-                    "The booking was cancelled and the customer notified.",
+                    _("The booking was cancelled and the customer notified."),
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
@@ -232,7 +233,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         return self._render(
             request,
             "admin/booking/booking/cancel.html",
-            {"title": "Cancel booking", "booking": booking, "bookings": [booking], "form": form},
+            {"title": _("Cancel booking"), "booking": booking, "bookings": [booking], "form": form},
         )
 
     def reschedule_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -249,14 +250,14 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             else:
                 self.log_change(request, booking, f"Rescheduled to booking {new.pk}.")
                 self.message_user(
-                    request, "The booking was moved and the customer notified.", messages.SUCCESS
+                    request, _("The booking was moved and the customer notified."), messages.SUCCESS
                 )
                 return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[new.pk]))
         return self._render(
             request,
             "admin/booking/booking/reschedule.html",
             {
-                "title": "Reschedule booking",
+                "title": _("Reschedule booking"),
                 "booking": booking,
                 "form": form,
                 "zone_name": zone.key,
@@ -293,18 +294,20 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             else:
                 self.log_addition(request, booking, "Booked by hand in the admin.")
                 self.message_user(
-                    request, "The booking was created and the customer notified.", messages.SUCCESS
+                    request,
+                    _("The booking was created and the customer notified."),
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
                     reverse("admin:booking_booking_change", args=[booking.pk])
                 )
         return self._render(
-            request, "admin/booking/booking/add.html", {"title": "Add booking", "form": form}
+            request, "admin/booking/booking/add.html", {"title": _("Add booking"), "form": form}
         )
 
     # --- actions ------------------------------------------------------------------------------
 
-    @admin.action(description="Cancel selected bookings…", permissions=["cancel"])
+    @admin.action(description=_("Cancel selected bookings…"), permissions=["cancel"])
     def cancel_selected(
         self, request: HttpRequest, queryset: QuerySet[Booking]
     ) -> HttpResponse | None:
@@ -323,7 +326,12 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 done += 1
             self.message_user(
                 request,
-                f"Cancelled {done} booking(s); the customers were notified.",
+                ngettext(
+                    "Cancelled %(count)d booking; the customer was notified.",
+                    "Cancelled %(count)d bookings; the customers were notified.",
+                    done,
+                )
+                % {"count": done},
                 messages.SUCCESS,
             )
             return None
@@ -331,7 +339,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             request,
             "admin/booking/booking/cancel.html",
             {
-                "title": "Cancel bookings",
+                "title": _("Cancel bookings"),
                 "bookings": bookings,
                 "form": form,
                 "bulk": True,
@@ -339,7 +347,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             },
         )
 
-    @admin.action(description="Export selected bookings as CSV", permissions=["view"])
+    @admin.action(description=_("Export selected bookings as CSV"), permissions=["view"])
     def export_selected_csv(
         self, request: HttpRequest, queryset: QuerySet[Booking]
     ) -> HttpResponse:

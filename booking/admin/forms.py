@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from booking.forms import CUSTOMER_FIELDS, CustomerDetailsForm
 from booking.models import Service
@@ -35,7 +36,7 @@ class LocalDateTimeField(forms.Field):
                 continue
             validate_year(moment)  # in range, attaching any zone cannot overflow
             return moment
-        raise ValidationError("Enter a date and time like 2026-03-30 10:00.", code="invalid")
+        raise ValidationError(_("Enter a date and time like 2026-03-30 10:00."), code="invalid")
 
 
 def local_to_aware(naive: datetime, zone: ZoneInfo) -> datetime:
@@ -56,17 +57,17 @@ class CancelForm(forms.Form):
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Sent to the customer with the cancellation.",
+        help_text=_("Sent to the customer with the cancellation."),
     )
 
 
 class RescheduleForm(forms.Form):
-    start = LocalDateTimeField(label="New start")
+    start = LocalDateTimeField(label=_("New start"))
 
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["start"].help_text = f"Local time in {zone.key}."
+        self.fields["start"].help_text = _("Local time in %(zone)s.") % {"zone": zone.key}
 
     def clean_start(self) -> datetime:
         return local_to_aware(self.cleaned_data["start"], self.zone)
@@ -77,7 +78,7 @@ class BookingCreateForm(CustomerDetailsForm):
     the model's own fields and validators (as on the booking page and in the widget API)."""
 
     service = forms.ModelChoiceField(queryset=Service.objects.none())
-    start = LocalDateTimeField(help_text="Local time of the partner.")
+    start = LocalDateTimeField(help_text=_("Local time of the partner."))
 
     class Meta(CustomerDetailsForm.Meta):
         labels = {}  # the model's own labels, as everywhere in the admin

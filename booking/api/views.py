@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -108,7 +108,9 @@ def widget_messages(request: HttpRequest, slug: str) -> HttpResponse:
     for the rest of the widget's API. The language is the request's (Accept-Language)."""
     if selectors.partner_get(slug=slug) is None:
         return _not_found("partner")
-    catalog = json.loads(_WIDGET_CATALOG(request).content)["catalog"]
+    # JSONCatalog answers a plain HttpResponse (its declared type is the base class).
+    answer = cast(HttpResponse, _WIDGET_CATALOG(request))
+    catalog = json.loads(answer.content)["catalog"]
     # Plural entries come as lists; the widget uses none.
     messages = {key: text for key, text in catalog.items() if isinstance(text, str)}
     return JsonResponse({"language": active_language(), "messages": messages})
