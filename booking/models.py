@@ -17,7 +17,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -122,7 +127,25 @@ class Partner(models.Model):
     time_zone = models.CharField(
         max_length=64, default="Europe/Zurich", validators=[validate_time_zone]
     )
-    contact_email = models.EmailField(validators=[validate_single_line])
+    contact_email = models.EmailField(
+        validators=[validate_single_line],
+        help_text=_(
+            "Shown to customers on the booking pages and in their emails, which it answers."
+        ),
+    )
+    # How customers reach the business, shown on the booking and manage pages and in emails.
+    address = models.TextField(_("address"), blank=True, max_length=300, validators=[validate_text])
+    phone = models.CharField(
+        _("phone"), max_length=40, blank=True, validators=[validate_single_line]
+    )
+    # The business's own privacy notice (it is the controller of its customers' data); https only,
+    # as it is a link on our pages.
+    privacy_notice_url = models.URLField(
+        _("privacy notice"),
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text=_("The address of your privacy notice, https://…"),
+    )
     cancellation_cutoff_hours = models.PositiveIntegerField(
         default=24,
         validators=[MaxValueValidator(24 * 60)],

@@ -51,6 +51,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # The public address of the site, used in links and calendar UIDs outside a request (emails).
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 SITE_DOMAIN = SITE_URL.partition("://")[2].split("/")[0].split(":")[0]
+# The platform's name on its pages, and its privacy notice: the operator's own (an https URL) or,
+# when unset, the summary page /privacy/ of what the platform stores and for how long.
+# Unset: "Online booking" in the reader's language.
+PLATFORM_NAME = env_str("PLATFORM_NAME", "")
+PRIVACY_NOTICE_URL = env_url("PRIVACY_NOTICE_URL", "", schemes={"https"})
 
 INSTALLED_APPS = [
     # Django's admin with an admin site that answers only sessions that passed MFA (C13).
@@ -121,6 +126,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # The date patterns of the customer pages, per language.
                 "booking.i18n.date_formats",
+                # The platform's name and privacy notice, in every customer page's footer.
+                "booking.views.site.platform",
             ],
         },
     },

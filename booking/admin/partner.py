@@ -29,6 +29,9 @@ PROFILE_FIELDS = (
     "name",
     "time_zone",
     "contact_email",
+    "address",
+    "phone",
+    "privacy_notice_url",
     "cancellation_cutoff_hours",
     "widget_origins",
 )

@@ -19,7 +19,7 @@ TEMPLATES = sorted(
 )
 
 # Words that are not language: units, codes, product and file names, separators.
-ALLOWED = {"UTC", "CSV", "ID", "TOTP", "QR", "Stripe", "invite.ics", "cancel.ics"}
+ALLOWED = {"UTC", "CSV", "ID", "TOTP", "QR", "Stripe", "invite.ics", "cancel.ics", "security.txt"}
 # Attributes whose values people read (or hear, from a screen reader).
 READ_ATTRIBUTES = re.compile(
     r"""\b(?:alt|title|aria-label|placeholder)\s*=\s*("[^"]*"|'[^']*')""", re.IGNORECASE
