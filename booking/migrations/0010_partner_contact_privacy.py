@@ -6,30 +6,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0009_booking_language_service_translations'),
+        ("booking", "0009_booking_language_service_translations"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='address',
-            field=models.TextField(blank=True, max_length=300, validators=[booking.validators.validate_text], verbose_name='address'),
+            model_name="partner",
+            name="address",
+            field=models.TextField(
+                blank=True,
+                max_length=300,
+                validators=[booking.validators.validate_text],
+                verbose_name="address",
+            ),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='phone',
-            field=models.CharField(blank=True, max_length=40, validators=[booking.validators.validate_single_line], verbose_name='phone'),
+            model_name="partner",
+            name="phone",
+            field=models.CharField(
+                blank=True,
+                max_length=40,
+                validators=[booking.validators.validate_single_line],
+                verbose_name="phone",
+            ),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='privacy_notice_url',
-            field=models.URLField(blank=True, help_text='The address of your privacy notice, https://…', validators=[django.core.validators.URLValidator(schemes=['https'])], verbose_name='privacy notice'),
+            model_name="partner",
+            name="privacy_notice_url",
+            field=models.URLField(
+                blank=True,
+                help_text="The address of your privacy notice, https://…",
+                validators=[django.core.validators.URLValidator(schemes=["https"])],
+                verbose_name="privacy notice",
+            ),
         ),
         migrations.AlterField(
-            model_name='partner',
-            name='contact_email',
-            field=models.EmailField(help_text='Shown to customers on the booking pages and in their emails, which it answers.', max_length=254, validators=[booking.validators.validate_single_line]),
+            model_name="partner",
+            name="contact_email",
+            field=models.EmailField(
+                help_text="Shown to customers on the booking pages and in their emails, which it answers.",
+                max_length=254,
+                validators=[booking.validators.validate_single_line],
+            ),
         ),
     ]
