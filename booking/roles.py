@@ -79,6 +79,20 @@ def roles_sync(
             group.permissions.set(perms)
 
 
+def roles_sync_in_migration(
+    *, apps: Any, definition: dict[str, dict[str, tuple[str, ...]]]
+) -> None:
+    """roles_sync for a data migration: Django creates a model's permissions only after migrate
+    (post_migrate), and the migration needs them now."""
+    from django.contrib.auth.management import create_permissions
+
+    booking = apps.get_app_config("booking")
+    booking.models_module = True  # only tested for truth there
+    create_permissions(booking, verbosity=0, apps=apps)
+    booking.models_module = None
+    roles_sync(apps=apps, definition=definition)
+
+
 @transaction.atomic
 def roles_ensure() -> None:
     roles_sync()

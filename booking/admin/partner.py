@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from booking.admin.scoping import (
@@ -49,6 +50,8 @@ class PartnerAdmin(PartnerScopedAdmin):
     list_display = ("name", "slug", "time_zone", "contact_email")
     search_fields = ("name", "slug")
     inlines = (OpeningHoursInline,)
+    # The privacy notice link: typed without a scheme, it means https (and only https is valid).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if request_scope(request).is_partner:

@@ -8,7 +8,6 @@ import django.db.models.deletion
 import importlib
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 if TYPE_CHECKING:
@@ -24,14 +23,9 @@ ROLES = {
 
 
 def grant_translations(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    # As in 0005: the new model's permissions are needed now, not after migrate.
-    booking = apps.get_app_config("booking")
-    booking.models_module = True  # type: ignore[assignment]  # only tested for truth there
-    create_permissions(booking, verbosity=0, apps=apps)
-    booking.models_module = None
-    from booking.roles import roles_sync
+    from booking.roles import roles_sync_in_migration
 
-    roles_sync(apps=apps, definition=ROLES)
+    roles_sync_in_migration(apps=apps, definition=ROLES)
 
 
 def revoke_translations(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

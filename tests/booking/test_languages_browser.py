@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.models import Booking, OpeningHours, Partner, Service, ServiceTranslation
-from tests.conftest import _RECORD_CSP_VIOLATIONS
+from booking.models import Booking, Service, ServiceTranslation
+from tests.booking.test_browser import shop  # noqa: F401  (the fixture: a partner open every day)
+from tests.conftest import open_page
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -68,51 +69,21 @@ JOURNEY = {
 
 
 @pytest.fixture
-def shop(live_server) -> Service:
-    partner = Partner.objects.create(
-        name="Salon Quattro",
-        slug="salon-quattro",
-        time_zone="Europe/Zurich",
-        contact_email="owner@quattro.example",
-        cancellation_cutoff_hours=24,
-    )
-    for weekday in range(7):
-        OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(18))
-    service = Service.objects.create(
-        partner=partner,
-        name="Haircut",
-        slug="haircut",
-        duration_minutes=60,
-        min_notice_minutes=60,
-        horizon_days=30,
-    )
+def translated(request: pytest.FixtureRequest) -> Service:
+    service = request.getfixturevalue("shop")
     for language, name in (("de", "Haarschnitt"), ("fr", "Coupe"), ("it", "Taglio")):
         ServiceTranslation.objects.create(service=service, language=language, name=name)
     return service
 
 
 @pytest.fixture
-def open_page(browser):
-    """A page whose browser speaks `locale` (its Accept-Language), in Zurich."""
+def open_in(browser):
+    """open_in(locale): a page whose browser speaks `locale` (its Accept-Language), in Zurich."""
     contexts = []
 
     def _open(locale: str):
-        context = browser.new_context(timezone_id="Europe/Zurich", locale=locale)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.add_init_script(_RECORD_CSP_VIOLATIONS)
-        page.problems = []
-        page.on("pageerror", lambda exc: page.problems.append(f"page error: {exc}"))
-        page.on(
-            "console",
-            lambda msg: (
-                page.problems.append(f"console {msg.type}: {msg.text}")
-                if msg.type in ("error", "warning")
-                else None
-            ),
-        )
-        return page
+        contexts.append(browser.new_context(timezone_id="Europe/Zurich", locale=locale))
+        return open_page(contexts[-1])
 
     yield _open
     for context in contexts:
@@ -131,13 +102,13 @@ def _slot(day: datetime, hour: int) -> str:
 
 @pytest.mark.parametrize("locale", list(JOURNEY))
 def test_the_booking_journey_in_each_language(
-    open_page, shop: Service, live_server, locale: str, tmp_path: Path
+    open_in, translated: Service, live_server, locale: str, tmp_path: Path
 ) -> None:
     say = JOURNEY[locale]
-    page = open_page(locale)
+    page = open_in(locale)
     day = datetime.now(ZURICH) + timedelta(days=2 + list(JOURNEY).index(locale))
 
-    page.goto(f"{live_server.url}/book/salon-quattro/")
+    page.goto(f"{live_server.url}/book/salon-browser/")
     assert page.get_attribute("html", "lang") == say["lang"]
     page.get_by_role("link", name=say["service"]).first.click()
     page.wait_for_url("**/haircut/")
@@ -163,14 +134,14 @@ def test_the_booking_journey_in_each_language(
 
 
 def test_the_picker_switches_the_language_without_a_script(
-    open_page, shop: Service, live_server
+    open_in, translated: Service, live_server
 ) -> None:
-    page = open_page("de-CH")
-    page.goto(f"{live_server.url}/book/salon-quattro/haircut/")
+    page = open_in("de-CH")
+    page.goto(f"{live_server.url}/book/salon-browser/haircut/")
     assert page.get_attribute("html", "lang") == "de"
     page.select_option("#language", "fr")
     page.get_by_role("button", name="Sprache wechseln").click()
-    page.wait_for_url("**/book/salon-quattro/haircut/")
+    page.wait_for_url("**/book/salon-browser/haircut/")
     assert page.get_attribute("html", "lang") == "fr"
     assert "Heures en Europe/Zurich" in page.inner_text("main")
     _assert_clean(page)
