@@ -85,17 +85,17 @@ MIDDLEWARE = [
     "security.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    # The visitor's language (cookie from the language picker, else Accept-Language). After the
-    # header middleware, so its responses still carry every security header; before the rate
-    # limits and intrusion detection, so their 429 and 403 pages are in the visitor's language.
-    # It needs no session (Django keeps the choice in a cookie only) and, with no language
-    # prefix in the URLs, never redirects.
-    "django.middleware.locale.LocaleMiddleware",
     # Intrusion detection (C32): before the rate limits, so it sees their 429s too.
     "security.ids.IntrusionDetectionMiddleware",
     "security.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's language (the picker's cookie, else Accept-Language), where Django wants it:
+    # after the session, before CommonMiddleware. After the security header middleware, so its
+    # responses carry every header; after WhiteNoise, so static files get no
+    # "Vary: Accept-Language" (one cached copy, not one per language). The rate limits answer
+    # earlier and pick the language themselves (security.middleware.too_many_requests).
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -256,3 +256,22 @@ def test_error_pages_are_in_the_visitors_language(client: Client, db) -> None:
     with translation.override("it"):
         assert "Richiesta non valida" in render_to_string("400.html")
         assert "Non consentito" in render_to_string("403.html")
+
+
+def test_a_rate_limited_visitor_is_told_in_their_language(rf) -> None:
+    from security.middleware import too_many_requests
+
+    request = rf.get("/book/salon-alpha/", headers={"accept-language": "de-CH"})
+    response = too_many_requests(request, 7)
+    text = response.content.decode()
+    assert response.status_code == 429 and '<html lang="de">' in text
+    assert "Zu viele Anfragen von Ihrer Adresse" in text
+    assert "Sie können es in 7 Sekunden erneut versuchen." in text
+    api = rf.get("/api/v1/partners/x/services/", headers={"accept-language": "it"})
+    assert json.loads(too_many_requests(api, 1).content)["message"].startswith("Troppe richieste")
+
+
+def test_static_files_are_not_split_by_language(client: Client, db) -> None:
+    response = client.get("/favicon.ico", headers={"accept-language": "de"})
+    assert response.status_code == 200
+    assert "Accept-Language" not in response.get("Vary", "")
