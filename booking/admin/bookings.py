@@ -79,6 +79,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "customer_email",
         "customer_phone",
         "notes",
+        "language",  # the customer's emails are in it
         "created_at",
         "cancelled_at",
         "cancellation_reason",
