@@ -8,12 +8,29 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import dateformat, translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import pgettext, pgettext_lazy
 
 if TYPE_CHECKING:
-    from django.http import HttpRequest
+    from django.http import HttpRequest, HttpResponseBase
     from django_stubs_ext import StrOrPromise
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, plus "Vary: Cookie" on the answers to a visitor who picked a language (the
+    picker's cookie): their page depends on the cookie, which Django's leaves unsaid, so a shared
+    cache could hand the picked language to others. Visitors without the cookie get answers that
+    vary on Accept-Language only and stay cacheable."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        response = super().process_response(request, response)
+        if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+            patch_vary_headers(response, ("Cookie",))
+        return response
 
 
 def active_language() -> str:

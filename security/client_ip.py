@@ -38,7 +38,19 @@ def _networks(spec: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.
     return tuple(ipaddress.ip_network(item, strict=False) for item in spec)
 
 
+_MEMO = "_security_client_ip"
+
+
 def client_ip(request: HttpRequest) -> str:
+    # Several middleware ask for every request (intrusion detection, rate limits, lockout);
+    # the answer cannot change within a request, so it is worked out once.
+    memo = request.__dict__.get(_MEMO)
+    if memo is None:
+        memo = request.__dict__[_MEMO] = _client_ip(request)
+    return memo
+
+
+def _client_ip(request: HttpRequest) -> str:
     remote = _parse(request.META.get("REMOTE_ADDR", ""))
     trusted = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
     count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
 
 from celery import current_app
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
@@ -31,9 +34,37 @@ def _cache() -> None:
     cache.delete(key)
 
 
-def _broker() -> None:
+class BrokerDown(RuntimeError):
+    """The broker's last check (at most HEALTHZ_BROKER_CHECK_SECONDS ago) failed."""
+
+
+# Per process: broker URL -> (time of the check, its failure or None). Keyed by the URL so a
+# changed configuration is checked afresh; guarded so parallel requests share one check.
+_broker_answers: dict[str, tuple[float, BaseException | None]] = {}
+_broker_lock = threading.Lock()
+
+
+def _broker_connect() -> None:
     with current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def _broker() -> None:
+    url = str(current_app.conf.broker_url)
+    with _broker_lock:
+        now = time.time()
+        answer = _broker_answers.get(url)
+        # A clock set back makes the age negative: check again rather than trust the old answer.
+        if answer is None or not 0 <= now - answer[0] < settings.HEALTHZ_BROKER_CHECK_SECONDS:
+            try:
+                _broker_connect()
+            except Exception as exc:
+                answer = (now, exc)
+            else:
+                answer = (now, None)
+            _broker_answers[url] = answer
+    if answer[1] is not None:
+        raise BrokerDown(f"broker check at {answer[0]:.0f} failed") from answer[1]
 
 
 CHECKS: dict[str, Callable[[], None]] = {"database": _database, "cache": _cache, "broker": _broker}

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, unquote, unquote_plus
 
 from django.conf import settings
@@ -38,6 +39,7 @@ from django.http import HttpRequest, HttpResponse
 
 from security.client_ip import client_ip, rate_limit_key
 from security.inputs import content_length
+from security.middleware import rate_limit_count, rate_limit_scope
 
 logger = logging.getLogger("security.ids")
 
@@ -156,10 +158,31 @@ def block_key(key: str) -> str:
     return f"ids:block:{key}"
 
 
+def _still_blocked(until: Any, now: float) -> float | None:
+    return float(until) if until is not None and float(until) > now else None
+
+
 def blocked_until(key: str, now: float | None = None) -> float | None:
     now = time.time() if now is None else now
-    until = cache.get(block_key(key))
-    return float(until) if until is not None and float(until) > now else None
+    return _still_blocked(cache.get(block_key(key)), now)
+
+
+def _blocked_and_counted(request: HttpRequest, key: str, now: float) -> float | None:
+    """The block check. A request the rate limits count is counted here too, in the same round
+    trip to the cache (RateLimitMiddleware then answers from that count): so a blocked client's
+    refused requests count towards its rate limit as well, which changes nothing while it is
+    blocked."""
+    scope = rate_limit_scope(request)
+    if scope is None:
+        return blocked_until(key, now)
+    decision = rate_limit_count(request, scope, now=now, also_read=block_key(key))
+    if decision.cache_failed:  # logged by the rate limiter, with its cause
+        raise CacheUnavailable
+    return _still_blocked(decision.also_read, now)
+
+
+class CacheUnavailable(Exception):
+    """The shared cache did not answer the block check."""
 
 
 def _add_score(key: str, points: int, now: float) -> int:
@@ -249,7 +272,10 @@ class IntrusionDetectionMiddleware:
         key = rate_limit_key(ip)
         now = time.time()
         try:
-            if settings.IDS_MODE == Mode.BLOCK and blocked_until(key, now) is not None:
+            if (
+                settings.IDS_MODE == Mode.BLOCK
+                and _blocked_and_counted(request, key, now) is not None
+            ):
                 return _forbidden()
             hits = inspect(request)
             if hits:

@@ -37,6 +37,7 @@ from django_otp import login as otp_login
 from django_otp.models import Device
 
 from security.middleware import wants_json
+from security.sessions import session_cookie_sent
 
 # Set when a session passes MFA; lets the middleware tell "never verified" from "verified by a
 # device that has since been removed".
@@ -105,8 +106,12 @@ class MFARequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Only a request with a session cookie can have passed MFA; not reading the session of
+        # the others keeps anonymous public answers free of `Vary: Cookie`.
         session = getattr(request, "session", None)
-        passed_before = session is not None and session.get(MFA_PASSED, False)
+        passed_before = (
+            session is not None and session_cookie_sent(request) and session.get(MFA_PASSED, False)
+        )
         if passed_before or _protected(request.path_info):
             if mfa_pending(request):
                 if passed_before:

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from security.client_ip import client_ip, rate_limit_key
-from security.ratelimit import Rate, hit
+from security.ratelimit import Decision, Rate, hit
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,39 @@ def _too_many_requests(
     return response
 
 
+# Where the intrusion detection (which runs first) leaves the decision it counted for the rate
+# limiter together with its own block check (one round trip), so the request counts once.
+_COUNTED = "_security_rate_limit_counted"
+
+
+def rate_limit_scope(request: HttpRequest) -> str | None:
+    """The scope of the first RATE_LIMIT_RULES rule that counts this request, if any."""
+    if not settings.RATE_LIMIT_ENABLED:
+        return None
+    for pattern, methods, scope in _compiled(tuple(settings.RATE_LIMIT_RULES)):
+        if ("*" in methods or request.method in methods) and pattern.match(request.path_info):
+            return scope
+    return None
+
+
+def rate_limit_count(
+    request: HttpRequest, scope: str, *, now: float | None = None, also_read: str | None = None
+) -> Decision:
+    """Count the request in `scope` (see security.ratelimit.hit for also_read); the rate-limit
+    middleware later answers from this decision instead of counting again."""
+    conf = settings.RATE_LIMITS[scope]
+    decision = hit(
+        scope=scope,
+        key=rate_limit_key(client_ip(request)),
+        rate=Rate.parse(conf["rate"]),
+        fail_open=conf["fail_open"],
+        now=now,
+        also_read=also_read,
+    )
+    setattr(request, _COUNTED, (scope, decision))
+    return decision
+
+
 class RateLimitMiddleware:
     """Applies settings.RATE_LIMIT_RULES: (path regex, methods or "*", scope); the first match
     counts.
@@ -105,24 +138,21 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if settings.RATE_LIMIT_ENABLED:
-            for pattern, methods, scope in _compiled(tuple(settings.RATE_LIMIT_RULES)):
-                if ("*" in methods or request.method in methods) and pattern.match(
-                    request.path_info
-                ):
-                    conf = settings.RATE_LIMITS[scope]
-                    ip = client_ip(request)
-                    decision = hit(
-                        scope=scope,
-                        key=rate_limit_key(ip),
-                        rate=Rate.parse(conf["rate"]),
-                        fail_open=conf["fail_open"],
-                    )
-                    if not decision.allowed:
-                        logger.warning(
-                            "rate limited",
-                            extra={"scope": scope, "client_ip": ip, "path": request.path_info},
-                        )
-                        return too_many_requests(request, decision.retry_after)
-                    break
+        scope = rate_limit_scope(request)
+        if scope is not None:
+            counted = getattr(request, _COUNTED, None)
+            if counted is not None and counted[0] == scope:
+                decision = counted[1]
+            else:
+                decision = rate_limit_count(request, scope)
+            if not decision.allowed:
+                logger.warning(
+                    "rate limited",
+                    extra={
+                        "scope": scope,
+                        "client_ip": client_ip(request),
+                        "path": request.path_info,
+                    },
+                )
+                return too_many_requests(request, decision.retry_after)
         return self.get_response(request)

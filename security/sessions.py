@@ -28,6 +28,14 @@ SEEN_AT = "_security_seen_at"
 SEEN_RESOLUTION_SECONDS = 60
 
 
+def session_cookie_sent(request: HttpRequest) -> bool:
+    """Whether the request can have a session at all. Without the cookie the session is empty
+    (nobody is logged in, nothing passed MFA), so middleware can skip it without reading it:
+    reading it would add `Vary: Cookie` to every anonymous public answer and keep shared caches
+    from serving them."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 def session_mark_login(request: HttpRequest) -> None:
     """Called on user_logged_in (security.signals): the absolute lifetime starts now."""
     now = timezone.now().timestamp()
@@ -56,6 +64,8 @@ class SessionLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not session_cookie_sent(request):  # no session, no limits to apply
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
             session = request.session

@@ -95,7 +95,8 @@ MIDDLEWARE = [
     # responses carry every header; after WhiteNoise, so static files get no
     # "Vary: Accept-Language" (one cached copy, not one per language). The rate limits answer
     # earlier and pick the language themselves (security.middleware.too_many_requests).
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, adding "Vary: Cookie" where the picker's cookie chose.
+    "booking.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -164,7 +165,8 @@ REDIS_URL = env_url("REDIS_URL", "", schemes={"redis", "rediss"})
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, sharing one client per pool (security/cache.py says why).
+            "BACKEND": "security.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "booking"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -211,6 +213,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
 CELERY_TIMEZONE = "UTC"
+# /healthz asks the broker at most this often per process and reuses the answer (up or down) in
+# between: opening a broker connection was most of the cost of a health request, and a monitor or
+# load balancer polls every few seconds anyway.
+HEALTHZ_BROKER_CHECK_SECONDS = 5
 # Workers log through LOGGING (JSON lines) like the web processes, not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import wraps
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -14,7 +15,10 @@ from zoneinfo import ZoneInfo
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import formats
 from django.utils.cache import add_never_cache_headers
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
 from booking import selectors, slots
@@ -114,11 +118,78 @@ def bad_request(
 
 
 @dataclass
+class WeekDay:
+    """One local date of a week page, its labels formatted once here rather than by template
+    filters per slot (the filters were most of the page's rendering time)."""
+
+    date: date
+    label: str  # e.g. "Tuesday, 25 March", as the `date:"l, j F"` filter writes it
+    # Per slot: start (aware), value (UTC ISO, what the form sends), time ("H:i" in the
+    # customer's zone) and label (day label + time, for screen readers).
+    slots: list[dict[str, Any]]
+    # The day's list items, escaped, built by week_slots_html once the page knows its links.
+    slots_html: str = ""
+
+
+def week_day(day: date, starts: list[datetime], zone: ZoneInfo) -> WeekDay:
+    # formats.date_format is what the `date` filter calls: same names, same translations; the
+    # pattern is the language's (booking.i18n.date_formats has the same one for the templates).
+    label = formats.date_format(day, pgettext("a day in the week of free times", "l, j F"))
+    slots_: list[dict[str, Any]] = []
+    for start in starts:
+        # What the `date:"H:i"` filter writes (24-hour clock, both parts zero-padded), without
+        # its format-string interpretation for each of a page's hundred-odd slots.
+        time_label = start.astimezone(zone).strftime("%H:%M")
+        slots_.append(
+            {
+                "start": start,
+                "value": utc_iso(start),
+                "time": time_label,
+                "label": f"{label} {time_label}",
+            }
+        )
+    return WeekDay(date=day, label=label, slots=slots_)
+
+
+SLOT_INDENT = "\n      "  # what the template's former per-slot loop wrote around each item
+
+
+def week_slots_html(week: Week, *, mode: str, current_value: str = "") -> None:
+    """The <li> of every slot, in Python: a week has a hundred-odd slots, and the template loop
+    with its conditions and three variables per slot was most of the page's rendering time.
+    mode "link": links to the booking form (slot["url"]); "button": submit buttons of the
+    reschedule form, the booking's own time (current_value) shown, not offered. Every value is
+    escaped with html.escape, which is what Django's autoescaping calls."""
+    current_title = escape(gettext("Your current time"))
+    current_note = escape(gettext("(your current time)"))
+    for day in week.days:
+        items = []
+        for slot in day.slots:
+            time_, label = escape(slot["time"]), escape(slot["label"])
+            if mode == "button" and slot["value"] == current_value:
+                item = (
+                    f'<span class="slot current" title="{current_title}">{time_} '
+                    f'<span class="visually-hidden">{current_note}</span></span>'
+                )
+            elif mode == "button":
+                item = (
+                    f'<button type="submit" class="slot" name="start" '
+                    f'value="{escape(slot["value"])}" aria-label="{label}">{time_}</button>'
+                )
+            else:
+                item = (
+                    f'<a class="slot" href="{escape(slot["url"])}" aria-label="{label}">{time_}</a>'
+                )
+            items.append(f"{SLOT_INDENT}<li>{item}</li>{SLOT_INDENT}")
+        day.slots_html = mark_safe("".join(items))  # noqa: S308  (every value escaped above)
+
+
+@dataclass
 class Week:
     """One page of free times: DAYS_PER_PAGE local dates of the customer's zone."""
 
     first: date | None
-    days: list[tuple[date, list[dict[str, Any]]]] = field(default_factory=list)
+    days: list[WeekDay] = field(default_factory=list)
     previous: date | None = None
     next: date | None = None
     too_far: bool = False
@@ -163,10 +234,7 @@ def week_of_free_times(
     )
     return Week(
         first=first,
-        days=[
-            (day, [{"start": s, "value": utc_iso(s)} for s in starts])
-            for day, starts in by_day.items()
-        ],
+        days=[week_day(day, starts, zone) for day, starts in by_day.items()],
         previous=max(first - timedelta(days=DAYS_PER_PAGE), today) if first > today else None,
         next=final + timedelta(days=1) if final < last else None,
         last_day=last,

@@ -30,6 +30,7 @@ from booking.views.common import (
     query_string,
     service_or_404,
     week_of_free_times,
+    week_slots_html,
     zone_choices,
 )
 from security.actors import Actor, Via
@@ -66,9 +67,14 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
         service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now()
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
-    for _day, day_slots in week.days:
-        for slot in day_slots:
-            slot["url"] = book_url + query_string(start=slot["value"], tz=tz)
+    # The link of each slot: book_url + query_string(start=..., tz=tz), with the zone's part
+    # encoded once per page. A start (utc_iso: digits, "-", "T", ":" and "Z") needs only its
+    # colons quoted, which is all urlencode would change in it.
+    tz_part = query_string(tz=tz).replace("?", "&", 1) if tz else ""
+    for day in week.days:
+        for slot in day.slots:
+            slot["url"] = f"{book_url}?start={slot['value'].replace(':', '%3A')}{tz_part}"
+    week_slots_html(week, mode="link")
     return render(
         request,
         "booking/service.html",

@@ -28,6 +28,7 @@ from booking.views.common import (
     private_page,
     query_string,
     week_of_free_times,
+    week_slots_html,
     zone_choices,
 )
 from security.actors import Actor, Via
@@ -167,6 +168,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         now=now,
         exclude_booking_id=booking.pk,
     )
+    week_slots_html(week, mode="button", current_value=utc_iso(booking.start))
     context.update(
         {
             "week": week,

@@ -97,6 +97,20 @@ def test_the_picker_is_a_plain_form_and_its_choice_outlasts_accept_language(
     assert "Heures en Europe/Zurich" in text
 
 
+def test_a_picked_language_is_not_served_to_others_by_a_shared_cache(
+    client: Client, service: Service
+) -> None:
+    # No pick: the page depends on Accept-Language only, sets no cookie, and stays cacheable.
+    anonymous = client.get("/book/salon-alpha/", headers={"accept-language": "de"})
+    assert "Accept-Language" in anonymous["Vary"] and "Cookie" not in anonymous["Vary"]
+    assert not anonymous.cookies
+    # Picked: the page depends on the cookie, and says so.
+    client.post("/i18n/setlang/", {"language": "it", "next": "/book/salon-alpha/"})
+    picked = client.get("/book/salon-alpha/", headers={"accept-language": "de"})
+    assert '<html lang="it">' in picked.content.decode()
+    assert "Cookie" in picked["Vary"]
+
+
 def test_the_picker_refuses_to_send_the_visitor_elsewhere(client: Client, service) -> None:
     response = client.post("/i18n/setlang/", {"language": "it", "next": "https://evil.example/"})
     assert response.status_code == 302 and "evil.example" not in response["Location"]

@@ -7,11 +7,14 @@ import json
 import logging
 import platform
 import socket
+import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import django
 import pytest
+import time_machine
 from django.db import OperationalError, connections
 from django.test import Client
 
@@ -125,3 +128,101 @@ def test_healthz_answers_head_like_get_without_a_body(client: Client) -> None:
     response = client.head("/healthz")
     assert response.status_code == 200
     assert response.content == b""
+
+
+# --- the broker: checked at most every few seconds per process, still "down" when it is down ----
+
+
+class _CountingListener:
+    """A TCP port that accepts connections, counts them and hangs up at once: a broker that is
+    there but does not work. Closing it leaves a port where nothing listens."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = 0
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def broker_at():
+    """broker_at(url) points the Celery app at that broker for the test (as BROKER_URL would)."""
+    from celery import current_app
+
+    original = current_app.conf.broker_url
+
+    def _point(url: str) -> None:
+        current_app.conf.broker_url = url
+
+    yield _point
+    current_app.conf.broker_url = original
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_broker_is_unreachable(
+    client: Client, broker_at, caplog: pytest.LogCaptureFixture
+) -> None:
+    broker_at(f"redis://127.0.0.1:{_closed_port()}/0")
+    with caplog.at_level(logging.WARNING, logger="security.health"):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "down"
+    assert body["checks"] == {"database": "ok", "cache": "ok", "broker": "down"}
+    failures = [r for r in caplog.records if getattr(r, "component", None) == "broker"]
+    assert failures and failures[0].exc_info is not None
+    assert "127.0.0.1" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_healthz_checks_the_broker_at_most_once_per_interval_per_process(
+    client: Client, broker_at, settings
+) -> None:
+    # A monitor (or a load balancer) polling every second must not open a broker connection
+    # each time; the answer of one check holds for HEALTHZ_BROKER_CHECK_SECONDS.
+    listener = _CountingListener()
+    try:
+        broker_at(f"redis://127.0.0.1:{listener.port}/0")
+        with time_machine.travel(datetime(2031, 3, 3, 10, 0, 0, tzinfo=UTC), tick=False) as clock:
+            first = [client.get("/healthz") for _ in range(5)]
+            after_one_check = listener.accepted
+            clock.shift(timedelta(seconds=settings.HEALTHZ_BROKER_CHECK_SECONDS))
+            later = client.get("/healthz")
+        # The broker is there but broken: every answer says so, cached or not.
+        assert [r.status_code for r in first] == [503] * 5
+        assert all(r.json()["checks"]["broker"] == "down" for r in first)
+        assert later.status_code == 503
+        assert after_one_check >= 1
+        assert listener.accepted > after_one_check  # the interval is over: checked again
+        # One check may try twice (a retry), never once per request.
+        assert after_one_check <= 2
+    finally:
+        listener.close()
+
+
+@pytest.mark.django_db
+def test_healthz_notices_a_broker_that_went_away_after_the_interval(
+    client: Client, broker_at, settings
+) -> None:
+    settings.HEALTHZ_BROKER_CHECK_SECONDS = 0  # check on every request
+    listener = _CountingListener()
+    broker_at(f"redis://127.0.0.1:{listener.port}/0")
+    client.get("/healthz")
+    listener.close()  # now nothing listens at all
+    assert client.get("/healthz").json()["checks"]["broker"] == "down"

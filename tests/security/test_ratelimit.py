@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
+
+from tests.booking.conftest import partner, service  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db
 
@@ -295,3 +298,159 @@ def test_other_methods_on_the_api_count_too(client, limits, method: str) -> None
         for _ in range(2):
             client.generic(method, path, REMOTE_ADDR="203.0.113.71")
         assert client.generic(method, path, REMOTE_ADDR="203.0.113.71").status_code == 429
+
+
+# --- the counter itself: window edges and expiry --------------------------------------------------
+
+
+def test_a_window_ends_exactly_at_its_boundary() -> None:
+    from security.ratelimit import Rate, hit
+
+    rate = Rate(limit=2, period=60)
+    edge = datetime(2031, 3, 3, 10, 1, 0, tzinfo=UTC).timestamp()  # a minute starts here
+    decisions = [
+        hit(scope="t", key="203.0.113.80", rate=rate, fail_open=False, now=edge - 0.001)
+        for _ in range(3)
+    ]
+    assert [d.allowed for d in decisions] == [True, True, False]
+    assert decisions[-1].retry_after == 1  # never 0: a client told "0" would retry at once
+    # The first instant of the next minute counts from zero again.
+    fresh = hit(scope="t", key="203.0.113.80", rate=rate, fail_open=False, now=edge)
+    assert fresh.allowed
+    assert fresh.retry_after == 60
+
+
+def test_two_addresses_at_the_same_instant_have_separate_counters() -> None:
+    from security.ratelimit import Rate, hit
+
+    rate = Rate(limit=1, period=60)
+    now = T0.timestamp()
+    assert hit(scope="t", key="203.0.113.81", rate=rate, fail_open=False, now=now).allowed
+    assert not hit(scope="t", key="203.0.113.81", rate=rate, fail_open=False, now=now).allowed
+    assert hit(scope="t", key="203.0.113.82", rate=rate, fail_open=False, now=now).allowed
+
+
+def _redis_client_and_key(scope: str, key: str, rate, now: float):
+    from django.core.cache import cache
+
+    window = int(now // rate.period)
+    full_key = cache.make_and_validate_key(f"rl:{scope}:{key}:{window}")
+    return cache._cache.get_client(full_key, write=True), full_key
+
+
+@pytest.mark.redis
+def test_on_redis_every_counter_key_expires_with_its_window() -> None:
+    from security.ratelimit import Rate, hit
+
+    rate = Rate(limit=5, period=60)
+    now = time.time()
+    for _ in range(3):
+        hit(scope="t", key="203.0.113.83", rate=rate, fail_open=False, now=now)
+    client, key = _redis_client_and_key("t", "203.0.113.83", rate, now)
+    assert int(client.get(key)) == 3
+    assert 0 < client.ttl(key) <= rate.period + 1
+
+
+@pytest.mark.redis
+def test_on_redis_a_counter_left_without_expiry_gets_one_at_the_next_hit() -> None:
+    # A counter can lose its expiry (an increment landing just after the key expired recreates it
+    # without one, or a key written by hand): it must not live forever and block the address.
+    from security.ratelimit import Rate, hit
+
+    rate = Rate(limit=5, period=60)
+    now = time.time()
+    client, key = _redis_client_and_key("t", "203.0.113.84", rate, now)
+    client.set(key, 2)
+    assert client.ttl(key) == -1
+    decision = hit(scope="t", key="203.0.113.84", rate=rate, fail_open=False, now=now)
+    assert decision.allowed
+    assert int(client.get(key)) == 3
+    assert 0 < client.ttl(key) <= rate.period + 1
+
+
+@pytest.mark.redis
+def test_on_redis_one_hit_is_one_round_trip() -> None:
+    # Each round trip to Redis costs a request a network wait; the limiter runs on every request.
+    from django.core.cache import cache
+
+    from security.ratelimit import Rate, hit
+
+    rate = Rate(limit=5, period=60)
+    now = time.time()
+    hit(scope="t", key="203.0.113.85", rate=rate, fail_open=False, now=now)  # loads the script
+    client, _ = _redis_client_and_key("t", "203.0.113.85", rate, now)
+    sent: list[object] = []
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    original = connection.send_packed_command
+
+    def counting(command, check_health=True):  # records the wire traffic, changes nothing
+        sent.append(command)
+        return original(command, check_health)
+
+    connection.send_packed_command = counting
+    pool.release(connection)
+    try:
+        hit(scope="t", key="203.0.113.85", rate=rate, fail_open=False, now=now)
+    finally:
+        del connection.send_packed_command
+    assert len(sent) == 1
+    assert cache.get(f"rl:t:203.0.113.85:{int(now // 60)}") == 2
+
+
+@pytest.mark.redis
+def test_on_redis_a_limited_request_is_one_round_trip(
+    client, limits, settings, monkeypatch, request
+) -> None:
+    # The intrusion-block check and the rate-limit counter of a public request, through the whole
+    # middleware stack, share one round trip to Redis; a blocked client is still refused and the counter still counts.
+    import redis.connection
+
+    from security.ids import block_key
+
+    partner = request.getfixturevalue("partner")  # noqa: F811  (the booking tests' fixtures)
+    service = request.getfixturevalue("service")  # noqa: F811
+    settings.IDS_MODE = "block"
+    limits(slots="3/m")
+    path = f"/api/v1/partners/{partner.slug}/services/{service.slug}/slots"
+    query = {"start": "2031-03-04", "end": "2031-03-05", "tz": "Europe/Zurich"}
+    sent: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):  # records the wire traffic, changes nothing
+        sent.append(command)
+        return original(self, command, check_health)
+
+    with time_machine.travel(T0, tick=False):
+        client.get(path, query, REMOTE_ADDR="203.0.113.90")  # the script is loaded once
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        second = client.get(path, query, REMOTE_ADDR="203.0.113.90")
+        round_trips = len(sent)
+        third = client.get(path, query, REMOTE_ADDR="203.0.113.90")
+        fourth = client.get(path, query, REMOTE_ADDR="203.0.113.90")
+        # An intrusion block set by another server is seen on the next request.
+        from django.core.cache import cache
+
+        cache.set(block_key("203.0.113.91"), T0.timestamp() + 600, timeout=600)
+        blocked = client.get(path, query, REMOTE_ADDR="203.0.113.91")
+    assert second.status_code == 200
+    assert round_trips == 1
+    assert third.status_code == 200
+    assert fourth.status_code == 429
+    assert blocked.status_code == 403
+
+
+@pytest.mark.parametrize("ids_mode", ["off", "block"])
+def test_cache_outage_with_intrusion_detection_on_or_off_logs_once_and_keeps_the_scope_rule(
+    client, limits, settings, caplog, ids_mode: str
+) -> None:
+    settings.IDS_MODE = ids_mode
+    limits(manage="100/m")
+    settings.CACHES = BROKEN_REDIS
+    with caplog.at_level(logging.ERROR):
+        refused = _get(client, _manage_path(), "203.0.113.92", Accept="application/json")
+    assert refused.status_code == 429  # a closed scope stays closed
+    records = [r for r in caplog.records if r.getMessage() == "rate limit cache unavailable"]
+    assert [(r.scope, r.fail_open) for r in records] == [("manage", False)]
+    if ids_mode == "block":
+        assert any(r.getMessage() == "intrusion detection unavailable" for r in caplog.records)
