@@ -19,6 +19,12 @@ it measures, each as the median of REPEAT runs after a warm-up:
   (b) engine: booking.slots.compute_slots() alone for the window, given that list and the
               opening hours already loaded, for a 5-minute service offered every 5 minutes.
 and prints a Markdown table, also written to bench/results_slots.md (one section per database).
+
+Staff: the whole 31-day slots request (selectors.service_slots: the partner's hours, the staff
+and resource calendars, the engine) for a partner with 10,000 bookings spread over a year, done
+by 1 staff member, by 10 (1,000 each), and by 10 with a service that needs one of 3 resources of
+a kind (the bookings spread over them). The goal: within 2x per staff member added, i.e. the
+10-staff request at most 10 x 2 times the 1-staff one.
 """
 
 from __future__ import annotations
@@ -39,7 +45,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results_slots.md"
-BENCH_DB = "booking_bench_slots"
+# Overridable so that two runs on one server (several checkouts) do not drop each other's database.
+BENCH_DB = os.environ.get("BENCH_DB", "booking_bench_slots")
 SIZES = (1_000, 10_000)
 REPEAT = int(os.environ.get("BENCH_REPEAT", "15"))
 WINDOW_START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -86,12 +93,11 @@ def median_ms(fn: Callable[[], object]) -> float:
     return statistics.median(samples)
 
 
-def make_partner(label: str, count: int, first: datetime, span: timedelta, offset: int):
-    """A 24/7 partner with a 5-minute service and `count` confirmed bookings evenly over
-    [first, first + span), inserted directly (bulk) rather than through the service layer."""
+def open_partner(label: str, resource_kind: str = ""):
+    """A partner open 24/7 with a 5-minute service offered every 5 minutes."""
     from datetime import time as clock
 
-    from booking.models import Booking, OpeningHours, Partner, Service
+    from booking.models import OpeningHours, Partner, Service
 
     partner = Partner.objects.create(
         name=f"Bench {label}",
@@ -110,7 +116,42 @@ def make_partner(label: str, count: int, first: datetime, span: timedelta, offse
         slot_interval_minutes=5,
         min_notice_minutes=0,
         horizon_days=730,
+        required_resource_kind=resource_kind,
     )
+    return partner, service
+
+
+def booking_row(
+    service, staff, resource, start: datetime, length: timedelta, n: int, created: datetime
+):
+    """A confirmed booking row (no buffers), the n-th of the run."""
+    from booking.models import Booking
+
+    return Booking(
+        partner_id=service.partner_id,
+        service=service,
+        staff=staff,
+        resource=resource,
+        start=start,
+        end=start + length,
+        busy_start=start,
+        busy_end=start + length,
+        customer_name=f"Customer {n}",
+        customer_email=f"c{n}@example.com",
+        status=Booking.Status.CONFIRMED,
+        manage_token_hash=f"{n:064x}",
+        created_at=created,
+    )
+
+
+def make_partner(label: str, count: int, first: datetime, span: timedelta, offset: int):
+    """A 24/7 partner with a 5-minute service and `count` confirmed bookings evenly over
+    [first, first + span), inserted directly (bulk) rather than through the service layer."""
+    from booking.models import Booking, StaffMember
+
+    partner, service = open_partner(label)
+    team = StaffMember.objects.create(partner=partner, name="Team", works_opening_hours=True)
+    team.services.add(service)
     spacing = span / count
     length = min(
         timedelta(minutes=5),
@@ -120,23 +161,92 @@ def make_partner(label: str, count: int, first: datetime, span: timedelta, offse
     rows = []
     for i in range(count):
         start = (first + i * spacing).replace(microsecond=0)
+        rows.append(booking_row(service, team, None, start, length, offset + i, first))
+    Booking.objects.bulk_create(rows, batch_size=1000)
+    return partner, service
+
+
+STAFF_BOOKINGS = 10_000
+
+
+def make_team_partner(label: str, staff: int, resources: int, offset: int):
+    """A 24/7 partner whose 5-minute service (every 5 minutes) `staff` people perform, each
+    working every day 08:00-20:00; with `resources`, the service needs one of that many chairs.
+    STAFF_BOOKINGS confirmed bookings over a year, dealt round-robin to the people (and
+    chairs), inserted directly."""
+    from datetime import time as clock
+
+    from booking.models import Booking, Resource, StaffHours, StaffMember
+
+    partner, service = open_partner(label, "chair" if resources else "")
+    people = [
+        StaffMember.objects.create(partner=partner, name=f"Person {n}", display_order=n)
+        for n in range(staff)
+    ]
+    for member in people:
+        member.services.add(service)
+    StaffHours.objects.bulk_create(
+        StaffHours(staff=member, weekday=day, start=clock(8), end=clock(20))
+        for member in people
+        for day in range(7)
+    )
+    chairs = [
+        Resource.objects.create(partner=partner, name=f"Chair {n}", kind="chair")
+        for n in range(resources)
+    ]
+    first = WINDOW_START - timedelta(days=150)
+    spacing = YEAR / STAFF_BOOKINGS
+    rows = []
+    for i in range(STAFF_BOOKINGS):
+        start = (first + i * spacing).replace(microsecond=0)
+        chair = chairs[i % resources] if resources else None
         rows.append(
-            Booking(
-                partner=partner,
-                service=service,
-                start=start,
-                end=start + length,
-                busy_start=start,
-                busy_end=start + length,
-                customer_name=f"Customer {i}",
-                customer_email=f"c{i}@example.com",
-                status=Booking.Status.CONFIRMED,
-                manage_token_hash=f"{offset + i:064x}",
-                created_at=first,
+            booking_row(
+                service, people[i % staff], chair, start, timedelta(minutes=5), offset + i, first
             )
         )
     Booking.objects.bulk_create(rows, batch_size=1000)
     return partner, service
+
+
+def measure_request(service) -> dict[str, float | int]:
+    from booking import selectors
+
+    window_end = WINDOW_START + WINDOW
+    now = WINDOW_START - timedelta(days=1)
+
+    def request() -> list:
+        return selectors.service_slots(
+            service=service, window_start=WINDOW_START, window_end=window_end, now=now
+        )
+
+    return {"slots": len(request()), "request_ms": median_ms(request)}
+
+
+def staff_table(rows: list[dict[str, object]]) -> str:
+    base = float(rows[0]["request_ms"])
+    lines = [
+        "",
+        "#### Several staff members and resources: the whole 31-day slots request",
+        "",
+        "| staff | resources of the kind needed | bookings of the partner | free slots found | "
+        "request ms | vs 1 staff | per staff member (goal ≤ 2) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        ratio = float(row["request_ms"]) / base
+        lines.append(
+            f"| {row['staff']} | {row['resources'] or '–'} | {STAFF_BOOKINGS:,} | {row['slots']:,} | "
+            f"{float(row['request_ms']):.1f} | ×{ratio:.1f} | ×{ratio / int(str(row['staff'])):.2f} |"
+        )
+    lines += [
+        "",
+        "`selectors.service_slots()` for 31 days: partner hours, the staff (and resource) "
+        "calendars in a fixed number of queries, and `slots.compute_team_slots()`. 24/7 partner, "
+        "each person working 08:00-20:00 every day, 5-minute service every 5 minutes; 10,000 "
+        "bookings over 365 days dealt round-robin to the people (and chairs).",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def measure(partner, service) -> dict[str, float | int]:
@@ -267,6 +377,18 @@ def main() -> None:
                 print(f"measuring {layout} {count:,} ...", file=sys.stderr)
                 rows.append({"layout": layout, "bookings": count, **measure(partner, service)})
         section = table(vendor, rows)
+        staff_rows: list[dict[str, object]] = []
+        for staff, resources in ((1, 0), (10, 0), (10, 3)):
+            partner, service = make_team_partner(
+                f"staff-{staff}-{resources}", staff, resources, offset
+            )
+            offset += STAFF_BOOKINGS
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("ANALYZE booking_booking")
+            print(f"measuring {staff} staff, {resources} resources ...", file=sys.stderr)
+            staff_rows.append({"staff": staff, "resources": resources, **measure_request(service)})
+        section += staff_table(staff_rows)
     print(section)
     write_results(vendor.split()[0].lower(), section)
     print(f"written to {RESULTS.relative_to(ROOT)}", file=sys.stderr)

@@ -76,11 +76,16 @@ def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
         summary=_("%(service)s – %(partner)s")
         % {"service": booking.service.local_name, "partner": partner.name},
         description=_(
-            "%(service)s with %(partner)s. To cancel or reschedule, use the link from your "
-            "confirmation page."
+            "%(service)s with %(staff)s at %(partner)s. To cancel or reschedule, use the link "
+            "from your confirmation page."
         )
-        % {"service": booking.service.local_name, "partner": partner.name},
-        location="",
+        % {
+            "service": booking.service.local_name,
+            "staff": booking.staff.name,
+            "partner": partner.name,
+        },
+        # The room or chair, where the service needs one: what the customer looks for on arrival.
+        location=f"{booking.resource.name}, {partner.name}" if booking.resource else "",
         organizer_email=partner.contact_email,
         organizer_name=partner.name,
         attendee_email=booking.customer_email,
@@ -221,7 +226,9 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
     except ValueError:
         raise ValueError(f"Unknown booking event {event!r} or audience {audience!r}.") from None
     booking = (
-        Booking.objects.select_related("partner", "service", "rescheduled_from__service")
+        Booking.objects.select_related(
+            "partner", "service", "staff", "resource", "rescheduled_from__service"
+        )
         .filter(pk=booking_id)
         .first()
     )

@@ -17,6 +17,7 @@ from booking.services import (
     PaymentsUnavailable,
     SlotNotOffered,
     SlotTaken,
+    StaffNotOffered,
 )
 
 
@@ -31,12 +32,13 @@ _ANSWERS: dict[type[BookingError], Answer] = {
     SlotTaken: Answer(409, "slot_taken"),
     ChangeNotAllowed: Answer(400, "change_not_allowed"),
     PaymentsUnavailable: Answer(503, "payments_not_configured"),
+    StaffNotOffered: Answer(400, "staff_not_offered"),
 }
 INVALID = Answer(400, "invalid")
 
 
 def answer(exc: BookingError | ValidationError) -> Answer:
-    """The status and code of a refusal (the four kinds are unrelated classes: one matches)."""
+    """The status and code of a refusal (the kinds are unrelated classes: one matches)."""
     if isinstance(exc, ValidationError):
         return INVALID
     for kind, known in _ANSWERS.items():

@@ -27,6 +27,34 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+ANY_STAFF = "any"
+_STAFF_ID = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
+
+
+def parse_staff(value: str) -> int | None:
+    """A `staff` choice as pages and the API carry it: "any" (or nothing) for anyone, else the
+    id of a staff member (whether it is one of this service's is for the view to find out)."""
+    if value in ("", ANY_STAFF):
+        return None
+    if not _STAFF_ID.fullmatch(value):
+        raise ValidationError(
+            _('Give "any" or the id of a staff member (see the staff list of the service).'),
+            code="invalid",
+        )
+    return int(value)
+
+
+class StaffField(forms.CharField):
+    """`staff`: "any" (the default) or a staff member's id; cleans to an int or None."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.HiddenInput)
+        super().__init__(max_length=20, required=False, strip=False, **kwargs)
+
+    def clean(self, value: Any) -> int | None:
+        return parse_staff(super().clean(value))
+
+
 class TimeZoneMixin(forms.Form):
     """`tz`: an IANA zone name; empty (or absent) means the partner's zone."""
 
@@ -47,7 +75,10 @@ class TimeZoneMixin(forms.Form):
 
 
 class WeekQueryForm(TimeZoneMixin):
-    """GET ?week=YYYY-MM-DD&tz=Area/City of the slot pages; week empty means "this week"."""
+    """GET ?week=YYYY-MM-DD&tz=Area/City&staff=any|<id> of the slot pages; week empty means "this
+    week", staff empty "anyone"."""
+
+    staff = StaffField()
 
     week = forms.CharField(
         max_length=10,
@@ -64,9 +95,10 @@ class WeekQueryForm(TimeZoneMixin):
 
 
 class SlotChoiceForm(TimeZoneMixin):
-    """A chosen start time (as the slot links carry it) and the customer's zone."""
+    """A chosen start time (as the slot links carry it), the customer's zone and the person."""
 
     start = forms.CharField(max_length=40, strip=False, widget=forms.HiddenInput)
+    staff = StaffField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

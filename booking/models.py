@@ -1,8 +1,10 @@
-"""Partners, their services and hours, and bookings.
+"""Partners, their staff, resources, services and hours, and bookings.
 
-The "no double booking" rule lives in the database: on PostgreSQL an exclusion constraint over
-each partner's busy ranges (buffers included) of blocking bookings; on SQLite, booking writes are
-serialised (IMMEDIATE transactions, see settings) and checked inside the transaction.
+The "no double booking" rule lives in the database: on PostgreSQL exclusion constraints over the
+busy ranges (buffers included) of blocking bookings of each staff member and of each resource,
+and composite foreign keys that keep a booking's staff member and resource within its partner;
+on SQLite, booking writes are serialised (IMMEDIATE transactions, see settings) and checked inside
+the transaction.
 """
 
 from __future__ import annotations
@@ -191,11 +193,27 @@ class PartnerMembership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
 
+    class Meta:
+        constraints = [
+            # The target of the PostgreSQL foreign key that keeps a staff member's login one of
+            # its partner's (user alone is unique already).
+            models.UniqueConstraint(fields=["partner", "user"], name="membership_partner_user")
+        ]
+
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()} of {self.partner})"
 
 
+class StaffChoice(models.TextChoices):
+    """Who a customer books a service with."""
+
+    ANY = "any", _("The customer may choose anyone (the first free person is assigned)")
+    CUSTOMER_CHOOSES = "choose", _("The customer must choose a person")
+
+
 class Service(models.Model):
+    StaffChoice = StaffChoice
+
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="services")
     name = models.CharField(max_length=120, validators=[validate_single_line])
     slug = models.SlugField(max_length=60)
@@ -228,12 +246,31 @@ class Service(models.Model):
         help_text="Minutes between offered start times; empty means the duration.",
     )
     is_active = models.BooleanField(default=True)
+    staff_choice = models.CharField(
+        max_length=10,
+        choices=StaffChoice.choices,
+        default=StaffChoice.ANY,
+        help_text='Whether customers may book "anyone" or must pick a person.',
+    )
+    required_resource_kind = models.SlugField(
+        max_length=40,
+        blank=True,
+        help_text="Each booking needs one free resource of this kind (e.g. wash-basin); "
+        "empty: none.",
+    )
+    # Annotated for the same reason as Partner.users.
+    staff: models.ManyToManyField[StaffMember, ServiceStaff] = models.ManyToManyField(
+        "StaffMember", through="ServiceStaff", related_name="services", blank=True
+    )
 
     class Meta:
         ordering = ["partner", "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["partner", "slug"], name="service_slug_unique_per_partner"
+            ),
+            models.CheckConstraint(
+                condition=Q(staff_choice__in=StaffChoice.values), name="service_staff_choice_valid"
             ),
             models.CheckConstraint(
                 condition=Q(duration_minutes__gte=5) & Q(duration_minutes__lte=24 * 60),
@@ -329,32 +366,27 @@ def _range_clean(start: time, end: time) -> None:
 _RANGE_ORDER = Q(end__gt=F("start")) | Q(end=MIDNIGHT)
 
 
-class OpeningHours(models.Model):
-    """A weekly opening range in the partner's local time; several per weekday are allowed."""
+class Weekday(models.IntegerChoices):
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
 
-    class Weekday(models.IntegerChoices):
-        MONDAY = 0
-        TUESDAY = 1
-        WEDNESDAY = 2
-        THURSDAY = 3
-        FRIDAY = 4
-        SATURDAY = 5
-        SUNDAY = 6
 
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="opening_hours")
+class WeeklyRange(models.Model):
+    """A weekly range in the partner's local time; several per weekday are allowed."""
+
+    Weekday = Weekday
+
     weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
     start = models.TimeField()
     end = models.TimeField(help_text="00:00 means midnight at the end of the day.")
 
     class Meta:
-        ordering = ["partner", "weekday", "start"]
-        verbose_name_plural = "opening hours"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="opening_hours_weekday_range"
-            ),
-            models.CheckConstraint(condition=_RANGE_ORDER, name="opening_hours_end_after_start"),
-        ]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
@@ -362,6 +394,23 @@ class OpeningHours(models.Model):
     def clean(self) -> None:
         super().clean()
         _range_clean(self.start, self.end)
+
+
+_WEEKDAY_RANGE = Q(weekday__gte=0) & Q(weekday__lte=6)
+
+
+class OpeningHours(WeeklyRange):
+    """A weekly opening range of the partner: nobody is booked outside them."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="opening_hours")
+
+    class Meta:
+        ordering = ["partner", "weekday", "start"]
+        verbose_name_plural = "opening hours"
+        constraints = [
+            models.CheckConstraint(condition=_WEEKDAY_RANGE, name="opening_hours_weekday_range"),
+            models.CheckConstraint(condition=_RANGE_ORDER, name="opening_hours_end_after_start"),
+        ]
 
 
 class DateOverride(models.Model):
@@ -404,6 +453,185 @@ class DateOverrideRange(models.Model):
         _range_clean(self.start, self.end)
 
 
+_COLOUR = r"^#[0-9a-f]{6}$"
+
+
+def _is_member(user_id: int | None, partner_id: int | None) -> bool:
+    if user_id is None:
+        return True
+    return partner_id is not None and (
+        PartnerMembership.objects.filter(user_id=user_id, partner_id=partner_id).exists()
+    )
+
+
+class StaffMember(models.Model):
+    """A bookable person of a partner. Bookings of one staff member never overlap (the database
+    guarantees it, as it did per partner before staff existed)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="staff")
+    name = models.CharField(max_length=120, validators=[validate_single_line])
+    # The person's own login, if they have one: a member of the same partner (clean() and the
+    # services check it; a login of another business would see nothing of this one anyway).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff_members",
+    )
+    is_active = models.BooleanField(default=True)
+    # The one-person business: "the team" works whenever the business is open, date overrides
+    # (a special opening, a closure) included, so that a partner's changes of its opening hours
+    # keep applying as they did before staff existed. Off: the person's own hours, met with the
+    # business's.
+    works_opening_hours = models.BooleanField(
+        default=False,
+        help_text="Works whenever the business is open, instead of own hours.",
+    )
+    display_order = models.PositiveSmallIntegerField(default=0)
+    colour = models.CharField(
+        max_length=7,
+        default="#4a7ab5",
+        validators=[RegexValidator(_COLOUR, "Use a colour as #rrggbb, e.g. #4a7ab5.")],
+        help_text="The staff member's colour in the calendar, #rrggbb.",
+    )
+
+    class Meta:
+        ordering = ["display_order", "name"]
+        constraints = [
+            # Names tell people apart on booking pages and in emails: one name, one person
+            # (inactive ones included, so old bookings stay unambiguous).
+            models.UniqueConstraint(
+                fields=["partner", "name"], name="staff_name_unique_per_partner"
+            ),
+            # The target of the PostgreSQL foreign key (partner, staff) of bookings, which makes
+            # a booking's staff member one of its partner's.
+            models.UniqueConstraint(fields=["partner", "id"], name="staff_partner_id_unique"),
+            models.CheckConstraint(condition=Q(colour__regex=_COLOUR), name="staff_colour_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if not _is_member(self.user_id, self.partner_id):
+            raise ValidationError({"user": _("This login does not belong to this business.")})
+
+
+class StaffHours(WeeklyRange):
+    """A weekly working range of a staff member; they are offered only where the partner is open
+    too."""
+
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="hours")
+
+    class Meta:
+        ordering = ["staff", "weekday", "start"]
+        verbose_name_plural = "staff hours"
+        constraints = [
+            models.CheckConstraint(condition=_WEEKDAY_RANGE, name="staff_hours_weekday_range"),
+            models.CheckConstraint(condition=_RANGE_ORDER, name="staff_hours_end_after_start"),
+        ]
+
+
+class Absence(models.Model):
+    """A date-time range (aware instants) in which someone or something cannot be booked."""
+
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True, validators=[validate_single_line])
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%Y-%m-%d %H:%M} UTC"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": _("The end must be after the start.")})
+
+
+class StaffAbsence(Absence):
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="absences")
+
+    class Meta:
+        ordering = ["staff", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="staff_absence_ends_after_start"
+            )
+        ]
+
+
+class Resource(models.Model):
+    """Something a booking may need, one booking at a time (a room, a chair, a machine):
+    capacity 1. A service needing a kind gets any free resource of that kind."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="resources")
+    name = models.CharField(max_length=120, validators=[validate_single_line])
+    kind = models.SlugField(max_length=40, help_text="e.g. wash-basin, treatment-room")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "name"], name="resource_name_unique_per_partner"
+            ),
+            models.UniqueConstraint(fields=["partner", "id"], name="resource_partner_id_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResourceAbsence(Absence):
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="absences")
+
+    class Meta:
+        ordering = ["resource", "starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="resource_absence_ends_after_start"
+            )
+        ]
+
+
+class ServiceStaff(models.Model):
+    """A staff member performs a service, optionally in their own time."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="staff_links")
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="service_links")
+    duration_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text="This person's duration of the service; empty: the service's.",
+    )
+
+    class Meta:
+        ordering = ["service", "staff"]
+        verbose_name_plural = "service staff"
+        constraints = [
+            models.UniqueConstraint(fields=["service", "staff"], name="service_staff_unique"),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True)
+                | (Q(duration_minutes__gte=5) & Q(duration_minutes__lte=24 * 60)),
+                name="service_staff_duration_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff} performs {self.service.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.service_id and self.staff_id and self.service.partner_id != self.staff.partner_id:
+            raise ValidationError({"staff": _("This person works for another business.")})
+
+
 class BookingStatus(models.TextChoices):
     PENDING_PAYMENT = "pending_payment", _("Pending payment")
     CONFIRMED = "confirmed", _("Confirmed")
@@ -431,6 +659,11 @@ class Booking(models.Model):
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="bookings")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    # Who and what the booking occupies: the database keeps each one's blocking bookings apart.
+    staff = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="bookings")
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
     start = models.DateTimeField()
     end = models.DateTimeField()
     # start/end widened by the service's buffers at booking time: what the constraint compares.
@@ -474,7 +707,10 @@ class Booking(models.Model):
     class Meta:
         ordering = ["start"]
         indexes = [
-            models.Index(fields=["partner", "status", "start"], name="booking_partner_status_start")
+            models.Index(
+                fields=["partner", "status", "start"], name="booking_partner_status_start"
+            ),
+            models.Index(fields=["staff", "status", "start"], name="booking_staff_status_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
@@ -510,6 +746,33 @@ class Booking(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service.name} at {self.start:%Y-%m-%d %H:%M} UTC"
+
+    def clean(self) -> None:
+        """A booking's person performs its service and works for its partner; its resource is
+        its partner's and of the kind the service needs. The booking services only ever assign
+        such; this catches a forged form (the admin's, say) before the database does."""
+        super().clean()
+        errors: dict[str, object] = {}
+        if self.staff_id is not None and self.service_id is not None:
+            if self.staff.partner_id != self.partner_id:
+                errors["staff"] = _("This person works for another business.")
+            elif not ServiceStaff.objects.filter(
+                service_id=self.service_id, staff_id=self.staff_id
+            ).exists():
+                errors["staff"] = _("This person does not perform this service.")
+        resource = self.resource if self.resource_id is not None else None
+        if resource is not None and self.service_id is not None:
+            kind = self.service.required_resource_kind
+            if resource.partner_id != self.partner_id:
+                errors["resource"] = _("This resource belongs to another business.")
+            elif resource.kind != kind:
+                errors["resource"] = (
+                    _("This service needs a resource of the kind %(kind)s.") % {"kind": kind}
+                    if kind
+                    else _("This service needs no resource.")
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_blocking(self) -> bool:

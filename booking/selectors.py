@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,20 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from booking import slots
-from booking.models import Booking, DateOverride, OpeningHours, Partner, Service, SupportGrant
+from booking.models import (
+    Booking,
+    DateOverride,
+    OpeningHours,
+    Partner,
+    Resource,
+    ResourceAbsence,
+    Service,
+    ServiceStaff,
+    StaffAbsence,
+    StaffHours,
+    StaffMember,
+    SupportGrant,
+)
 from booking.tokens import hash_manage_token
 
 # Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
@@ -35,6 +48,22 @@ def service_list_active(*, partner: Partner) -> QuerySet[Service]:
 
 def service_get_active(*, partner: Partner, slug: str) -> Service | None:
     return service_list_active(partner=partner).select_related("partner").filter(slug=slug).first()
+
+
+def staff_for_service(*, service: Service) -> QuerySet[StaffMember]:
+    """The active staff members of the service's partner who perform it, in display order: whom
+    a customer may choose."""
+    return StaffMember.objects.filter(
+        partner_id=service.partner_id, is_active=True, service_links__service=service
+    ).order_by("display_order", "pk")
+
+
+def staff_of_partner(*, partner: Partner, staff_id: int) -> StaffMember | None:
+    return StaffMember.objects.filter(partner=partner, pk=staff_id).first()
+
+
+def staff_performs(*, service: Service, staff: StaffMember) -> bool:
+    return staff_for_service(service=service).filter(pk=staff.pk).exists()
 
 
 def service_rules(service: Service) -> slots.ServiceRules:
@@ -85,11 +114,26 @@ def busy_intervals(
     exclude_booking_id: int | None = None,
     now: datetime | None = None,
 ) -> list[slots.BusyInterval]:
-    """Blocking bookings (confirmed, and holds not yet expired at `now`) near the window.
-    busy_start/busy_end already carry each booking's own service buffers (rule 2), so no
-    buffers are added here."""
-    rows = Booking.objects.filter(
-        partner=partner,
+    """The partner's blocking bookings (confirmed, and holds not yet expired at `now`) near the
+    window, whoever has them. busy_start/busy_end already carry each booking's own service
+    buffers (rule 2), so no buffers are added here."""
+    rows = _blocking_near(
+        Booking.objects.filter(partner=partner), window_start, window_end, exclude_booking_id, now
+    )
+    zero = timedelta(0)
+    return [
+        slots.BusyInterval(s, e, zero, zero) for s, e in rows.values_list("busy_start", "busy_end")
+    ]
+
+
+def _blocking_near(
+    rows: QuerySet[Booking],
+    window_start: datetime,
+    window_end: datetime,
+    exclude_booking_id: int | None,
+    now: datetime | None,
+) -> QuerySet[Booking]:
+    rows = rows.filter(
         status__in=Booking.BLOCKING,
         busy_start__lt=window_end + _MARGIN,
         busy_end__gt=window_start - _MARGIN,
@@ -98,10 +142,147 @@ def busy_intervals(
         rows = rows.exclude(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now)
     if exclude_booking_id is not None:
         rows = rows.exclude(pk=exclude_booking_id)
-    zero = timedelta(0)
-    return [
-        slots.BusyInterval(s, e, zero, zero) for s, e in rows.values_list("busy_start", "busy_end")
+    return rows
+
+
+def _busy_by(rows: QuerySet[Booking], key: str) -> dict[int, list[slots.BusyInterval]]:
+    """Blocking bookings grouped by staff or resource id, each with its own buffers (the
+    difference between its busy range and its time), so the engine can count them per day."""
+    out: dict[int, list[slots.BusyInterval]] = defaultdict(list)
+    for owner, start, end, busy_start, busy_end in rows.values_list(
+        key, "start", "end", "busy_start", "busy_end"
+    ):
+        out[owner].append(slots.BusyInterval(start, end, start - busy_start, busy_end - end))
+    return out
+
+
+def _absences_by(
+    model: type[StaffAbsence] | type[ResourceAbsence],
+    key: str,
+    ids: list[int],
+    window_start: datetime,
+    window_end: datetime,
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    out: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for owner, a, b in model.objects.filter(
+        **{f"{key}__in": ids},
+        starts_at__lt=window_end + _MARGIN,
+        ends_at__gt=window_start - _MARGIN,
+    ).values_list(key, "starts_at", "ends_at"):
+        out[owner].append((a, b))
+    return out
+
+
+@dataclass(frozen=True)
+class TeamCalendars:
+    """Everything the engine needs about the people and resources of one service near a window:
+    a fixed number of queries, whatever the number of staff, resources or bookings."""
+
+    staff: list[slots.StaffCalendar]
+    resources: list[slots.ResourceCalendar] | None  # None: the service needs no resource
+
+
+def team_calendars(
+    *,
+    service: Service,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime | None,
+    staff: StaffMember | None = None,
+    exclude_booking_id: int | None = None,
+) -> TeamCalendars:
+    """The calendars of the staff who may take `service` (only `staff`, if given: their own
+    calendar, or none if they may not) and of the resources of its required kind."""
+    links = ServiceStaff.objects.filter(
+        service=service, staff__is_active=True, staff__partner_id=service.partner_id
+    )
+    if staff is not None:
+        links = links.filter(staff=staff)
+    people = list(
+        links.values_list(
+            "staff_id", "staff__display_order", "duration_minutes", "staff__works_opening_hours"
+        ).order_by("staff__display_order", "staff_id")
+    )
+    ids = [p[0] for p in people]
+    weekly: dict[int, dict[int, list[slots.OpenRange]]] = defaultdict(lambda: defaultdict(list))
+    for staff_id, weekday, start, end in StaffHours.objects.filter(staff_id__in=ids).values_list(
+        "staff_id", "weekday", "start", "end"
+    ):
+        weekly[staff_id][weekday].append(slots.OpenRange(start, end))
+    busy = _busy_by(
+        _blocking_near(
+            Booking.objects.filter(staff_id__in=ids),
+            window_start,
+            window_end,
+            exclude_booking_id,
+            now,
+        ),
+        "staff_id",
+    )
+    away = _absences_by(StaffAbsence, "staff_id", ids, window_start, window_end)
+    calendars = [
+        slots.StaffCalendar(
+            id=staff_id,
+            weekly_hours=None if opening_hours else dict(weekly[staff_id]),
+            busy=busy[staff_id],
+            absences=away[staff_id],
+            order=order,
+            duration=timedelta(minutes=minutes) if minutes else None,
+        )
+        for staff_id, order, minutes, opening_hours in people
     ]
+    if not service.required_resource_kind:
+        return TeamCalendars(staff=calendars, resources=None)
+    resource_ids = list(
+        Resource.objects.filter(
+            partner_id=service.partner_id, kind=service.required_resource_kind, is_active=True
+        )
+        .order_by("name", "pk")
+        .values_list("pk", flat=True)
+    )
+    resource_busy = _busy_by(
+        _blocking_near(
+            Booking.objects.filter(resource_id__in=resource_ids),
+            window_start,
+            window_end,
+            exclude_booking_id,
+            now,
+        ),
+        "resource_id",
+    )
+    resource_away = _absences_by(
+        ResourceAbsence, "resource_id", resource_ids, window_start, window_end
+    )
+    return TeamCalendars(
+        staff=calendars,
+        resources=[
+            slots.ResourceCalendar(id=r, busy=resource_busy[r], absences=resource_away[r])
+            for r in resource_ids
+        ],
+    )
+
+
+def service_slot_assignments(
+    *,
+    service: Service,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    staff: StaffMember | None = None,
+    exclude_booking_id: int | None = None,
+) -> dict[datetime, slots.Assignment]:
+    """Free start times (UTC) of `service` in [window_start, window_end), with `staff` or (None)
+    anyone who performs it, each with the person and resource it would go to."""
+    hours = _hours_around(service, window_start, window_end)
+    team = team_calendars(
+        service=service,
+        window_start=window_start,
+        window_end=window_end,
+        now=now,
+        staff=staff,
+        exclude_booking_id=exclude_booking_id,
+    )
+    return _compute(service, hours, team, window_start, window_end, now)
 
 
 def service_slots(
@@ -110,18 +291,20 @@ def service_slots(
     window_start: datetime,
     window_end: datetime,
     now: datetime,
+    staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
 ) -> list[datetime]:
     """Free start times (UTC) of `service` in [window_start, window_end)."""
-    hours = _hours_around(service, window_start, window_end)
-    busy = busy_intervals(
-        partner=service.partner,
-        window_start=window_start,
-        window_end=window_end,
-        exclude_booking_id=exclude_booking_id,
-        now=now,
+    return list(
+        service_slot_assignments(
+            service=service,
+            window_start=window_start,
+            window_end=window_end,
+            now=now,
+            staff=staff,
+            exclude_booking_id=exclude_booking_id,
+        )
     )
-    return _compute(service, hours, busy, window_start, window_end, now)
 
 
 # The longest horizon a service may have (Service.horizon_days) plus a day of zone slack: a window
@@ -136,6 +319,7 @@ def free_starts_by_local_day(
     first: date,
     last: date,
     now: datetime,
+    staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
 ) -> dict[date, list[datetime]]:
     """The free start times (UTC, sorted) of `service` on the customer-local dates first..last of
@@ -151,6 +335,7 @@ def free_starts_by_local_day(
             window_start=window_start,
             window_end=window_end,
             now=now,
+            staff=staff,
             exclude_booking_id=exclude_booking_id,
         )
     by_day = slots.group_by_local_date(found, zone)
@@ -168,27 +353,53 @@ class SlotStatus(enum.Enum):
     TAKEN = "taken"  # a slot, but another booking holds it now
 
 
-def service_slot_status(
-    *, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None
-) -> SlotStatus:
-    """Whether `start` is offered, and if not, whether it is no slot at all (400) or just taken
-    (409). The opening hours are loaded once for both questions."""
+def service_slot_assignment(
+    *,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    staff: StaffMember | None = None,
+    exclude_booking_id: int | None = None,
+) -> tuple[SlotStatus, slots.Assignment | None]:
+    """Whether `start` is offered (with whom), and if not, whether it is no slot at all (400) or
+    just taken (409): a start that someone would offer with an empty calendar is "taken". The
+    partner's hours are loaded once for both questions."""
     window_end = start + timedelta(minutes=1)
     hours = _hours_around(service, start, window_end)
-    if start not in _compute(service, hours, [], start, window_end, now):
-        return SlotStatus.NOT_OFFERED
-    busy = busy_intervals(
-        partner=service.partner,
+    team = team_calendars(
+        service=service,
         window_start=start,
         window_end=window_end,
-        exclude_booking_id=exclude_booking_id,
         now=now,
+        staff=staff,
+        exclude_booking_id=exclude_booking_id,
     )
-    return (
-        SlotStatus.OFFERED
-        if start in _compute(service, hours, busy, start, window_end, now)
-        else SlotStatus.TAKEN
+    found = _compute(service, hours, team, start, window_end, now)
+    if start in found:
+        return SlotStatus.OFFERED, found[start]
+    # Without the bookings (absences stay: an absent person's time is not offered at all, nor a
+    # service needing a kind of resource the partner does not have).
+    free = TeamCalendars(
+        staff=[replace(c, busy=()) for c in team.staff],
+        resources=None if team.resources is None else [replace(r, busy=()) for r in team.resources],
     )
+    if start in _compute(service, hours, free, start, window_end, now):
+        return SlotStatus.TAKEN, None
+    return SlotStatus.NOT_OFFERED, None
+
+
+def service_slot_status(
+    *,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    staff: StaffMember | None = None,
+    exclude_booking_id: int | None = None,
+) -> SlotStatus:
+    status, _assignment = service_slot_assignment(
+        service=service, start=start, now=now, staff=staff, exclude_booking_id=exclude_booking_id
+    )
+    return status
 
 
 def _hours_around(service: Service, window_start: datetime, window_end: datetime) -> PartnerHours:
@@ -203,20 +414,21 @@ def _hours_around(service: Service, window_start: datetime, window_end: datetime
 def _compute(
     service: Service,
     hours: PartnerHours,
-    busy: list[slots.BusyInterval],
+    team: TeamCalendars,
     window_start: datetime,
     window_end: datetime,
     now: datetime,
-) -> list[datetime]:
-    return slots.compute_slots(
+) -> dict[datetime, slots.Assignment]:
+    return slots.compute_team_slots(
         zone=service.partner.zone,
-        busy=busy,
+        weekly_hours=hours.weekly_hours,
+        overrides=hours.overrides,
+        staff=team.staff,
+        resources=team.resources,
         service=service_rules(service),
         window_start=window_start,
         window_end=window_end,
         now=now,
-        weekly_hours=hours.weekly_hours,
-        overrides=hours.overrides,
     )
 
 
@@ -254,7 +466,9 @@ def booking_get_by_token(*, token: str) -> Booking | None:
     if not token or len(token) > 100:
         return None
     return (
-        Booking.objects.select_related("service", "partner", "rescheduled_from")
+        Booking.objects.select_related(
+            "service", "partner", "staff", "resource", "rescheduled_from"
+        )
         .filter(manage_token_hash=hash_manage_token(token))
         .first()
     )

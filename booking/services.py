@@ -4,14 +4,16 @@ Each takes the actor explicitly (`security.actors.Actor`: a user, a customer, or
 writes its security event inside its own transaction, so the audit trail and the change exist
 together or not at all. No service looks for a request.
 
-The database is the final judge of "slot taken": on PostgreSQL the exclusion constraint
-`booking_no_overlap` refuses overlapping blocking bookings of a partner, whatever the race; on
+The database is the final judge of "slot taken": on PostgreSQL the exclusion constraints
+`booking_staff_no_overlap` and `booking_resource_no_overlap` refuse overlapping blocking bookings
+of a staff member or of a resource, whatever the race; on
 SQLite every write transaction is IMMEDIATE (settings), so the overlap check below runs while
 holding the database's write lock and no other writer can slip in between check and insert.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,13 +23,22 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors
 from booking.emails import Audience, Notice
 from booking.events import BookingEvent
-from booking.models import Booking, CancelledBecause, Partner, Service
+from booking.models import (
+    Booking,
+    CancelledBecause,
+    Partner,
+    Resource,
+    Service,
+    StaffChoice,
+    StaffMember,
+)
 from booking.signals import booking_cancelled
 from booking.tokens import new_manage_token
 from security.actors import Actor, ActorKind
@@ -64,6 +75,13 @@ class SlotTaken(BookingError):
     """The slot was free a moment ago but another booking has it now."""
 
     default_message = _("Sorry, this time was just taken. Please choose another one.")
+
+
+class StaffNotOffered(BookingError):
+    """The chosen person cannot be booked for this service (another business's, inactive, not
+    performing it), or the service needs a person chosen."""
+
+    default_message = _("This person cannot be booked for this service. Please choose another.")
 
 
 class PaymentsUnavailable(BookingError):
@@ -105,19 +123,24 @@ def _notify(booking_id: int, event: Notice) -> None:
 
 
 def _audit(event_type: BookingEvent, *, actor: Actor, booking: Booking, **detail: object) -> None:
-    """The booking's security event, in the caller's transaction. Ids only: no customer data
-    goes into the append-only log."""
+    """The booking's security event, in the caller's transaction, naming the staff member and
+    resource it occupies. Ids only: no customer data goes into the append-only log."""
     record_event(
         event_type=event_type,
         actor=actor,
         target=f"booking:{booking.pk}",
-        detail={"partner_id": booking.partner_id, **detail},
+        detail={
+            "partner_id": booking.partner_id,
+            "staff_id": booking.staff_id,
+            "resource_id": booking.resource_id,
+            **detail,
+        },
     )
 
 
 def _is_exclusion_violation(exc: IntegrityError) -> bool:
     cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) == "23P01" or "booking_no_overlap" in str(exc)
+    return getattr(cause, "sqlstate", None) == "23P01" or "_no_overlap" in str(exc)
 
 
 def partner_lock(partner_id: int) -> None:
@@ -135,14 +158,23 @@ def partner_lock(partner_id: int) -> None:
     )
 
 
-def _insert_booking(booking: Booking) -> None:
-    """Insert a blocking booking or raise SlotTaken. Must run inside a transaction."""
-    overlapping = Booking.objects.filter(
-        partner_id=booking.partner_id,
+def _overlapping(booking: Booking) -> QuerySet[Booking]:
+    """Blocking bookings of the same staff member or resource whose busy range meets this one's:
+    what the PostgreSQL exclusion constraints refuse."""
+    same = Q(staff_id=booking.staff_id)
+    if booking.resource_id is not None:
+        same |= Q(resource_id=booking.resource_id)
+    return Booking.objects.filter(
+        same,
         status__in=Booking.BLOCKING,
         busy_start__lt=booking.busy_end,
         busy_end__gt=booking.busy_start,
-    )
+    ).exclude(pk=booking.pk)
+
+
+def _insert_booking(booking: Booking) -> None:
+    """Insert a blocking booking or raise SlotTaken. Must run inside a transaction."""
+    overlapping = _overlapping(booking)
     # On SQLite this check is the guarantee (we hold the write lock); on PostgreSQL it only
     # spares the common case a constraint error, the constraint decides races.
     if overlapping.exists():
@@ -192,29 +224,80 @@ def _release_expired_holds(*, partner_id: int, now: datetime) -> list[int]:
     return ids
 
 
-def _check_offered(
-    *, service: Service, start: datetime, now: datetime, exclude_booking_id: int | None = None
+def staff_lock(
+    staff_id: int, resource_id: int | None = None
+) -> tuple[StaffMember, Resource | None]:
+    """Lock the staff member (and resource) a booking write is about to occupy, and return them.
+
+    Lock order, the same in every writer, so that concurrent writers never wait on each other in
+    a circle: the partner (partner_lock) first, then the staff member, then the resource. Today
+    the partner lock already makes a partner's booking writes take turns; these row locks make
+    the order explicit for any writer that later locks a person or a resource alone (an absence
+    entered while someone books). Must run inside a transaction, after partner_lock."""
+    staff = StaffMember.objects.select_for_update(no_key=True).get(pk=staff_id)
+    resource = (
+        None
+        if resource_id is None
+        else Resource.objects.select_for_update(no_key=True).get(pk=resource_id)
+    )
+    return staff, resource
+
+
+def _assign(
+    booking: Booking,
+    *,
+    staff: StaffMember | None,
+    now: datetime,
+    exclude_booking_id: int | None = None,
 ) -> None:
-    status = selectors.service_slot_status(
-        service=service, start=start, now=now, exclude_booking_id=exclude_booking_id
+    """Give the booking its person (the one chosen, or whom "anyone" goes to by the engine's
+    rule), its resource where the service needs one, and the times that go with them (the
+    person's own duration, widened by the service's buffers). Raises SlotNotOffered or
+    SlotTaken. Runs under the partner lock, so the answer cannot go stale before the insert."""
+    status, assignment = selectors.service_slot_assignment(
+        service=booking.service,
+        start=booking.start,
+        now=now,
+        staff=staff,
+        exclude_booking_id=exclude_booking_id,
     )
     if status is selectors.SlotStatus.NOT_OFFERED:
         raise SlotNotOffered()
-    if status is selectors.SlotStatus.TAKEN:
+    if assignment is None:
         raise SlotTaken()
+    service = booking.service
+    booking.staff, booking.resource = staff_lock(assignment.staff_id, assignment.resource_id)
+    booking.end = assignment.end
+    booking.busy_start = booking.start - timedelta(minutes=service.buffer_before_minutes)
+    booking.busy_end = booking.end + timedelta(minutes=service.buffer_after_minutes)
+
+
+def _check_staff(service: Service, staff: StaffMember | None) -> None:
+    """Refuse a person who is not bookable for the service: another business's, inactive, or
+    not performing it (forged form or API input lands here, with a clear message), and
+    "anyone" for a service whose customers must choose."""
+    if staff is None:
+        if service.staff_choice == StaffChoice.CUSTOMER_CHOOSES:
+            raise StaffNotOffered(_("Please choose the person you want to book with."))
+        return
+    if not selectors.staff_performs(service=service, staff=staff):
+        raise StaffNotOffered()
 
 
 def _new_booking(
-    *, service: Service, start: datetime, customer: CustomerDetails, status: str, now: datetime
+    *,
+    service: Service,
+    start: datetime,
+    customer: CustomerDetails,
+    status: str,
+    now: datetime,
 ) -> Booking:
-    duration = timedelta(minutes=service.duration_minutes)
+    """The booking's customer side; _assign gives it its person, resource and busy range."""
     return Booking(
         partner_id=service.partner_id,
         service=service,
         start=start,
-        end=start + duration,
-        busy_start=start - timedelta(minutes=service.buffer_before_minutes),
-        busy_end=start + duration + timedelta(minutes=service.buffer_after_minutes),
+        end=start + timedelta(minutes=service.duration_minutes),
         customer_name=customer.name.strip(),
         customer_email=customer.email.strip(),
         customer_phone=customer.phone.strip(),
@@ -234,8 +317,9 @@ def booking_create(
     status: str = Booking.Status.CONFIRMED,
     hold_minutes: int | None = None,
     now: datetime | None = None,
+    staff: StaffMember | None = None,
 ) -> tuple[Booking, str]:
-    """Book `start` for a customer. Returns the booking and its private manage token (shown
+    """Book `start` for a customer, with `staff` or (None) whoever is free. Returns the booking and its private manage token (shown
     once, never stored). Raises SlotNotOffered, SlotTaken or ValidationError (the model's
     validators: every way in gets the same rules).
 
@@ -251,6 +335,7 @@ def booking_create(
         raise ValidationError({"start": _("The start time needs a time zone.")})
     if not service.is_active:
         raise SlotNotOffered(_("This service is not available for booking."))
+    _check_staff(service, staff)
     booking = _new_booking(service=service, start=start, customer=customer, status=status, now=now)
     if hold_minutes is not None:
         if not 1 <= hold_minutes <= 24 * 60:
@@ -261,6 +346,8 @@ def booking_create(
         exclude=[
             "partner",
             "service",
+            "staff",
+            "resource",
             "rescheduled_from",
             "manage_token_hash",
             "busy_start",
@@ -270,7 +357,7 @@ def booking_create(
     with transaction.atomic():
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
-        _check_offered(service=service, start=start, now=now)
+        _assign(booking, staff=staff, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, Notice.CONFIRMED)
@@ -280,6 +367,7 @@ def booking_create(
             booking=booking,
             service_id=service.pk,
             status=booking.status,
+            staff_chosen=staff is not None,
         )
     logger.info(
         "booking created",
@@ -287,6 +375,8 @@ def booking_create(
             "booking_id": booking.pk,
             "partner_id": booking.partner_id,
             "service_id": service.pk,
+            "staff_id": booking.staff_id,
+            "resource_id": booking.resource_id,
         },
     )
     return booking, token
@@ -299,12 +389,15 @@ def booking_create_for_customer(
     customer: CustomerDetails,
     actor: Actor,
     now: datetime | None = None,
+    staff: StaffMember | None = None,
 ) -> tuple[Booking, str]:
     """The public way to book (booking pages and widget API). A paid service gets a hold that
     only its payment confirms, never a confirmed booking; without a payment provider it cannot
     be booked here at all (PaymentsUnavailable)."""
     if not selectors.service_is_paid(service):
-        return booking_create(service=service, start=start, customer=customer, actor=actor, now=now)
+        return booking_create(
+            service=service, start=start, customer=customer, actor=actor, now=now, staff=staff
+        )
     if not selectors.payments_enabled():
         raise PaymentsUnavailable()
     return booking_create(
@@ -313,6 +406,7 @@ def booking_create_for_customer(
         customer=customer,
         actor=actor,
         now=now,
+        staff=staff,
         status=Booking.Status.PENDING_PAYMENT,
         hold_minutes=settings.PAYMENT_HOLD_MINUTES,
     )
@@ -398,13 +492,7 @@ def booking_confirm(*, booking: Booking, actor: Actor, now: datetime | None = No
             if locked.start <= now:
                 raise ChangeNotAllowed(_("The time of this booking has passed."))
             _release_expired_holds(partner_id=locked.partner_id, now=now)
-            overlapping = Booking.objects.filter(
-                partner_id=locked.partner_id,
-                status__in=Booking.BLOCKING,
-                busy_start__lt=locked.busy_end,
-                busy_end__gt=locked.busy_start,
-            ).exclude(pk=locked.pk)
-            if overlapping.exists():
+            if _overlapping(locked).exists():
                 raise SlotTaken()
         was_released = locked.status == Booking.Status.CANCELLED
         locked.status = Booking.Status.CONFIRMED
@@ -446,12 +534,27 @@ def booking_hold_release(*, booking: Booking, actor: Actor, now: datetime | None
     return bool(released)
 
 
+class KeepStaff(enum.Enum):
+    """booking_reschedule's default: the booking stays with its person."""
+
+    KEEP = "keep"
+
+
+KEEP_STAFF = KeepStaff.KEEP
+
+
 def booking_reschedule(
-    *, booking: Booking, new_start: datetime, actor: Actor, now: datetime | None = None
+    *,
+    booking: Booking,
+    new_start: datetime,
+    actor: Actor,
+    now: datetime | None = None,
+    staff: StaffMember | None | KeepStaff = KEEP_STAFF,
 ) -> Booking:
     """Move a booking to another slot in one transaction: the old booking is cancelled and a new
     one created (linked through `rescheduled_from`); either both happen or neither. The customer's
-    existing manage link moves to the new booking."""
+    existing manage link moves to the new booking. The booking keeps its person unless `staff`
+    says otherwise: None for anyone (assigned like a new booking), or another person."""
     now = now or timezone.now()
     if timezone.is_naive(new_start):
         raise ValidationError({"start": _("The start time needs a time zone.")})
@@ -459,7 +562,7 @@ def booking_reschedule(
         partner_lock(booking.partner_id)
         old = (
             Booking.objects.select_for_update()
-            .select_related("partner", "service")
+            .select_related("partner", "service", "staff")
             .get(pk=booking.pk)
         )
         if old.status == Booking.Status.PENDING_PAYMENT:
@@ -471,7 +574,8 @@ def booking_reschedule(
             )
         _release_expired_holds(partner_id=old.partner_id, now=now)
         _check_changeable(old, actor=actor, now=now)
-        _check_offered(service=old.service, start=new_start, now=now, exclude_booking_id=old.pk)
+        person = old.staff if staff is KEEP_STAFF else staff
+        _check_staff(old.service, person)
         new = _new_booking(
             service=old.service,
             start=new_start,
@@ -485,6 +589,7 @@ def booking_reschedule(
             status=old.status,
             now=now,
         )
+        _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
         new.rescheduled_from = old
         # The link the customer holds now manages the new booking; the old row keeps a hash of
         # a token nobody knows.
@@ -510,6 +615,7 @@ def booking_reschedule(
             actor=actor,
             booking=new,
             from_booking_id=old.pk,
+            from_staff_id=old.staff_id,
         )
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
     return new

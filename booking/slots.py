@@ -11,16 +11,20 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "Assignment",
     "BusyInterval",
     "OpenRange",
+    "ResourceCalendar",
     "ServiceRules",
+    "StaffCalendar",
     "alignment_unit",
     "compute_slots",
+    "compute_team_slots",
     "group_by_local_date",
     "is_slot_offered",
     "local_to_utc",
@@ -62,6 +66,40 @@ class ServiceRules:
     min_notice: timedelta = timedelta(0)
     horizon_days: int = 60
     interval: timedelta | None = None  # None: back-to-back slots, i.e. the duration
+
+
+@dataclass(frozen=True)
+class StaffCalendar:
+    """What decides when one staff member can take a booking: their weekly hours (met with the
+    partner's), their blocking bookings (each with its own service's buffers) and absences
+    (aware [start, end) ranges), and their own duration of the service (None: the service's)."""
+
+    id: int
+    # None: works whenever the partner is open (overrides included), as "the team" does.
+    weekly_hours: Mapping[int, Sequence[OpenRange]] | None
+    busy: Sequence[BusyInterval] = ()
+    absences: Sequence[tuple[datetime, datetime]] = ()
+    order: int = 0  # display order: the tie-break of "anyone" after the day's load
+    duration: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class ResourceCalendar:
+    """A resource of the kind a service needs: its blocking bookings and absences."""
+
+    id: int
+    busy: Sequence[BusyInterval] = ()
+    absences: Sequence[tuple[datetime, datetime]] = ()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A start offered for "anyone" and who (and what) takes it."""
+
+    start: datetime
+    end: datetime
+    staff_id: int
+    resource_id: int | None
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -345,6 +383,134 @@ def is_slot_offered(
         window_end=instant + timedelta(microseconds=1),
         now=now,
     )
+
+
+# --- several staff members and resources ------------------------------------------------------
+
+
+def _offset(t: time, *, is_end: bool) -> timedelta:
+    """A local clock time as the time since midnight; an end of 00:00 is the next midnight."""
+    if is_end and t == _MIDNIGHT:
+        return _DAY
+    return timedelta(hours=t.hour, minutes=t.minute, seconds=t.second, microseconds=t.microsecond)
+
+
+def _clock(offset: timedelta) -> time:
+    if offset == _DAY:
+        return _MIDNIGHT
+    seconds, micro = divmod(offset // timedelta(microseconds=1), 1_000_000)
+    return time(seconds // 3600, seconds // 60 % 60, seconds % 60, micro)
+
+
+def _intersect(a: Sequence[OpenRange], b: Sequence[OpenRange]) -> list[OpenRange]:
+    """The local ranges of one day open in both lists. Both are wall-clock ranges of the same
+    date, so meeting them before any conversion is exact across clock changes too."""
+    out: list[OpenRange] = []
+    for x in a:
+        for y in b:
+            lo = max(_offset(x.start, is_end=False), _offset(y.start, is_end=False))
+            hi = min(_offset(x.end, is_end=True), _offset(y.end, is_end=True))
+            if lo < hi:
+                out.append(OpenRange(_clock(lo), _clock(hi)))
+    return out
+
+
+def _as_busy(absences: Iterable[tuple[datetime, datetime]]) -> list[BusyInterval]:
+    return [BusyInterval(a, b, _ZERO, _ZERO) for a, b in absences]
+
+
+def _hours_of(
+    member: StaffCalendar,
+    weekly_hours: Mapping[int, Sequence[OpenRange]],
+    overrides: Mapping[date, Sequence[OpenRange]],
+) -> tuple[Mapping[int, Sequence[OpenRange]], Mapping[date, Sequence[OpenRange]]]:
+    """The member's weekly hours and date overrides: the partner's met with their own."""
+    own = member.weekly_hours
+    if own is None:
+        return weekly_hours, overrides
+    _check_hours(own, {})
+    return (
+        {day: _intersect(weekly_hours.get(day, ()), own.get(day, ())) for day in range(7)},
+        {d: _intersect(ranges, own.get(d.weekday(), ())) for d, ranges in overrides.items()},
+    )
+
+
+class _Blocked:
+    """A resource's blocked spans (bookings with their buffers and the service's, absences),
+    merged, to answer "is [s, e) free?" by bisection."""
+
+    def __init__(self, resource: ResourceCalendar, service: ServiceRules) -> None:
+        spans = _widened([*resource.busy, *_as_busy(resource.absences)], service)
+        self.id = resource.id
+        self.starts, self.ends = _merge((x, y) for x, y in spans if x < y)
+
+    def is_free(self, start: datetime, end: datetime) -> bool:
+        i = bisect_right(self.ends, start)
+        return i == len(self.starts) or self.starts[i] >= end
+
+
+def compute_team_slots(
+    *,
+    zone: ZoneInfo,
+    weekly_hours: Mapping[int, Sequence[OpenRange]],
+    overrides: Mapping[date, Sequence[OpenRange]],
+    staff: Sequence[StaffCalendar],
+    resources: Sequence[ResourceCalendar] | None,
+    service: ServiceRules,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+) -> dict[datetime, Assignment]:
+    """The UTC start times offered in [window_start, window_end) by at least one of `staff`
+    (pass one to ask for that person only), each with whom it would go to; sorted by start.
+
+    A staff member offers a start under the rules of compute_slots, applied to their own hours
+    met with the partner's (date overrides of the partner included; weekly_hours None: the
+    partner's), with their bookings and
+    absences busy and their own duration. When `resources` is not None the service needs one of
+    them: a start needs a free one for the staff member's whole busy range (an empty list: no
+    slot at all).
+
+    "Anyone" is assigned deterministically: among the staff members free at the start (with a
+    resource, where one is needed), the one with the fewest bookings on that local date, then the
+    lowest display order, then the lowest id. The resource is the first free one in the order
+    given."""
+    _check_service(service)
+    _check_hours(weekly_hours, overrides)
+    step = service.interval if service.interval is not None else service.duration
+    offered: dict[datetime, list[tuple[tuple[int, int, int], StaffCalendar, timedelta]]] = {}
+    for member in staff:
+        own = replace(service, duration=member.duration or service.duration, interval=step)
+        mine, on_dates = _hours_of(member, weekly_hours, overrides)
+        load: dict[date, int] = {}
+        for b in member.busy:
+            day = _aware("busy.start", b.start).astimezone(zone).date()
+            load[day] = load.get(day, 0) + 1
+        for start in compute_slots(
+            zone=zone,
+            weekly_hours=mine,
+            overrides=on_dates,
+            busy=[*member.busy, *_as_busy(member.absences)],
+            service=own,
+            window_start=window_start,
+            window_end=window_end,
+            now=now,
+        ):
+            rank = (load.get(start.astimezone(zone).date(), 0), member.order, member.id)
+            offered.setdefault(start, []).append((rank, member, own.duration))
+    blocked = None if resources is None else [_Blocked(r, service) for r in resources]
+    found: dict[datetime, Assignment] = {}
+    for start in sorted(offered):
+        for _rank, member, duration in sorted(offered[start], key=lambda c: c[0]):
+            end = start + duration
+            if blocked is None:
+                found[start] = Assignment(start, end, member.id, None)
+                break
+            free = next((r for r in blocked if r.is_free(start, end)), None)
+            if free is not None:
+                found[start] = Assignment(start, end, member.id, free.id)
+                break
+    return found
 
 
 def group_by_local_date(slots: Iterable[datetime], zone: ZoneInfo) -> dict[date, list[datetime]]:

@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from booking.forms import CustomerDetailsForm
+from booking.forms import CustomerDetailsForm, StaffField
 from booking.models import validate_time_zone
 from security.inputs import parse_date, validate_year
 
@@ -26,13 +26,15 @@ _DATETIME = re.compile(
 
 
 class SlotsQueryForm(forms.Form):
-    """?start=YYYY-MM-DD&end=YYYY-MM-DD&tz=Area/City: customer-local dates, both inclusive."""
+    """?start=YYYY-MM-DD&end=YYYY-MM-DD&tz=Area/City&staff=any|<id>: customer-local dates, both
+    inclusive; anyone (the default) or one staff member."""
 
     start = forms.CharField(max_length=10, strip=False)
     end = forms.CharField(max_length=10, strip=False)
     tz = forms.CharField(
         max_length=64, required=False, strip=False, validators=[validate_time_zone]
     )
+    staff = StaffField(widget=forms.TextInput)
 
     def __init__(self, *args: Any, default_time_zone: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -79,6 +81,8 @@ class BookingForm(CustomerDetailsForm):
 
     service = forms.SlugField(max_length=60)
     start = forms.CharField(max_length=40, strip=False)
+    # Optional, so clients written before staff existed keep working: absent means anyone.
+    staff = StaffField(widget=forms.TextInput)
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]

@@ -50,6 +50,26 @@ _PARTNER_SLUG = {
     "schema": _SLUG,
 }
 
+_STAFF_NOT_OFFERED = _error(
+    ["staff_not_offered"],
+    "The staff member does not perform this service (or no longer works here), or the service "
+    "needs a person chosen and `any` was asked for.",
+)
+_SERVICE_PATH = {
+    "name": "service",
+    "in": "path",
+    "required": True,
+    "description": "The service's slug.",
+    "schema": _SLUG,
+}
+_STAFF_PARAMETER = {
+    "type": "string",
+    "maxLength": 20,
+    "pattern": "^(any|[1-9][0-9]{0,17})$",
+    "description": "`any` (the default when absent or empty) or the id of a staff member from "
+    "the service's staff list.",
+}
+
 OPENAPI: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {
@@ -78,6 +98,23 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/partners/{slug}/services/{service}/staff": {
+            "get": {
+                "operationId": "listServiceStaff",
+                "summary": "Whom a customer may book the service with.",
+                "description": (
+                    "The active staff members who perform the service, in the partner's display "
+                    'order. With `staff_choice` "any" the customer may also book anyone (the '
+                    'first free person is assigned); with "choose" they must pick a person.'
+                ),
+                "parameters": [_PARTNER_SLUG, _SERVICE_PATH],
+                "responses": {
+                    "200": _json(_ref("ServiceStaff"), "The service's staff."),
+                    "404": _NOT_FOUND,
+                    "429": _RATE_LIMITED,
+                },
+            }
+        },
         "/partners/{slug}/services/{service}/slots": {
             "get": {
                 "operationId": "listSlots",
@@ -89,13 +126,7 @@ OPENAPI: dict[str, Any] = {
                 ),
                 "parameters": [
                     _PARTNER_SLUG,
-                    {
-                        "name": "service",
-                        "in": "path",
-                        "required": True,
-                        "description": "The service's slug.",
-                        "schema": _SLUG,
-                    },
+                    _SERVICE_PATH,
                     {
                         "name": "start",
                         "in": "query",
@@ -121,13 +152,31 @@ OPENAPI: dict[str, Any] = {
                             "example": "America/New_York",
                         },
                     },
+                    {
+                        "name": "staff",
+                        "in": "query",
+                        "required": False,
+                        "description": "Free times of anyone (`any`, the default) or of one staff member.",
+                        "schema": _STAFF_PARAMETER,
+                    },
                 ],
                 "responses": {
                     "200": _json(_ref("SlotList"), "Free start times by local date."),
                     "400": _json(
-                        _ref("FieldErrors"), "A missing or invalid parameter (see `fields`)."
+                        {
+                            "oneOf": [
+                                _ref("FieldErrors"),
+                                _STAFF_NOT_OFFERED["content"]["application/json"]["schema"],
+                            ]
+                        },
+                        "A missing or invalid parameter (see `fields`), or a staff member who "
+                        "does not perform the service (`staff_not_offered`).",
                     ),
-                    "404": _NOT_FOUND,
+                    "404": _error(
+                        ["not_found"],
+                        "Unknown partner, no active service of this partner with this slug, or "
+                        "no staff member of this partner with this id.",
+                    ),
                     "429": _RATE_LIMITED,
                 },
             }
@@ -161,6 +210,7 @@ OPENAPI: dict[str, Any] = {
                                                 "error": {
                                                     "enum": [
                                                         "slot_not_offered",
+                                                        "staff_not_offered",
                                                         "malformed_json",
                                                         "not_an_object",
                                                         "bad_request",
@@ -173,9 +223,15 @@ OPENAPI: dict[str, Any] = {
                             ]
                         },
                         "Invalid fields (`invalid`, see `fields`); a start that is not one of the offered "
-                        "times (`slot_not_offered`); a body that is not a JSON object.",
+                        "times (`slot_not_offered`); a staff member who does not perform the service, "
+                        "or `any` where a person must be chosen (`staff_not_offered`); a body that is "
+                        "not a JSON object.",
                     ),
-                    "404": _NOT_FOUND,
+                    "404": _error(
+                        ["not_found"],
+                        "Unknown partner, no active service of this partner with this slug, or "
+                        "no staff member of this partner with this id.",
+                    ),
                     "409": _error(
                         ["slot_taken"], "The time was free a moment ago but has just been booked."
                     ),
@@ -245,6 +301,7 @@ OPENAPI: dict[str, Any] = {
                     "duration_minutes",
                     "price",
                     "currency",
+                    "staff_choice",
                 ],
                 "properties": {
                     "slug": _SLUG,
@@ -261,6 +318,39 @@ OPENAPI: dict[str, Any] = {
                         "pattern": "^[A-Z]{3}$",
                         "description": "ISO 4217; null exactly when price is null.",
                     },
+                    "staff_choice": {
+                        "type": "string",
+                        "enum": ["any", "choose"],
+                        "description": "`any`: the customer may book anyone; `choose`: they must pick a person.",
+                    },
+                },
+            },
+            "StaffMember": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "name"],
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1},
+                    "name": {"type": "string"},
+                },
+            },
+            "Resource": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["id", "name"],
+                "properties": {
+                    "id": {"type": "integer", "minimum": 1},
+                    "name": {"type": "string", "description": "e.g. the room or chair."},
+                },
+            },
+            "ServiceStaff": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["service", "staff_choice", "staff"],
+                "properties": {
+                    "service": _SLUG,
+                    "staff_choice": {"type": "string", "enum": ["any", "choose"]},
+                    "staff": {"type": "array", "items": _ref("StaffMember")},
                 },
             },
             "ServiceList": {
@@ -320,6 +410,11 @@ OPENAPI: dict[str, Any] = {
                         "description": "One of the offered start times, with its UTC offset (a time without one is refused).",
                         "example": "2025-03-31T09:00:00+02:00",
                     },
+                    "staff": {
+                        **_STAFF_PARAMETER,
+                        "description": "Optional: `any` (the default) or the id of the staff member "
+                        "the customer chose.",
+                    },
                     "customer_name": {"type": "string", "minLength": 1, "maxLength": 120},
                     "customer_email": {"type": "string", "format": "email", "maxLength": 254},
                     "customer_phone": {"type": "string", "maxLength": 40},
@@ -334,7 +429,7 @@ OPENAPI: dict[str, Any] = {
                     "booking": {
                         "type": "object",
                         "additionalProperties": False,
-                        "required": ["service", "start", "end", "status"],
+                        "required": ["service", "start", "end", "status", "staff", "resource"],
                         "properties": {
                             "service": _SLUG,
                             "start": {
@@ -346,6 +441,14 @@ OPENAPI: dict[str, Any] = {
                             "status": {
                                 "type": "string",
                                 "enum": [str(s.value) for s in NEW_BOOKING_STATUSES],
+                            },
+                            "staff": {
+                                **_ref("StaffMember"),
+                                "description": "Who the booking is with (the one chosen, or whom anyone was assigned to).",
+                            },
+                            "resource": {
+                                "oneOf": [_ref("Resource"), {"type": "null"}],
+                                "description": "The room or equipment the service needs; null if none.",
                             },
                             "hold_expires_at": {
                                 "type": "string",
@@ -385,6 +488,7 @@ OPENAPI: dict[str, Any] = {
                             "not_an_object",
                             "slot_not_offered",
                             "slot_taken",
+                            "staff_not_offered",
                             "internal_error",
                             "payments_not_configured",
                         ],

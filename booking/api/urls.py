@@ -16,6 +16,11 @@ urlpatterns = [
         views.service_slots,
         name="service-slots",
     ),
+    path(
+        "partners/<slug:slug>/services/<slug:service_slug>/staff",
+        views.service_staff,
+        name="service-staff",
+    ),
     path("partners/<slug:slug>/bookings", views.booking_create, name="booking-create"),
     path("partners/<slug:slug>/messages", views.widget_messages, name="widget-messages"),
     path("openapi.json", views.openapi, name="openapi"),

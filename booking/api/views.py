@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import JSONCatalog
@@ -26,7 +27,7 @@ from booking import errors, selectors, services
 from booking.api.forms import BookingForm, SlotsQueryForm
 from booking.api.openapi import OPENAPI
 from booking.i18n import active_language
-from booking.models import Partner, Service
+from booking.models import Partner, Service, StaffChoice, StaffMember
 from security.actors import Actor, Via
 from security.inputs import content_length
 
@@ -137,11 +138,58 @@ def service_list(request: HttpRequest, slug: str) -> HttpResponse:
                     "duration_minutes": service.duration_minutes,
                     "price": None if service.price is None else str(service.price),
                     "currency": service.currency or None,
+                    "staff_choice": service.staff_choice,
                 }
                 for service in selectors.service_list_active(partner=partner)
             ],
         }
     )
+
+
+def _staff_json(staff: StaffMember) -> dict[str, Any]:
+    return {"id": staff.pk, "name": staff.name}
+
+
+# --- GET partners/<slug>/services/<service>/staff ---------------------------------------------
+
+
+@never_cache
+@api_view("GET")
+def service_staff(request: HttpRequest, slug: str, service_slug: str) -> HttpResponse:
+    """Whom a customer may book the service with, in display order, and whether "anyone" is
+    allowed (staff_choice "any") or a person must be chosen ("choose")."""
+    partner, service = _partner_and_service(slug, service_slug)
+    if partner is None:
+        return _not_found("partner")
+    if service is None:
+        return _not_found("service")
+    return JsonResponse(
+        {
+            "service": service.slug,
+            "staff_choice": service.staff_choice,
+            "staff": [_staff_json(m) for m in selectors.staff_for_service(service=service)],
+        }
+    )
+
+
+def _chosen_staff(
+    partner: Partner, service: Service, staff_id: int | None
+) -> StaffMember | None | JsonResponse:
+    """The staff member a request names, or None for anyone. An id unknown to this partner (another
+    business's included: it does not exist here) is a 404; one of this partner's people who cannot
+    take the service, or "anyone" where the customer must choose, a 400."""
+    if staff_id is None:
+        if service.staff_choice == StaffChoice.CUSTOMER_CHOOSES:
+            return _refusal(
+                services.StaffNotOffered(_("Please choose the person you want to book with."))
+            )
+        return None
+    staff = selectors.staff_of_partner(partner=partner, staff_id=staff_id)
+    if staff is None:
+        return _not_found("staff member")
+    if not selectors.staff_performs(service=service, staff=staff):
+        return _refusal(services.StaffNotOffered())
+    return staff
 
 
 # --- GET partners/<slug>/services/<service>/slots ---------------------------------------------
@@ -163,8 +211,16 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
         return _field_errors(_form_errors(form))
     data = form.cleaned_data
     zone = data["zone"]
+    staff = _chosen_staff(partner, service, data["staff"])
+    if isinstance(staff, JsonResponse):
+        return staff
     days = selectors.free_starts_by_local_day(
-        service=service, zone=zone, first=data["start"], last=data["end"], now=timezone.now()
+        service=service,
+        zone=zone,
+        first=data["start"],
+        last=data["end"],
+        now=timezone.now(),
+        staff=staff,
     )
     return JsonResponse(
         {
@@ -239,7 +295,9 @@ def _refusal(exc: services.BookingError | ValidationError) -> JsonResponse:
 def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
     """1. Find the partner (404), read at most 16 KiB of JSON object (413/415/400).
     2. Check the shape (strings only, known keys) and the fields with BookingForm (400).
-    3. Find the partner's active service by slug (404: another partner's service is unknown here).
+    3. Find the partner's active service by slug (404: another partner's service is unknown here)
+       and the staff member if one is named (404 likewise; 400 staff_not_offered when they do
+       not perform it, or when "anyone" is not allowed).
     4. Book through booking.services.booking_create_for_customer: not a slot -> 400, just taken
        -> 409. A paid service gets a hold (status pending_payment) and the payment link; without
        a payment provider, 503."""
@@ -259,12 +317,16 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
     service = selectors.service_get_active(partner=partner, slug=data["service"])
     if service is None:
         return _not_found("service")
+    staff = _chosen_staff(partner, service, data["staff"])
+    if isinstance(staff, JsonResponse):
+        return staff
     try:
         booking, token = services.booking_create_for_customer(
             service=service,
             start=data["start"],
             customer=form.customer(language=active_language()),
             actor=Actor.from_request(request, via=Via.WIDGET_API),
+            staff=staff,
         )
     except (services.BookingError, ValidationError) as exc:
         return _refusal(exc)
@@ -275,6 +337,10 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
             "start": _iso(booking.start, offset),
             "end": _iso(booking.end, offset),
             "status": booking.status,
+            "staff": _staff_json(booking.staff),
+            "resource": None
+            if booking.resource is None
+            else {"id": booking.resource.pk, "name": booking.resource.name},
         },
         # The customer pages own /manage/<token>/; the widget shows this link once, like the
         # confirmation page does (the emails cannot: only the token's hash is stored).

@@ -22,8 +22,8 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext as _
 
 from booking import selectors, slots
-from booking.forms import WeekQueryForm, utc_iso
-from booking.models import Booking, Partner, Service
+from booking.forms import ANY_STAFF, WeekQueryForm, utc_iso
+from booking.models import Booking, Partner, Service, StaffChoice, StaffMember
 
 DAYS_PER_PAGE = 7
 
@@ -92,6 +92,45 @@ def service_or_404(partner: Partner, slug: str) -> Service:
         raise Http404(_("No such service."))
     service.partner = partner  # already loaded: spares the slot engine a query
     return service
+
+
+def staff_or_404(service: Service, staff_id: int | None) -> StaffMember | None:
+    """The person a page was asked for (None: anyone). An id that is not one of the active people
+    performing this service, another business's included, is "no such person"."""
+    if staff_id is None:
+        return None
+    staff = selectors.staff_for_service(service=service).filter(pk=staff_id).first()
+    if staff is None:
+        raise Http404("No such person for this service.")
+    return staff
+
+
+def staff_param(staff: StaffMember | None) -> str:
+    """How links carry the choice: a person's id; nothing for anyone (the default)."""
+    return "" if staff is None else str(staff.pk)
+
+
+def staff_menu(
+    service: Service, chosen: StaffMember | None, link: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """The "with whom" choices of a page: anyone (unless the service needs a person chosen),
+    then each person in display order; `link(staff)` builds the URL of each. Empty where there
+    is nobody to choose between (a one-person business sees the page it always saw)."""
+    people = list(selectors.staff_for_service(service=service))
+    if len(people) < 2 and service.staff_choice == StaffChoice.ANY:
+        return []
+    menu: list[dict[str, Any]] = []
+    if service.staff_choice == StaffChoice.ANY:
+        menu.append({"name": gettext("Anyone"), "url": link(ANY_STAFF), "current": chosen is None})
+    for member in people:
+        menu.append(
+            {
+                "name": member.name,
+                "url": link(str(member.pk)),
+                "current": chosen is not None and member.pk == chosen.pk,
+            }
+        )
+    return menu
 
 
 def query_string(**params: str) -> str:
@@ -213,6 +252,7 @@ def week_of_free_times(
     requested: date | None,
     now: datetime,
     exclude_booking_id: int | None = None,
+    staff: StaffMember | None = None,
 ) -> Week:
     """1. Start at the requested date, never before today in the customer's zone.
     2. Beyond the horizon nothing is asked (and the page says so).
@@ -231,6 +271,7 @@ def week_of_free_times(
         last=final,
         now=now,
         exclude_booking_id=exclude_booking_id,
+        staff=staff,
     )
     return Week(
         first=first,

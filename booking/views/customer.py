@@ -20,8 +20,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from booking import errors, selectors, services
 from booking.forms import BookingForm, SlotChoiceForm, WeekQueryForm, utc_iso
 from booking.i18n import active_language
-from booking.models import Partner, Service
+from booking.models import Partner, Service, StaffChoice, StaffMember
 from booking.views.common import (
+    Week,
     bad_request,
     form_messages,
     mark_private,
@@ -29,6 +30,9 @@ from booking.views.common import (
     payment_context,
     query_string,
     service_or_404,
+    staff_menu,
+    staff_or_404,
+    staff_param,
     week_of_free_times,
     week_slots_html,
     zone_choices,
@@ -63,18 +67,32 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
         )
     tz = form.cleaned_data["tz"]
     zone = ZoneInfo(tz)
-    week = week_of_free_times(
-        service=service, zone=zone, requested=form.cleaned_data["week"], now=timezone.now()
+    staff = staff_or_404(service, form.cleaned_data["staff"])
+    who = staff_param(staff)
+    # A service whose customers must choose a person shows no times until they have.
+    must_choose = staff is None and service.staff_choice == StaffChoice.CUSTOMER_CHOOSES
+    week = (
+        Week(first=None)
+        if must_choose
+        else week_of_free_times(
+            service=service,
+            zone=zone,
+            requested=form.cleaned_data["week"],
+            now=timezone.now(),
+            staff=staff,
+        )
     )
     book_url = reverse("booking:book", args=[partner.slug, service.slug])
-    # The link of each slot: book_url + query_string(start=..., tz=tz), with the zone's part
-    # encoded once per page. A start (utc_iso: digits, "-", "T", ":" and "Z") needs only its
-    # colons quoted, which is all urlencode would change in it.
-    tz_part = query_string(tz=tz).replace("?", "&", 1) if tz else ""
+    # The link of each slot: book_url + query_string(start=..., tz=tz, staff=who), with the zone's
+    # and person's part encoded once per page. A start (utc_iso: digits, "-", "T", ":" and "Z")
+    # needs only its colons quoted, which is all urlencode would change in it.
+    rest = query_string(tz=tz, staff=who)[1:]
+    rest_part = f"&{rest}" if rest else ""
     for day in week.days:
         for slot in day.slots:
-            slot["url"] = f"{book_url}?start={slot['value'].replace(':', '%3A')}{tz_part}"
+            slot["url"] = f"{book_url}?start={slot['value'].replace(':', '%3A')}{rest_part}"
     week_slots_html(week, mode="link")
+    week_param = week.first.isoformat() if week.first else ""
     return render(
         request,
         "booking/service.html",
@@ -86,10 +104,19 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             "week": week,
             "here": here,
             **payment_context(service),
+            "staff": staff,
+            "staff_value": who,
+            "must_choose": must_choose,
+            "staff_menu": staff_menu(
+                service,
+                staff,
+                lambda choice: here + query_string(week=week_param, tz=tz, staff=choice),
+            ),
             "previous_url": week.previous
-            and here + query_string(week=week.previous.isoformat(), tz=tz),
-            "next_url": week.next and here + query_string(week=week.next.isoformat(), tz=tz),
-            "first_week_url": here + query_string(tz=tz),
+            and here + query_string(week=week.previous.isoformat(), tz=tz, staff=who),
+            "next_url": week.next
+            and here + query_string(week=week.next.isoformat(), tz=tz, staff=who),
+            "first_week_url": here + query_string(tz=tz, staff=who),
         },
     )
 
@@ -107,6 +134,8 @@ class _BookPage:
     start: datetime
     tz: str
     form: BookingForm
+    staff: StaffMember | None = None
+    end: datetime | None = None  # the assigned person's end, where known
 
     @property
     def times_url(self) -> str:
@@ -122,9 +151,11 @@ class _BookPage:
             "service": self.service,
             "form": self.form,
             "start": self.start,
-            "end": self.start + timedelta(minutes=self.service.duration_minutes),
+            "end": self.end or self.start + timedelta(minutes=self.service.duration_minutes),
             "tz": self.tz,
-            "times_url": self.times_url + query_string(week=local_day.isoformat(), tz=self.tz),
+            "staff": self.staff,
+            "times_url": self.times_url
+            + query_string(week=local_day.isoformat(), tz=self.tz, staff=staff_param(self.staff)),
             **payment_context(self.service),
             **extra,
         }
@@ -136,7 +167,7 @@ class _BookPage:
         """A refused booking: the form again with the reason, or the error page for a time that
         is no slot at all."""
         answer = errors.answer(exc)
-        if isinstance(exc, services.SlotNotOffered):
+        if isinstance(exc, services.SlotNotOffered | services.StaffNotOffered):
             return self.refused(errors.messages(exc))
         if isinstance(exc, services.SlotTaken):
             return self.render(answer.status, taken=str(exc))
@@ -171,13 +202,15 @@ def _not_a_slot(
 
 def _chosen_slot(
     request: HttpRequest, partner: Partner, service: Service, choice: Form
-) -> tuple[datetime, str] | HttpResponse:
-    """The chosen start and zone, or the error page when they are not valid."""
+) -> tuple[datetime, str, StaffMember | None] | HttpResponse:
+    """The chosen start, zone and person, or the error page when they are not valid (404 for a
+    person who is not one of this service's)."""
     choice.is_valid()
-    problems = [str(m) for name in ("start", "tz") for m in choice.errors.get(name, [])]
+    problems = [str(m) for name in ("start", "tz", "staff") for m in choice.errors.get(name, [])]
     if problems:
         return _not_a_slot(request, partner, service, problems)
-    return choice.cleaned_data["start"], choice.cleaned_data["tz"]
+    staff = staff_or_404(service, choice.cleaned_data["staff"])
+    return choice.cleaned_data["start"], choice.cleaned_data["tz"], staff
 
 
 def _book_get(request: HttpRequest, partner: Partner, service: Service) -> HttpResponse:
@@ -188,14 +221,23 @@ def _book_get(request: HttpRequest, partner: Partner, service: Service) -> HttpR
     )
     if isinstance(chosen, HttpResponse):
         return chosen
-    start, tz = chosen
+    start, tz, staff = chosen
     form = BookingForm(
-        initial={"start": utc_iso(start), "tz": tz}, default_time_zone=partner.time_zone
+        initial={"start": utc_iso(start), "tz": tz, "staff": staff_param(staff)},
+        default_time_zone=partner.time_zone,
     )
-    page = _BookPage(request, partner, service, start, tz, form)
+    page = _BookPage(request, partner, service, start, tz, form, staff)
     if payment_context(service)["payments_missing"]:
         return page.render()
-    status = selectors.service_slot_status(service=service, start=start, now=timezone.now())
+    if staff is None and service.staff_choice == StaffChoice.CUSTOMER_CHOOSES:
+        return page.answer(
+            services.StaffNotOffered(_("Please choose the person you want to book with."))
+        )
+    status, assignment = selectors.service_slot_assignment(
+        service=service, start=start, now=timezone.now(), staff=staff
+    )
+    if assignment is not None:
+        page.end = assignment.end  # a person's own duration of the service
     if status is selectors.SlotStatus.NOT_OFFERED:
         return page.answer(services.SlotNotOffered())
     if status is selectors.SlotStatus.TAKEN:
@@ -210,8 +252,8 @@ def _book_post(request: HttpRequest, partner: Partner, service: Service) -> Http
     chosen = _chosen_slot(request, partner, service, form)
     if isinstance(chosen, HttpResponse):
         return chosen
-    start, tz = chosen
-    page = _BookPage(request, partner, service, start, tz, form)
+    start, tz, staff = chosen
+    page = _BookPage(request, partner, service, start, tz, form, staff)
     if payment_context(service)["payments_missing"]:
         return page.render()
     if form.errors:
@@ -222,6 +264,7 @@ def _book_post(request: HttpRequest, partner: Partner, service: Service) -> Http
             start=start,
             customer=form.customer(language=active_language()),
             actor=Actor.from_request(request, via=Via.BOOKING_PAGE),
+            staff=staff,
         )
     except (services.BookingError, ValidationError) as exc:
         return page.answer(exc)

@@ -17,8 +17,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import errors, selectors, services
-from booking.forms import CancelForm, SlotChoiceForm, WeekQueryForm, utc_iso
-from booking.models import Booking
+from booking.forms import (
+    ANY_STAFF,
+    CancelForm,
+    SlotChoiceForm,
+    WeekQueryForm,
+    parse_staff,
+    utc_iso,
+)
+from booking.models import Booking, StaffMember
+from booking.services import KEEP_STAFF, KeepStaff
 from booking.views.common import (
     bad_request,
     booking_or_404,
@@ -27,6 +35,8 @@ from booking.views.common import (
     form_messages,
     private_page,
     query_string,
+    staff_menu,
+    staff_or_404,
     week_of_free_times,
     week_slots_html,
     zone_choices,
@@ -126,6 +136,23 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
             request, form_messages(week_form), back_url=here, back_text=_("Show the free times")
         )
     tz = week_form.cleaned_data["tz"]
+    # The booking keeps its person unless the customer picks "anyone" or someone else: nothing
+    # (the default) keeps, "any" frees the choice, an id picks that person.
+    raw_staff = query.get("staff", "")
+    person: StaffMember | None
+    choice: StaffMember | None | KeepStaff
+    if raw_staff == ANY_STAFF:
+        person, choice = None, None
+    elif raw_staff:
+        try:
+            staff_id = parse_staff(raw_staff)
+        except ValidationError as exc:
+            return bad_request(
+                request, exc.messages, back_url=here, back_text="Show the free times"
+            )
+        person = choice = staff_or_404(service, staff_id)
+    else:
+        person, choice = booking.staff, KEEP_STAFF
     now = timezone.now()
     context = _manage_context(request, booking, token, tz, now)
     if booking.is_hold:
@@ -148,6 +175,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
                 new_start=form.cleaned_data["start"],
                 actor=Actor.customer(via=Via.MANAGE_LINK, ip=client_ip(request)),
                 now=now,
+                staff=choice,
             )
         except (services.BookingError, ValidationError) as exc:
             context["error_messages"] = errors.messages(exc)
@@ -167,18 +195,30 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         requested=week_form.cleaned_data["week"],
         now=now,
         exclude_booking_id=booking.pk,
+        staff=person,
     )
-    week_slots_html(week, mode="button", current_value=utc_iso(booking.start))
+    week_slots_html(
+        week,
+        mode="button",
+        current_value=utc_iso(booking.start) if person == booking.staff else "",
+    )
+    week_value = week.first.isoformat() if week.first else ""
     context.update(
         {
             "week": week,
             "here": here,
-            "current_value": utc_iso(booking.start),
+            "staff_value": raw_staff,
+            "staff_menu": staff_menu(
+                service,
+                person,
+                lambda c: here + query_string(week=week_value, tz=tz, staff=c),
+            ),
             "previous_url": week.previous
-            and here + query_string(week=week.previous.isoformat(), tz=tz),
-            "next_url": week.next and here + query_string(week=week.next.isoformat(), tz=tz),
-            "first_week_url": here + query_string(tz=tz),
-            "week_value": week.first.isoformat() if week.first else "",
+            and here + query_string(week=week.previous.isoformat(), tz=tz, staff=raw_staff),
+            "next_url": week.next
+            and here + query_string(week=week.next.isoformat(), tz=tz, staff=raw_staff),
+            "first_week_url": here + query_string(tz=tz, staff=raw_staff),
+            "week_value": week_value,
         }
     )
     return render(request, "booking/reschedule.html", context, status=status)

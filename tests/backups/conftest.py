@@ -63,10 +63,12 @@ def some_data(transactional_db):
     from django.contrib.auth import get_user_model
 
     from booking.models import Partner, Service
+    from tests.staffing import team
 
     user = get_user_model().objects.create_user(email="owner@example.com", password="x" * 16)
     partner = Partner.objects.create(name="Salon", slug="salon", contact_email="salon@example.com")
     Service.objects.create(partner=partner, name="Cut", slug="cut", duration_minutes=30)
+    team(partner)
     return user
 
 

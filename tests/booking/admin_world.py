@@ -15,6 +15,7 @@ from django.utils import timezone
 from booking.models import Booking, OpeningHours, Partner, PartnerMembership, Service, SupportGrant
 from booking.roles import PARTNER_MEMBER, PARTNER_OWNER, SUPPORT, roles_ensure
 from security.models import PersonnelRecord
+from tests.staffing import team
 
 # Strings that must never appear on a page of the other partner's users.
 A_PARTNER, A_SERVICE = "Zephyrine Atelier", "Quillcraft Cut"
@@ -47,6 +48,7 @@ def make_booking(
     return Booking.objects.create(
         partner_id=service.partner_id,
         service=service,
+        staff=team(service.partner),
         start=start,
         end=end,
         busy_start=start,
@@ -125,6 +127,8 @@ def build_world() -> World:
     b_service = Service.objects.create(
         partner=b, name=B_SERVICE, slug="xylo", duration_minutes=30, min_notice_minutes=0
     )
+    team(a)
+    team(b)
     soon = (timezone.now() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
     a_booking = make_booking(
         a_service,

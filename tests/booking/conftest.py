@@ -13,6 +13,7 @@ import pytest
 from booking import services
 from booking.models import Booking, OpeningHours, Partner, Service
 from tests.actors import BOOKING_CUSTOMER, customer_details
+from tests.staffing import team
 
 ZURICH = ZoneInfo("Europe/Zurich")
 
@@ -33,7 +34,7 @@ def partner(db) -> Partner:
 
 @pytest.fixture
 def service(partner: Partner) -> Service:
-    return Service.objects.create(
+    service = Service.objects.create(
         partner=partner,
         name="Haircut",
         slug="haircut",
@@ -41,6 +42,8 @@ def service(partner: Partner) -> Service:
         min_notice_minutes=60,
         horizon_days=30,
     )
+    team(partner)
+    return service
 
 
 @pytest.fixture
@@ -54,6 +57,7 @@ def other_partner(db) -> Partner:
     for weekday in range(5):
         OpeningHours.objects.create(partner=other, weekday=weekday, start=time(8), end=time(12))
     Service.objects.create(partner=other, name="Check-up", slug="check-up", duration_minutes=30)
+    team(other)
     return other
 
 
@@ -63,9 +67,12 @@ def zurich(year: int, month: int, day: int, hour: int, minute: int = 0) -> datet
 
 @pytest.fixture
 def book() -> Callable[..., tuple[Booking, str]]:
-    """book(service, start, **customer) through booking_create; returns (booking, token)."""
+    """book(service, start, **customer) through booking_create; returns (booking, token). A
+    service nobody performs yet gets the partner's team (tests of a one-person business)."""
 
     def _book(service: Service, start: datetime, **extra: Any) -> tuple[Booking, str]:
+        if not service.staff.exists():
+            team(service.partner)
         customer, rest = customer_details(**extra)
         rest.setdefault("actor", BOOKING_CUSTOMER)
         return services.booking_create(service=service, start=start, customer=customer, **rest)

@@ -200,7 +200,7 @@ def test_the_latest_migration_definition_equals_booking_roles() -> None:
 
     # 0005 created the roles; the service translations migration gave them its model.
     migration = importlib.import_module(
-        "booking.migrations.0009_booking_language_service_translations"
+        "booking.migrations.0012_booking_language_service_translations"
     )
     assert migration.ROLES == ROLE_PERMISSIONS
 

@@ -85,6 +85,9 @@ def test_a_free_slot_is_booked_and_the_same_slot_then_answers_409(service: Servi
             "start": MONDAY_9,
             "end": "2025-03-31T10:00:00+02:00",
             "status": "confirmed",
+            # A client that sends no staff gets anyone: here the partner's only person.
+            "staff": {"id": service.staff.get().pk, "name": "Team"},
+            "resource": None,
         },
         "manage_url": f"http://testserver/manage/{token}/",
     }
@@ -117,6 +120,8 @@ def test_the_answer_uses_the_offset_the_customer_sent(client: Client, service: S
         "start": "2025-03-31T03:00:00-04:00",
         "end": "2025-03-31T04:00:00-04:00",
         "status": "confirmed",
+        "staff": {"id": service.staff.get().pk, "name": "Team"},
+        "resource": None,
     }
     assert Booking.objects.get().start == zurich(2025, 3, 31, 9)
 

@@ -29,6 +29,7 @@ BASE = "/api/v1"
 DOC_URI = "urn:booking:openapi"
 SERVICES = "/partners/{slug}/services/"
 SLOTS = "/partners/{slug}/services/{service}/slots"
+STAFF = "/partners/{slug}/services/{service}/staff"
 BOOKINGS = "/partners/{slug}/bookings"
 MESSAGES = "/partners/{slug}/messages"
 
@@ -93,7 +94,13 @@ def test_the_document_is_openapi_3_1_with_exactly_the_four_operations() -> None:
     assert OPENAPI["info"]["title"] and OPENAPI["info"]["version"]
     assert OPENAPI["servers"] == [{"url": BASE}]
     operations = {(path, method) for path, item in OPENAPI["paths"].items() for method in item}
-    assert operations == {(SERVICES, "get"), (SLOTS, "get"), (BOOKINGS, "post"), (MESSAGES, "get")}
+    assert operations == {
+        (SERVICES, "get"),
+        (STAFF, "get"),
+        (SLOTS, "get"),
+        (BOOKINGS, "post"),
+        (MESSAGES, "get"),
+    }
     ids = [op["operationId"] for item in OPENAPI["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
 
@@ -141,6 +148,7 @@ def test_documented_paths_are_the_real_routes() -> None:
     expected = {
         SERVICES: views.service_list,
         SLOTS: views.service_slots,
+        STAFF: views.service_staff,
         BOOKINGS: views.booking_create,
         MESSAGES: views.widget_messages,
     }
@@ -150,6 +158,7 @@ def test_documented_paths_are_the_real_routes() -> None:
     named = {p.name for p in urls.urlpatterns if getattr(p, "name", None)}
     assert named == {
         "service-list",
+        "service-staff",
         "service-slots",
         "booking-create",
         "widget-messages",
@@ -292,6 +301,8 @@ def test_the_schemas_reject_what_the_api_must_never_say() -> None:
             "start": "2025-03-31T09:00:00+02:00",
             "end": "2025-03-31T10:00:00+02:00",
             "status": "confirmed",
+            "staff": {"id": 3, "name": "Anna"},
+            "resource": None,
         },
         "manage_url": "http://testserver/manage/abc_DEF-123/",
     }

@@ -52,6 +52,7 @@ def test_lists_the_partners_active_services_by_name(
                 "duration_minutes": 90,
                 "price": "85.50",
                 "currency": "CHF",
+                "staff_choice": "any",
             },
             {
                 "slug": "haircut",
@@ -60,6 +61,7 @@ def test_lists_the_partners_active_services_by_name(
                 "duration_minutes": 60,
                 "price": None,
                 "currency": None,
+                "staff_choice": "any",
             },
         ],
     }

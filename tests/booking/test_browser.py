@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.models import Booking, OpeningHours, Partner, Service
+from tests.staffing import team
 
 ZURICH = ZoneInfo("Europe/Zurich")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -32,7 +33,7 @@ def shop(live_server) -> Service:
     )
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(18))
-    return Service.objects.create(
+    service = Service.objects.create(
         partner=partner,
         name="Haircut",
         slug="haircut",
@@ -40,6 +41,8 @@ def shop(live_server) -> Service:
         min_notice_minutes=60,
         horizon_days=30,
     )
+    team(partner)
+    return service
 
 
 def _zurich_utc(day: datetime, hour: int) -> datetime:
@@ -120,4 +123,32 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     # 6. The private link still opens the (cancelled) booking.
     page.goto(manage_link)
     assert "Cancelled" in page.inner_text(".details")
+    _assert_clean(page)
+
+
+def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
+    page, shop: Service, live_server
+) -> None:
+    from tests.staffing import person
+
+    every_day = {d: [(time(8), time(18))] for d in range(7)}
+    person(shop.partner, "Anna", hours=every_day, order=1)
+    person(shop.partner, "Ben", hours={d: [(time(14), time(18))] for d in range(7)}, order=2)
+
+    page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+    page.get_by_role("link", name="Ben").click()
+    page.wait_for_url("**staff=**")
+    times = page.locator("a.slot").all_inner_texts()
+    assert times and all("14:00" <= t <= "17:00" for t in times)
+    _assert_clean(page)
+
+    page.locator("a.slot").first.click()
+    page.wait_for_url("**/book/?start=**")
+    assert "Ben" in page.inner_text(".summary")
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.get_by_role("button", name="Book").click()
+    page.wait_for_url("**/manage/**created=1**")
+    assert page.inner_text(".staff-name") == "Ben"
+    assert Booking.objects.get().staff.name == "Ben"
     _assert_clean(page)

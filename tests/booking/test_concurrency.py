@@ -16,6 +16,7 @@ from booking.models import Booking, Partner, Service
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
 from tests.booking.conftest import zurich
+from tests.staffing import person, resource, team
 
 pytestmark = [pytest.mark.postgres]
 
@@ -120,6 +121,7 @@ def test_concurrent_overlapping_bookings_never_overlap(transactional_db, partner
         buffer_after_minutes=15,
         horizon_days=30,
     )
+    team(partner)
     created: list[int] = []
     for first in ROUND_DAYS:
         # Starts 09:00, 09:15, ... 13:45, alternating the two services: every start overlaps its
@@ -146,6 +148,7 @@ def _row(
     return Booking(
         partner=service.partner,
         service=service,
+        staff=service.staff.get(),
         start=start,
         end=end,
         busy_start=start - timedelta(minutes=service.buffer_before_minutes),
@@ -169,7 +172,7 @@ def test_the_database_refuses_an_overlapping_booking_written_past_the_services(
 ) -> None:
     _row(service, WEDNESDAY_9, n=1).save()
     for status in (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT):
-        with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
+        with pytest.raises(IntegrityError, match="booking_staff_no_overlap"), transaction.atomic():
             _row(service, WEDNESDAY_9 + timedelta(minutes=30), status=status, n=2).save()
     assert Booking.objects.count() == 1
 
@@ -184,6 +187,7 @@ def test_the_database_counts_buffers_but_allows_back_to_back(
         duration_minutes=30,
         buffer_after_minutes=15,
     )
+    team(partner)
     _row(buffered, WEDNESDAY_9, n=1).save()  # busy 09:00-09:45
     with pytest.raises(IntegrityError), transaction.atomic():
         _row(service, WEDNESDAY_9 + timedelta(minutes=30), n=2).save()
@@ -205,3 +209,57 @@ def test_another_partner_is_not_blocked_in_the_database(
     _row(service, WEDNESDAY_9, n=1).save()
     _row(other_partner.services.get(), WEDNESDAY_9, n=2).save()
     assert Booking.objects.count() == 2
+
+
+# --- several staff members and resources ------------------------------------------------------
+
+
+def _cut(partner: Partner, kind: str = "") -> Service:
+    return Service.objects.create(
+        partner=partner,
+        name=f"Cut {kind}",
+        slug=f"cut{kind}",
+        duration_minutes=60,
+        horizon_days=30,
+        required_resource_kind=kind,
+    )
+
+
+@pytest.mark.slow
+def test_twenty_clients_booking_anyone_at_three_free_people_get_three_bookings(
+    transactional_db, partner: Partner
+) -> None:
+    cut = _cut(partner)
+    people = {person(partner, name, services=[cut]).pk for name in ("Anna", "Ben", "Cara")}
+    for start in ROUND_DAYS[:3]:
+        results = race([booker(cut, start, n) for n in range(THREADS)])
+
+        errors = [value for outcome, value in results if outcome == "error"]
+        assert errors == [], f"unexpected exceptions: {errors!r}"
+        outcomes = [outcome for outcome, _ in results]
+        assert (outcomes.count("ok"), outcomes.count("taken")) == (3, THREADS - 3)
+        booked = Booking.objects.filter(start=start)
+        assert set(booked.values_list("staff_id", flat=True)) == people
+        assert booked.count() == 3
+
+
+@pytest.mark.slow
+def test_two_clients_racing_for_the_last_basin(transactional_db, partner: Partner) -> None:
+    colour = _cut(partner, "wash-basin")
+    for name in ("Anna", "Ben", "Cara"):
+        person(partner, name, services=[colour])
+    first, last = (
+        resource(partner, "Basin 1", "wash-basin"),
+        resource(partner, "Basin 2", "wash-basin"),
+    )
+    for n, start in enumerate(ROUND_DAYS):
+        taken = booker(colour, start, 100 + n)()  # the first basin goes to an earlier customer
+        assert taken.resource_id == first.pk
+        results = race([booker(colour, start, 2 * n), booker(colour, start, 2 * n + 1)])
+
+        errors = [value for outcome, value in results if outcome == "error"]
+        assert errors == [], f"unexpected exceptions: {errors!r}"
+        assert sorted(outcome for outcome, _ in results) == ["ok", "taken"]
+        booked = Booking.objects.filter(start=start)
+        assert sorted(booked.values_list("resource_id", flat=True)) == [first.pk, last.pk]
+        assert len(set(booked.values_list("staff_id", flat=True))) == 2

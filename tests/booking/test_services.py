@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
-from booking import selectors, services
+from booking import selectors, services, slots
 from booking.models import Booking, OpeningHours, Partner, Service
 from booking.services import ChangeNotAllowed, SlotNotOffered, SlotTaken
 from security.actors import Actor
@@ -371,8 +371,14 @@ def test_reschedule_refused_at_insert_rolls_back_the_cancellation(
     database settles): the old booking must come out untouched, not cancelled."""
     mine, token = book(service, WEDNESDAY_10)
     book(service, THURSDAY_10, customer_name="Grace Hopper")
-    # Simulates the window between the availability check and the insert.
-    monkeypatch.setattr(services, "_check_offered", lambda **kwargs: None)
+    # Simulates the window between the availability check and the insert: the check still sees
+    # Thursday 10:00 free for the same person.
+    free = slots.Assignment(THURSDAY_10, THURSDAY_10 + timedelta(hours=1), mine.staff_id, None)
+    monkeypatch.setattr(
+        selectors,
+        "service_slot_assignment",
+        lambda **kwargs: (selectors.SlotStatus.OFFERED, free),
+    )
 
     with pytest.raises(SlotTaken):
         services.booking_reschedule(booking=mine, new_start=THURSDAY_10, actor=MANAGE_LINK_CUSTOMER)

@@ -22,6 +22,7 @@ import pytest
 from booking.models import Booking, OpeningHours, Partner, Service, ServiceTranslation
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
+from tests.staffing import team
 
 SLUG = "salon-widget"
 
@@ -114,6 +115,7 @@ def shop(sites: tuple[_PartnerSite, _PartnerSite]) -> Partner:
         min_notice_minutes=60,
         horizon_days=30,
     )
+    team(partner)
     return partner
 
 
@@ -229,6 +231,7 @@ def test_a_paid_service_through_the_widget_is_held_and_sent_to_the_payment_page(
         price=Decimal("95.00"),
         currency="CHF",
     )
+    team(shop)
     registered, _ = sites
     page.goto(f"{registered.origin}/salon.html")
     page.locator(".bw-service-button", has_text="Balayage").click()
@@ -284,3 +287,32 @@ def test_without_data_lang_the_widget_follows_the_browser(browser, sites, shop: 
         assert page.errors == []
     finally:
         context.close()
+
+
+def test_visitor_chooses_a_person_in_the_widget_and_sees_them_named(
+    page, sites, shop: Partner, live_server
+) -> None:
+    """Service, then "anyone" or a person, then a time: the booking is with that person."""
+    from tests.staffing import person
+
+    every_day = {d: [(time(7), time(21))] for d in range(7)}
+    person(shop, "Anna", hours=every_day, order=1)
+    ben = person(shop, "Ben", hours=every_day, order=2)
+    registered, _ = sites
+    page.goto(f"{registered.origin}/salon.html")
+
+    page.locator(".bw-service-button", has_text="Haircut").click()
+    page.locator(".bw-person-button", has_text="Anyone").wait_for()
+    assert page.locator(".bw-person-button").all_inner_texts() == ["Anyone", "Team", "Anna", "Ben"]
+    page.locator(".bw-person-button", has_text="Ben").click()
+    page.locator(".bw-slot").first.click()
+    assert page.locator(".bw-staff").first.inner_text() == "With Ben"
+    page.get_by_label("Name").fill("Grace Hopper")
+    page.get_by_label("Email").fill("grace@example.com")
+    page.locator(".bw-submit").click()
+    page.locator("a.bw-manage").wait_for()
+
+    assert Booking.objects.get().staff == ben
+    assert page.locator(".bw-done ~ .bw-staff").inner_text() == "With Ben"
+    assert page.evaluate("window.__violations") == []
+    assert page.errors == []

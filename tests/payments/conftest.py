@@ -30,6 +30,7 @@ from payments.models import Payment
 from payments.services import payment_start
 from tests.actors import BOOKING_CUSTOMER, customer_details
 from tests.app_servers import free_port, wait_until_serving
+from tests.staffing import team
 
 ROOT = Path(django_settings.BASE_DIR)
 SECRET_KEY = "sk_test_standin"
@@ -94,7 +95,7 @@ def partner(db) -> Partner:
 
 @pytest.fixture
 def paid_service(partner: Partner) -> Service:
-    return Service.objects.create(
+    service = Service.objects.create(
         partner=partner,
         name="Consultation",
         slug="consultation",
@@ -104,6 +105,8 @@ def paid_service(partner: Partner) -> Service:
         price=Decimal("150.00"),
         currency="CHF",
     )
+    team(partner)
+    return service
 
 
 @pytest.fixture

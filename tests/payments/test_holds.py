@@ -20,6 +20,7 @@ from payments import services as payment_services
 from payments.models import Payment, Refund
 from tests.actors import BOOKING_CUSTOMER, MANAGE_LINK_CUSTOMER, TEST_JOB
 from tests.payments.conftest import pay_server_side, signed_event, start_payment
+from tests.staffing import team
 
 ZURICH = ZoneInfo("Europe/Zurich")
 pytestmark = pytest.mark.usefixtures("stripe_on")
@@ -52,6 +53,7 @@ def test_the_database_refuses_a_booking_over_a_hold(hold, paid_service) -> None:
     clash = Booking(
         partner=booking.partner,
         service=paid_service,
+        staff=booking.staff,
         start=booking.start,
         end=booking.end,
         busy_start=booking.busy_start,
@@ -60,7 +62,7 @@ def test_the_database_refuses_a_booking_over_a_hold(hold, paid_service) -> None:
         customer_email="x@example.com",
         manage_token_hash="f" * 64,
     )
-    with pytest.raises(IntegrityError, match="booking_no_overlap"), transaction.atomic():
+    with pytest.raises(IntegrityError, match="booking_staff_no_overlap"), transaction.atomic():
         clash.save()
 
 
@@ -229,6 +231,7 @@ def test_a_free_service_is_still_booked_at_once(partner) -> None:
     from booking.models import Service
 
     free = Service.objects.create(partner=partner, name="Intro", slug="intro", duration_minutes=30)
+    team(partner)
     booking, _ = services.booking_create_for_customer(
         service=free,
         start=_start(),

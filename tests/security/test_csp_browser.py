@@ -19,6 +19,7 @@ from booking.models import OpeningHours, Partner, Service
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
 from tests.otp_login import mfa_device, totp_code
+from tests.staffing import team
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +39,7 @@ def site(live_server) -> dict[str, str]:
     service = Service.objects.create(
         partner=partner, name="Cut", slug="cut", duration_minutes=60, horizon_days=30
     )
+    team(partner)
     now = timezone.now()
     first, free = selectors.service_slots(
         service=service,

@@ -20,6 +20,7 @@ from django.test.utils import override_settings
 
 from booking.models import OpeningHours, Partner, Service
 from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV
+from tests.staffing import team
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +65,7 @@ def shop(db) -> Partner:
     for weekday in range(7):
         OpeningHours.objects.create(partner=partner, weekday=weekday, start=time(8), end=time(20))
     Service.objects.create(partner=partner, name="Cut", slug="cut", duration_minutes=30)
+    team(partner)
     return partner
 
 

@@ -15,6 +15,7 @@ from booking import services
 from booking.models import OpeningHours, Partner, Service
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
+from tests.staffing import team
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,7 @@ def token(db) -> str:
     service = Service.objects.create(
         partner=partner, name="Cut", slug="cut", duration_minutes=60, min_notice_minutes=0
     )
+    team(partner)
     _, token = services.booking_create(
         service=service,
         start=datetime(2025, 1, 8, 9, 0, tzinfo=UTC),

@@ -29,7 +29,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from booking import selectors, services
-from booking.models import Booking, DateOverride, OpeningHours, Partner, PartnerMembership, Service
+from booking.models import (
+    Booking,
+    DateOverride,
+    OpeningHours,
+    Partner,
+    PartnerMembership,
+    Service,
+    ServiceStaff,
+    StaffHours,
+    StaffMember,
+)
 from booking.roles import PARTNER_OWNER, roles_ensure
 from booking.services import CustomerDetails
 from security.actors import Actor, Via
@@ -84,6 +94,7 @@ OPENING_HOURS: list[tuple[int, time, time]] = [
     (W.SATURDAY, time(9, 0), time(16, 0)),
 ]
 CHRISTMAS_NOTE = "Closed for Christmas"
+DEMO_TEAM = "Team"
 # Demo customers for a few bookings in the coming days (only when the partner has none yet).
 DEMO_CUSTOMERS = [
     CustomerDetails(name="Mia Muster", email="mia@customer.example", phone="+41 79 000 00 01"),
@@ -232,6 +243,25 @@ def demo_data_ensure(*, today: date | None = None) -> DemoDataResult:
             lookup={"partner": partner, "weekday": weekday, "start": start},
             values={"end": end},
             changes=changes,
+        )
+
+    # One person doing everything in the salon's hours, as every partner had before staff existed.
+    team = _ensure(
+        StaffMember,
+        lookup={"partner": partner, "name": DEMO_TEAM},
+        values={"works_opening_hours": True},
+        changes=changes,
+    )
+    for weekday, start, end in OPENING_HOURS:
+        _ensure(
+            StaffHours,
+            lookup={"staff": team, "weekday": weekday, "start": start},
+            values={"end": end},
+            changes=changes,
+        )
+    for service in Service.objects.filter(partner=partner):
+        _ensure(
+            ServiceStaff, lookup={"service": service, "staff": team}, values={}, changes=changes
         )
 
     christmas = date(today.year, 12, 25)

@@ -64,7 +64,8 @@
     });
   }
 
-  var state = { services: [], service: null, weekStart: startOfToday(), slot: null, busy: false, notice: "", partnerName: "" };
+  // staff: null for "anyone", else {id, name} of the person chosen; people: whom the service offers.
+  var state = { services: [], service: null, staff: null, people: [], weekStart: startOfToday(), slot: null, busy: false, notice: "", partnerName: "" };
   var root;
 
   function visitorZone() {
@@ -289,13 +290,65 @@
     show([el("h3", "bw-step", gettext("Choose a service")), list]);
   }
 
-  // --- step 2: a week of slots ------------------------------------------------------------------
+  // --- step 2: anyone or a person -----------------------------------------------------------
 
   function chooseService(service) {
     state.service = service;
+    state.staff = null;
+    state.people = [];
     state.weekStart = startOfToday();
-    loadWeek();
+    show([heading(service), message("info", gettext("Loading…"))]);
+    request("services/" + encodeURIComponent(service.slug) + "/staff").then(
+      function (body) {
+        state.people = listOf(body, "staff").filter(function (member) {
+          return member && typeof member.id === "number" && typeof member.name === "string";
+        });
+        var mustChoose = body && body.staff_choice === "choose";
+        state.mustChoose = mustChoose;
+        if (state.people.length > 1 || mustChoose) {
+          showPeople(service);
+        } else {
+          loadWeek();
+        }
+      },
+      function (error) {
+        show([heading(service), failure(error, function () { chooseService(service); }), backToServices()]);
+      }
+    );
   }
+
+  function showPeople(service) {
+    var list = el("ul", "bw-people");
+    function add(label, member) {
+      var item = el("li", "bw-person");
+      var pick = button(label, "bw-person-button", function () {
+        state.staff = member;
+        state.weekStart = startOfToday();
+        loadWeek();
+      });
+      pick.setAttribute("data-staff", member ? String(member.id) : "any");
+      item.appendChild(pick);
+      list.appendChild(item);
+    }
+    if (!state.mustChoose) {
+      add(gettext("Anyone"), null);
+    }
+    state.people.forEach(function (member) {
+      add(member.name, member);
+    });
+    show([heading(service), el("h3", "bw-step", gettext("With whom?")), list, backToServices()]);
+  }
+
+  function otherPeople() {
+    if (state.people.length < 2 && !state.mustChoose) {
+      return null;
+    }
+    return button(gettext("Someone else"), "bw-link", function () {
+      showPeople(state.service);
+    });
+  }
+
+  // --- step 3: a week of slots ------------------------------------------------------------------
 
   function loadWeek() {
     var service = state.service;
@@ -303,7 +356,8 @@
     var query =
       "?start=" + encodeURIComponent(isoDate(state.weekStart)) +
       "&end=" + encodeURIComponent(isoDate(addDays(state.weekStart, 6))) +
-      "&tz=" + encodeURIComponent(zone);
+      "&tz=" + encodeURIComponent(zone) +
+      (state.staff ? "&staff=" + encodeURIComponent(String(state.staff.id)) : "");
     show([heading(service), message("info", gettext("Loading free times…"))]);
     request("services/" + encodeURIComponent(service.slug) + "/slots" + query).then(
       function (body) {
@@ -343,6 +397,9 @@
     var box = el("div", "bw-chosen");
     box.appendChild(el("h3", "bw-step", service.name));
     box.appendChild(el("p", "bw-service-meta", describeService(service)));
+    if (state.staff) {
+      box.appendChild(el("p", "bw-staff", interpolate(gettext("With %(name)s"), { name: state.staff.name })));
+    }
     return box;
   }
 
@@ -400,11 +457,12 @@
       nav,
       total ? null : message("info", gettext("No free times this week. Try a later week.")),
       week,
+      otherPeople(),
       backToServices(),
     ]);
   }
 
-  // --- step 3: the form -------------------------------------------------------------------------
+  // --- step 4: the form -------------------------------------------------------------------------
 
   var FIELDS = [
     { name: "customer_name", label: gettext_noop("Name"), type: "text", required: true, autocomplete: "name", max: 120 },
@@ -499,6 +557,9 @@
 
   function book(inputs, formError, submit) {
     var payload = { service: state.service.slug, start: state.slot.text };
+    if (state.staff) {
+      payload.staff = String(state.staff.id);
+    }
     Object.keys(inputs).forEach(function (name) {
       payload[name] = inputs[name].input.value.trim();
     });
@@ -530,7 +591,7 @@
     loadWeek();
   }
 
-  // --- step 4: confirmation ---------------------------------------------------------------------
+  // --- step 5: confirmation ---------------------------------------------------------------------
 
   function safeLink(href) {
     // Only a link back to our own host: never javascript: or another site.
@@ -549,6 +610,11 @@
     // The last step: what was booked, a note, and a link to our own host opening in a new tab.
     var parts = [el("h3", "bw-step bw-done", title)];
     parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + longFormat.format(start)));
+    var who = booking.staff && typeof booking.staff.name === "string" ? booking.staff.name : "";
+    var room = booking.resource && typeof booking.resource.name === "string" ? booking.resource.name : "";
+    if (who) {
+      parts.push(el("p", "bw-staff", interpolate(gettext("With %(name)s"), { name: who }) + (room ? " · " + room : "")));
+    }
     parts.push(note);
     var href = safeLink(linkHref);
     if (href) {

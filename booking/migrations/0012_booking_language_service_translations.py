@@ -36,7 +36,7 @@ def revoke_translations(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0008_booking_cancelled_because_constraint"),
+        ("booking", "0011_booking_staff_guarantees"),
     ]
 
     operations = [

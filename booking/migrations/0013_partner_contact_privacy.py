@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0009_booking_language_service_translations"),
+        ("booking", "0012_booking_language_service_translations"),
     ]
 
     operations = [
