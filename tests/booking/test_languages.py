@@ -19,6 +19,7 @@ from django.utils import translation
 from booking import services
 from booking.emails import send_booking_event
 from booking.models import Booking, Service, ServiceTranslation
+from booking.reminders import reminders_send_due
 from tests.actors import MANAGE_LINK_CUSTOMER
 from tests.booking.conftest import zurich
 
@@ -202,6 +203,54 @@ def test_an_email_sent_again_later_is_still_in_the_booking_language(
     send_booking_event(booking_id=booking.pk, event="confirmed", audience="customer")
     (again,) = mail.outbox
     assert again.subject.startswith("Buchung bestätigt: Haarschnitt")
+
+
+def test_the_reminder_is_in_the_booking_language(client: Client, haarschnitt: Service) -> None:
+    booking = _book_on_the_page(client, **{"accept-language": "de"})
+    mail.outbox.clear()
+    # The periodic job runs in a worker, in the platform's default language.
+    with (
+        time_machine.travel(datetime(2025, 1, 6, 9, 0, tzinfo=UTC), tick=False),
+        translation.override("en"),
+    ):
+        reminders_send_due()
+    (reminder,) = mail.outbox
+    assert reminder.to == [booking.customer_email]
+    assert reminder.subject == (
+        "Erinnerung: Haarschnitt am Dienstag, 7. Januar 2025, 10:00–11:00 (Europe/Zurich)"
+    )
+    assert "Dies ist eine Erinnerung an Ihren Termin." in reminder.body
+    ((html, _mimetype),) = reminder.alternatives
+    assert '<html lang="de">' in str(html) and "Haarschnitt" in str(html)
+
+
+def test_lost_links_come_in_the_language_of_the_page_asked_from(
+    client: Client, haarschnitt: Service, django_capture_on_commit_callbacks
+) -> None:
+    _book_on_the_page(client, **{"accept-language": "de"})
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/lost-link/salon-alpha/",
+            {"email": "heidi@example.ch"},
+            headers={"accept-language": "fr"},
+        )
+    assert response.status_code == 200
+    (links,) = mail.outbox
+    assert "voici de nouveaux liens privés" in links.body
+    ((html, _mimetype),) = links.alternatives
+    assert '<html lang="fr">' in str(html)
+
+
+def test_a_renewed_link_comes_in_the_booking_language(
+    client: Client, haarschnitt: Service, django_capture_on_commit_callbacks
+) -> None:
+    booking = _book_on_the_page(client, **{"accept-language": "de"})
+    mail.outbox.clear()
+    with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
+        services.booking_manage_link_rotate(booking=booking, actor=MANAGE_LINK_CUSTOMER)
+    (links,) = mail.outbox
+    assert "Hier sind neue private Links" in links.body and "Haarschnitt" in links.body
 
 
 def test_the_database_refuses_a_language_the_platform_lacks(
