@@ -274,6 +274,7 @@ def send_manage_links(*, booking_ids: list[int], language: str | None = None) ->
         logger.info("manage links email skipped: no bookings", extra={"count": 0})
         return
     first = bookings[0]
+    bookings = [b for b in bookings if b.customer_email.lower() == first.customer_email.lower()]
     with translation.override(_supported(language or first.language)):
         _render(_links_message(first, bookings)).send()
     logger.info(
@@ -299,7 +300,6 @@ def _links_message(first: Booking, bookings: list[Booking]) -> _Message:
             "manage_url": links.manage_url(booking),
         }
         for booking in bookings
-        if booking.customer_email.lower() == first.customer_email.lower()
     ]
     return _Message(
         "manage_links",
