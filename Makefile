@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 TOOLS := .venv-tools
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint format types lock clean
+.PHONY: help install run test lint format types lock messages clean
 
 help:
 	@echo "make run    - migrate, demo data, web server + Celery worker + beat (Ctrl-C stops all)"
@@ -19,6 +19,7 @@ help:
 	@echo "make format - ruff format (what CI checks)"
 	@echo "make types  - mypy with django-stubs over the apps (what CI checks)"
 	@echo "make lock   - re-generate requirements.lock and requirements-dev.lock"
+	@echo "make messages - update locale/ after texts changed (needs GNU gettext), compile the .mo files"
 	@echo "make clean  - remove var/ (local database, cache, broker files, static files)"
 
 install: $(STAMP)
@@ -66,6 +67,11 @@ LOCK_FLAGS := -q --generate-hashes --no-emit-find-links --no-emit-index-url --st
 lock: $(TOOLS)/bin/pip-compile
 	$(TOOLS)/bin/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
 	$(TOOLS)/bin/pip-compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
+
+# The compiled .mo files are committed: `make run` and `make test` need no gettext. Only updating
+# the catalogues after texts changed does (xgettext extracts the texts); polib compiles them.
+messages: install
+	$(PY) bin/messages
 
 clean:
 	rm -rf var/

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts import backup_codes
 from accounts.services import BACKUP_CODE, TOTP
@@ -25,12 +26,14 @@ class MfaCodeForm(forms.Form):
     """The MFA step: a code from the authenticator app, or a backup code."""
 
     code = forms.CharField(
-        label="Code",
+        label=_("Code"),
         max_length=32,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}
         ),
-        help_text="The 6-digit code your authenticator app shows now, or one of your backup codes.",
+        help_text=_(
+            "The 6-digit code your authenticator app shows now, or one of your backup codes."
+        ),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -44,7 +47,10 @@ class MfaCodeForm(forms.Form):
         elif typed:
             self.add_error(
                 "code",
-                "Enter the 6 digits from your authenticator app, or a backup code (xxxx-xxxx-xxxx).",
+                _(
+                    "Enter the 6 digits from your authenticator app, or a backup code "
+                    "(xxxx-xxxx-xxxx)."
+                ),
             )
         return data
 
@@ -53,7 +59,7 @@ class MfaEnrolForm(forms.Form):
     """Enrolment: the first code of the new authenticator proves it is set up."""
 
     code = forms.CharField(
-        label="Code from the app",
+        label=_("Code from the app"),
         max_length=16,
         widget=forms.TextInput(
             attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
@@ -63,13 +69,13 @@ class MfaEnrolForm(forms.Form):
     def clean_code(self) -> str:
         code = _digits(self.cleaned_data["code"])
         if not _is_totp(code):
-            raise forms.ValidationError("Enter the 6 digits your authenticator app shows.")
+            raise forms.ValidationError(_("Enter the 6 digits your authenticator app shows."))
         return code
 
 
 class PasswordResetRequestForm(forms.Form):
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

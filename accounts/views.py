@@ -27,6 +27,8 @@ from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -91,15 +93,19 @@ def _page(request: HttpRequest, template: str, title: str, **context: Any) -> Ht
 
 def _refusal(refused: services.CodeRefused, wrong: str) -> str:
     if refused.retry_at is None:
-        return f"{wrong} Type the code your app shows now."
+        return _("%(wrong)s Type the code your app shows now.") % {"wrong": wrong}
     seconds = max(1, math.ceil((refused.retry_at - timezone.now()).total_seconds()))
-    return f"Too many wrong codes in a row: wait {seconds} second{'s' if seconds != 1 else ''}, then try again."
+    return ngettext(
+        "Too many wrong codes in a row: wait %(seconds)d second, then try again.",
+        "Too many wrong codes in a row: wait %(seconds)d seconds, then try again.",
+        seconds,
+    ) % {"seconds": seconds}
 
 
 def _backup_codes_page(
     request: HttpRequest, codes: list[str], next_url: str, *, enrolled: bool
 ) -> HttpResponse:
-    title = "Two-factor authentication is on" if enrolled else "New backup codes"
+    title = _("Two-factor authentication is on") if enrolled else _("New backup codes")
     return _page(
         request,
         "accounts/mfa_backup_codes.html",
@@ -139,18 +145,26 @@ def mfa_verify(request: StaffRequest) -> HttpResponse:
         except services.CodeRefused as refused:
             step_failed(request, username=user.get_username(), step=STEP_MFA)
             form.add_error(
-                "code", _refusal(refused, "That code is not valid, or was used already.")
+                "code", _refusal(refused, _("That code is not valid, or was used already."))
             )
         else:
             mfa_session_verified(request, check.device)
             if check.backup_codes_left is not None and check.backup_codes_left <= FEW_BACKUP_CODES:
                 messages.warning(
                     request,
-                    f"You have {check.backup_codes_left} backup codes left: make new ones under Two-factor authentication.",
+                    _(
+                        "You have %(left)d backup codes left: make new ones under Two-factor "
+                        "authentication."
+                    )
+                    % {"left": check.backup_codes_left},
                 )
             return HttpResponseRedirect(next_url)
     return _page(
-        request, "accounts/mfa_verify.html", "Two-factor authentication", form=form, next=next_url
+        request,
+        "accounts/mfa_verify.html",
+        _("Two-factor authentication"),
+        form=form,
+        next=next_url,
     )
 
 
@@ -197,7 +211,7 @@ def mfa_enrol(request: StaffRequest) -> HttpResponse:
     return _page(
         request,
         "accounts/mfa_enrol.html",
-        "Set up two-factor authentication",
+        _("Set up two-factor authentication"),
         form=form,
         next=next_url,
         secret_groups=[secret[i : i + 4] for i in range(0, len(secret), 4)],
@@ -214,7 +228,7 @@ def mfa_enrol_qr(request: StaffRequest) -> HttpResponse:
     device = selectors.mfa_pending_device(user=user, device_id=request.session.get(PENDING_DEVICE))
     # As on the enrolment page: an enrolled user proves the current factor before a new one.
     if device is None or (not is_verified(user) and selectors.mfa_enrolled(user=user)):
-        raise Http404("No enrolment in progress.")
+        raise Http404(_("No enrolment in progress."))
     svg = io.BytesIO()
     # Module size 8, the standard 4-module quiet zone; the page's CSS paints it white.
     segno.make(device.config_url, error="m").save(svg, kind="svg", scale=8, border=4)
@@ -228,7 +242,9 @@ def mfa_settings(request: StaffRequest) -> HttpResponse:
     if not is_verified(request.user):
         return HttpResponseRedirect(_url("accounts:mfa-verify", request.get_full_path()))
     status = selectors.mfa_status(user=request.user)
-    return _page(request, "accounts/mfa_settings.html", "Two-factor authentication", status=status)
+    return _page(
+        request, "accounts/mfa_settings.html", _("Two-factor authentication"), status=status
+    )
 
 
 @never_cache
@@ -263,7 +279,7 @@ def password_reset_request(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.password_reset_request(email=form.cleaned_data["email"])
         return HttpResponseRedirect(reverse("accounts:password-reset-done"))
-    return _page(request, "registration/password_reset_form.html", "Password reset", form=form)
+    return _page(request, "registration/password_reset_form.html", _("Password reset"), form=form)
 
 
 class _AdminLook(ContextMixin):

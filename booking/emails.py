@@ -12,20 +12,21 @@ customer two messages, the new time (REQUEST) and the removal of the old one (CA
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import encoders
 from email.mime.base import MIMEBase
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import TextChoices
 from django.template.loader import render_to_string
-from django.utils import dateformat, timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from booking import ics, links
+from booking.i18n import when
 from booking.models import Booking
 
 logger = logging.getLogger(__name__)
@@ -66,29 +67,24 @@ def _site_domain() -> str:
     return getattr(settings, "SITE_DOMAIN", "") or "booking.local"
 
 
-def _when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    """ "Monday, 6 January 2025, 10:00–11:00 (Europe/Zurich)" in the partner's zone."""
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    text = dateformat.format(local_start, "l, j F Y, H:i")
-    if local_end.date() == local_start.date():
-        text += "–" + dateformat.format(local_end, "H:i")
-    else:
-        text += " – " + dateformat.format(local_end, "l, j F Y, H:i")
-    return f"{text} ({zone.key})"
-
-
 def _calendar(booking: Booking, method: ics.Method, stamp: datetime) -> bytes:
     partner = booking.partner
     return ics.booking_ics(
         uid=ics.booking_uid(booking_id=booking.pk, domain=_site_domain()),
         start=booking.start,
         end=booking.end,
-        summary=f"{booking.service.name} – {partner.name}",
         # No manage link here: calendar entries get synced and shared far more than emails.
-        description=(
-            f"{booking.service.name} with {booking.staff.name} at {partner.name}. To cancel or "
-            "reschedule, use the link in your confirmation email."
-        ),
+        summary=_("%(service)s – %(partner)s")
+        % {"service": booking.service.local_name, "partner": partner.name},
+        description=_(
+            "%(service)s with %(staff)s at %(partner)s. To cancel or reschedule, use the link "
+            "in your confirmation email."
+        )
+        % {
+            "service": booking.service.local_name,
+            "staff": booking.staff.name,
+            "partner": partner.name,
+        },
         # The room or chair, where the service needs one: what the customer looks for on arrival.
         location=f"{booking.resource.name}, {partner.name}" if booking.resource else "",
         organizer_email=partner.contact_email,
@@ -121,6 +117,17 @@ def _render(message: _Message) -> EmailMultiAlternatives:
     return email
 
 
+def _render_in(message: _Message, booking: Booking, event: Notice) -> EmailMultiAlternatives:
+    """The customer's messages in the language they booked in, whatever language the sender (a
+    worker, or the partner's admin session) runs in; the partner's notice in the platform's
+    default language, which is also the admin's."""
+    language = settings.LANGUAGE_CODE if message.template == "partner_notice" else booking.language
+    with translation.override(language):
+        # The context again, in that language: it holds the formatted times.
+        # The manage link (customer messages only) is kept; it does not depend on the language.
+        return _render(replace(message, context={**message.context, **_context(booking, event)}))
+
+
 def _calendar_part(data: bytes, method: ics.Method) -> MIMEBase:
     """The .ics as its own MIME part: base64 keeps its CRLF line endings byte for byte (iCalendar
     requires them; 8bit transfer may rewrite them), and the Content-Type carries the iTIP method
@@ -144,12 +151,12 @@ def _context(booking: Booking, event: Notice) -> dict[str, Any]:
         "booking": booking,
         "partner": booking.partner,
         "service": booking.service,
-        "when": _when(booking.start, booking.end, zone),
+        "when": when(booking.start, booking.end, zone),
         "zone_name": zone.key,
     }
     previous = booking.rescheduled_from
     if event == Notice.RESCHEDULED and previous is not None:
-        context["previous_when"] = _when(previous.start, previous.end, zone)
+        context["previous_when"] = when(previous.start, previous.end, zone)
     return context
 
 
@@ -244,7 +251,7 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
         for m in _messages(booking, notice)
         if to is None or (to == Audience.PARTNER) == (m.template == "partner_notice")
     ]
-    messages = [_render(message) for message in selected]
+    messages = [_render_in(message, booking, notice) for message in selected]
     for email in messages:
         email.send()
     logger.info(
@@ -253,10 +260,11 @@ def send_booking_event(*, booking_id: int, event: str, audience: str | None = No
     )
 
 
-def send_manage_links(*, booking_ids: list[int]) -> None:
+def send_manage_links(*, booking_ids: list[int], language: str | None = None) -> None:
     """One email with a fresh manage link for each of the given bookings (the lost-link form, a
     renewed link). They share one customer address: the email goes to it. Bookings gone or no
-    longer upcoming in the meantime are left out; with none left, nothing is sent."""
+    longer upcoming in the meantime are left out; with none left, nothing is sent. In `language`
+    (the language of the page the customer asked from), else in the first booking's language."""
     bookings = list(
         Booking.objects.select_related("partner", "service")
         .filter(pk__in=booking_ids)
@@ -266,42 +274,56 @@ def send_manage_links(*, booking_ids: list[int]) -> None:
         logger.info("manage links email skipped: no bookings", extra={"count": 0})
         return
     first = bookings[0]
+    bookings = [b for b in bookings if b.customer_email.lower() == first.customer_email.lower()]
+    with translation.override(_supported(language or first.language)):
+        _render(_links_message(first, bookings)).send()
+    logger.info(
+        "manage links email sent",
+        extra={"partner_id": first.partner_id, "booking_ids": [b.pk for b in bookings]},
+    )
+
+
+def _supported(language: str) -> str:
+    """A language the platform has (a task argument may come from an older release)."""
+    try:
+        return translation.get_supported_language_variant(language)
+    except LookupError:
+        return str(settings.LANGUAGE_CODE)
+
+
+def _links_message(first: Booking, bookings: list[Booking]) -> _Message:
     entries: list[dict[str, Any]] = [
         {
             "booking": booking,
             "service": booking.service,
-            "when": _when(booking.start, booking.end, booking.partner.zone),
+            "when": when(booking.start, booking.end, booking.partner.zone),
             "manage_url": links.manage_url(booking),
         }
         for booking in bookings
-        if booking.customer_email.lower() == first.customer_email.lower()
     ]
-    message = _Message(
+    return _Message(
         "manage_links",
         first.customer_email,
         first.partner.contact_email,
         {"partner": first.partner, "entries": entries, "customer_name": first.customer_name},
     )
-    _render(message).send()
-    logger.info(
-        "manage links email sent",
-        extra={"partner_id": first.partner_id, "booking_ids": [e["booking"].pk for e in entries]},
-    )
 
 
 def send_reminder(*, booking: Booking) -> None:
     """The reminder before an appointment: when, the manage link and the calendar entry. Raises
-    what the mail backend raises (the caller records the failure)."""
-    context = {
-        **_context(booking, Notice.CONFIRMED),
-        "manage_url": links.manage_url(booking),
-    }
-    message = _Message(
-        "reminder_customer",
-        booking.customer_email,
-        booking.partner.contact_email,
-        context,
-        (("REQUEST", booking),),
-    )
-    _render(message).send()
+    what the mail backend raises (the caller records the failure). In the language the customer
+    booked in, like the booking's other customer emails (the sender is a worker)."""
+    with translation.override(booking.language):
+        context = {
+            **_context(booking, Notice.CONFIRMED),
+            "manage_url": links.manage_url(booking),
+        }
+        message = _Message(
+            "reminder_customer",
+            booking.customer_email,
+            booking.partner.contact_email,
+            context,
+            (("REQUEST", booking),),
+        )
+        _render(message).send()
     logger.info("reminder sent", extra={"booking_id": booking.pk})

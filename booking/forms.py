@@ -65,7 +65,7 @@ class TimeZoneMixin(forms.Form):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.default_time_zone = default_time_zone
-        self.fields["tz"].error_messages["max_length"] = (
+        self.fields["tz"].error_messages["max_length"] = _(
             "Unknown time zone. Choose one from the list."
         )
 
@@ -85,14 +85,14 @@ class WeekQueryForm(TimeZoneMixin):
         max_length=10,
         required=False,
         strip=False,
-        error_messages={"max_length": "Enter the week as a date, YYYY-MM-DD."},
+        error_messages={"max_length": _("Enter the week as a date, YYYY-MM-DD.")},
     )
 
     def clean_week(self) -> date | None:
         value = self.cleaned_data["week"]
         if not value:
             return None
-        return parse_date(value, message="Enter the week as a real calendar date, YYYY-MM-DD.")
+        return parse_date(value, message=_("Enter the week as a real calendar date, YYYY-MM-DD."))
 
 
 class SlotChoiceForm(TimeZoneMixin):
@@ -103,8 +103,8 @@ class SlotChoiceForm(TimeZoneMixin):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["start"].error_messages["required"] = "Choose a time first."
-        self.fields["start"].error_messages["max_length"] = (
+        self.fields["start"].error_messages["required"] = _("Choose a time first.")
+        self.fields["start"].error_messages["max_length"] = _(
             "The chosen time is not valid. Please choose a time from the list."
         )
 
@@ -112,14 +112,17 @@ class SlotChoiceForm(TimeZoneMixin):
         value = self.cleaned_data["start"]
         if not _DATETIME.fullmatch(value):
             raise ValidationError(
-                "The chosen time is not valid (expected e.g. 2025-03-31T07:00:00Z). Please choose a time from the list.",
+                _(
+                    "The chosen time is not valid (expected e.g. 2025-03-31T07:00:00Z). Please "
+                    "choose a time from the list."
+                ),
                 code="invalid",
             )
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ValidationError(
-                "The chosen time is not a real date and time.", code="invalid"
+                _("The chosen time is not a real date and time."), code="invalid"
             ) from None
         validate_year(moment)  # in range, it converts to UTC without overflow
         return moment.astimezone(UTC)
@@ -151,13 +154,15 @@ class CustomerDetailsForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
-    def customer(self) -> CustomerDetails:
+    def customer(self, *, language: str) -> CustomerDetails:
+        """The details, with the language the page was shown in (request.LANGUAGE_CODE)."""
         data = self.cleaned_data
         return CustomerDetails(
             name=data["customer_name"],
             email=data["customer_email"],
             phone=data.get("customer_phone", ""),
             notes=data.get("notes", ""),
+            language=language,
         )
 
 
@@ -169,7 +174,7 @@ class BookingForm(SlotChoiceForm, CustomerDetailsForm):
 
 class CancelForm(TimeZoneMixin):
     reason = forms.CharField(
-        label="Reason (optional)",
+        label=_("Reason (optional)"),
         max_length=500,
         required=False,
         validators=[validate_text],

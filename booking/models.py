@@ -19,10 +19,15 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
@@ -133,7 +138,25 @@ class Partner(models.Model):
     time_zone = models.CharField(
         max_length=64, default="Europe/Zurich", validators=[validate_time_zone]
     )
-    contact_email = models.EmailField(validators=[validate_single_line])
+    contact_email = models.EmailField(
+        validators=[validate_single_line],
+        help_text=_(
+            "Shown to customers on the booking pages and in their emails, which it answers."
+        ),
+    )
+    # How customers reach the business, shown on the booking and manage pages and in emails.
+    address = models.TextField(_("address"), blank=True, max_length=300, validators=[validate_text])
+    phone = models.CharField(
+        _("phone"), max_length=40, blank=True, validators=[validate_single_line]
+    )
+    # The business's own privacy notice (it is the controller of its customers' data); https only,
+    # as it is a link on our pages.
+    privacy_notice_url = models.URLField(
+        _("privacy notice"),
+        blank=True,
+        validators=[URLValidator(schemes=["https"])],
+        help_text=_("The address of your privacy notice, https://…"),
+    )
     cancellation_cutoff_hours = models.PositiveIntegerField(
         default=24,
         validators=[MaxValueValidator(24 * 60)],
@@ -326,6 +349,60 @@ class Service(models.Model):
     def reminder_leads(self) -> list[int]:
         """The reminder lead times in hours, without repeats."""
         return sorted({h for h in (self.reminder_hours, self.second_reminder_hours) if h})
+
+    def _translation(self) -> ServiceTranslation | None:
+        """The partner's wording in the active language, if they entered one. Reads the
+        prefetched `translations` when the selector prefetched them (no query per service)."""
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        for item in self.translations.all():
+            if item.language == language:
+                return item
+        return None
+
+    @property
+    def local_name(self) -> str:
+        """The name in the reader's language; the default (the `name` field) where the partner
+        entered none."""
+        found = self._translation()
+        return found.name if found is not None else self.name
+
+    @property
+    def local_description(self) -> str:
+        """Falls back field by field: a translated name with no translated description shows the
+        default description rather than nothing."""
+        found = self._translation()
+        return found.description if found is not None and found.description else self.description
+
+
+class ServiceTranslation(models.Model):
+    """A service's name and description in one more language, entered by the partner.
+
+    A table rather than a JSON field on Service: each row is typed and validated by the same
+    field validators as the default wording (single line, lengths), the language is limited by a
+    constraint and unique per service, the admin edits it as an inline with no custom widget,
+    and a missing row is simply the fallback to the default wording."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    name = models.CharField(_("name"), max_length=120, validators=[validate_single_line])
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["service", "language"]
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "language"], name="service_translation_unique_language"
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="service_translation_language_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
 
 
 def _range_clean(start: time, end: time) -> None:
@@ -687,6 +764,14 @@ class Booking(models.Model):
         max_length=40, blank=True, validators=[validate_single_line]
     )
     notes = EncryptedMultilineField(blank=True, max_length=2000, validators=[validate_text])
+    # The language the customer booked in: every later email about the booking is written in it.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        editable=False,
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONFIRMED)
     # A hold (pending payment) blocks its slot until this moment; afterwards it no longer counts
     # as busy and is released (cancelled). Kept after the hold ends, as a record.
@@ -748,6 +833,10 @@ class Booking(models.Model):
                 )
                 | (~Q(status=BookingStatus.CANCELLED) & Q(cancelled_because="")),
                 name="booking_cancelled_because_matches_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="booking_language_valid",
             ),
         ]
 

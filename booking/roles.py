@@ -44,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "partner": ("view", "change"),
         "openinghours": _ALL,
         "service": _ALL,
+        "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
@@ -55,6 +56,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "partner": ("view",),
         "openinghours": ("view",),
         "service": _ALL,
+        "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
         "booking": ("view", "add", "change"),
@@ -65,6 +67,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "partner": ("view",),
         "openinghours": ("view",),
         "service": ("view",),
+        "servicetranslation": ("view",),
         "dateoverride": ("view",),
         "dateoverriderange": ("view",),
         "booking": ("view",),
@@ -94,6 +97,20 @@ def roles_sync(
         group, _ = Group.objects.get_or_create(name=name)
         if set(group.permissions.values_list("pk", flat=True)) != {p.pk for p in perms}:
             group.permissions.set(perms)
+
+
+def roles_sync_in_migration(
+    *, apps: Any, definition: dict[str, dict[str, tuple[str, ...]]]
+) -> None:
+    """roles_sync for a data migration: Django creates a model's permissions only after migrate
+    (post_migrate), and the migration needs them now."""
+    from django.contrib.auth.management import create_permissions
+
+    booking = apps.get_app_config("booking")
+    booking.models_module = True  # only tested for truth there
+    create_permissions(booking, verbosity=0, apps=apps)
+    booking.models_module = None
+    roles_sync(apps=apps, definition=definition)
 
 
 @transaction.atomic

@@ -43,7 +43,12 @@ def partner_get(*, slug: str) -> Partner | None:
 
 
 def service_list_active(*, partner: Partner) -> QuerySet[Service]:
-    return Service.objects.filter(partner=partner, is_active=True).order_by("name")
+    # The partner's wording per language, in one query for the whole list (Service.local_name).
+    return (
+        Service.objects.filter(partner=partner, is_active=True)
+        .prefetch_related("translations")
+        .order_by("name")
+    )
 
 
 def service_get_active(*, partner: Partner, slug: str) -> Service | None:

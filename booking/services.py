@@ -111,6 +111,8 @@ class CustomerDetails:
     email: str
     phone: str = ""
     notes: str = ""
+    # The language of the page or widget the customer booked in (a code of settings.LANGUAGES).
+    language: str = settings.LANGUAGE_CODE
 
 
 def _notify(booking_id: int, event: Notice) -> None:
@@ -304,6 +306,7 @@ def _new_booking(
         customer_email=customer.email.strip(),
         customer_phone=customer.phone.strip(),
         notes=customer.notes.strip(),
+        language=customer.language,
         status=status,
         created_at=now,
     )
@@ -611,6 +614,7 @@ def booking_reschedule(
                 email=old.customer_email,
                 phone=old.customer_phone,
                 notes=old.notes,
+                language=old.language,
             ),
             status=old.status,
             now=now,
@@ -676,21 +680,27 @@ def booking_manage_link_rotate(
     return locked
 
 
-def _send_links(*, booking_ids: list[int]) -> None:
+def _send_links(*, booking_ids: list[int], language: str | None = None) -> None:
     """Ids only through the broker: the address is read from the bookings by the task."""
     from booking.tasks import manage_links_send
 
-    transaction.on_commit(partial(manage_links_send.delay, booking_ids))
+    transaction.on_commit(partial(manage_links_send.delay, booking_ids, language))
 
 
 def manage_links_request(
-    *, partner: Partner, email: str, actor: Actor, now: datetime | None = None
+    *,
+    partner: Partner,
+    email: str,
+    actor: Actor,
+    language: str | None = None,
+    now: datetime | None = None,
 ) -> None:
     """ "Lost your link?": email the links of the address's upcoming bookings at this partner.
     The caller answers the same whatever happens here (bookings or none, throttled or not), so
     the form tells nobody whether an address has bookings. The links are the bookings' current
     ones, not new versions: a stranger typing someone's address must not revoke the links in
-    that customer's mailbox. At most RATE_LIMITS["lost_link_email"] emails per address; beyond
+    that customer's mailbox. The email is in `language` (the page's), else in the language of
+    the first booking. At most RATE_LIMITS["lost_link_email"] emails per address; beyond
     that nothing is sent. The security event names a keyed hash of the address, never the
     address."""
     now = now or timezone.now()
@@ -709,7 +719,7 @@ def manage_links_request(
             else []
         )
         if ids:
-            _send_links(booking_ids=ids)
+            _send_links(booking_ids=ids, language=language)
         record_event(
             event_type=BookingEvent.MANAGE_LINKS_REQUESTED,
             actor=actor,

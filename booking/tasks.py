@@ -17,9 +17,10 @@ def booking_notify(booking_id: int, event: str, audience: str | None = None) -> 
 @shared_task(
     autoretry_for=(OSError,), retry_backoff=30, retry_kwargs={"max_retries": 5}, acks_late=True
 )
-def manage_links_send(booking_ids: list[int]) -> None:
-    """Fresh manage links for the given bookings of one customer, in one email."""
-    send_manage_links(booking_ids=booking_ids)
+def manage_links_send(booking_ids: list[int], language: str | None = None) -> None:
+    """Fresh manage links for the given bookings of one customer, in one email, in `language`
+    (without one: the language the first booking was made in)."""
+    send_manage_links(booking_ids=booking_ids, language=language)
 
 
 @shared_task(time_limit=600, soft_time_limit=540)

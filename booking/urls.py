@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.urls import path
 
 from booking import views
+from booking.views import site
 
 app_name = "booking"
 
 urlpatterns = [
+    path("", site.home, name="home"),
+    path("privacy/", site.privacy, name="privacy"),
     path("book/<slug:partner_slug>/", views.partner_page, name="partner"),
     path("book/<slug:partner_slug>/<slug:service_slug>/", views.service_page, name="service"),
     path("book/<slug:partner_slug>/<slug:service_slug>/book/", views.book, name="book"),

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from booking.admin.scoping import ALL, NOTHING, PARTNER, SUPPORT, request_scope
 from payments import selectors
@@ -121,7 +122,7 @@ class PaymentAdmin(_ReadOnly):
         refund = getattr(obj, "refund", None)
         return refund.get_status_display() if refund is not None else "–"
 
-    @admin.action(description="Refund in full", permissions=["refund"])
+    @admin.action(description=_("Refund in full"), permissions=["refund"])
     def refund_in_full(
         self, request: HttpRequest, queryset: QuerySet[Payment]
     ) -> HttpResponse | None:
@@ -130,7 +131,7 @@ class PaymentAdmin(_ReadOnly):
         if request.POST.get("confirm") != "yes":
             context = {
                 **self.admin_site.each_context(request),
-                "title": "Refund in full?",
+                "title": _("Refund in full?"),
                 "opts": self.model._meta,
                 "refundable": refundable,
                 "skipped": [p for p in payments if not p.is_refundable],

@@ -19,6 +19,7 @@ from typing import Any
 import stripe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from booking import selectors as booking_selectors
 from booking import services as booking_services
@@ -61,11 +62,11 @@ def payment_start(
         or booking.hold_expires_at is None
         or booking.hold_expires_at <= now
     ):
-        raise PaymentNotPossible("This reservation has ended; please choose a time again.")
+        raise PaymentNotPossible(_("This reservation has ended; please choose a time again."))
     service = booking.service
     if service.price is None:
         # The partner removed the price while the hold was open: nothing to charge.
-        raise PaymentNotPossible("This service has no price to pay any more.")
+        raise PaymentNotPossible(_("This service has no price to pay any more."))
     amount = to_minor(service.price, service.currency)
     intent = (
         stripe_api.client()

@@ -11,6 +11,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from security.client_ip import client_ip, rate_limit_key
 from security.ratelimit import Decision, Rate, hit
@@ -62,10 +64,21 @@ def too_many_requests(
     retry_after: int,
     *,
     error: str = "rate_limited",
-    message: str = "Too many requests from your address. Please wait a moment and try again.",
+    message: str = "",
     retry_at: datetime | None = None,
 ) -> HttpResponse:
-    """The 429 answer for rate limits and the login lockout: HTML, or JSON for API clients."""
+    """The 429 answer for rate limits and the login lockout: HTML, or JSON for API clients.
+    In the visitor's language: the rate limits answer before LocaleMiddleware has run."""
+    with translation.override(translation.get_language_from_request(request)):
+        return _too_many_requests(request, retry_after, error, message, retry_at)
+
+
+def _too_many_requests(
+    request: HttpRequest, retry_after: int, error: str, message: str, retry_at: datetime | None
+) -> HttpResponse:
+    message = message or _(
+        "Too many requests from your address. Please wait a moment and try again."
+    )
     if wants_json(request):
         payload: dict[str, object] = {
             "error": error,

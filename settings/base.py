@@ -12,6 +12,7 @@ from typing import Any
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 from settings.env import (
     env_bool,
@@ -76,6 +77,11 @@ FIELD_BLIND_INDEX_KEY = env_str(
 # The public address of the site, used in links and calendar UIDs outside a request (emails).
 SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000", schemes={"http", "https"}).rstrip("/")
 SITE_DOMAIN = SITE_URL.partition("://")[2].split("/")[0].split(":")[0]
+# The platform's name on its pages, and its privacy notice: the operator's own (an https URL) or,
+# when unset, the summary page /privacy/ of what the platform stores and for how long.
+# Unset: "Online booking" in the reader's language.
+PLATFORM_NAME = env_str("PLATFORM_NAME", "")
+PRIVACY_NOTICE_URL = env_url("PRIVACY_NOTICE_URL", "", schemes={"https"})
 
 INSTALLED_APPS = [
     # Django's admin with an admin site that answers only sessions that passed MFA (C13).
@@ -110,6 +116,13 @@ MIDDLEWARE = [
     "security.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The visitor's language (the picker's cookie, else Accept-Language), where Django wants it:
+    # after the session, before CommonMiddleware. After the security header middleware, so its
+    # responses carry every header; after WhiteNoise, so static files get no
+    # "Vary: Accept-Language" (one cached copy, not one per language). The rate limits answer
+    # earlier and pick the language themselves (security.middleware.too_many_requests).
+    # Django's LocaleMiddleware, adding "Vary: Cookie" where the picker's cookie chose.
+    "booking.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -138,6 +151,10 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The date patterns of the customer pages, per language.
+                "booking.i18n.date_formats",
+                # The platform's name and privacy notice, in every customer page's footer.
+                "booking.views.site.platform",
             ],
         },
     },
@@ -350,8 +367,23 @@ ADMINS = [("Operators", addr) for addr in env_list("OPERATOR_EMAILS", [])]
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The platform's first market is Switzerland: its three main national languages and English.
+# `booking.Booking.language` and `booking.ServiceTranslation.language` are limited to these codes
+# by a database constraint: adding a language here needs a migration there.
+LANGUAGES = [
+    ("en", _("English")),
+    ("de", _("German")),
+    ("fr", _("French")),
+    ("it", _("Italian")),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The language picker's cookie: a preference, not a secret, but no script needs it either.
+LANGUAGE_COOKIE_NAME = "language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 # --- Static files -------------------------------------------------------------------------------

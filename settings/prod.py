@@ -58,6 +58,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
+LANGUAGE_COOKIE_SECURE = True
 # The proxy in front of gunicorn sets this header. Believed only when a proxy is configured:
 # otherwise a client talking to gunicorn directly could claim https and skip the redirect.
 _proxy_header = env_str(

@@ -82,12 +82,10 @@ def browser():
             instance.close()
 
 
-@pytest.fixture
-def page(browser):
-    """A page in a fresh context, as a visitor in New York. `page.errors` collects uncaught
-    page errors, `page.problems` those plus console errors and warnings; CSP violations are in
+def open_page(context):
+    """A page of `context` that records what goes wrong: `page.errors` collects uncaught page
+    errors, `page.problems` those plus console errors and warnings; CSP violations are in
     `page.evaluate("window.__violations")`."""
-    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.add_init_script(_RECORD_CSP_VIOLATIONS)
@@ -104,5 +102,12 @@ def page(browser):
             else None
         ),
     )
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    """A page in a fresh context, as a visitor in New York (see open_page)."""
+    context = browser.new_context(timezone_id="America/New_York", locale="en-US")
+    yield open_page(context)
     context.close()

@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from booking import errors, selectors, services
 from booking.admin.calendar import calendar_view, staff_css_view
@@ -45,6 +46,7 @@ from booking.admin.scoping import (
 )
 from booking.admin.support import MASKED, CustomerDataMixin, customer_access
 from booking.events import BookingEvent
+from booking.i18n import active_language
 from booking.models import Booking, Service, StaffMember
 from security.actors import Actor, Via
 from security.admin_guard import admin_bad_request
@@ -102,6 +104,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "customer_email",
         "customer_phone",
         "notes",
+        "language",  # the customer's emails are in it
         "created_at",
         "cancelled_at",
         "cancellation_reason",
@@ -188,7 +191,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     def _changeable(self, request: HttpRequest, object_id: str) -> Booking:
         booking = self.get_object(request, unquote(object_id))
         if not isinstance(booking, Booking):
-            raise Http404("No such booking.")
+            raise Http404(_("No such booking."))
         if not self.has_cancel_permission(request):
             raise PermissionDenied
         return booking
@@ -260,7 +263,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 self.log_change(request, booking, "Cancelled by the partner.")
                 self.message_user(
                     request,
-                    "The booking was cancelled and the customer notified.",
+                    _("The booking was cancelled and the customer notified."),
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
@@ -269,7 +272,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         return self._render(
             request,
             "admin/booking/booking/cancel.html",
-            {"title": "Cancel booking", "booking": booking, "bookings": [booking], "form": form},
+            {"title": _("Cancel booking"), "booking": booking, "bookings": [booking], "form": form},
         )
 
     def reschedule_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -286,14 +289,14 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             else:
                 self.log_change(request, booking, f"Rescheduled to booking {new.pk}.")
                 self.message_user(
-                    request, "The booking was moved and the customer notified.", messages.SUCCESS
+                    request, _("The booking was moved and the customer notified."), messages.SUCCESS
                 )
                 return HttpResponseRedirect(reverse("admin:booking_booking_change", args=[new.pk]))
         return self._render(
             request,
             "admin/booking/booking/reschedule.html",
             {
-                "title": "Reschedule booking",
+                "title": _("Reschedule booking"),
                 "booking": booking,
                 "form": form,
                 "zone_name": zone.key,
@@ -340,7 +343,9 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 booking, _token = services.booking_create(
                     service=data["service"],
                     start=data["start"],
-                    customer=form.customer(),
+                    # The language the admin is shown in: a partner booking for a customer
+                    # usually talks with them in it.
+                    customer=form.customer(language=active_language()),
                     actor=_actor(request),
                     staff=person,
                 )
@@ -369,7 +374,9 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             else:
                 self.log_addition(request, booking, "Booked by hand in the admin.")
                 self.message_user(
-                    request, "The booking was created and the customer notified.", messages.SUCCESS
+                    request,
+                    _("The booking was created and the customer notified."),
+                    messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
                     reverse("admin:booking_booking_change", args=[booking.pk])
@@ -377,7 +384,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         return self._render(
             request,
             "admin/booking/booking/add.html",
-            {"title": "Add booking", "form": form, "free": free},
+            {"title": _("Add booking"), "form": form, "free": free},
         )
 
     def _free_times(self, query: FreeTimesForm, start: str) -> FreeTimes | None:
@@ -404,7 +411,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
 
     # --- actions ------------------------------------------------------------------------------
 
-    @admin.action(description="Cancel selected bookings…", permissions=["cancel"])
+    @admin.action(description=_("Cancel selected bookings…"), permissions=["cancel"])
     def cancel_selected(
         self, request: HttpRequest, queryset: QuerySet[Booking]
     ) -> HttpResponse | None:
@@ -423,7 +430,12 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 done += 1
             self.message_user(
                 request,
-                f"Cancelled {done} booking(s); the customers were notified.",
+                ngettext(
+                    "Cancelled %(count)d booking; the customer was notified.",
+                    "Cancelled %(count)d bookings; the customers were notified.",
+                    done,
+                )
+                % {"count": done},
                 messages.SUCCESS,
             )
             return None
@@ -431,7 +443,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             request,
             "admin/booking/booking/cancel.html",
             {
-                "title": "Cancel bookings",
+                "title": _("Cancel bookings"),
                 "bookings": bookings,
                 "form": form,
                 "bulk": True,
@@ -439,7 +451,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             },
         )
 
-    @admin.action(description="Export selected bookings as CSV", permissions=["view"])
+    @admin.action(description=_("Export selected bookings as CSV"), permissions=["view"])
     def export_selected_csv(
         self, request: HttpRequest, queryset: QuerySet[Booking]
     ) -> HttpResponse:

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors, slots
@@ -95,7 +96,7 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
         context: dict[str, Any] = {
             **model_admin.admin_site.each_context(request),
             "opts": model_admin.opts,
-            "title": "Week calendar",
+            "title": _("Week calendar"),
         }
         if scope.kind == PARTNER:
             partner: Partner | None = scope.partner
@@ -120,7 +121,7 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 )
             partner = partners.filter(pk=partner_id).first()
         if partner is None:
-            raise Http404("No such partner.")
+            raise Http404(_("No such partner."))
         zone = partner.zone
         today = timezone.localdate(timezone=zone)
         # ?day= shows that day on a time grid; ?week= (or nothing) the week.
@@ -217,7 +218,7 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                 "previous_url": link(monday - timedelta(days=7)),
                 "next_url": link(monday + timedelta(days=7)),
                 "today_url": link(today),
-                "title": f"Week of {monday:%d %B %Y}",
+                "title": _("Week of %(monday)s") % {"monday": date_format(monday, "j F Y")},
             }
         )
         if wanted_day:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from booking.forms import CUSTOMER_FIELDS, CustomerDetailsForm
 from booking.models import Service, StaffMember
@@ -35,7 +36,7 @@ class LocalDateTimeField(forms.Field):
                 continue
             validate_year(moment)  # in range, attaching any zone cannot overflow
             return moment
-        raise ValidationError("Enter a date and time like 2026-03-30 10:00.", code="invalid")
+        raise ValidationError(_("Enter a date and time like 2026-03-30 10:00."), code="invalid")
 
 
 def local_to_aware(naive: datetime, zone: ZoneInfo) -> datetime:
@@ -44,7 +45,7 @@ def local_to_aware(naive: datetime, zone: ZoneInfo) -> datetime:
     aware = naive.replace(tzinfo=zone, fold=0)
     if aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
         raise ValidationError(
-            "%(time)s does not exist in %(zone)s (the clocks change then). Choose another time.",
+            _("%(time)s does not exist in %(zone)s (the clocks change then). Choose another time."),
             params={"time": naive.strftime("%Y-%m-%d %H:%M"), "zone": zone.key},
             code="nonexistent",
         )
@@ -56,23 +57,23 @@ class CancelForm(forms.Form):
         max_length=500,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Sent to the customer with the cancellation.",
+        help_text=_("Sent to the customer with the cancellation."),
     )
 
 
 class RescheduleForm(forms.Form):
-    start = LocalDateTimeField(label="New start")
+    start = LocalDateTimeField(label=_("New start"))
 
     def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["start"].help_text = f"Local time in {zone.key}."
+        self.fields["start"].help_text = _("Local time in %(zone)s.") % {"zone": zone.key}
 
     def clean_start(self) -> datetime:
         return local_to_aware(self.cleaned_data["start"], self.zone)
 
 
-ANYONE = "Anyone (the first free person)"
+ANYONE = _("Anyone (the first free person)")
 
 
 class _PickFields:
@@ -83,7 +84,7 @@ class _PickFields:
         fields = self.fields  # type: ignore[attr-defined]  # a mixin of forms
         cast("forms.ModelChoiceField[Service]", fields["service"]).queryset = services
         cast("forms.ModelChoiceField[StaffMember]", fields["staff"]).queryset = staff
-        fields["day"].help_text = f"Local date in {zone_name}."
+        fields["day"].help_text = _("Local date in %(zone)s.") % {"zone": zone_name}
 
     def clean_day(self) -> date | None:
         day: date | None = self.cleaned_data.get("day")  # type: ignore[attr-defined]  # a mixin of forms
@@ -101,14 +102,14 @@ def _staff_field() -> forms.ModelChoiceField[StaffMember]:
         queryset=StaffMember.objects.none(),
         required=False,
         empty_label=ANYONE,
-        label="Staff member",
+        label=_("Staff member"),
     )
 
 
 def _day_field() -> forms.DateField:
     return forms.DateField(
         required=False,
-        label="Free times on",
+        label=_("Free times on"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
@@ -145,7 +146,7 @@ class BookingCreateForm(_PickFields, CustomerDetailsForm):
     def __init__(self, *args: Any, services: Any, staff: Any, zone_name: str, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.pick(services=services, staff=staff, zone_name=zone_name)
-        self.fields["start"].help_text = f"Local time in {zone_name}."
+        self.fields["start"].help_text = _("Local time in %(zone)s.") % {"zone": zone_name}
 
     def offer(self, times: list[datetime], zone: ZoneInfo) -> None:
         """Show `times` (the person's free starts) as the choices for the start."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from booking.admin.scoping import (
@@ -15,13 +16,23 @@ from booking.admin.scoping import (
     ScopedRelatedFilter,
     request_scope,
 )
-from booking.models import DateOverride, DateOverrideRange, OpeningHours, Partner, Service
+from booking.models import (
+    DateOverride,
+    DateOverrideRange,
+    OpeningHours,
+    Partner,
+    Service,
+    ServiceTranslation,
+)
 from security.inputs import validate_year
 
 PROFILE_FIELDS = (
     "name",
     "time_zone",
     "contact_email",
+    "address",
+    "phone",
+    "privacy_notice_url",
     "cancellation_cutoff_hours",
     "widget_origins",
 )
@@ -39,6 +50,8 @@ class PartnerAdmin(PartnerScopedAdmin):
     list_display = ("name", "slug", "time_zone", "contact_email")
     search_fields = ("name", "slug")
     inlines = (OpeningHoursInline,)
+    # The privacy notice link: typed without a scheme, it means https (and only https is valid).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if request_scope(request).is_partner:
@@ -58,6 +71,15 @@ class PartnerAdmin(PartnerScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request_scope(request).kind == ALL and super().has_delete_permission(request, obj)
+
+
+class ServiceTranslationInline(PartnerScopedInline):
+    """The service's name and description in the other languages; where a language has none,
+    customers reading it see the default name and description above."""
+
+    model = ServiceTranslation
+    extra = 0
+    fields = ("language", "name", "description")
 
 
 @admin.register(Service)
@@ -85,6 +107,7 @@ class ServiceAdmin(PartnerScopedAdmin):
         "second_reminder_hours",
         "is_active",
     )
+    inlines = (ServiceTranslationInline,)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("partner")

@@ -53,6 +53,7 @@ ALL, PARTNER, SUPPORT, NOTHING = (
 PARTNER_PATHS: dict[str, str] = {
     "partner": "pk",
     "service": "partner_id",
+    "servicetranslation": "service__partner_id",
     "openinghours": "partner_id",
     "dateoverride": "partner_id",
     "dateoverriderange": "override__partner_id",

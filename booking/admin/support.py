@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from booking import selectors
 from booking.admin.scoping import (
@@ -176,7 +177,8 @@ class SupportGrantForm(forms.ModelForm):
         min_value=1,
         max_value=SUPPORT_GRANT_MAX_HOURS,
         initial=4,
-        help_text=f"How long the grant runs, in hours (at most {SUPPORT_GRANT_MAX_HOURS}).",
+        help_text=_("How long the grant runs, in hours (at most %(hours)d).")
+        % {"hours": SUPPORT_GRANT_MAX_HOURS},
     )
 
     class Meta:
@@ -286,10 +288,15 @@ class SupportGrantAdmin(PartnerScopedAdmin):
             grant.expires_at,
         )
 
-    @admin.action(description="Revoke selected grants", permissions=["revoke"])
+    @admin.action(description=gettext_lazy("Revoke selected grants"), permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[SupportGrant]) -> None:
         revoked = sum(
             support_grant_revoke(grant=grant, revoked_by=request.user, ip=client_ip(request))
             for grant in queryset
         )
-        self.message_user(request, f"Revoked {revoked} grant(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d grant.", "Revoked %(count)d grants.", revoked)
+            % {"count": revoked},
+            messages.SUCCESS,
+        )

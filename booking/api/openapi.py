@@ -248,9 +248,37 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
+        "/partners/{slug}/messages": {
+            "get": {
+                "operationId": "getMessages",
+                "summary": "The widget's texts in the language of the Accept-Language header.",
+                "description": (
+                    "English (the widget's own texts) gets an empty catalogue. The same header "
+                    "on the other requests sets the language of their messages, of service "
+                    "names where the partner gave them, and of a booking's emails."
+                ),
+                "parameters": [_PARTNER_SLUG],
+                "responses": {
+                    "200": _json(
+                        _ref("MessageCatalog"), "The texts: English original to translation."
+                    ),
+                    "404": _NOT_FOUND,
+                    "429": _RATE_LIMITED,
+                },
+            }
+        },
     },
     "components": {
         "schemas": {
+            "MessageCatalog": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["language", "messages"],
+                "properties": {
+                    "language": {"type": "string", "enum": ["en", "de", "fr", "it"]},
+                    "messages": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
             "Partner": {
                 "type": "object",
                 "additionalProperties": False,

@@ -22,6 +22,7 @@ urlpatterns = [
         name="service-staff",
     ),
     path("partners/<slug:slug>/bookings", views.booking_create, name="booking-create"),
+    path("partners/<slug:slug>/messages", views.widget_messages, name="widget-messages"),
     path("openapi.json", views.openapi, name="openapi"),
     # Last: every other path under /api/v1/ answers a JSON 404 instead of the HTML page.
     re_path(r"", views.not_found),

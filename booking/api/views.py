@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -21,10 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import JSONCatalog
 
 from booking import errors, selectors, services
 from booking.api.forms import BookingForm, SlotsQueryForm
 from booking.api.openapi import OPENAPI
+from booking.i18n import active_language
 from booking.models import Partner, Service, StaffChoice, StaffMember
 from security.actors import Actor, Via
 from security.inputs import content_length
@@ -94,6 +96,27 @@ def _iso(moment: datetime, zone: Any) -> str:
     return moment.astimezone(zone).isoformat()
 
 
+# --- GET partners/<slug>/messages -------------------------------------------------------------
+
+# The widget's texts: Django's JavaScript catalogue ("djangojs" domain, locale/ in LOCALE_PATHS).
+_WIDGET_CATALOG = JSONCatalog.as_view(domain="djangojs", packages=["booking"])
+
+
+@cache_control(public=True, max_age=3600)
+@api_view("GET")
+def widget_messages(request: HttpRequest, slug: str) -> HttpResponse:
+    """Under the partner's path so that booking.cors allows exactly that partner's origins, as
+    for the rest of the widget's API. The language is the request's (Accept-Language)."""
+    if selectors.partner_get(slug=slug) is None:
+        return _not_found("partner")
+    # JSONCatalog answers a plain HttpResponse (its declared type is the base class).
+    answer = cast(HttpResponse, _WIDGET_CATALOG(request))
+    catalog = json.loads(answer.content)["catalog"]
+    # Plural entries come as lists; the widget uses none.
+    messages = {key: text for key, text in catalog.items() if isinstance(text, str)}
+    return JsonResponse({"language": active_language(), "messages": messages})
+
+
 # --- GET partners/<slug>/services/ ------------------------------------------------------------
 
 
@@ -109,8 +132,9 @@ def service_list(request: HttpRequest, slug: str) -> HttpResponse:
             "services": [
                 {
                     "slug": service.slug,
-                    "name": service.name,
-                    "description": service.description,
+                    # In the request's language where the partner gave one (Accept-Language).
+                    "name": service.local_name,
+                    "description": service.local_description,
                     "duration_minutes": service.duration_minutes,
                     "price": None if service.price is None else str(service.price),
                     "currency": service.currency or None,
@@ -300,7 +324,7 @@ def booking_create(request: HttpRequest, slug: str) -> HttpResponse:
         booking, token = services.booking_create_for_customer(
             service=service,
             start=data["start"],
-            customer=form.customer(),
+            customer=form.customer(language=active_language()),
             actor=Actor.from_request(request, via=Via.WIDGET_API),
             staff=staff,
         )

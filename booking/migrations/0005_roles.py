@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 if TYPE_CHECKING:
@@ -44,14 +43,9 @@ ROLES: dict[str, dict[str, tuple[str, ...]]] = {
 
 
 def create_roles(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    # Permissions are normally created after migrate (post_migrate); this migration needs them now.
-    booking = apps.get_app_config("booking")
-    booking.models_module = True  # type: ignore[assignment]  # only tested for truth there
-    create_permissions(booking, verbosity=0, apps=apps)
-    booking.models_module = None
-    from booking.roles import roles_sync
+    from booking.roles import roles_sync_in_migration
 
-    roles_sync(apps=apps, definition=ROLES)
+    roles_sync_in_migration(apps=apps, definition=ROLES)
 
 
 def remove_roles(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -18,7 +18,8 @@ from django.shortcuts import render
 from django.utils import formats
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext as _
 
 from booking import selectors, slots
 from booking.forms import ANY_STAFF, WeekQueryForm, utc_iso
@@ -81,14 +82,14 @@ def private_page(view: View) -> View:
 def partner_or_404(slug: str) -> Partner:
     partner = selectors.partner_get(slug=slug)
     if partner is None:
-        raise Http404("No such business.")
+        raise Http404(_("No such business."))
     return partner
 
 
 def service_or_404(partner: Partner, slug: str) -> Service:
     service = selectors.service_get_active(partner=partner, slug=slug)
     if service is None:
-        raise Http404("No such service.")
+        raise Http404(_("No such service."))
     service.partner = partner  # already loaded: spares the slot engine a query
     return service
 
@@ -169,12 +170,10 @@ class WeekDay:
     slots_html: str = ""
 
 
-DAY_LABEL_FORMAT = "l, j F"
-
-
 def week_day(day: date, starts: list[datetime], zone: ZoneInfo) -> WeekDay:
-    # formats.date_format is what the `date` filter calls: same names, same translations.
-    label = formats.date_format(day, DAY_LABEL_FORMAT)
+    # formats.date_format is what the `date` filter calls: same names, same translations; the
+    # pattern is the language's (booking.i18n.date_formats has the same one for the templates).
+    label = formats.date_format(day, pgettext("a day in the week of free times", "l, j F"))
     slots_: list[dict[str, Any]] = []
     for start in starts:
         # What the `date:"H:i"` filter writes (24-hour clock, both parts zero-padded), without
@@ -300,7 +299,7 @@ def booking_or_404(token: str) -> Booking:
     booking = selectors.booking_get_by_token(token=token)
     if booking is None:
         # Unknown, forged and malformed tokens all get the same 404.
-        raise Http404("No such booking.")
+        raise Http404(_("No such booking."))
     booking.service.partner = booking.partner
     return booking
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from booking import errors, selectors, services
 from booking.forms import BookingForm, SlotChoiceForm, WeekQueryForm, utc_iso
+from booking.i18n import active_language
 from booking.models import Partner, Service, StaffChoice, StaffMember
 from booking.views.common import (
     Week,
@@ -62,7 +63,7 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             request,
             form_messages(form),
             back_url=here,
-            back_text=f"Show the times of {service.name}",
+            back_text=_("Show the times of %(service)s") % {"service": service.local_name},
         )
     tz = form.cleaned_data["tz"]
     zone = ZoneInfo(tz)
@@ -195,7 +196,7 @@ def _not_a_slot(
         request,
         messages,
         back_url=reverse("booking:service", args=[partner.slug, service.slug]),
-        back_text=f"Choose another time for {service.name}",
+        back_text=_("Choose another time for %(service)s") % {"service": service.local_name},
     )
 
 
@@ -261,7 +262,7 @@ def _book_post(request: HttpRequest, partner: Partner, service: Service) -> Http
         booking, token = services.booking_create_for_customer(
             service=service,
             start=start,
-            customer=form.customer(),
+            customer=form.customer(language=active_language()),
             actor=Actor.from_request(request, via=Via.BOOKING_PAGE),
             staff=staff,
         )

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from booking import services
 from booking.forms import LostLinkForm
+from booking.i18n import active_language
 from booking.views.common import partner_or_404
 from security.actors import Actor, Via
 from security.client_ip import client_ip
@@ -32,5 +33,7 @@ def lost_link(request: HttpRequest, partner_slug: str) -> HttpResponse:
         partner=partner,
         email=form.cleaned_data["email"],
         actor=Actor.customer(via=Via.BOOKING_PAGE, ip=client_ip(request)),
+        # The email in the language of the page the customer asked from.
+        language=active_language(),
     )
     return render(request, "booking/lost_link.html", {"partner": partner, "sent": True})

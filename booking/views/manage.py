@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from booking import errors, selectors, services
@@ -134,7 +135,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     )
     if not week_form.is_valid():
         return bad_request(
-            request, form_messages(week_form), back_url=here, back_text="Show the free times"
+            request, form_messages(week_form), back_url=here, back_text=_("Show the free times")
         )
     tz = week_form.cleaned_data["tz"]
     # The booking keeps its person unless the customer picks "anyone" or someone else: nothing
@@ -157,7 +158,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     context = _manage_context(request, booking, token, tz, now)
     if booking.is_hold:
-        context["refusal"] = (
+        context["refusal"] = _(
             "This time is reserved for you until it is paid; it can be changed once it is paid."
         )
     status = 200
@@ -168,7 +169,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
                 request,
                 form_messages(form),
                 back_url=here + query_string(tz=tz),
-                back_text="Show the free times",
+                back_text=_("Show the free times"),
             )
         try:
             moved = services.booking_reschedule(

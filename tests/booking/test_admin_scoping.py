@@ -37,6 +37,11 @@ def _service_form(**extra: object) -> dict[str, object]:
         "staff_choice": "any",
         "required_resource_kind": "",
         "is_active": "on",
+        # The inline of the service's names in other languages: none posted.
+        "translations-TOTAL_FORMS": 0,
+        "translations-INITIAL_FORMS": 0,
+        "translations-MIN_NUM_FORMS": 0,
+        "translations-MAX_NUM_FORMS": 1000,
         **extra,
     }
 
@@ -210,11 +215,14 @@ def test_role_groups_in_the_database_match_booking_roles() -> None:
         assert codenames == expected
 
 
-def test_the_migration_definition_equals_booking_roles() -> None:
+def test_the_latest_migration_definition_equals_booking_roles() -> None:
     import importlib
 
-    # The latest migration that sets the roles holds the whole definition.
-    migration = importlib.import_module("booking.migrations.0019_customer_list_role")
+    # The latest migration that sets the roles holds the whole definition: 0012 added the staff
+    # and resource permissions, 0019 the customer list, 0020 the service translations.
+    migration = importlib.import_module(
+        "booking.migrations.0020_booking_language_service_translations"
+    )
     assert migration.ROLES == ROLE_PERMISSIONS
 
 

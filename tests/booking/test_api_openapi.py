@@ -31,6 +31,7 @@ SERVICES = "/partners/{slug}/services/"
 SLOTS = "/partners/{slug}/services/{service}/slots"
 STAFF = "/partners/{slug}/services/{service}/staff"
 BOOKINGS = "/partners/{slug}/bookings"
+MESSAGES = "/partners/{slug}/messages"
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +94,13 @@ def test_the_document_is_openapi_3_1_with_exactly_the_four_operations() -> None:
     assert OPENAPI["info"]["title"] and OPENAPI["info"]["version"]
     assert OPENAPI["servers"] == [{"url": BASE}]
     operations = {(path, method) for path, item in OPENAPI["paths"].items() for method in item}
-    assert operations == {(SERVICES, "get"), (STAFF, "get"), (SLOTS, "get"), (BOOKINGS, "post")}
+    assert operations == {
+        (SERVICES, "get"),
+        (STAFF, "get"),
+        (SLOTS, "get"),
+        (BOOKINGS, "post"),
+        (MESSAGES, "get"),
+    }
     ids = [op["operationId"] for item in OPENAPI["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
 
@@ -143,6 +150,7 @@ def test_documented_paths_are_the_real_routes() -> None:
         SLOTS: views.service_slots,
         STAFF: views.service_staff,
         BOOKINGS: views.booking_create,
+        MESSAGES: views.widget_messages,
     }
     for path, view in expected.items():
         concrete = BASE + path.replace("{slug}", "salon-alpha").replace("{service}", "haircut")
@@ -153,6 +161,7 @@ def test_documented_paths_are_the_real_routes() -> None:
         "service-staff",
         "service-slots",
         "booking-create",
+        "widget-messages",
         "openapi",
     }
 

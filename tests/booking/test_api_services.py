@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from booking.models import Partner, Service
+from booking.models import Partner, Service, ServiceTranslation
 
 pytestmark = pytest.mark.django_db
 
@@ -126,16 +126,21 @@ def test_other_methods_are_a_json_405(client: Client, service: Service, method: 
     assert response.json() == {"error": "method_not_allowed", "message": "Use GET here."}
 
 
-def test_the_list_takes_two_queries_whatever_the_number_of_services(
+def test_the_list_takes_three_queries_whatever_the_number_of_services(
     client: Client, service: Service, django_assert_num_queries
 ) -> None:
     for n in range(5):
         Service.objects.create(
             partner=service.partner, name=f"Extra {n}", slug=f"extra-{n}", duration_minutes=30
         )
-    with django_assert_num_queries(2):  # the partner, its services
-        response = client.get(url("salon-alpha"))
-    assert len(json.loads(response.content)["services"]) == 6
+        ServiceTranslation.objects.create(
+            service=Service.objects.get(slug=f"extra-{n}"), language="de", name=f"Extra {n} (de)"
+        )
+    # the partner, its services, their names in other languages
+    with django_assert_num_queries(3):
+        response = client.get(url("salon-alpha"), headers={"accept-language": "de"})
+    names = [s["name"] for s in json.loads(response.content)["services"]]
+    assert len(names) == 6 and "Extra 0 (de)" in names
 
 
 # --- HTTP methods: JSON whatever the method, HEAD like GET ---------------------------------------

@@ -13,11 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import time
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from booking.models import Booking, OpeningHours, Partner, Service
+from booking.models import Booking, OpeningHours, Partner, Service, ServiceTranslation
 from booking.services import CustomerDetails
 from tests.actors import BOOKING_CUSTOMER
 from tests.staffing import team
@@ -32,17 +34,17 @@ PAGE = """<!doctype html>
 <body>
 <h1>Salon Widget Test</h1>
 <div id="booking-widget"></div>
-<script src="{api}/static/widget/booking.js" data-partner="{slug}" defer></script>
+<script src="{api}/static/widget/booking.js" data-partner="{slug}"{lang} defer></script>
 </body>
 </html>
 """
 
 
 class _PartnerSite:
-    """A tiny website on its own origin that embeds the widget, with a strict CSP of its own."""
+    """A tiny website on its own origin that embeds the widget, with a strict CSP of its own.
+    `?lang=xx` in a page's address gives the widget's script data-lang="xx"."""
 
     def __init__(self, api: str) -> None:
-        html = PAGE.format(api=api, slug=SLUG).encode()
         csp = (
             f"default-src 'none'; script-src {api}; style-src {api}; connect-src {api}; "
             "img-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
@@ -50,6 +52,9 @@ class _PartnerSite:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                lang = parse_qs(urlsplit(self.path).query).get("lang", [""])[0]
+                attribute = f' data-lang="{escape(lang)}"' if lang else ""
+                html = PAGE.format(api=api, slug=SLUG, lang=attribute).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
                 self.send_header("Content-Security-Policy", csp)
@@ -243,6 +248,45 @@ def test_a_paid_service_through_the_widget_is_held_and_sent_to_the_payment_page(
     booking = Booking.objects.get()
     assert booking.status == Booking.Status.PENDING_PAYMENT  # never confirmed before it is paid
     assert page.evaluate("window.__violations") == [] and page.errors == []
+
+
+def test_the_widget_speaks_its_data_lang_and_books_in_it(page, sites, shop: Partner) -> None:
+    """The partner's page says data-lang="de" to a visitor whose browser is English: texts,
+    service names, dates and the booking's language follow data-lang, without a CSP violation
+    on a page with a strict CSP of its own."""
+    ServiceTranslation.objects.create(
+        service=shop.services.get(slug="haircut"), language="de", name="Haarschnitt"
+    )
+    registered, _ = sites
+    page.goto(f"{registered.origin}/salon.html?lang=de")
+    page.locator(".bw-step", has_text="Leistung wählen").wait_for()
+    page.locator(".bw-service-button", has_text="Haarschnitt").click()
+    page.locator(".bw-slot").first.wait_for()
+    assert page.locator(".bw-zone").inner_text() == "Zeiten in America/New_York"
+    page.locator(".bw-slot").first.click()
+    page.get_by_label("Name", exact=True).fill("Heidi Muster")
+    page.get_by_label("E-Mail", exact=True).fill("heidi@example.ch")
+    page.get_by_label("Telefon (optional)").fill("+41 79 000 00 00")
+    page.locator(".bw-submit", has_text="Buchen").click()
+    page.locator(".bw-done", has_text="Gebucht!").wait_for()
+    assert Booking.objects.get().language == "de"
+    assert page.evaluate("window.__violations") == []
+    assert page.errors == []
+
+
+def test_without_data_lang_the_widget_follows_the_browser(browser, sites, shop: Partner) -> None:
+    from tests.conftest import open_page
+
+    registered, _ = sites
+    context = browser.new_context(timezone_id="Europe/Zurich", locale="fr-CH")
+    try:
+        page = open_page(context)
+        page.goto(f"{registered.origin}/salon.html")
+        page.locator(".bw-step", has_text="Choisir un service").wait_for()
+        assert page.evaluate("window.__violations") == []
+        assert page.errors == []
+    finally:
+        context.close()
 
 
 def test_visitor_chooses_a_person_in_the_widget_and_sees_them_named(

@@ -4,7 +4,13 @@
  *   <div id="booking-widget"></div>
  *   <script src="https://OUR-HOST/static/widget/booking.js" data-partner="slug" defer></script>
  *
- * Optional: data-target="element-id" (default "booking-widget"), data-service="service-slug".
+ * Optional: data-target="element-id" (default "booking-widget"), data-service="service-slug",
+ * data-lang="de" (en, de, fr or it; default: the browser's language, else English).
+ *
+ * Languages: the widget's texts come from the server's catalogue (GET .../messages, the
+ * "djangojs" translations), its API requests carry the language as Accept-Language (messages
+ * from the API, and the language the booking's emails are written in), and dates and times are
+ * formatted with Intl in that language.
  *
  * Security rules (C05, C06): the partner's page may run a strict CSP of its own, so the widget
  * builds its DOM with createElement/textContent only, styles through class names and the
@@ -25,6 +31,38 @@
   var origin = new URL(script.src).origin;
   var api = origin + "/api/v1/partners/" + encodeURIComponent(partner) + "/";
   var zone = visitorZone();
+  var LANGUAGES = ["en", "de", "fr", "it"];
+  var lang = pickLanguage();
+  var catalog = {};
+
+  function pickLanguage() {
+    var wanted = [script.getAttribute("data-lang") || ""].concat(navigator.languages || [navigator.language || ""]);
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").toLowerCase().split("-")[0];
+      if (LANGUAGES.indexOf(code) !== -1) {
+        return code;
+      }
+    }
+    return "en";
+  }
+
+  // gettext as Django's JavaScript catalogue has it: the text in the chosen language, else the
+  // English original. interpolate() fills %(name)s from an object, as text only.
+  function gettext(text) {
+    var found = catalog[text];
+    return typeof found === "string" && found ? found : text;
+  }
+
+  // Marks a text for the catalogue where it is defined; translated where it is shown.
+  function gettext_noop(text) {
+    return text;
+  }
+
+  function interpolate(text, values) {
+    return text.replace(/%\(([a-z_]+)\)s/g, function (all, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : all;
+    });
+  }
 
   // staff: null for "anyone", else {id, name} of the person chosen; people: whom the service offers.
   var state = { services: [], service: null, staff: null, people: [], weekStart: startOfToday(), slot: null, busy: false, notice: "", partnerName: "" };
@@ -78,7 +116,7 @@
   function show(children) {
     clear(root);
     var title = el("div", "bw-header");
-    title.appendChild(el("span", "bw-title", state.partnerName ? "Book with " + state.partnerName : "Book an appointment"));
+    title.appendChild(el("span", "bw-title", state.partnerName ? interpolate(gettext("Book with %(partner)s"), { partner: state.partnerName }) : gettext("Book an appointment")));
     root.appendChild(title);
     children.forEach(function (child) {
       if (child) {
@@ -103,9 +141,9 @@
 
   // --- formatting ---------------------------------------------------------------------------
 
-  var dayLabelFormat = new Intl.DateTimeFormat(undefined, { timeZone: zone, weekday: "short", day: "numeric", month: "short" });
-  var timeFormat = new Intl.DateTimeFormat(undefined, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
-  var longFormat = new Intl.DateTimeFormat(undefined, {
+  var dayLabelFormat = new Intl.DateTimeFormat(lang, { timeZone: zone, weekday: "short", day: "numeric", month: "short" });
+  var timeFormat = new Intl.DateTimeFormat(lang, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+  var longFormat = new Intl.DateTimeFormat(lang, {
     timeZone: zone, weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit",
   });
 
@@ -123,7 +161,7 @@
   function describeService(service) {
     var parts = [];
     if (service.duration_minutes) {
-      parts.push(service.duration_minutes + " min");
+      parts.push(interpolate(gettext("%(minutes)s min"), { minutes: service.duration_minutes }));
     }
     if (service.price !== undefined && service.price !== null && service.price !== "") {
       parts.push((service.currency ? service.currency + " " : "") + service.price);
@@ -140,7 +178,7 @@
   }
 
   function request(path, options) {
-    var init = { method: "GET", credentials: "omit", mode: "cors", cache: "no-store", headers: { Accept: "application/json" } };
+    var init = { method: "GET", credentials: "omit", mode: "cors", cache: "no-store", headers: { Accept: "application/json", "Accept-Language": lang } };
     if (options && options.json !== undefined) {
       init.method = "POST";
       init.headers["Content-Type"] = "application/json";
@@ -184,25 +222,27 @@
 
   function failure(error, retry) {
     if (error instanceof ApiError && error.kind === "blocked") {
-      return message("error", "This website is not allowed to show bookings for " + partner + ".");
+      return message("error", interpolate(gettext("This website is not allowed to show bookings for %(partner)s."), { partner: partner }));
     }
     if (error instanceof ApiError && error.status === 429) {
       var wait = Number(error.body.retry_after) || 0;
       return message(
         "error",
-        "Too many requests right now (rate limited). Please wait " + (wait ? wait + " seconds" : "a moment") + " and try again."
+        wait
+          ? interpolate(gettext("Too many requests right now (rate limited). Please wait %(seconds)s seconds and try again."), { seconds: wait })
+          : gettext("Too many requests right now (rate limited). Please wait a moment and try again.")
       );
     }
     if (error instanceof ApiError && error.status === 404) {
-      return message("error", "These bookings could not be found.");
+      return message("error", gettext("These bookings could not be found."));
     }
     if (error instanceof ApiError && error.status === 503 && error.body && error.body.error === "payments_not_configured") {
-      return message("error", "Payments are not configured, so this paid service cannot be booked online. Please contact the business directly.");
+      return message("error", gettext("Payments are not configured, so this paid service cannot be booked online. Please contact the business directly."));
     }
     var box = el("div", "bw-failure");
-    box.appendChild(message("error", "Something went wrong. Please try again."));
+    box.appendChild(message("error", gettext("Something went wrong. Please try again.")));
     if (retry) {
-      box.appendChild(button("Try again", "bw-button", retry));
+      box.appendChild(button(gettext("Try again"), "bw-button", retry));
     }
     return box;
   }
@@ -210,7 +250,7 @@
   // --- step 1: services -----------------------------------------------------------------------
 
   function loadServices() {
-    show([message("info", "Loading…")]);
+    show([message("info", gettext("Loading…"))]);
     request("services/").then(
       function (body) {
         state.services = listOf(body, "services");
@@ -232,7 +272,7 @@
 
   function showServices() {
     if (!state.services.length) {
-      show([message("info", "No services can be booked online at the moment.")]);
+      show([message("info", gettext("No services can be booked online at the moment."))]);
       return;
     }
     var list = el("ul", "bw-services");
@@ -247,7 +287,7 @@
       item.appendChild(pick);
       list.appendChild(item);
     });
-    show([el("h3", "bw-step", "Choose a service"), list]);
+    show([el("h3", "bw-step", gettext("Choose a service")), list]);
   }
 
   // --- step 2: anyone or a person -----------------------------------------------------------
@@ -257,7 +297,7 @@
     state.staff = null;
     state.people = [];
     state.weekStart = startOfToday();
-    show([heading(service), message("info", "Loading…")]);
+    show([heading(service), message("info", gettext("Loading…"))]);
     request("services/" + encodeURIComponent(service.slug) + "/staff").then(
       function (body) {
         state.people = listOf(body, "staff").filter(function (member) {
@@ -291,19 +331,19 @@
       list.appendChild(item);
     }
     if (!state.mustChoose) {
-      add("Anyone", null);
+      add(gettext("Anyone"), null);
     }
     state.people.forEach(function (member) {
       add(member.name, member);
     });
-    show([heading(service), el("h3", "bw-step", "With whom?"), list, backToServices()]);
+    show([heading(service), el("h3", "bw-step", gettext("With whom?")), list, backToServices()]);
   }
 
   function otherPeople() {
     if (state.people.length < 2 && !state.mustChoose) {
       return null;
     }
-    return button("Someone else", "bw-link", function () {
+    return button(gettext("Someone else"), "bw-link", function () {
       showPeople(state.service);
     });
   }
@@ -318,7 +358,7 @@
       "&end=" + encodeURIComponent(isoDate(addDays(state.weekStart, 6))) +
       "&tz=" + encodeURIComponent(zone) +
       (state.staff ? "&staff=" + encodeURIComponent(String(state.staff.id)) : "");
-    show([heading(service), message("info", "Loading free times…")]);
+    show([heading(service), message("info", gettext("Loading free times…"))]);
     request("services/" + encodeURIComponent(service.slug) + "/slots" + query).then(
       function (body) {
         showWeek(service, slotsByDay(body));
@@ -358,7 +398,7 @@
     box.appendChild(el("h3", "bw-step", service.name));
     box.appendChild(el("p", "bw-service-meta", describeService(service)));
     if (state.staff) {
-      box.appendChild(el("p", "bw-staff", "With " + state.staff.name));
+      box.appendChild(el("p", "bw-staff", interpolate(gettext("With %(name)s"), { name: state.staff.name })));
     }
     return box;
   }
@@ -367,7 +407,7 @@
     if (state.services.length < 2) {
       return null;
     }
-    return button("Other services", "bw-link", showServices);
+    return button(gettext("Other services"), "bw-link", showServices);
   }
 
   function showWeek(service, byDay) {
@@ -393,15 +433,15 @@
       week.appendChild(column);
     }
     var nav = el("div", "bw-nav");
-    var earlier = button("‹ Earlier", "bw-link", function () {
+    var earlier = button("‹ " + gettext("Earlier"), "bw-link", function () {
       state.weekStart = addDays(state.weekStart, -7);
       loadWeek();
     });
     earlier.disabled = state.weekStart <= startOfToday();
     nav.appendChild(earlier);
-    nav.appendChild(el("span", "bw-zone", "Times in " + zone));
+    nav.appendChild(el("span", "bw-zone", interpolate(gettext("Times in %(zone)s"), { zone: zone })));
     nav.appendChild(
-      button("Later ›", "bw-link", function () {
+      button(gettext("Later") + " ›", "bw-link", function () {
         state.weekStart = addDays(state.weekStart, 7);
         loadWeek();
       })
@@ -415,7 +455,7 @@
       heading(service),
       notice,
       nav,
-      total ? null : message("info", "No free times this week. Try a later week."),
+      total ? null : message("info", gettext("No free times this week. Try a later week.")),
       week,
       otherPeople(),
       backToServices(),
@@ -425,10 +465,10 @@
   // --- step 4: the form -------------------------------------------------------------------------
 
   var FIELDS = [
-    { name: "customer_name", label: "Name", type: "text", required: true, autocomplete: "name", max: 120 },
-    { name: "customer_email", label: "Email", type: "email", required: true, autocomplete: "email", max: 254 },
-    { name: "customer_phone", label: "Phone", type: "tel", required: false, autocomplete: "tel", max: 40 },
-    { name: "notes", label: "Notes", type: "textarea", required: false, max: 2000 },
+    { name: "customer_name", label: gettext_noop("Name"), type: "text", required: true, autocomplete: "name", max: 120 },
+    { name: "customer_email", label: gettext_noop("Email"), type: "email", required: true, autocomplete: "email", max: 254 },
+    { name: "customer_phone", label: gettext_noop("Phone"), type: "tel", required: false, autocomplete: "tel", max: 40 },
+    { name: "notes", label: gettext_noop("Notes"), type: "textarea", required: false, max: 2000 },
   ];
 
   function chooseSlot(slot, notice) {
@@ -439,7 +479,7 @@
     FIELDS.forEach(function (field) {
       var row = el("div", "bw-field");
       var id = "bw-" + targetId + "-" + field.name;
-      var label = el("label", "bw-label", field.label + (field.required ? "" : " (optional)"));
+      var label = el("label", "bw-label", field.required ? gettext(field.label) : interpolate(gettext("%(field)s (optional)"), { field: gettext(field.label) }));
       label.htmlFor = id;
       var input = field.type === "textarea" ? el("textarea", "bw-input") : el("input", "bw-input");
       if (field.type !== "textarea") {
@@ -463,7 +503,7 @@
     });
     var formError = el("div", "bw-form-error");
     formError.setAttribute("role", "alert");
-    var submit = el("button", "bw-button bw-submit", "Book");
+    var submit = el("button", "bw-button bw-submit", gettext("Book"));
     submit.type = "submit";
     form.appendChild(formError);
     form.appendChild(submit);
@@ -478,7 +518,7 @@
       el("p", "bw-when", longFormat.format(slot.when)),
       notice || null,
       form,
-      button("Choose another time", "bw-link", loadWeek),
+      button(gettext("Choose another time"), "bw-link", loadWeek),
     ]);
     inputs.customer_name.input.focus();
   }
@@ -502,7 +542,7 @@
       }
     });
     var general = [].concat(errors.__all__ || errors.non_field_errors || errors.start || []).map(textOf).join(" ");
-    formError.textContent = general || (shown ? "Please correct the marked fields." : textOf(body && body.message) || "Please check your details.");
+    formError.textContent = general || (shown ? gettext("Please correct the marked fields.") : textOf(body && body.message) || gettext("Please check your details."));
   }
 
   function textOf(value) {
@@ -535,7 +575,7 @@
         state.busy = false;
         submit.disabled = false;
         if (error instanceof ApiError && error.status === 409) {
-          loadWeekWithNotice("Sorry, this time was just taken. Please choose another one.");
+          loadWeekWithNotice(gettext("Sorry, this time was just taken. Please choose another one."));
         } else if (error instanceof ApiError && error.status === 400) {
           showFieldErrors(inputs, formError, error.body);
         } else {
@@ -573,7 +613,7 @@
     var who = booking.staff && typeof booking.staff.name === "string" ? booking.staff.name : "";
     var room = booking.resource && typeof booking.resource.name === "string" ? booking.resource.name : "";
     if (who) {
-      parts.push(el("p", "bw-staff", "With " + who + (room ? " · " + room : "")));
+      parts.push(el("p", "bw-staff", interpolate(gettext("With %(name)s"), { name: who }) + (room ? " · " + room : "")));
     }
     parts.push(note);
     var href = safeLink(linkHref);
@@ -597,14 +637,16 @@
       var until = booking.hold_expires_at ? new Date(booking.hold_expires_at) : null;
       var note = message(
         "info",
-        "This time is held for you" + (until ? " until " + timeFormat.format(until) : "") + ". It becomes your booking once it is paid."
+        until
+          ? interpolate(gettext("This time is held for you until %(time)s. It becomes your booking once it is paid."), { time: timeFormat.format(until) })
+          : gettext("This time is held for you. It becomes your booking once it is paid.")
       );
-      done("Almost done: pay to confirm", booking, start, note, "Pay now", body.payment_url);
+      done(gettext("Almost done: pay to confirm"), booking, start, note, gettext("Pay now"), body.payment_url);
       return;
     }
     done(
-      "Booked!", booking, start, message("success", "A confirmation is on its way to your email."),
-      "Manage or cancel your booking", body.manage_url
+      gettext("Booked!"), booking, start, message("success", gettext("A confirmation is on its way to your email.")),
+      gettext("Manage or cancel your booking"), body.manage_url
     );
   }
 
@@ -617,11 +659,28 @@
     }
     root.classList.add("bw-widget");
     if (!partner || !/^[-a-zA-Z0-9_]{1,60}$/.test(partner)) {
-      show([message("error", "The booking widget is missing its data-partner setting.")]);
+      show([message("error", gettext("The booking widget is missing its data-partner setting."))]);
       return;
     }
     addStylesheet();
-    loadServices();
+    loadCatalog().then(loadServices);
+  }
+
+  function loadCatalog() {
+    // English needs no catalogue; a catalogue that cannot be loaded leaves the English texts.
+    if (lang === "en") {
+      return Promise.resolve();
+    }
+    return request("messages").then(
+      function (body) {
+        if (body && body.messages && typeof body.messages === "object") {
+          catalog = body.messages;
+        }
+      },
+      function () {
+        catalog = {};
+      }
+    );
   }
 
   if (document.readyState === "loading") {

@@ -1,0 +1,86 @@
+"""Languages of the customer pages and emails: which one is active, and dates and times written
+the way readers of that language expect, with the time zone named."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import dateformat, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import pgettext, pgettext_lazy
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest, HttpResponseBase
+    from django_stubs_ext import StrOrPromise
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's, plus "Vary: Cookie" on the answers to a visitor who picked a language (the
+    picker's cookie): their page depends on the cookie, which Django's leaves unsaid, so a shared
+    cache could hand the picked language to others. Visitors without the cookie get answers that
+    vary on Accept-Language only and stay cacheable."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        response = super().process_response(request, response)
+        if settings.LANGUAGE_COOKIE_NAME in request.COOKIES:
+            patch_vary_headers(response, ("Cookie",))
+        return response
+
+
+def active_language() -> str:
+    """The language of the current request or `translation.override` block, as one of the codes
+    of settings.LANGUAGES (a region variant such as de-ch counts as de)."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    try:
+        return translation.get_supported_language_variant(language)
+    except LookupError:
+        return str(settings.LANGUAGE_CODE)
+
+
+def when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """The appointment in `zone`, in the active language, the zone named: "Monday, 6 January
+    2025, 10:00–11:00 (Europe/Zurich)", "Montag, 6. Januar 2025, 10:00–11:00 (Europe/Zurich)".
+
+    The pattern is a translatable string (Django date-format letters) so each language keeps its
+    own word order and punctuation; month and day names come from Django's own catalogues."""
+    day_and_time = pgettext("date and time of an appointment", "l, j F Y, H:i")
+    time_only = pgettext("time of day", "H:i")
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    text = dateformat.format(local_start, day_and_time)
+    if local_end.date() == local_start.date():
+        text += "–" + dateformat.format(local_end, time_only)
+    else:
+        text += " – " + dateformat.format(local_end, day_and_time)
+    return f"{text} ({zone.key})"
+
+
+def date_formats(request: HttpRequest) -> dict[str, StrOrPromise]:
+    """Context processor: the date patterns of the customer pages, in the active language (lazy:
+    resolved when the page renders). Used as `{{ start|date:day_time_format }}`."""
+    return {
+        "day_time_format": pgettext_lazy("date and time of an appointment", "l, j F Y, H:i"),
+        "day_format": pgettext_lazy("a calendar day", "l, j F Y"),
+        "weekday_format": pgettext_lazy("a day in the week of free times", "l, j F"),
+        "weekday_time_format": pgettext_lazy("a time in the coming weeks", "l, j F, H:i"),
+    }
+
+
+# Sources whose texts are not in the catalogues: operator tooling (management commands, the
+# compliance report and checks, backups), which operators and auditors read in English, and what
+# never ships (tests, benchmarks, local data). `bin/messages` and the catalogue test both use it.
+CATALOGUE_IGNORE = (
+    "*/management/commands/*",
+    "security/compliance/*",
+    "*/compliance.py",
+    "backups/*",
+    "tests/*",
+    "bench/*",
+    "var/*",
+    "public/*",
+)
