@@ -20,6 +20,7 @@ from booking import services
 from booking.emails import send_booking_event
 from booking.models import Booking, Service, ServiceTranslation
 from booking.reminders import reminders_send_due
+from security.fieldcrypto import blind_index
 from tests.actors import MANAGE_LINK_CUSTOMER
 from tests.booking.conftest import zurich
 
@@ -56,7 +57,7 @@ def _book_on_the_page(client: Client, **headers: str) -> Booking:
         headers=headers,
     )
     assert response.status_code == 302, response.content.decode()[:500]
-    return Booking.objects.get(customer_email="heidi@example.ch")
+    return Booking.objects.get(customer_email_index=blind_index("heidi@example.ch"))
 
 
 # --- the page's language -------------------------------------------------------------------------
@@ -302,7 +303,7 @@ def test_a_widget_booking_stores_the_widget_language(client: Client, service: Se
         headers={"accept-language": "it-CH"},
     )
     assert response.status_code == 201, response.content
-    assert Booking.objects.get(customer_email="luca@example.ch").language == "it"
+    assert Booking.objects.get(customer_email_index=blind_index("luca@example.ch")).language == "it"
 
 
 # --- error pages ---------------------------------------------------------------------------------
