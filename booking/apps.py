@@ -8,12 +8,15 @@ class BookingConfig(AppConfig):
     def ready(self) -> None:
         from booking import cors  # noqa: F401  (connects the CORS rule and its cache invalidation)
         from booking.access_review import access_review_columns
+        from booking.admin.dashboard import dashboard_home
         from booking.compliance import CHECKS
         from booking.events import BookingEvent
         from security.access_review import register_access_review_source
+        from security.admin_site import register_home_page
         from security.compliance import register_checks
         from security.events import register_event_types
 
         register_event_types(BookingEvent)
         register_checks(*CHECKS, owner="booking")
         register_access_review_source(access_review_columns)
+        register_home_page(dashboard_home)

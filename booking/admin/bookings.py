@@ -45,6 +45,7 @@ from booking.admin.scoping import (
     scope_queryset,
 )
 from booking.admin.support import MASKED, CustomerDataMixin, customer_access
+from booking.admin.zone import zoned_field
 from booking.events import BookingEvent
 from booking.i18n import active_language
 from booking.models import Booking, Service, StaffMember
@@ -105,13 +106,16 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "customer_phone",
         "notes",
         "language",  # the customer's emails are in it
-        "created_at",
-        "cancelled_at",
+        "created_local",
+        "cancelled_local",
         "cancellation_reason",
         "rescheduled_from",
     )
     readonly_fields = fields
     inlines = (BookingReminderInline,)
+
+    created_local = zoned_field("created_at", _("created"))
+    cancelled_local = zoned_field("cancelled_at", _("cancelled"))
 
     # --- list -----------------------------------------------------------------------------------
 
@@ -518,8 +522,11 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                         access.value(booking, "customer_email"),
                         access.value(booking, "customer_phone"),
                         access.value(booking, "notes"),
-                        booking.created_at.isoformat(),
-                        booking.cancelled_at.isoformat() if booking.cancelled_at else "",
+                        # In the partner's zone like start and end (the offset says which).
+                        booking.created_at.astimezone(booking.partner.zone).isoformat(),
+                        booking.cancelled_at.astimezone(booking.partner.zone).isoformat()
+                        if booking.cancelled_at
+                        else "",
                         booking.cancellation_reason,
                         booking.staff.name,
                         booking.resource.name if booking.resource else "",

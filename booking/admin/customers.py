@@ -14,9 +14,11 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from booking.admin.scoping import SUPPORT, PartnerScopedAdmin, request_scope, scope_queryset
 from booking.admin.support import AUDITED, MASKED, customer_access
+from booking.admin.zone import zoned_field
 from booking.models import Customer
 from booking.support_access import customer_data_viewed, mask_email, mask_name, mask_text
 from security.client_ip import client_ip
@@ -44,8 +46,9 @@ class CustomerAdmin(PartnerScopedAdmin):
     search_help_text = "Search by a customer's complete email address (not part of it)."
     list_per_page = 50
     show_full_result_count = False
-    fields = ("partner", "name", "email", "phone", "created_at", "booking_table")
+    fields = ("partner", "name", "email", "phone", "created_local", "booking_table")
     readonly_fields = fields
+    created_local = zoned_field("created_at", _("created"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         queryset: QuerySet[Customer] = (
@@ -60,7 +63,7 @@ class CustomerAdmin(PartnerScopedAdmin):
         # Callables made for this request (the admin instance is shared between requests), not
         # field names: no sorting by a masked or encrypted column either.
         columns: list[Any] = [_column(request, "name"), _column(request, "email"), "bookings"]
-        columns.append("created_at")
+        columns.append("created_local")
         if not request_scope(request).is_partner:
             columns.insert(2, "partner")
         return columns
