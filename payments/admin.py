@@ -45,14 +45,16 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(_ReadOnly):
+    # The amount opens the payment, the booking column its booking (two links, never nested).
     list_display = [
-        "booking_link",
         "amount_display",
+        "booking_link",
         "status",
         "refund_state",
         "paid_local",
         "created_local",
     ]
+    list_display_links = ["amount_display"]
     list_filter = ["status", "created_at"]
     search_fields = ["stripe_payment_intent_id"]
     ordering = ["-created_at"]

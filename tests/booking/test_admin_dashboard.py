@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from admin_world import (
     A_CUSTOMER,
     A_OWN_CUSTOMER,
@@ -20,30 +19,25 @@ from admin_world import (
     World,
     build_world,
     make_booking,
+    make_hold,
 )
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from booking.models import Booking
+from tests.booking.conftest import WORKSPACE_NOW
 from tests.otp_login import login_verified
 from tests.staffing import TEAM
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("december_first")]
 
-NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # 08:00 in Zurich
+NOW = WORKSPACE_NOW
 
 
 @pytest.fixture
 def world() -> World:
-    with time_machine.travel(NOW, tick=False):
-        return build_world()
-
-
-@pytest.fixture(autouse=True)
-def frozen() -> object:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+    return build_world()
 
 
 def _home(client: Client, user: object) -> str:
@@ -90,9 +84,7 @@ def test_unpaid_holds_show_their_expiry_and_cancellations_their_time(
     client: Client, world: World
 ) -> None:
     hold = make_booking(world.a_service, datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
-    Booking.objects.filter(pk=hold.pk).update(
-        status=Booking.Status.PENDING_PAYMENT, hold_expires_at=NOW + timedelta(minutes=20)
-    )
+    make_hold(hold, NOW + timedelta(minutes=20))
     make_booking(
         world.a_service,
         datetime(2026, 12, 3, 9, 0, tzinfo=UTC),
@@ -153,9 +145,7 @@ def test_query_count_does_not_grow_with_bookings(client: Client, world: World) -
             staff=world.a_staff if n % 2 else None,
         )
         if n % 5 == 0:
-            Booking.objects.filter(pk=booking.pk).update(
-                status=Booking.Status.PENDING_PAYMENT, hold_expires_at=NOW + timedelta(minutes=n)
-            )
+            make_hold(booking, NOW + timedelta(minutes=n))
     for n in range(3):
         make_booking(
             world.a_service,

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import time_machine
-from admin_world import make_booking, make_user, open_every_day
+from admin_world import make_booking, make_hold, make_paid, make_user, open_every_day
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
 from django.test import Client
@@ -78,17 +78,8 @@ def kolkata(settings: object) -> dict[str, object]:
         confirmed = make_booking(service, start)
         make_booking(service, start + timedelta(days=1), status=Booking.Status.CANCELLED)
         hold = make_booking(service, start + timedelta(hours=2))
-        Booking.objects.filter(pk=hold.pk).update(
-            status=Booking.Status.PENDING_PAYMENT, hold_expires_at=NOW + timedelta(minutes=15)
-        )
-        Payment.objects.create(
-            booking=confirmed,
-            stripe_payment_intent_id="pi_kolkata",
-            amount=50000,
-            currency="INR",
-            status=Payment.Status.SUCCEEDED,
-            paid_at=NOW,
-        )
+        make_hold(hold, NOW + timedelta(minutes=15))
+        make_paid(confirmed, 50000, currency="INR")
         StaffAbsence.objects.create(
             staff=person, starts_at=start + timedelta(days=2), ends_at=start + timedelta(days=3)
         )
