@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from booking.admin.scoping import (
     ALL,
@@ -64,6 +66,18 @@ class PartnerAdmin(PartnerScopedAdmin):
             if request_scope(request).is_partner
             else self.list_display
         )
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "time_zone":
+            # Chosen from the IANA zones, not typed (the model's validator still checks it).
+            return forms.ChoiceField(
+                label=_("Time zone"),
+                choices=[(zone, zone) for zone in sorted(zoneinfo.available_timezones())],
+                help_text=_(
+                    "Every time in the workspace and in the customers' emails is shown in it."
+                ),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Partners are created by the platform, never by a partner's user.
