@@ -143,3 +143,16 @@ def test_list_query_count_does_not_grow_with_bookings(owner: Client, world: Worl
         if n % 4 == 1:
             make_paid(booking, 5000)
     assert queries() == one
+
+
+def test_the_calendar_tells_moved_and_unpaid_from_cancelled(owner: Client, world: World) -> None:
+    moving = make_booking(world.a_service, _at(3, 13))
+    services.booking_reschedule(booking=moving, new_start=_at(3, 14), actor=Actor.user(world.owner))
+    make_hold(make_booking(world.a_service, _at(4, 13)), NOW + timedelta(minutes=10))
+    make_booking(world.a_service, _at(5, 13), status=Booking.Status.CANCELLED)
+    for view in ("week", "day"):
+        labels = []
+        for day in ("2026-12-03", "2026-12-04", "2026-12-05"):
+            page = owner.get(f"/admin/booking/booking/calendar/?{view}={day}").content.decode()
+            labels += re.findall(r'<span class="cal-status">([^<]+)</span>', page)
+        assert {"moved", "unpaid hold", "cancelled"} <= set(labels), (view, labels)
