@@ -365,10 +365,11 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         choices: dict[str, Any] = {"services": offered, "staff": staff, "zone_name": zone_name}
         may_override = scope.is_owner
         showing = request.method == "POST" and "show_times" in request.POST
-        # Without JavaScript, in two steps: a GET form asks for the service, the person and the
-        # date and lists their free times as links; a link fills in the booking form's start.
+        # Without JavaScript: "Show free times" lists them as choices; a link with the service,
+        # person and date (?service=&staff=&day=, as from the home page) lists them as links,
+        # and a link fills in the booking form's start.
         asked = request.GET if request.method == "GET" and "service" in request.GET else None
-        query = FreeTimesForm(request.POST or asked, auto_id="find_%s", **choices)
+        query = FreeTimesForm(request.POST or asked, **choices)
         if showing:
             # Only the free times are asked for: the customer's details are not checked yet.
             form = BookingCreateForm(initial=request.POST.dict(), **choices)
