@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from admin_world import A_CUSTOMER, build_world, make_booking, make_hold
+from admin_world import A_CUSTOMER, build_world, make_booking, make_hold, make_paid
 
+from booking import services
 from booking.models import Booking
+from security.actors import Actor
 from tests.otp_login import browser_login, mfa_device
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -71,6 +73,13 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
     hold = make_booking(world.a_service, today_at_ten + timedelta(days=1, hours=3))
     make_hold(hold, now + timedelta(minutes=30))
     make_booking(world.a_service, today_at_ten + timedelta(days=3), status=Booking.Status.CANCELLED)
+    make_paid(world.a_booking, 15000)
+    moving = make_booking(world.a_service, today_at_ten + timedelta(days=4))
+    services.booking_reschedule(
+        booking=moving,
+        new_start=today_at_ten + timedelta(days=4, hours=5),
+        actor=Actor.user(world.owner),
+    )
     base = live_server.url
     browser_login(page, base, world.owner.email, PASSWORD, device=mfa_device(world.owner))
     pages = {
@@ -94,3 +103,7 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
         assert page.locator("#dashboard").count() == 1
         assert A_CUSTOMER not in page.inner_text("#dashboard")  # two days from now
         assert "Unpaid hold" in page.inner_text("#dashboard")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{base}/admin/booking/booking/?show=all")
+    assert "CHF 150.00 · Paid" in page.inner_text("#result_list")
+    assert page.locator("#result_list a", has_text="(Europe/Zurich)").count() >= 1  # moved to
