@@ -11,6 +11,7 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from booking.admin.covered import covered_by_override, warn_covered
 from booking.admin.scoping import (
     ALL,
     PartnerScopedAdmin,
@@ -158,3 +159,8 @@ class DateOverrideAdmin(PartnerScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Never silently: the bookings the day's hours no longer take.
+        warn_covered(request, covered_by_override(form.instance))
