@@ -88,6 +88,10 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
         "day": f"/admin/booking/booking/calendar/?day={world.a_booking.start.astimezone(zone).date()}",
         "bookings": "/admin/booking/booking/?show=all",
         "payments": "/admin/payments/payment/",
+        "book-by-hand": (
+            f"/admin/booking/booking/add/?service={world.a_service.pk}&staff={world.a_staff.pk}"
+            f"&day={world.a_booking.start.astimezone(zone).date()}"
+        ),
     }
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
@@ -107,3 +111,9 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
     page.goto(f"{base}/admin/booking/booking/?show=all")
     assert "CHF 150.00 · Paid" in page.inner_text("#result_list")
     assert page.locator("#result_list a", has_text="(Europe/Zurich)").count() >= 1  # moved to
+    # Booking by hand without JavaScript: a free time is a link that fills in the start.
+    page.goto(f"{base}{pages['book-by-hand']}")
+    page.locator(".free-time-links a").first.click()
+    page.wait_for_url("**start=**")
+    assert page.locator("input[name=start]").input_value() != ""
+    _no_violations(page, "booking by hand")
