@@ -327,3 +327,19 @@ def send_reminder(*, booking: Booking) -> None:
         )
         _render(message).send()
     logger.info("reminder sent", extra={"booking_id": booking.pk})
+
+
+def partner_closed_email(booking: Booking) -> EmailMultiAlternatives:
+    """The customer of a future booking, told that the business deleted its account (so the
+    booking is cancelled, and refunded when paid): rendered while the booking still exists, in
+    the language they booked in, and sent after the deletion committed."""
+    with translation.override(booking.language):
+        return _render(
+            _Message(
+                "partner_closed_customer",
+                booking.customer_email,
+                booking.partner.contact_email,
+                _context(booking, Notice.CANCELLED),
+                (("CANCEL", booking),),
+            )
+        )

@@ -18,3 +18,4 @@ class BookingEvent(TextChoices):
     MANAGE_LINK_ROTATED = "manage_link_rotated", "Manage link renewed (older links revoked)"
     MANAGE_LINKS_REQUESTED = "manage_links_requested", "Manage links requested by email address"
     REMINDER_SENT = "reminder_sent", "Booking reminder sent"
+    PARTNER_DELETED = "partner_deleted", "Partner account deleted with all its data"

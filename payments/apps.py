@@ -12,5 +12,10 @@ class PaymentsConfig(AppConfig):
         from security.compliance import register_checks
         from security.events import register_event_types
 
+        from booking.deletion import Coverage, register_partner_data
+
         register_event_types(PaymentEvent)
+        register_partner_data("payments.Payment", Coverage.DETACHED)
+        register_partner_data("payments.Refund", Coverage.DETACHED)
+        register_partner_data("payments.WebhookEvent", Coverage.DETACHED)
         register_checks(*CHECKS, owner="payments")
