@@ -181,7 +181,9 @@ def _users(partner: Partner) -> models.QuerySet[Any]:
     return get_user_model().objects.filter(membership__partner=partner, is_superuser=False)
 
 
-def partner_deletion_preview_for(*, partner: Partner, now: datetime | None = None) -> DeletionPreview:
+def partner_deletion_preview_for(
+    *, partner: Partner, now: datetime | None = None
+) -> DeletionPreview:
     now = now or timezone.now()
     future_ids = list(_future(partner, now).values_list("pk", flat=True))
     refunds = 0
@@ -220,7 +222,11 @@ def _event_ids(partner: Partner, booking_ids: list[int], people: list[str]) -> s
         | Q(actor__membership__partner=partner)
         | Q(actor_email__in=people)
         | Q(target__in=people)
-        | Q(target__in=[f"support_grant:{pk}" for pk in partner.support_grants.values_list("pk", flat=True)])
+        | Q(
+            target__in=[
+                f"support_grant:{pk}" for pk in partner.support_grants.values_list("pk", flat=True)
+            ]
+        )
     )
     ids = set(SecurityEvent.objects.filter(about).values_list("pk", flat=True))
     for start in range(0, len(booking_ids), 500):
@@ -344,4 +350,3 @@ def partner_delete(
         },
     )
     return summary
-

@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0021_partner_contact_privacy'),
-        ('payments', '0002_webhook_outcome_choices'),
+        ("booking", "0021_partner_contact_privacy"),
+        ("payments", "0002_webhook_outcome_choices"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payment',
-            name='booking',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='payment', to='booking.booking'),
+            model_name="payment",
+            name="booking",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="payment",
+                to="booking.booking",
+            ),
         ),
     ]

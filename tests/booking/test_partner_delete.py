@@ -64,9 +64,7 @@ def _owner(partner: Partner) -> object:
     owner = get_user_model().objects.create_user(
         "owner@salon-alpha.example", password="a long owner passphrase", is_staff=True
     )
-    PartnerMembership.objects.create(
-        partner=partner, user=owner, role=PartnerMembership.Role.OWNER
-    )
+    PartnerMembership.objects.create(partner=partner, user=owner, role=PartnerMembership.Role.OWNER)
     return owner
 
 
@@ -211,9 +209,7 @@ def test_the_command_deletes_through_the_service_with_yes(world, partner: Partne
     assert event.detail["reason"] == "contract ended" and event.detail["job"] == "partner_delete"
 
 
-def test_the_command_asks_for_the_slug_on_a_terminal(
-    world, partner: Partner, monkeypatch
-) -> None:
+def test_the_command_asks_for_the_slug_on_a_terminal(world, partner: Partner, monkeypatch) -> None:
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
     monkeypatch.setattr("builtins.input", lambda prompt: "wrong")
     with pytest.raises(CommandError, match="Not confirmed"):

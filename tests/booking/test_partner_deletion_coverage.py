@@ -25,7 +25,9 @@ def _referring_models() -> set[str]:
         _label(model): {
             _label(f.related_model)
             for f in model._meta.get_fields(include_hidden=True)
-            if f.is_relation and f.concrete and f.related_model is not None
+            if f.is_relation
+            and f.concrete
+            and f.related_model is not None
             and not isinstance(f.related_model, str)
         }
         for model in every

@@ -25,9 +25,7 @@ class Command(OperatorCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="The partner's slug (as in its booking page's address).")
-        parser.add_argument(
-            "--reason", required=True, help="Why (kept in the security event log)."
-        )
+        parser.add_argument("--reason", required=True, help="Why (kept in the security event log).")
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
     def handle(self, *args: Any, slug: str, reason: str, yes: bool, **options: Any) -> None:
@@ -63,7 +61,9 @@ class Command(OperatorCommand):
                 raise CommandError("Not confirmed: nothing was deleted.")
         try:
             summary = partner_delete(
-                partner=partner, actor=Actor.system("partner_delete", via=Via.COMMAND), reason=reason
+                partner=partner,
+                actor=Actor.system("partner_delete", via=Via.COMMAND),
+                reason=reason,
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
