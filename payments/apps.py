@@ -6,13 +6,12 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from booking.deletion import Coverage, register_partner_data
         from payments import checks, receivers  # noqa: F401 - registers checks and receivers
         from payments.compliance import CHECKS
         from payments.events import PaymentEvent
         from security.compliance import register_checks
         from security.events import register_event_types
-
-        from booking.deletion import Coverage, register_partner_data
 
         register_event_types(PaymentEvent)
         register_partner_data("payments.Payment", Coverage.DETACHED)

@@ -3,7 +3,8 @@ code and the business's name; owner only, their own partner only."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,6 +17,7 @@ from security.models import SecurityEvent
 from tests.booking.conftest import zurich
 from tests.otp_login import login_verified, totp_code
 
+ZURICH = ZoneInfo("Europe/Zurich")
 PASSWORD = "a long owner passphrase"
 
 
@@ -30,7 +32,7 @@ def _user(partner: Partner, email: str, role: str = PartnerMembership.Role.OWNER
 
 @pytest.fixture
 def owner_client(partner: Partner, service: Service, book):
-    day = date.today() + timedelta(days=2)
+    day = datetime.now(ZURICH).date() + timedelta(days=2)
     while day.weekday() > 4:  # open Monday to Friday
         day += timedelta(days=1)
     book(service, zurich(day.year, day.month, day.day, 10), customer_email="future@example.com")
