@@ -190,7 +190,8 @@ def partner_deletion_preview_for(
     for _receiver, answer in partner_deletion_preview.send(
         sender=Partner, partner=partner, booking_ids=future_ids
     ):
-        refunds += int((answer or {}).get("refunds", 0))
+        if isinstance(answer, dict):
+            refunds += int(answer.get("refunds", 0))
     counts = {
         "services": Service.objects.filter(partner=partner).count(),
         "staff": StaffMember.objects.filter(partner=partner).count(),
@@ -306,7 +307,10 @@ def partner_delete(
         user_ids = {u.pk for u in users}
         event_ids = _event_ids(partner, booking_ids, people)
         owned = [
-            (model, list(model.objects.filter(**{path: partner}).values_list("pk", flat=True)))
+            (
+                model,
+                list(model._default_manager.filter(**{path: partner}).values_list("pk", flat=True)),
+            )
             for model, path in _OWNED
         ]
         summary.counts = {model._meta.model_name or "": len(pks) for model, pks in owned}
