@@ -343,3 +343,26 @@ def partner_closed_email(booking: Booking) -> EmailMultiAlternatives:
                 (("CANCEL", booking),),
             )
         )
+
+
+def customer_erased_email(customer: Any, backups_until: datetime) -> EmailMultiAlternatives:
+    """The customer who erased their data, told it is done and until when backups hold it:
+    rendered before the address goes, sent after the erasure committed. In the language of
+    their latest booking."""
+    latest = customer.bookings.order_by("-created_at").first()
+    language = latest.language if latest is not None else settings.LANGUAGE_CODE
+    partner = customer.partner
+    with translation.override(language):
+        return _render(
+            _Message(
+                "customer_erased",
+                customer.email,
+                partner.contact_email,
+                {
+                    "partner": partner,
+                    "name": customer.name,
+                    "until": backups_until.astimezone(partner.zone),
+                    "zone_name": partner.zone.key,
+                },
+            )
+        )
