@@ -36,6 +36,7 @@ PROFILE_FIELDS = (
     "privacy_notice_url",
     "cancellation_cutoff_hours",
     "widget_origins",
+    "retention_months",
 )
 
 
