@@ -38,6 +38,21 @@ from security.models import SecurityEvent
 logger = logging.getLogger(__name__)
 
 
+# Every model that can refer to a customer, through a chain of foreign keys, and how erasure
+# covers it (tests/booking/test_partner_deletion_coverage.py walks every model).
+CUSTOMER_DATA: dict[str, str] = {
+    "booking.Customer": "deleted",
+    "booking.Booking": "anonymised: time, service, staff and status stay; personal fields go",
+    "booking.BookingReminder": "kept: when a reminder went out, about an anonymised booking",
+}
+
+
+def register_customer_data(label: str, coverage: str) -> None:
+    """Another app's model that refers to a customer's bookings, and why erasure leaves it
+    without personal data (payments: amounts and Stripe ids only)."""
+    CUSTOMER_DATA[label] = coverage
+
+
 class ErasureRefused(ValidationError):
     """The message is safe to show the person asking."""
 

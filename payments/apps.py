@@ -7,6 +7,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         from booking.deletion import Coverage, register_partner_data
+        from booking.erasure import register_customer_data
         from payments import checks, receivers  # noqa: F401 - registers checks and receivers
         from payments.compliance import CHECKS
         from payments.events import PaymentEvent
@@ -17,4 +18,6 @@ class PaymentsConfig(AppConfig):
         register_partner_data("payments.Payment", Coverage.DETACHED)
         register_partner_data("payments.Refund", Coverage.DETACHED)
         register_partner_data("payments.WebhookEvent", Coverage.DETACHED)
+        for label in ("payments.Payment", "payments.Refund", "payments.WebhookEvent"):
+            register_customer_data(label, "kept: amounts, states and Stripe ids, no personal data")
         register_checks(*CHECKS, owner="payments")

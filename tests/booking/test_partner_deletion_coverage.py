@@ -9,17 +9,18 @@ from django.conf import settings
 from django.db import models
 
 from booking.deletion import PARTNER_DATA, Coverage
-from booking.models import Partner
+from booking.erasure import CUSTOMER_DATA
+from booking.models import Customer, Partner
 
 
 def _label(model: type[models.Model]) -> str:
     return f"{model._meta.app_label}.{model._meta.object_name}"
 
 
-def _referring_models() -> set[str]:
+def _referring_models(roots: set[str] | None = None) -> set[str]:
     """Models from which a chain of foreign keys (one-to-one and many-to-many included, their
-    automatic tables too) leads to a partner or to a user."""
-    roots = {_label(Partner), settings.AUTH_USER_MODEL}
+    automatic tables too) leads to a partner or to a user (or to `roots`)."""
+    roots = roots or {_label(Partner), settings.AUTH_USER_MODEL}
     every = list(apps.get_models(include_auto_created=True))
     targets: dict[str, set[str]] = {
         _label(model): {
@@ -64,3 +65,13 @@ def test_the_coverage_list_names_only_real_models_with_a_known_treatment() -> No
     known = {v for k, v in vars(Coverage).items() if k.isupper()}
     assert set(PARTNER_DATA) <= labels
     assert set(PARTNER_DATA.values()) <= known
+
+
+def test_every_model_that_refers_to_a_customer_is_covered_by_erasure() -> None:
+    found = _referring_models({_label(Customer)})
+    assert "payments.Payment" in found
+    missing = sorted(found - set(CUSTOMER_DATA))
+    assert missing == [], (
+        f"Not covered by customer erasure: {missing}. Anonymise or delete their personal "
+        "fields in booking.erasure.customer_erase and list them in CUSTOMER_DATA."
+    )
