@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.views.decorators.http import require_http_methods
 
 from booking.admin.scoping import (
     ALL,
@@ -72,6 +73,7 @@ class PartnerAdmin(PartnerScopedAdmin):
     def get_urls(self) -> list[Any]:
         from booking.admin.deletion import delete_account_view
 
+        @require_http_methods(["GET", "HEAD", "POST"])
         def view(request: HttpRequest, object_id: str) -> HttpResponse:
             return delete_account_view(self, request, object_id)
 

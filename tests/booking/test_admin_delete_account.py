@@ -110,3 +110,9 @@ def test_a_member_and_another_partners_owner_get_404(
 def test_anonymous_is_sent_to_the_login(partner: Partner) -> None:
     response = Client().get(_url(partner))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_another_method_is_refused(owner_client, partner: Partner) -> None:
+    client, _owner, _device = owner_client
+    assert client.put(_url(partner)).status_code == 405
+    assert Partner.objects.filter(pk=partner.pk).exists()
