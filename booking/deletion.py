@@ -34,7 +34,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -62,7 +61,7 @@ from booking.models import (
     StaffMember,
     SupportGrant,
 )
-from booking.signals import booking_cancelled, partner_deleting, partner_deletion_preview
+from booking.signals import partner_deleting, partner_deletion_preview
 from security.actors import Actor
 from security.events import events_pseudonymise, record_event
 from security.models import SecurityEvent
@@ -278,25 +277,20 @@ def partner_delete(
     if not reason or len(reason) > 500:
         raise ValidationError({"reason": _("Give a reason of at most 500 characters.")})
     summary = DeletionSummary(partner_name=partner.name, backups_hold_until=backups_hold_until(now))
-    outbox: list[EmailMultiAlternatives] = []
     with transaction.atomic():
-        from booking.services import partner_lock
+        from booking.services import bookings_cancel_for_erasure, partner_lock
 
         partner_lock(partner.pk)
-        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        partner = Partner.objects.get(pk=partner.pk)
         partner_pk = partner.pk
         future = list(
             _future(partner, now).select_related("partner", "service", "staff", "resource")
         )
-        for booking in future:
-            was_hold = booking.status == Booking.Status.PENDING_PAYMENT
-            booking.status = Booking.Status.CANCELLED
-            booking.cancelled_at = now
-            booking.cancelled_because = CancelledBecause.PARTNER
-            booking.save(update_fields=["status", "cancelled_at", "cancelled_because"])
-            booking_cancelled.send(sender=Booking, booking=booking, actor=actor)
-            if not was_hold:  # a hold was never announced, so its end is not either
-                outbox.append(emails.partner_closed_email(booking))
+        # A hold was never announced, so its end is not either.
+        outbox = [emails.partner_closed_email(b) for b in future if not b.is_hold]
+        bookings_cancel_for_erasure(
+            bookings=future, actor=actor, because=CancelledBecause.PARTNER, now=now
+        )
         summary.cancelled = len(future)
         summary.customers_told = len(outbox)
         booking_ids = list(Booking.objects.filter(partner=partner).values_list("pk", flat=True))

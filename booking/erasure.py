@@ -29,7 +29,6 @@ from booking import emails, selectors
 from booking.deletion import backups_hold_until
 from booking.events import BookingEvent
 from booking.models import Booking, CancelledBecause, Customer, Partner
-from booking.signals import booking_cancelled
 from booking.tokens import new_link_version
 from security.actors import Actor
 from security.events import events_pseudonymise, record_event
@@ -158,7 +157,7 @@ def customer_erase(
     """Erase one customer at one partner (module docstring). A customer (through their link) is
     held to the cut-off: an appointment too close to cancel online refuses the erasure until it
     is over; the business cancels such bookings itself first. Raises ErasureRefused."""
-    from booking.services import partner_lock
+    from booking.services import bookings_cancel_for_erasure, partner_lock
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -186,12 +185,9 @@ def customer_erase(
                 )
         until = backups_hold_until(now)
         outbox = [emails.customer_erased_email(customer, until)] if actor.is_customer else []
-        for booking in future:
-            booking.status = Booking.Status.CANCELLED
-            booking.cancelled_at = now
-            booking.cancelled_because = CancelledBecause.CUSTOMER
-            booking.save(update_fields=["status", "cancelled_at", "cancelled_because"])
-            booking_cancelled.send(sender=Booking, booking=booking, actor=actor)
+        bookings_cancel_for_erasure(
+            bookings=future, actor=actor, because=CancelledBecause.CUSTOMER, now=now
+        )
         booking_ids = list(customer.bookings.values_list("pk", flat=True))
         event_ids = _customer_events(customer, booking_ids)
         anonymised = _anonymise(Booking.objects.filter(pk__in=booking_ids), now)
