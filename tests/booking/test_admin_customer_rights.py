@@ -56,6 +56,10 @@ def test_the_owner_anonymises_a_customer_after_confirming(client, world) -> None
     assert booking.customer_name == "" and booking.anonymised_at is not None
     assert SecurityEvent.objects.get(event_type="customer_erased").detail["anonymised"] >= 1
     assert verify_chain() == []
+    # The anonymised booking still shows in the partner's lists and on its own page.
+    assert client.get(f"/admin/booking/booking/{booking.pk}/change/").status_code == 200
+    assert client.get("/admin/booking/booking/").status_code == 200
+    assert A_CUSTOMER not in client.get("/admin/booking/booking/").content.decode()
 
 
 def test_a_customer_with_upcoming_bookings_is_not_anonymised(client, world) -> None:
