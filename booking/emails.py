@@ -327,3 +327,42 @@ def send_reminder(*, booking: Booking) -> None:
         )
         _render(message).send()
     logger.info("reminder sent", extra={"booking_id": booking.pk})
+
+
+def partner_closed_email(booking: Booking) -> EmailMultiAlternatives:
+    """The customer of a future booking, told that the business deleted its account (so the
+    booking is cancelled, and refunded when paid): rendered while the booking still exists, in
+    the language they booked in, and sent after the deletion committed."""
+    with translation.override(booking.language):
+        return _render(
+            _Message(
+                "partner_closed_customer",
+                booking.customer_email,
+                booking.partner.contact_email,
+                _context(booking, Notice.CANCELLED),
+                (("CANCEL", booking),),
+            )
+        )
+
+
+def customer_erased_email(customer: Any, backups_until: datetime) -> EmailMultiAlternatives:
+    """The customer who erased their data, told it is done and until when backups hold it:
+    rendered before the address goes, sent after the erasure committed. In the language of
+    their latest booking."""
+    latest = customer.bookings.order_by("-created_at").first()
+    language = latest.language if latest is not None else settings.LANGUAGE_CODE
+    partner = customer.partner
+    with translation.override(language):
+        return _render(
+            _Message(
+                "customer_erased",
+                customer.email,
+                partner.contact_email,
+                {
+                    "partner": partner,
+                    "name": customer.name,
+                    "until": backups_until.astimezone(partner.zone),
+                    "zone_name": partner.zone.key,
+                },
+            )
+        )

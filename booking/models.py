@@ -171,6 +171,18 @@ class Partner(models.Model):
     users: models.ManyToManyField[User, PartnerMembership] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="PartnerMembership", related_name="partners"
     )
+    # Bookings that ended longer ago than this are anonymised by the daily retention job
+    # (booking.erasure.retention_enforce); empty: kept until the customer or the partner erases.
+    retention_months = models.PositiveSmallIntegerField(
+        _("keep customer details for (months)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_(
+            "Bookings that ended longer ago are anonymised every night: time, service and "
+            "amounts stay, the customer's details go. Empty: kept."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -746,7 +758,12 @@ class Booking(models.Model):
     )
     # Who booked (one record per email per partner). Deleting a customer goes through erasure,
     # which anonymises or deletes their bookings first: never implicitly.
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
+    # Empty only once the booking was anonymised (customer erasure, the partner's retention
+    # period): time, service and amounts stay for the partner's accounts, the person is gone.
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     start = models.DateTimeField()
     end = models.DateTimeField()
     # start/end widened by the service's buffers at booking time: what the constraint compares.
@@ -837,6 +854,11 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
                 name="booking_language_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True, anonymised_at__isnull=False)
+                | Q(customer__isnull=False, anonymised_at__isnull=True),
+                name="booking_customer_unless_anonymised",
             ),
         ]
 

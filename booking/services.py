@@ -501,6 +501,22 @@ def booking_cancel(
     return locked
 
 
+def bookings_cancel_for_erasure(
+    *, bookings: list[Booking], actor: Actor, because: CancelledBecause, now: datetime
+) -> None:
+    """Cancel the upcoming bookings that a partner deletion or a customer's erasure ends
+    (booking.deletion, booking.erasure): no cut-off and no email here, the caller tells the
+    customer in its own words; paid ones are refunded by payments through `booking_cancelled`.
+    Runs in the caller's transaction, under its partner lock."""
+    for booking in bookings:
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_because = because
+        booking.save(update_fields=["status", "cancelled_at", "cancelled_because"])
+        _audit(BookingEvent.BOOKING_CANCELLED, actor=actor, booking=booking, because=because)
+        booking_cancelled.send(sender=Booking, booking=booking, actor=actor)
+
+
 def booking_confirm(*, booking: Booking, actor: Actor, now: datetime | None = None) -> Booking:
     """A hold was paid: it becomes a confirmed booking and the emails go out. Idempotent (a
     confirmed booking stays as it is).

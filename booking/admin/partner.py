@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.views.decorators.http import require_http_methods
 
 from booking.admin.scoping import (
     ALL,
@@ -35,6 +37,7 @@ PROFILE_FIELDS = (
     "privacy_notice_url",
     "cancellation_cutoff_hours",
     "widget_origins",
+    "retention_months",
 )
 
 
@@ -64,6 +67,39 @@ class PartnerAdmin(PartnerScopedAdmin):
             if request_scope(request).is_partner
             else self.list_display
         )
+
+    change_form_template = "admin/booking/partner/change_form.html"
+
+    def get_urls(self) -> list[Any]:
+        from booking.admin.deletion import delete_account_view
+
+        @require_http_methods(["GET", "HEAD", "POST"])
+        def view(request: HttpRequest, object_id: str) -> HttpResponse:
+            return delete_account_view(self, request, object_id)
+
+        return [
+            path(
+                "<path:object_id>/delete-account/",
+                self.admin_site.admin_view(view),
+                name="booking_partner_delete_account",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Only the owner deletes the account (C25), from their own profile.
+        scope = request_scope(request)
+        extra = {
+            **(extra_context or {}),
+            "can_delete_account": scope.is_owner and str(scope.partner_id) == str(object_id),
+        }
+        return super().change_view(request, object_id, form_url, extra)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Partners are created by the platform, never by a partner's user.

@@ -61,6 +61,7 @@ def _manage_context(
         "cutoff": booking.start - timedelta(hours=booking.partner.cancellation_cutoff_hours),
         "manage_url": request.build_absolute_uri(manage_path),
         "manage_path": manage_path,
+        "manage_token": token,
         "reschedule_url": reverse("booking:reschedule", args=[token]) + query_string(tz=tz),
         "cancel_url": reverse("booking:cancel", args=[token]),
         "renew_url": reverse("booking:renew", args=[token]),

@@ -219,10 +219,9 @@ def test_the_latest_migration_definition_equals_booking_roles() -> None:
     import importlib
 
     # The latest migration that sets the roles holds the whole definition: 0012 added the staff
-    # and resource permissions, 0019 the customer list, 0020 the service translations.
-    migration = importlib.import_module(
-        "booking.migrations.0020_booking_language_service_translations"
-    )
+    # and resource permissions, 0019 the customer list, 0020 the service translations, 0023
+    # the owner's export and anonymisation of a customer.
+    migration = importlib.import_module("booking.migrations.0023_customer_erasure_role")
     assert migration.ROLES == ROLE_PERMISSIONS
 
 
