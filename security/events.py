@@ -22,8 +22,11 @@ where the chain covers a salted commitment to the personal fields (actor_email, 
 detail) rather than the fields themselves (SecurityEvent). `events_pseudonymise` replaces those
 fields by a keyed pseudonym and drops the salt: the chain still verifies through the stored
 commitment, while an edit of anything else in the row (time, type, the commitment itself) still
-breaks it. Format 1 rows, written before, keep their hash (the anchors name them) and are left
-as they are.
+breaks it. Format 1 rows, written before, were re-sealed into format 2 by migration 0011 when
+their chain verified (each keeps its old hash in `legacy_hash`, covered by the new hash, so an
+anchor written before still finds its event; the re-seal is an event of its own). Rows of a chain
+that did not verify stay in format 1: re-sealing them would launder the edit; they keep being
+reported and cannot be pseudonymised.
 """
 
 from __future__ import annotations
@@ -124,6 +127,7 @@ class SecurityEventType(TextChoices):
     ACCESS_REVIEW = "access_review", "Access review signed off"
     ACCOUNT_DEACTIVATED = "account_deactivated", "Unused account deactivated"
     LOG_ANCHORED = "log_anchored", "Event log head anchored"
+    LOG_RESEALED = "log_resealed", "Event log re-sealed in the commitment format"
     ENCRYPTION_ROTATED = "encryption_rotated", "Customer data re-encrypted under the newest key"
 
 
@@ -189,19 +193,24 @@ def personal_digest(*, salt: str, personal: dict[str, Any]) -> str:
 
 
 def committed_hash(
-    *, prev_hash: str, created_at: datetime, event_type: str, personal_digest: str
+    *,
+    prev_hash: str,
+    created_at: datetime,
+    event_type: str,
+    personal_digest: str,
+    legacy_hash: str = "",
 ) -> str:
-    """Hash format 2: the chain covers the row's time, type and personal-fields commitment."""
-    body = json.dumps(
-        {
-            "version": 2,
-            "created_at": _canonical_time(created_at),
-            "event_type": event_type,
-            "personal_digest": personal_digest,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    """Hash format 2: the chain covers the row's time, type and personal-fields commitment, and
+    for a re-sealed row (migration 0011) the hash it had before."""
+    content: dict[str, Any] = {
+        "version": 2,
+        "created_at": _canonical_time(created_at),
+        "event_type": event_type,
+        "personal_digest": personal_digest,
+    }
+    if legacy_hash:
+        content["legacy_hash"] = legacy_hash
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
@@ -212,6 +221,7 @@ def _row_hash(event: SecurityEvent) -> str:
             created_at=event.created_at,
             event_type=event.event_type,
             personal_digest=event.personal_digest,
+            legacy_hash=event.legacy_hash,
         )
     return event_hash(
         prev_hash=event.prev_hash,

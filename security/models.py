@@ -68,6 +68,10 @@ class SecurityEvent(models.Model):
     personal_digest = models.CharField(max_length=64, blank=True)
     # When the personal fields were replaced by a pseudonym (partner deletion, customer erasure).
     pseudonymised_at = models.DateTimeField(null=True, blank=True)
+    # The row's hash before migration 0011 re-sealed format 1 rows into format 2 (and every row
+    # after them, whose predecessor's hash changed): anchors written before still name it. Part
+    # of the row's format 2 hash, so it cannot be edited unseen.
+    legacy_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]

@@ -77,7 +77,8 @@ class Command(OperatorCommand):
         if summary.legacy_events_kept:
             self.stdout.write(
                 self.style.WARNING(
-                    f"{summary.legacy_events_kept} security events written before pseudonymisation "
-                    "existed (hash format 1) were kept as they are."
+                    f"{summary.legacy_events_kept} security events of hash format 1 were kept as "
+                    "they are: the event log did not verify when it was to be re-sealed "
+                    "(security_events --verify names the problem)."
                 )
             )
