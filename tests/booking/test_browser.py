@@ -58,7 +58,7 @@ def _assert_clean(page) -> None:
     assert page.problems == []
 
 
-def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server) -> None:
+def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server, tmp_path) -> None:
     today = datetime.now(ZURICH)
     first = _zurich_utc(today + timedelta(days=3), 10)  # 04:00 or 05:00 in New York, same date
     second = _zurich_utc(today + timedelta(days=4), 15)
@@ -103,6 +103,14 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     page.get_by_role("link", name="Choose another time").click()
     page.wait_for_url("**/reschedule/**")
     page.locator(f'button.slot[value="{second.strftime("%Y-%m-%dT%H:%M:%SZ")}"]').click()
+    # 4a. The confirmation step: both times, what happens; nothing moved yet.
+    page.wait_for_url("**/reschedule/confirm/**")
+    confirm = page.inner_text("main")
+    assert "Move your booking?" in confirm and "this link stops working" in confirm
+    assert second.astimezone(NEW_YORK).strftime("%H:%M") in confirm
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+    _assert_clean(page)
+    page.get_by_role("button", name="Move my booking").click()
     page.wait_for_url("**rescheduled=1**")
     assert "Your booking was moved" in page.inner_text("main")
     assert second.astimezone(NEW_YORK).strftime("%H:%M") in page.inner_text(".details")
@@ -114,7 +122,12 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     assert new_link != manage_link
     _assert_clean(page)
 
-    # 5. Cancel.
+    # 5. Cancel, through its confirmation step.
+    page.get_by_role("link", name="Cancel this booking").click()
+    page.wait_for_url("**/cancel/confirm/**")
+    assert "This cannot be undone" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "cancel-confirm.png"), full_page=True)
+    _assert_clean(page)
     page.get_by_label("Reason (optional)").fill("Plans changed")
     page.get_by_role("button", name="Cancel this booking").click()
     page.wait_for_selector("text=This booking is cancelled.")
