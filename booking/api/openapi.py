@@ -104,8 +104,10 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Whom a customer may book the service with.",
                 "description": (
                     "The active staff members who perform the service, in the partner's display "
-                    'order. With `staff_choice` "any" the customer may also book anyone (the '
-                    'first free person is assigned); with "choose" they must pick a person.'
+                    'order. With `staff_choice` "any" the customer may also book anyone (of those '
+                    "free for the whole slot, the person with the fewest bookings that local day "
+                    'is assigned, then the first in display order); with "choose" they must pick '
+                    "a person."
                 ),
                 "parameters": [_PARTNER_SLUG, _SERVICE_PATH],
                 "responses": {
