@@ -218,9 +218,12 @@ class StaffChoice(models.TextChoices):
 
     # The rule is booking.slots' (fewest bookings that local day, then display order), and the
     # label says so: "the first free person" made partners expect display order alone.
-    ANY = "any", _(
-        "The customer may choose anyone (of those free, the person with the fewest bookings that "
-        "day is assigned, then the first in display order)"
+    ANY = (
+        "any",
+        _(
+            "The customer may choose anyone (of those free, the person with the fewest bookings that "
+            "day is assigned, then the first in display order)"
+        ),
     )
     CUSTOMER_CHOOSES = "choose", _("The customer must choose a person")
 

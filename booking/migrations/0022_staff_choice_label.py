@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0021_partner_contact_privacy'),
+        ("booking", "0021_partner_contact_privacy"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='service',
-            name='staff_choice',
-            field=models.CharField(choices=[('any', 'The customer may choose anyone (of those free, the person with the fewest bookings that day is assigned, then the first in display order)'), ('choose', 'The customer must choose a person')], default='any', help_text='Whether customers may book "anyone" or must pick a person.', max_length=10),
+            model_name="service",
+            name="staff_choice",
+            field=models.CharField(
+                choices=[
+                    (
+                        "any",
+                        "The customer may choose anyone (of those free, the person with the fewest bookings that day is assigned, then the first in display order)",
+                    ),
+                    ("choose", "The customer must choose a person"),
+                ],
+                default="any",
+                help_text='Whether customers may book "anyone" or must pick a person.',
+                max_length=10,
+            ),
         ),
     ]
