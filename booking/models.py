@@ -807,6 +807,24 @@ class Booking(models.Model):
         related_name="rescheduled_to",
         editable=False,
     )
+    # The zone the customer saw the times in when booking: the manage page and every email show
+    # the time in it (and the partner's beside it). Empty (bookings made before it was stored, or
+    # through the admin): the partner's zone.
+    time_zone = models.CharField(
+        _("customer's time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        editable=False,
+    )
+    # Optional marketing consent, ticked by the customer on the booking form (unticked by
+    # default): when, and under which version of the notice (MARKETING_NOTICE_VERSION).
+    marketing_consent_at = models.DateTimeField(
+        _("marketing consent given at"), null=True, blank=True, editable=False
+    )
+    marketing_notice_version = models.CharField(
+        _("marketing notice version"), max_length=20, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["start"]
@@ -829,6 +847,12 @@ class Booking(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=BookingStatus.values), name="booking_status_valid"
+            ),
+            # Consent is recorded with the notice it was given under, or not at all.
+            models.CheckConstraint(
+                condition=(Q(marketing_consent_at__isnull=True) & Q(marketing_notice_version=""))
+                | (Q(marketing_consent_at__isnull=False) & ~Q(marketing_notice_version="")),
+                name="booking_marketing_consent_has_notice_version",
             ),
             models.CheckConstraint(
                 condition=~Q(status=BookingStatus.PENDING_PAYMENT)
@@ -877,6 +901,11 @@ class Booking(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def customer_zone(self) -> zoneinfo.ZoneInfo:
+        """The zone the customer booked in (the partner's for bookings without one)."""
+        return zoneinfo.ZoneInfo(self.time_zone or self.partner.time_zone)
 
     @property
     def is_blocking(self) -> bool:

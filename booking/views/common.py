@@ -305,9 +305,9 @@ def booking_or_404(token: str) -> Booking:
 
 
 def customer_zone(request: HttpRequest, booking: Booking) -> str:
-    """The zone from ?tz= when it is a real zone, else the partner's (a bad tz on a page that
-    only shows a booking is not worth refusing)."""
-    form = WeekQueryForm(
-        {"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone
-    )
-    return form.cleaned_data["tz"] if form.is_valid() else booking.partner.time_zone
+    """The zone from ?tz= when it is a real zone, else the one the customer booked in (the
+    partner's for older bookings); a bad tz on a page that only shows a booking is not worth
+    refusing."""
+    booked_in = booking.customer_zone.key
+    form = WeekQueryForm({"tz": request.GET.get("tz", "")}, default_time_zone=booked_in)
+    return form.cleaned_data["tz"] if form.is_valid() else booked_in

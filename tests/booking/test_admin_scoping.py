@@ -290,3 +290,18 @@ def test_hostile_override_dates_are_form_errors(client, world, value: str) -> No
     response = client.post("/admin/booking/dateoverride/add/", data)
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert not DateOverride.objects.exists()
+
+
+def test_the_partner_sees_the_customers_marketing_consent_and_zone(client, world) -> None:
+    Booking.objects.filter(pk=world.a_booking.pk).update(
+        marketing_consent_at=world.a_booking.start,
+        marketing_notice_version="2026-12-01",
+        time_zone="America/New_York",
+    )
+    body = client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").content.decode()
+    assert "Marketing consent" in body
+    assert "notice version 2026-12-01" in body
+    assert "America/New_York" in body
+    # Another partner's booking (and its consent) stays out of reach.
+    other = client.get(f"/admin/booking/booking/{world.b_booking.pk}/change/")
+    assert other.status_code in (302, 404)
