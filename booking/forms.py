@@ -176,7 +176,7 @@ class BookingForm(SlotChoiceForm, CustomerDetailsForm):
     # Changing this text means a new booking.services.MARKETING_NOTICE_VERSION.
     marketing_consent = forms.BooleanField(
         label=_(
-            "Yes, this business may email me news and offers (optional; you can withdraw this "
+            "Yes, this business may send me news and offers (optional; you can withdraw this "
             "at any time by telling the business)."
         ),
         required=False,

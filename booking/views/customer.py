@@ -37,7 +37,7 @@ from booking.views.common import (
     staff_param,
     week_of_free_times,
     week_slots_html,
-    zone_choices,
+    zone_options_html,
 )
 from security.actors import Actor, Via
 
@@ -102,7 +102,9 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             "partner": partner,
             "service": service,
             "tz": tz,
-            "zone_choices": zone_choices(partner.time_zone, tz),
+            "zone_options": zone_options_html(partner, tz),
+            # Opened without a zone: booking/tz.js shows the times in the browser's.
+            "auto_zone": not request.GET.get("tz"),
             "week": week,
             "here": here,
             **payment_context(service),

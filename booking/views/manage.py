@@ -40,7 +40,7 @@ from booking.views.common import (
     staff_or_404,
     week_of_free_times,
     week_slots_html,
-    zone_choices,
+    zone_options_html,
 )
 from security.actors import Actor, Via
 from security.client_ip import client_ip
@@ -66,7 +66,7 @@ def _manage_context(
         "cancel_confirm_url": reverse("booking:cancel-confirm", args=[token]) + query_string(tz=tz),
         "reschedule_confirm_url": reverse("booking:reschedule-confirm", args=[token]),
         "renew_url": reverse("booking:renew", args=[token]),
-        "zone_choices": zone_choices(booking.partner.time_zone, tz),
+        "zone_options": zone_options_html(booking.partner, tz),
         "cancel_form": CancelForm(initial={"tz": tz}, default_time_zone=booking.partner.time_zone),
         "is_cancelled": booking.status == Booking.Status.CANCELLED,
         "is_hold": (

@@ -63,9 +63,19 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     first = _zurich_utc(today + timedelta(days=3), 10)  # 04:00 or 05:00 in New York, same date
     second = _zurich_utc(today + timedelta(days=4), 15)
 
-    # 1. The week of times, switched to New York on the page.
+    # 1. The week of times: the browser is in New York, so the page shows New York by itself.
     page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+    page.wait_for_url("**tz=America%2FNew_York**")
+    assert "Times in America/New_York" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "week-browser-zone.png"), full_page=False)
+    _assert_clean(page)
+    # A zone chosen in the menu is kept (the page does not switch back), and back again.
+    page.select_option("#tz", "Europe/Zurich")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**tz=Europe%2FZurich**")
     assert "Times in Europe/Zurich" in page.inner_text("main")
+    page.wait_for_timeout(300)
+    assert "tz=Europe%2FZurich" in page.url
     page.select_option("#tz", "America/New_York")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**tz=America%2FNew_York**")
@@ -169,3 +179,22 @@ def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
     assert page.inner_text(".staff-name") == "Ben"
     assert Booking.objects.get().staff.name == "Ben"
     _assert_clean(page)
+
+
+def test_without_javascript_the_zone_menu_still_works(browser, shop: Service, live_server) -> None:
+    from tests.conftest import open_page
+
+    context = browser.new_context(
+        timezone_id="America/New_York", locale="en-US", java_script_enabled=False
+    )
+    try:
+        page = open_page(context)
+        page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+        assert "Times in Europe/Zurich" in page.inner_text("main")  # the partner's zone
+        page.select_option("#tz", "Asia/Tokyo")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**tz=Asia%2FTokyo**")
+        assert "Times in Asia/Tokyo" in page.inner_text("main")
+        assert page.problems == []
+    finally:
+        context.close()

@@ -104,7 +104,7 @@ def test_the_consent_box_is_unticked_by_default(client: Client, service: Service
     text = client.get(URL, {"start": START}).content.decode()
     box = text.split('name="marketing_consent"')[0].rsplit("<input", 1)[1]
     assert 'type="checkbox"' in box and "checked" not in box
-    assert "this business may email me news and offers" in text
+    assert "this business may send me news and offers" in text
 
 
 def test_without_the_box_no_consent_is_stored(
