@@ -989,7 +989,8 @@ class BookingReminder(models.Model):
     """One reminder email of a booking at one lead time, and what became of it. The row is the
     claim: a sender moves it from PLANNED to SENDING in a transaction that locked it (SKIP
     LOCKED), so two workers or two overlapping beat runs never send it twice. A sender that
-    dies after the claim leaves it SENDING: never sent twice, and visible in the admin."""
+    dies after the claim leaves it SENDING until the claim is older than any live sender can be
+    (booking.reminders.RECLAIM_AFTER); then another sender claims it again."""
 
     State = ReminderState
 
@@ -1000,6 +1001,9 @@ class BookingReminder(models.Model):
         max_length=10, choices=ReminderState.choices, default=ReminderState.PLANNED
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # How often a sender has claimed it: the claim's fencing token (a sender finishes only the
+    # claim it made) and the limit on re-claims after senders died (booking.reminders).
+    claims = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Why it failed or was skipped, for the partner and operators (an exception's class name
     # or a fixed phrase; never the customer's data).
