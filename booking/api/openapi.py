@@ -418,6 +418,14 @@ OPENAPI: dict[str, Any] = {
                         "description": "Optional: `any` (the default) or the id of the staff member "
                         "the customer chose.",
                     },
+                    "tz": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "description": "Optional: the IANA zone the customer saw the times in; "
+                        "the booking's emails and manage page show the time in it (and the "
+                        "partner's beside it). Absent: the partner's zone.",
+                        "example": "America/New_York",
+                    },
                     "customer_name": {"type": "string", "minLength": 1, "maxLength": 120},
                     "customer_email": {"type": "string", "format": "email", "maxLength": 254},
                     "customer_phone": {"type": "string", "maxLength": 40},

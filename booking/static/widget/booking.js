@@ -574,7 +574,7 @@
   }
 
   function book(inputs, formError, submit) {
-    var payload = { service: state.service.slug, start: state.slot.text };
+    var payload = { service: state.service.slug, start: state.slot.text, tz: zone };
     if (state.staff) {
       payload.staff = String(state.staff.id);
     }
