@@ -149,6 +149,7 @@ def test_visitor_books_through_the_widget_on_a_registered_site(
     assert booking.customer_name == "Grace Hopper"
     assert booking.customer_email == "grace@example.com"
     assert booking.notes == "<img src=x onerror=alert(1)>"
+    assert booking.time_zone == "America/New_York"  # the visitor's zone, for the emails
     assert start  # the slot the visitor clicked is the one booked
     from datetime import datetime
 
