@@ -129,3 +129,16 @@ def test_an_expired_hold_is_not_resumed(client: Client, held: Booking, settings)
     # The hold no longer blocks the time: a fresh hold, not the old payment page.
     assert response.status_code == 302
     assert response["Location"] != _pay_url(held)
+
+
+def test_releasing_a_hold_asks_first(client: Client, held: Booking) -> None:
+    token = manage_token_for(held)
+    manage = client.get(f"/manage/{token}/").content.decode()
+    assert f'href="/manage/{token}/cancel/confirm/' in manage
+    page = client.get(f"/manage/{token}/cancel/confirm/")
+    text = page.content.decode()
+    assert page.status_code == 200 and "Release this time?" in text
+    assert "nothing has been paid, so nothing is charged" in text
+    assert f'<form method="post" action="/manage/{token}/cancel/"' in text
+    held.refresh_from_db()
+    assert held.status == Booking.Status.PENDING_PAYMENT
