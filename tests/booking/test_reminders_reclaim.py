@@ -176,3 +176,60 @@ def test_a_service_without_reminders_any_more_drops_the_planned_ones(
     service.save()
     reminders_replan(service=service, now=NOW)
     assert not booked.reminders.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_reclaim_abandoned_reminders_and_send_each_once(
+    service: Service, clock
+) -> None:
+    """Eight reminders claimed by a sender that was killed; after the timeout two workers run
+    the whole job at the same frozen moment (SKIP LOCKED on PostgreSQL): one email each."""
+    import threading
+
+    from django.db import connection, connections
+
+    from booking import services as booking_services
+    from booking.services import CustomerDetails
+    from tests.actors import BOOKING_CUSTOMER
+
+    for hour in range(9, 17):  # Thursday 9 January, 09:00-16:00
+        booking_services.booking_create(
+            service=service,
+            start=zurich(2025, 1, 9, hour),
+            customer=CustomerDetails(name="C", email=f"c{hour}@example.com"),
+            actor=BOOKING_CUSTOMER,
+        )
+    reminders_plan(now=NOW)
+    # Every 24 h reminder is due (the last at Thursday 16:00), no appointment has started.
+    killed_at = zurich(2025, 1, 8, 16, 30)
+    while reminders_claim(now=killed_at):
+        pass
+    assert set(BookingReminder.objects.values_list("state", flat=True)) == {State.SENDING}
+
+    clock.move_to(killed_at + RECLAIM_AFTER + timedelta(minutes=1))
+    mail.outbox.clear()
+    barrier = threading.Barrier(2, timeout=30)
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            connection.ensure_connection()
+            barrier.wait()
+            reminders_send_due()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and not any(t.is_alive() for t in threads)
+    rows = list(BookingReminder.objects.all())
+    assert len(rows) == 8 and {r.state for r in rows} == {State.SENT}
+    assert {r.claims for r in rows} == {2}
+    addresses = sorted(m.to[0] for m in mail.outbox)
+    assert addresses == sorted(set(addresses)) and len(addresses) == 8
