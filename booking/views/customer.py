@@ -243,7 +243,7 @@ def _own_hold(
         max_age=settings.PAYMENT_HOLD_MINUTES * 60,
     )
     booking_id, _sep, version = (value or "").partition(":")
-    if not booking_id.isdigit() or len(booking_id) > 18 or not version:
+    if not (booking_id.isascii() and booking_id.isdigit()) or len(booking_id) > 18 or not version:
         return None
     return selectors.hold_to_resume(
         booking_id=int(booking_id),

@@ -162,7 +162,8 @@ def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
     person(shop.partner, "Anna", hours=every_day, order=1)
     person(shop.partner, "Ben", hours={d: [(time(14), time(18))] for d in range(7)}, order=2)
 
-    page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+    # In the partner's zone, chosen (the browser's, New York, would be the default).
+    page.goto(f"{live_server.url}/book/salon-browser/haircut/?tz=Europe%2FZurich")
     page.get_by_role("link", name="Ben").click()
     page.wait_for_url("**staff=**")
     times = page.locator("a.slot").all_inner_texts()
