@@ -6,7 +6,10 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self) -> None:
-        from booking import cors  # noqa: F401  (connects the CORS rule and its cache invalidation)
+        from booking import (  # noqa: F401  (registers the system checks)
+            checks,
+            cors,  # connects the CORS rule and its cache invalidation
+        )
         from booking.access_review import access_review_columns
         from booking.compliance import CHECKS
         from booking.events import BookingEvent

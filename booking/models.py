@@ -228,7 +228,15 @@ class PartnerMembership(models.Model):
 class StaffChoice(models.TextChoices):
     """Who a customer books a service with."""
 
-    ANY = "any", _("The customer may choose anyone (the first free person is assigned)")
+    # The rule is booking.slots' (fewest bookings that local day, then display order), and the
+    # label says so: "the first free person" made partners expect display order alone.
+    ANY = (
+        "any",
+        _(
+            "The customer may choose anyone (of those free, the person with the fewest bookings that "
+            "day is assigned, then the first in display order)"
+        ),
+    )
     CUSTOMER_CHOOSES = "choose", _("The customer must choose a person")
 
 
@@ -816,6 +824,24 @@ class Booking(models.Model):
         related_name="rescheduled_to",
         editable=False,
     )
+    # The zone the customer saw the times in when booking: the manage page and every email show
+    # the time in it (and the partner's beside it). Empty (bookings made before it was stored, or
+    # through the admin): the partner's zone.
+    time_zone = models.CharField(
+        _("customer's time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        editable=False,
+    )
+    # Optional marketing consent, ticked by the customer on the booking form (unticked by
+    # default): when, and under which version of the notice (MARKETING_NOTICE_VERSION).
+    marketing_consent_at = models.DateTimeField(
+        _("marketing consent given at"), null=True, blank=True, editable=False
+    )
+    marketing_notice_version = models.CharField(
+        _("marketing notice version"), max_length=20, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["start"]
@@ -838,6 +864,12 @@ class Booking(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=BookingStatus.values), name="booking_status_valid"
+            ),
+            # Consent is recorded with the notice it was given under, or not at all.
+            models.CheckConstraint(
+                condition=(Q(marketing_consent_at__isnull=True) & Q(marketing_notice_version=""))
+                | (Q(marketing_consent_at__isnull=False) & ~Q(marketing_notice_version="")),
+                name="booking_marketing_consent_has_notice_version",
             ),
             models.CheckConstraint(
                 condition=~Q(status=BookingStatus.PENDING_PAYMENT)
@@ -891,6 +923,11 @@ class Booking(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def customer_zone(self) -> zoneinfo.ZoneInfo:
+        """The zone the customer booked in (the partner's for bookings without one)."""
+        return zoneinfo.ZoneInfo(self.time_zone or self.partner.time_zone)
 
     @property
     def is_blocking(self) -> bool:
@@ -974,7 +1011,8 @@ class BookingReminder(models.Model):
     """One reminder email of a booking at one lead time, and what became of it. The row is the
     claim: a sender moves it from PLANNED to SENDING in a transaction that locked it (SKIP
     LOCKED), so two workers or two overlapping beat runs never send it twice. A sender that
-    dies after the claim leaves it SENDING: never sent twice, and visible in the admin."""
+    dies after the claim leaves it SENDING until the claim is older than any live sender can be
+    (booking.reminders.RECLAIM_AFTER); then another sender claims it again."""
 
     State = ReminderState
 
@@ -985,6 +1023,9 @@ class BookingReminder(models.Model):
         max_length=10, choices=ReminderState.choices, default=ReminderState.PLANNED
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # How often a sender has claimed it: the claim's fencing token (a sender finishes only the
+    # claim it made) and the limit on re-claims after senders died (booking.reminders).
+    claims = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Why it failed or was skipped, for the partner and operators (an exception's class name
     # or a fixed phrase; never the customer's data).

@@ -602,3 +602,36 @@ def partner_week(
         end=end,
         bookings=bookings,
     )
+
+
+def hold_to_resume(
+    *,
+    booking_id: int,
+    link_version: str,
+    service: Service,
+    start: datetime,
+    staff: StaffMember | None,
+    email: str | None,
+    now: datetime,
+) -> Booking | None:
+    """The customer's own live hold of exactly this slot, or None. `booking_id` and
+    `link_version` come from the signed cookie set in the browser that made the hold, so knowing
+    someone's email is not enough; `email` (None on the page before the form is sent) must be
+    the hold's too, so a shared browser does not hand one person's hold to another."""
+    hold = (
+        Booking.objects.filter(
+            pk=booking_id,
+            manage_link_version=link_version,
+            service=service,
+            start=start,
+            status=Booking.Status.PENDING_PAYMENT,
+            hold_expires_at__gt=now,
+        )
+        .select_related("partner")
+        .first()
+    )
+    if hold is None or (staff is not None and hold.staff_id != staff.pk):
+        return None
+    if email is not None and hold.customer_email_index != blind_index(email.strip()):
+        return None
+    return hold

@@ -113,6 +113,15 @@ class CustomerDetails:
     notes: str = ""
     # The language of the page or widget the customer booked in (a code of settings.LANGUAGES).
     language: str = settings.LANGUAGE_CODE
+    # The zone the customer saw the times in (an IANA name; empty: the partner's).
+    time_zone: str = ""
+    # Ticked "send me news" (never ticked by default); recorded with MARKETING_NOTICE_VERSION.
+    marketing_consent: bool = False
+
+
+# The version of the marketing-consent text on the booking form (booking/forms.py): recorded with
+# each consent, so it can be told later what the customer agreed to. Change it with the text.
+MARKETING_NOTICE_VERSION = "2026-12-01"
 
 
 def _notify(booking_id: int, event: Notice) -> None:
@@ -307,6 +316,9 @@ def _new_booking(
         customer_phone=customer.phone.strip(),
         notes=customer.notes.strip(),
         language=customer.language,
+        time_zone=customer.time_zone,
+        marketing_consent_at=now if customer.marketing_consent else None,
+        marketing_notice_version=MARKETING_NOTICE_VERSION if customer.marketing_consent else "",
         status=status,
         created_at=now,
     )
@@ -638,6 +650,10 @@ def booking_reschedule(
         _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
         new.rescheduled_from = old
         new.customer_id = old.customer_id
+        # The move keeps what the customer chose when booking: their zone and their consent.
+        new.time_zone = old.time_zone
+        new.marketing_consent_at = old.marketing_consent_at
+        new.marketing_notice_version = old.marketing_notice_version
         if actor.is_customer:
             # The customer moved it: every older link is revoked (the old row's version changes,
             # and its predecessors' whose links would follow it; the old random link goes); the

@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from booking.admin.scoping import (
@@ -26,6 +27,7 @@ from booking.models import (
     Service,
     ServiceTranslation,
 )
+from booking.reminders import reminders_replan
 from security.inputs import validate_year
 
 PROFILE_FIELDS = (
@@ -147,6 +149,12 @@ class ServiceAdmin(PartnerScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("partner")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"reminder_hours", "second_reminder_hours"} & set(form.changed_data):
+            # The unsent reminders of its bookings ahead follow the new lead times.
+            reminders_replan(service=obj, now=timezone.now())
 
 
 class DateOverrideRangeInline(PartnerScopedInline):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.core.exceptions import ValidationError
 
 from booking.forms import CustomerDetailsForm, StaffField
 from booking.models import validate_time_zone
+from booking.services import CustomerDetails
 from security.inputs import parse_date, validate_year
 
 MAX_RANGE_DAYS = 62
@@ -83,6 +85,14 @@ class BookingForm(CustomerDetailsForm):
     start = forms.CharField(max_length=40, strip=False)
     # Optional, so clients written before staff existed keep working: absent means anyone.
     staff = StaffField(widget=forms.TextInput)
+    # Optional: the zone the customer saw the times in (the widget sends the visitor's); the
+    # booking's emails and manage page show the time in it. Absent: the partner's zone.
+    tz = forms.CharField(
+        max_length=64, required=False, strip=False, validators=[validate_time_zone]
+    )
+
+    def customer(self, *, language: str) -> CustomerDetails:
+        return replace(super().customer(language=language), time_zone=self.cleaned_data["tz"])
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]

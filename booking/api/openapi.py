@@ -104,8 +104,10 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Whom a customer may book the service with.",
                 "description": (
                     "The active staff members who perform the service, in the partner's display "
-                    'order. With `staff_choice` "any" the customer may also book anyone (the '
-                    'first free person is assigned); with "choose" they must pick a person.'
+                    'order. With `staff_choice` "any" the customer may also book anyone (of those '
+                    "free for the whole slot, the person with the fewest bookings that local day "
+                    'is assigned, then the first in display order); with "choose" they must pick '
+                    "a person."
                 ),
                 "parameters": [_PARTNER_SLUG, _SERVICE_PATH],
                 "responses": {
@@ -415,6 +417,14 @@ OPENAPI: dict[str, Any] = {
                         **_STAFF_PARAMETER,
                         "description": "Optional: `any` (the default) or the id of the staff member "
                         "the customer chose.",
+                    },
+                    "tz": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "description": "Optional: the IANA zone the customer saw the times in; "
+                        "the booking's emails and manage page show the time in it (and the "
+                        "partner's beside it). Absent: the partner's zone.",
+                        "example": "America/New_York",
                     },
                     "customer_name": {"type": "string", "minLength": 1, "maxLength": 120},
                     "customer_email": {"type": "string", "format": "email", "maxLength": 254},
