@@ -98,6 +98,15 @@ def customer_data(customer: Customer) -> dict[str, Any]:
                 "booked_at": _iso(b.created_at),
                 "cancelled_at": _iso(b.cancelled_at),
                 "cancellation_reason": b.cancellation_reason,
+                "time_zone": b.time_zone,
+                "marketing_consent": (
+                    {
+                        "given_at": _iso(b.marketing_consent_at),
+                        "notice_version": b.marketing_notice_version,
+                    }
+                    if b.marketing_consent_at
+                    else None
+                ),
             }
             for b in bookings
         ],
@@ -134,6 +143,11 @@ def _anonymise(bookings: QuerySet[Booking], now: datetime) -> int:
         customer_phone="",
         notes="",
         cancellation_reason="",
+        # The zone the customer booked in says where they were; times then show in the
+        # partner's zone. A consent without its person means nothing.
+        time_zone="",
+        marketing_consent_at=None,
+        marketing_notice_version="",
         manage_link_version=new_link_version(),
         manage_token_hash=None,
     )

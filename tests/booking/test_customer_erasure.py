@@ -4,7 +4,7 @@ it; and the partner's retention period, enforced daily."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import time_machine
@@ -131,3 +131,25 @@ def test_the_retention_job_anonymises_bookings_older_than_the_partners_period(
     assert Booking.objects.get(pk=recent.pk).customer_name == "Ada Lovelace"
     assert list(Customer.objects.values_list("email", flat=True)) == ["recent@example.com"]
     assert SecurityEvent.objects.get(event_type="retention_applied").detail["anonymised"] == 1
+
+
+def test_the_marketing_consent_and_the_customers_zone_are_in_the_download_and_go_with_erasure(
+    ada,
+) -> None:
+    Booking.objects.filter(pk=ada["past"].pk).update(
+        marketing_consent_at=NOW - timedelta(days=14),
+        marketing_notice_version="2026-12",
+        time_zone="America/New_York",
+    )
+    data = json.loads(_get(f"/manage/{ada['token']}/my-data.json").content)
+    past = next(b for b in data["bookings"] if b["id"] == ada["past"].pk)
+    assert past["marketing_consent"] == {
+        "given_at": (NOW - timedelta(days=14)).astimezone(UTC).isoformat(),
+        "notice_version": "2026-12",
+    }
+    assert past["time_zone"] == "America/New_York"
+
+    _post(f"/manage/{ada['token']}/my-data/delete/", {"confirm": "yes"})
+    past_row = Booking.objects.get(pk=ada["past"].pk)
+    assert (past_row.marketing_consent_at, past_row.marketing_notice_version) == (None, "")
+    assert past_row.time_zone == ""  # shown in the partner's zone from now on
