@@ -728,6 +728,13 @@ class CancelledBecause(models.TextChoices):
     RESCHEDULED = "rescheduled", _("Moved to another time")
 
 
+# The longest busy range a booking can have: a service's duration and each of its buffers are at
+# most a day (their validators). A database constraint holds every booking to it, so "bookings
+# overlapping [a, b)" is an index range on busy_start from a - BOOKING_MAX_BUSY.
+BOOKING_MAX_BUSY = timedelta(days=3)
+_BLOCKING_STATUSES = [BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED]
+
+
 class Booking(models.Model):
     # Module-level enums (the constraints below need them; Meta cannot see nested classes),
     # reachable as Booking.Status / Booking.CancelledBecause like Django's own choices.
@@ -807,12 +814,28 @@ class Booking(models.Model):
                 fields=["partner", "status", "start"], name="booking_partner_status_start"
             ),
             models.Index(fields=["staff", "status", "start"], name="booking_staff_status_start"),
+            # The slot engine's and the booking write's question: blocking bookings of these
+            # people (or resources) whose busy range meets [a, b).
+            models.Index(
+                fields=["staff", "busy_start"],
+                name="booking_staff_blocking_busy",
+                condition=Q(status__in=_BLOCKING_STATUSES),
+            ),
+            models.Index(
+                fields=["resource", "busy_start"],
+                name="booking_resource_blocking_busy",
+                condition=Q(status__in=_BLOCKING_STATUSES, resource__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
             models.CheckConstraint(
                 condition=Q(busy_start__lte=F("start")) & Q(busy_end__gte=F("end")),
                 name="booking_busy_covers_booking",
+            ),
+            models.CheckConstraint(
+                condition=Q(busy_end__lte=F("busy_start") + BOOKING_MAX_BUSY),
+                name="booking_busy_at_most_max",
             ),
             models.CheckConstraint(
                 condition=Q(status=BookingStatus.CANCELLED, cancelled_at__isnull=False)
