@@ -836,6 +836,7 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(busy_end__lte=F("busy_start") + BOOKING_MAX_BUSY),
                 name="booking_busy_at_most_max",
+                violation_error_message=_("A booking's busy time is at most three days."),
             ),
             models.CheckConstraint(
                 condition=Q(status=BookingStatus.CANCELLED, cancelled_at__isnull=False)

@@ -44,6 +44,7 @@ class Migration(migrations.Migration):
                     )
                 ),
                 name="booking_busy_at_most_max",
+                violation_error_message="A booking's busy time is at most three days.",
             ),
         ),
     ]
