@@ -6,7 +6,10 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self) -> None:
-        from booking import cors  # noqa: F401  (connects the CORS rule and its cache invalidation)
+        from booking import (
+            cors,  # noqa: F401  (connects the CORS rule and its cache invalidation)
+            slot_cache,
+        )
         from booking.access_review import access_review_columns
         from booking.compliance import CHECKS
         from booking.events import BookingEvent
@@ -14,6 +17,7 @@ class BookingConfig(AppConfig):
         from security.compliance import register_checks
         from security.events import register_event_types
 
+        slot_cache.connect()
         register_event_types(BookingEvent)
         register_checks(*CHECKS, owner="booking")
         register_access_review_source(access_review_columns)

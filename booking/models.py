@@ -14,7 +14,7 @@ import re
 import zoneinfo
 from datetime import datetime, time, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -172,6 +172,10 @@ class Partner(models.Model):
         settings.AUTH_USER_MODEL, through="PartnerMembership", related_name="partners"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Moves on every write that changes which times are free (booking.slot_cache): the version
+    # the cached free starts of the partner's services are filed under. Only ever incremented in
+    # the database (F() + 1), never written from an instance, so it cannot move back.
+    slots_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -183,6 +187,20 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An update writes every field but slots_version (an instance's copy may be stale)."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "slots_version"
+            ]
+            super().save(*args, **kwargs)
+            # Its zone decides every slot: what was cached for it is stale.
+            Partner.objects.filter(pk=self.pk).update(slots_version=F("slots_version") + 1)
+            return
+        super().save(*args, **kwargs)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

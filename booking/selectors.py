@@ -12,10 +12,10 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Case, DateTimeField, F, Q, QuerySet, When
 from django.utils import timezone
 
-from booking import slots, tokens
+from booking import slot_cache, slots, tokens
 from booking.models import (
     BOOKING_MAX_BUSY,
     Booking,
@@ -157,6 +157,14 @@ def _blocking_near(
     return rows.order_by()  # the engine merges the intervals itself: no sort in the database
 
 
+# A hold's expiry (its row blocks only until then); None for a confirmed booking.
+_HOLD_UNTIL = Case(
+    When(status=Booking.Status.PENDING_PAYMENT, then=F("hold_expires_at")),
+    default=None,
+    output_field=DateTimeField(),
+)
+
+
 def blocking_rows(
     key: str,
     ids: Collection[int],
@@ -165,8 +173,8 @@ def blocking_rows(
     *,
     exclude_booking_id: int | None,
     now: datetime | None,
-) -> QuerySet[Booking, tuple[int, datetime, datetime, datetime]]:
-    """(owner, start, busy_start, busy_end) of the blocking bookings of the staff members or
+) -> QuerySet[Booking, tuple[int, datetime, datetime, datetime, datetime | None]]:
+    """(owner, start, busy_start, busy_end, hold expiry or None) of the blocking bookings of the staff members or
     resources `ids` (`key`: "staff_id" or "resource_id") whose busy range meets the window and
     its margin, unordered: only the columns the engine needs."""
     return _blocking_near(
@@ -175,7 +183,16 @@ def blocking_rows(
         window_end,
         exclude_booking_id,
         now,
-    ).values_list(key, "start", "busy_start", "busy_end")
+    ).values_list(key, "start", "busy_start", "busy_end", _HOLD_UNTIL)
+
+
+@dataclass
+class Busy:
+    """Blocking bookings grouped by staff or resource id (every id present), and when the first
+    hold among them runs out (then they are no longer all busy)."""
+
+    by_owner: dict[int, list[slots.BusyInterval]]
+    holds_until: datetime | None
 
 
 def busy_by_owner(
@@ -186,17 +203,20 @@ def busy_by_owner(
     *,
     exclude_booking_id: int | None,
     now: datetime | None,
-) -> dict[int, list[slots.BusyInterval]]:
-    """Blocking bookings grouped by staff or resource id (every id present). Each interval runs
-    from the booking's start (the day it counts on for "anyone") to its busy end, with its own
-    buffer before as the difference: the engine widens exactly its busy range."""
+) -> Busy:
+    """Each interval runs from the booking's start (the day it counts on for "anyone") to its
+    busy end, with its own buffer before as the difference: the engine widens exactly its busy
+    range."""
     out: dict[int, list[slots.BusyInterval]] = {owner: [] for owner in ids}
     zero = timedelta(0)
-    for owner, start, busy_start, busy_end in blocking_rows(
+    until: datetime | None = None
+    for owner, start, busy_start, busy_end, hold_until in blocking_rows(
         key, ids, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
     ):
         out[owner].append(slots.BusyInterval(start, busy_end, start - busy_start, zero))
-    return out
+        if hold_until is not None and (until is None or hold_until < until):
+            until = hold_until
+    return Busy(out, until)
 
 
 def _absences_by(
@@ -223,6 +243,8 @@ class TeamCalendars:
 
     staff: list[slots.StaffCalendar]
     resources: list[slots.ResourceCalendar] | None  # None: the service needs no resource
+    # When the first hold counted as busy runs out (then the answer changes), or None.
+    holds_until: datetime | None = None
 
 
 def team_calendars(
@@ -260,7 +282,7 @@ def team_calendars(
         slots.StaffCalendar(
             id=staff_id,
             weekly_hours=None if opening_hours else dict(weekly[staff_id]),
-            busy=busy[staff_id],
+            busy=busy.by_owner[staff_id],
             absences=away[staff_id],
             order=order,
             duration=timedelta(minutes=minutes) if minutes else None,
@@ -268,7 +290,7 @@ def team_calendars(
         for staff_id, order, minutes, opening_hours in people
     ]
     if not service.required_resource_kind:
-        return TeamCalendars(staff=calendars, resources=None)
+        return TeamCalendars(staff=calendars, resources=None, holds_until=busy.holds_until)
     resource_ids = list(
         Resource.objects.filter(
             partner_id=service.partner_id, kind=service.required_resource_kind, is_active=True
@@ -290,9 +312,13 @@ def team_calendars(
     return TeamCalendars(
         staff=calendars,
         resources=[
-            slots.ResourceCalendar(id=r, busy=resource_busy[r], absences=resource_away[r])
+            slots.ResourceCalendar(id=r, busy=resource_busy.by_owner[r], absences=resource_away[r])
             for r in resource_ids
         ],
+        holds_until=min(
+            (t for t in (busy.holds_until, resource_busy.holds_until) if t is not None),
+            default=None,
+        ),
     )
 
 
@@ -355,15 +381,22 @@ def free_starts_by_local_day(
     now: datetime,
     staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
+    slots_version: int | None = None,
 ) -> dict[date, list[datetime]]:
     """The free start times (UTC, sorted) of `service` on the customer-local dates first..last of
     `zone`, every date present (an empty list for a day without slots), in order. What the
     booking pages, the reschedule page and the widget API show. Raises OverflowError for dates
-    at the ends of the calendar (callers validate dates first)."""
+    at the ends of the calendar (callers validate dates first).
+
+    Later days come from the shared cache (booking.slot_cache). `slots_version`: the partner's
+    version as loaded at the start of this request, before anything else (a page's partner);
+    None reads it now (one query)."""
     window_start = slots.local_midnight(zone, first)
     window_end = slots.local_midnight(zone, last + timedelta(days=1))
     found: list[datetime] = []
-    if window_end > now and window_start < now + _FURTHEST:
+    if window_end > now and window_start < now + _FURTHEST and exclude_booking_id is None:
+        found = _cached_slots(service, staff, window_start, window_end, now, slots_version)
+    elif window_end > now and window_start < now + _FURTHEST:
         found = service_slots(
             service=service,
             window_start=window_start,
@@ -379,6 +412,35 @@ def free_starts_by_local_day(
         days[day] = sorted(by_day.get(day, []))
         day += timedelta(days=1)
     return days
+
+
+def _cached_slots(
+    service: Service,
+    staff: StaffMember | None,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    version: int | None,
+) -> list[datetime]:
+    """service_slots through the shared cache (booking.slot_cache)."""
+    if version is None:  # read first: the answer is loaded after it
+        version = slot_cache.version(service.partner_id)
+
+    def compute(a: datetime, b: datetime) -> tuple[list[datetime], datetime | None]:
+        hours = _hours_around(service, a, b)
+        team = team_calendars(service=service, window_start=a, window_end=b, now=now, staff=staff)
+        return list(_compute(service, hours, team, a, b, now)), team.holds_until
+
+    return slot_cache.free_starts(
+        service=service,
+        rules=service_rules(service),
+        staff_id=None if staff is None else staff.pk,
+        ver=version,
+        window_start=window_start,
+        window_end=window_end,
+        now=now,
+        compute=compute,
+    )
 
 
 class SlotStatus(enum.Enum):

@@ -27,7 +27,7 @@ from django.db.models import BaseConstraint, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import selectors
+from booking import selectors, slot_cache
 from booking.emails import Audience, Notice
 from booking.events import BookingEvent
 from booking.links import manage_token_for
@@ -231,6 +231,7 @@ def _release_expired_holds(*, partner_id: int, now: datetime) -> list[int]:
             cancelled_at=now,
             cancelled_because=CancelledBecause.HOLD_EXPIRED,
         )
+        slot_cache.bump(partner_id)
         record_event(
             event_type=BookingEvent.HOLD_RELEASED,
             actor=HOLD_EXPIRY,
@@ -570,6 +571,7 @@ def booking_hold_release(*, booking: Booking, actor: Actor, now: datetime | None
             cancelled_because=CancelledBecause.HOLD_EXPIRED,
         )
         if released:
+            slot_cache.bump(booking.partner_id)
             _audit(BookingEvent.HOLD_RELEASED, actor=actor, booking=booking)
     if released:
         logger.info("hold released", extra={"booking_id": booking.pk})

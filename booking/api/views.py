@@ -225,6 +225,7 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
         last=data["end"],
         now=timezone.now(),
         staff=staff,
+        slots_version=partner.slots_version,  # loaded first in this request
     )
     return JsonResponse(
         {
