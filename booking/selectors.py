@@ -8,11 +8,13 @@ import hmac
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Case, DateTimeField, F, Q, QuerySet, When
+from django.db import connection
+from django.db.models import BigIntegerField, Case, DateTimeField, F, Func, Q, QuerySet, When
 from django.utils import timezone
 
 from booking import slot_cache, slots, tokens
@@ -173,17 +175,42 @@ def blocking_rows(
     *,
     exclude_booking_id: int | None,
     now: datetime | None,
-) -> QuerySet[Booking, tuple[int, datetime, datetime, datetime, datetime | None]]:
+) -> QuerySet[Booking, tuple[int, Any, Any, Any, datetime | None]]:
     """(owner, start, busy_start, busy_end, hold expiry or None) of the blocking bookings of the staff members or
     resources `ids` (`key`: "staff_id" or "resource_id") whose busy range meets the window and
-    its margin, unordered: only the columns the engine needs."""
-    return _blocking_near(
+    its margin, unordered: only the columns the engine needs. On PostgreSQL the three
+    instants come as microseconds since the epoch (_instant() makes datetimes of either)."""
+    rows = _blocking_near(
         Booking.objects.filter(**{f"{key}__in": list(ids)}),
         window_start,
         window_end,
         exclude_booking_id,
         now,
-    ).values_list(key, "start", "busy_start", "busy_end", _HOLD_UNTIL)
+    )
+    if connection.vendor != "postgresql":
+        return rows.values_list(key, "start", "busy_start", "busy_end", _HOLD_UNTIL)
+    # Integers (microseconds since the epoch) rather than timestamptz: psycopg parses each
+    # timestamp's text in Python, which was half the time of loading a busy month.
+    return rows.annotate(
+        start_us=_EpochMicros("start"),
+        busy_start_us=_EpochMicros("busy_start"),
+        busy_end_us=_EpochMicros("busy_end"),
+    ).values_list(key, "start_us", "busy_start_us", "busy_end_us", _HOLD_UNTIL)
+
+
+class _EpochMicros(Func):
+    """A timestamptz column as whole microseconds since the epoch (PostgreSQL)."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+    output_field = BigIntegerField()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _instant(value: datetime | int) -> datetime:
+    return value if isinstance(value, datetime) else _EPOCH + value * _MICROSECOND
 
 
 @dataclass
@@ -213,6 +240,7 @@ def busy_by_owner(
     for owner, start, busy_start, busy_end, hold_until in blocking_rows(
         key, ids, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
     ):
+        start, busy_start, busy_end = _instant(start), _instant(busy_start), _instant(busy_end)
         out[owner].append(slots.BusyInterval(start, busy_end, start - busy_start, zero))
         if hold_until is not None and (until is None or hold_until < until):
             until = hold_until
