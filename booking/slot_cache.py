@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import F, Model
+from django.db.models import F, Model, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from booking import slots
@@ -175,6 +175,9 @@ def _first(rows: Any) -> int | None:
 def _changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     if kwargs.get("raw"):  # fixtures being loaded: nothing is cached for them yet
         return
+    origin = kwargs.get("origin")
+    if isinstance(origin, Partner) or (isinstance(origin, QuerySet) and origin.model is Partner):
+        return  # the partner itself goes: nothing of it is offered any more (no bump per row)
     partner_id = _partner_of(instance)
     if partner_id is not None:
         bump(partner_id)

@@ -213,3 +213,16 @@ def test_every_write_that_changes_slots_moves_the_partners_version(
     OpeningHours.objects.create(partner=partner, weekday=5, start=time(9), end=time(12))
     assert version(partner) == before + 2
     assert version(other_partner) == others
+
+
+def test_deleting_a_partner_does_not_move_its_version_once_per_row(
+    partner: Partner, service: Service
+) -> None:
+    person(partner, "Mia", services=[service])  # hours, staff, services and links cascade
+
+    with CaptureQueriesContext(connection) as queries:
+        partner.delete()
+
+    bumps = [q for q in queries.captured_queries if "slots_version" in q["sql"]]
+    assert bumps == []
+    assert not Partner.objects.filter(pk=partner.pk).exists()
