@@ -176,10 +176,11 @@ def blocking_rows(
     exclude_booking_id: int | None,
     now: datetime | None,
 ) -> QuerySet[Booking, tuple[int, Any, Any, Any, datetime | None]]:
-    """(owner, start, busy_start, busy_end, hold expiry or None) of the blocking bookings of the staff members or
-    resources `ids` (`key`: "staff_id" or "resource_id") whose busy range meets the window and
-    its margin, unordered: only the columns the engine needs. On PostgreSQL the three
-    instants come as microseconds since the epoch (_instant() makes datetimes of either)."""
+    """(owner, start, busy_start, busy_end, hold expiry or None) of the blocking bookings of
+    the staff members or resources `ids` (`key`: "staff_id" or "resource_id") whose busy range
+    meets the window and its margin, unordered: only the columns the engine needs. On
+    PostgreSQL the three instants come as microseconds since the epoch (_instant() makes
+    datetimes of either)."""
     rows = _blocking_near(
         Booking.objects.filter(**{f"{key}__in": list(ids)}),
         window_start,
