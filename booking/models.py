@@ -14,7 +14,7 @@ import re
 import zoneinfo
 from datetime import datetime, time, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -184,6 +184,10 @@ class Partner(models.Model):
         ),
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Moves on every write that changes which times are free (booking.slot_cache): the version
+    # the cached free starts of the partner's services are filed under. Only ever incremented in
+    # the database (F() + 1), never written from an instance, so it cannot move back.
+    slots_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -195,6 +199,20 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An update writes every field but slots_version (an instance's copy may be stale)."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "slots_version"
+            ]
+            super().save(*args, **kwargs)
+            # Its zone decides every slot: what was cached for it is stale.
+            Partner.objects.filter(pk=self.pk).update(slots_version=F("slots_version") + 1)
+            return
+        super().save(*args, **kwargs)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -748,6 +766,13 @@ class CancelledBecause(models.TextChoices):
     RESCHEDULED = "rescheduled", _("Moved to another time")
 
 
+# The longest busy range a booking can have: a service's duration and each of its buffers are at
+# most a day (their validators). A database constraint holds every booking to it, so "bookings
+# overlapping [a, b)" is an index range on busy_start from a - BOOKING_MAX_BUSY.
+BOOKING_MAX_BUSY = timedelta(days=3)
+_BLOCKING_STATUSES = [BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED]
+
+
 class Booking(models.Model):
     # Module-level enums (the constraints below need them; Meta cannot see nested classes),
     # reachable as Booking.Status / Booking.CancelledBecause like Django's own choices.
@@ -850,12 +875,29 @@ class Booking(models.Model):
                 fields=["partner", "status", "start"], name="booking_partner_status_start"
             ),
             models.Index(fields=["staff", "status", "start"], name="booking_staff_status_start"),
+            # The slot engine's and the booking write's question: blocking bookings of these
+            # people (or resources) whose busy range meets [a, b).
+            models.Index(
+                fields=["staff", "busy_start"],
+                name="booking_staff_blocking_busy",
+                condition=Q(status__in=_BLOCKING_STATUSES),
+            ),
+            models.Index(
+                fields=["resource", "busy_start"],
+                name="booking_resource_blocking_busy",
+                condition=Q(status__in=_BLOCKING_STATUSES, resource__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
             models.CheckConstraint(
                 condition=Q(busy_start__lte=F("start")) & Q(busy_end__gte=F("end")),
                 name="booking_busy_covers_booking",
+            ),
+            models.CheckConstraint(
+                condition=Q(busy_end__lte=F("busy_start") + BOOKING_MAX_BUSY),
+                name="booking_busy_at_most_max",
+                violation_error_message=_("A booking's busy time is at most three days."),
             ),
             models.CheckConstraint(
                 condition=Q(status=BookingStatus.CANCELLED, cancelled_at__isnull=False)

@@ -18,6 +18,22 @@ from booking.services import CustomerDetails
 from security.inputs import parse_date, validate_year
 
 MAX_RANGE_DAYS = 62
+# The work of one slots request is the local days asked for times the people whose calendars
+# are computed (one, or everyone performing the service for "anyone"); above this the request
+# is refused, so a cheap URL cannot buy seconds of CPU (a month of 16 people fits).
+MAX_STAFF_DAYS = 500
+
+
+def slots_work_refusal(*, days: int, people: int) -> str | None:
+    """Why a slots request of `days` local dates over `people` calendars is too much work, or
+    None if it is not."""
+    if days * max(people, 1) <= MAX_STAFF_DAYS:
+        return None
+    return (
+        f"This asks for {days} days of {people} staff members' calendars; at most "
+        f"{MAX_STAFF_DAYS} days x staff members at a time. Ask for fewer days or one staff member."
+    )
+
 
 # RFC 3339 date-time (seconds and fractions optional). The offset is captured separately so that
 # a missing one can be told apart from garbage: a naive time is the most likely client mistake.

@@ -13,6 +13,7 @@ from booking.models import Booking
 NEW_BOOKING_STATUSES = (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT)
 
 MAX_RANGE_DAYS = 62  # the same as booking.api.forms.MAX_RANGE_DAYS (tested)
+MAX_STAFF_DAYS = 500  # the same as booking.api.forms.MAX_STAFF_DAYS (tested)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -124,7 +125,10 @@ OPENAPI: dict[str, Any] = {
                 "description": (
                     "The window is [start 00:00, end + 1 day 00:00) in `tz`. Every date from "
                     "`start` to `end` is listed in order; a day without free times has an empty "
-                    "`slots` list. Times carry the UTC offset of `tz` at that moment."
+                    "`slots` list. Times carry the UTC offset of `tz` at that moment. One "
+                    f"request computes at most {MAX_STAFF_DAYS} days x staff members: the days "
+                    "asked for times one (with `staff`) or every person performing the service "
+                    "(anyone); a larger request is refused with 400 (`fields.end`)."
                 ),
                 "parameters": [
                     _PARTNER_SLUG,
@@ -171,8 +175,9 @@ OPENAPI: dict[str, Any] = {
                                 _STAFF_NOT_OFFERED["content"]["application/json"]["schema"],
                             ]
                         },
-                        "A missing or invalid parameter (see `fields`), or a staff member who "
-                        "does not perform the service (`staff_not_offered`).",
+                        "A missing or invalid parameter (see `fields`; `end` also when the "
+                        f"request exceeds {MAX_STAFF_DAYS} days x staff members), or a staff "
+                        "member who does not perform the service (`staff_not_offered`).",
                     ),
                     "404": _error(
                         ["not_found"],

@@ -292,6 +292,8 @@ def week_of_free_times(
         now=now,
         exclude_booking_id=exclude_booking_id,
         staff=staff,
+        # The partner was loaded at the start of this request, before anything else.
+        slots_version=service.partner.slots_version,
     )
     return Week(
         first=first,
