@@ -39,7 +39,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import emails
+from booking import emails, slot_cache
 from booking.events import BookingEvent
 from booking.models import (
     Booking,
@@ -310,10 +310,11 @@ def partner_delete(
         summary.counts = {model._meta.model_name or "": len(pks) for model, pks in owned}
         _delete_history([*owned, (Partner, [partner.pk])])
 
-        Booking.objects.filter(partner=partner).update(rescheduled_from=None)
-        Booking.objects.filter(partner=partner).delete()
-        Customer.objects.filter(partner=partner).delete()
-        partner.delete()
+        with slot_cache.partner_going(partner.pk):
+            Booking.objects.filter(partner=partner).update(rescheduled_from=None)
+            Booking.objects.filter(partner=partner).delete()
+            Customer.objects.filter(partner=partner).delete()
+            partner.delete()
         _end_sessions(user_ids)
         _delete_lockout_records(people)
         # Superusers keep their account; their membership went with the partner.

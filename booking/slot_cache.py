@@ -20,7 +20,9 @@ Correctness rests on three rules:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -58,6 +60,22 @@ def bump(partner_id: int) -> None:
     """Move the partner's version: every cached answer of its services is stale from now on.
     Call inside the transaction of the write it is about."""
     Partner.objects.filter(pk=partner_id).update(slots_version=F("slots_version") + 1)
+
+
+# The partner whose rows are being deleted with it (booking.deletion): its deletes move nothing.
+_going: ContextVar[int | None] = ContextVar("slot_cache_partner_going", default=None)
+
+
+@contextmanager
+def partner_going(partner_id: int) -> Iterator[None]:
+    """While the partner's own rows are deleted (partner deletion), their deletes move no
+    version: nothing of the partner is offered any more, and a version move per deleted row
+    would be one UPDATE per booking."""
+    token = _going.set(partner_id)
+    try:
+        yield
+    finally:
+        _going.reset(token)
 
 
 def version(partner_id: int) -> int:
@@ -179,7 +197,7 @@ def _changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
     if isinstance(origin, Partner) or (isinstance(origin, QuerySet) and origin.model is Partner):
         return  # the partner itself goes: nothing of it is offered any more (no bump per row)
     partner_id = _partner_of(instance)
-    if partner_id is not None:
+    if partner_id is not None and partner_id != _going.get():
         bump(partner_id)
 
 

@@ -15,7 +15,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from booking.deletion import partner_delete, partner_deletion_preview_for
 from booking.models import (
@@ -216,3 +218,14 @@ def test_the_command_asks_for_the_slug_on_a_terminal(world, partner: Partner, mo
     with pytest.raises(CommandError, match="Not confirmed"):
         call_command("partner_delete", partner.slug, reason="contract ended", stdout=io.StringIO())
     assert Partner.objects.filter(pk=partner.pk).exists()
+
+
+def test_deleting_the_rows_moves_no_slots_version_per_row(world, partner: Partner) -> None:
+    """The cancellations move the partner's slots version (their times are free again until the
+    partner goes); deleting its bookings afterwards does not, one statement per row, since
+    nothing of the partner is offered any more."""
+    with CaptureQueriesContext(connection) as queries:
+        summary = _delete(partner)
+    moves = [q["sql"] for q in queries if "slots_version" in q["sql"] and "UPDATE" in q["sql"]]
+    assert summary.counts["booking"] == 3
+    assert len(moves) == summary.cancelled
