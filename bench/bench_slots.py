@@ -121,6 +121,24 @@ def open_partner(label: str, resource_kind: str = ""):
     return partner, service
 
 
+_CUSTOMERS: dict[int, object] = {}
+
+
+def customer_of(partner_id: int):
+    """The one customer record the bookings of a benchmark partner belong to."""
+    from booking.models import Customer
+    from security.fieldcrypto import blind_index
+
+    if partner_id not in _CUSTOMERS:
+        _CUSTOMERS[partner_id] = Customer.objects.create(
+            partner_id=partner_id,
+            name="Bench Customer",
+            email="bench@example.com",
+            email_index=blind_index("bench@example.com"),
+        )
+    return _CUSTOMERS[partner_id]
+
+
 def booking_row(
     service, staff, resource, start: datetime, length: timedelta, n: int, created: datetime
 ):
@@ -129,6 +147,7 @@ def booking_row(
 
     return Booking(
         partner_id=service.partner_id,
+        customer=customer_of(service.partner_id),
         service=service,
         staff=staff,
         resource=resource,

@@ -6,7 +6,11 @@ class BookingConfig(AppConfig):
     verbose_name = "Booking"
 
     def ready(self) -> None:
-        from booking import cors  # noqa: F401  (connects the CORS rule and its cache invalidation)
+        from booking import (  # noqa: F401  (registers the system checks)
+            checks,
+            cors,  # connects the CORS rule and its cache invalidation
+            slot_cache,  # its receivers move a partner's slots version (connect() below)
+        )
         from booking.access_review import access_review_columns
         from booking.admin.dashboard import dashboard_home
         from booking.compliance import CHECKS
@@ -16,6 +20,7 @@ class BookingConfig(AppConfig):
         from security.compliance import register_checks
         from security.events import register_event_types
 
+        slot_cache.connect()
         register_event_types(BookingEvent)
         register_checks(*CHECKS, owner="booking")
         register_access_review_source(access_review_columns)

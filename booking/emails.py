@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from booking import ics, links
-from booking.i18n import when
+from booking.i18n import customer_when, when
 from booking.models import Booking
 
 logger = logging.getLogger(__name__)
@@ -125,7 +125,10 @@ def _render_in(message: _Message, booking: Booking, event: Notice) -> EmailMulti
     with translation.override(language):
         # The context again, in that language: it holds the formatted times.
         # The manage link (customer messages only) is kept; it does not depend on the language.
-        return _render(replace(message, context={**message.context, **_context(booking, event)}))
+        fresh = _context(booking, event)
+        if message.template != "partner_notice":
+            fresh.update(_customer_times(booking, event))
+        return _render(replace(message, context={**message.context, **fresh}))
 
 
 def _calendar_part(data: bytes, method: ics.Method) -> MIMEBase:
@@ -160,11 +163,24 @@ def _context(booking: Booking, event: Notice) -> dict[str, Any]:
     return context
 
 
+def _customer_times(booking: Booking, event: Notice) -> dict[str, str]:
+    times = {"when": customer_when(booking, booking.start, booking.end)}
+    previous = booking.rescheduled_from
+    if event == Notice.RESCHEDULED and previous is not None:
+        times["previous_when"] = customer_when(booking, previous.start, previous.end)
+    return times
+
+
 def _messages(booking: Booking, event: Notice) -> list[_Message]:
     partner = booking.partner
     partner_context = _context(booking, event)
-    # Only the customer's messages hold the link: the business has its own way in.
-    context = {**partner_context, "manage_url": links.manage_url(booking)}
+    # Only the customer's messages hold the link: the business has its own way in. Their times
+    # are in the zone the customer booked in, the partner's beside them where it differs.
+    context = {
+        **partner_context,
+        **_customer_times(booking, event),
+        "manage_url": links.manage_url(booking),
+    }
     customer = booking.customer_email
     if event == Notice.CONFIRMED:
         customer_messages = [
@@ -296,7 +312,7 @@ def _links_message(first: Booking, bookings: list[Booking]) -> _Message:
         {
             "booking": booking,
             "service": booking.service,
-            "when": when(booking.start, booking.end, booking.partner.zone),
+            "when": customer_when(booking, booking.start, booking.end),
             "manage_url": links.manage_url(booking),
         }
         for booking in bookings
@@ -316,6 +332,7 @@ def send_reminder(*, booking: Booking) -> None:
     with translation.override(booking.language):
         context = {
             **_context(booking, Notice.CONFIRMED),
+            **_customer_times(booking, Notice.CONFIRMED),
             "manage_url": links.manage_url(booking),
         }
         message = _Message(
@@ -327,3 +344,42 @@ def send_reminder(*, booking: Booking) -> None:
         )
         _render(message).send()
     logger.info("reminder sent", extra={"booking_id": booking.pk})
+
+
+def partner_closed_email(booking: Booking) -> EmailMultiAlternatives:
+    """The customer of a future booking, told that the business deleted its account (so the
+    booking is cancelled, and refunded when paid): rendered while the booking still exists, in
+    the language they booked in, and sent after the deletion committed."""
+    with translation.override(booking.language):
+        return _render(
+            _Message(
+                "partner_closed_customer",
+                booking.customer_email,
+                booking.partner.contact_email,
+                _context(booking, Notice.CANCELLED),
+                (("CANCEL", booking),),
+            )
+        )
+
+
+def customer_erased_email(customer: Any, backups_until: datetime) -> EmailMultiAlternatives:
+    """The customer who erased their data, told it is done and until when backups hold it:
+    rendered before the address goes, sent after the erasure committed. In the language of
+    their latest booking."""
+    latest = customer.bookings.order_by("-created_at").first()
+    language = latest.language if latest is not None else settings.LANGUAGE_CODE
+    partner = customer.partner
+    with translation.override(language):
+        return _render(
+            _Message(
+                "customer_erased",
+                customer.email,
+                partner.contact_email,
+                {
+                    "partner": partner,
+                    "name": customer.name,
+                    "until": backups_until.astimezone(partner.zone),
+                    "zone_name": partner.zone.key,
+                },
+            )
+        )

@@ -18,3 +18,6 @@ class BookingEvent(TextChoices):
     MANAGE_LINK_ROTATED = "manage_link_rotated", "Manage link renewed (older links revoked)"
     MANAGE_LINKS_REQUESTED = "manage_links_requested", "Manage links requested by email address"
     REMINDER_SENT = "reminder_sent", "Booking reminder sent"
+    PARTNER_DELETED = "partner_deleted", "Partner account deleted with all its data"
+    CUSTOMER_ERASED = "customer_erased", "Customer's data erased (bookings anonymised)"
+    RETENTION_APPLIED = "retention_applied", "Old bookings anonymised (retention period)"

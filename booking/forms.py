@@ -7,6 +7,7 @@ Limits mirror booking.models.Booking, so the model's full_clean() rarely has any
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -167,9 +168,28 @@ class CustomerDetailsForm(forms.ModelForm):
 
 
 class BookingForm(SlotChoiceForm, CustomerDetailsForm):
-    """The booking page's form: the chosen time and zone (hidden) and the customer's details."""
+    """The booking page's form: the chosen time and zone (hidden), the customer's details and the
+    optional marketing consent (never ticked by default)."""
 
     CUSTOMER_FIELDS = CUSTOMER_FIELDS
+
+    # Changing this text means a new booking.services.MARKETING_NOTICE_VERSION.
+    marketing_consent = forms.BooleanField(
+        label=_(
+            "Yes, this business may send me news and offers (optional; you can withdraw this "
+            "at any time by telling the business)."
+        ),
+        required=False,
+        initial=False,
+    )
+
+    def customer(self, *, language: str) -> CustomerDetails:
+        """The details, with the zone the times were shown in and the consent."""
+        return replace(
+            super().customer(language=language),
+            time_zone=self.cleaned_data["tz"],
+            marketing_consent=bool(self.cleaned_data.get("marketing_consent")),
+        )
 
 
 class CancelForm(TimeZoneMixin):

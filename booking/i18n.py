@@ -11,11 +11,13 @@ from django.conf import settings
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import dateformat, timezone, translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import pgettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponseBase
     from django_stubs_ext import StrOrPromise
+
+    from booking.models import Booking
 
 
 class LocaleMiddleware(DjangoLocaleMiddleware):
@@ -72,6 +74,21 @@ def when(start: datetime, end: datetime, zone: ZoneInfo) -> str:
     else:
         text += " – " + dateformat.format(local_end, day_and_time)
     return f"{text} ({zone.key})"
+
+
+def customer_when(booking: Booking, start: datetime, end: datetime) -> str:
+    """A time of `booking` for its customer: in the zone they booked in and, where the partner's
+    differs, in the partner's beside it ("... 04:00–05:00 (America/New_York), that is ...
+    10:00–11:00 (Europe/Zurich) at Salon Alpha")."""
+    zone, partner_zone = booking.customer_zone, booking.partner.zone
+    text = when(start, end, zone)
+    if zone.key == partner_zone.key:
+        return text
+    return gettext("%(customer_time)s, that is %(partner_time)s at %(partner)s") % {
+        "customer_time": text,
+        "partner_time": when(start, end, partner_zone),
+        "partner": booking.partner.name,
+    }
 
 
 def date_formats(request: HttpRequest) -> dict[str, StrOrPromise]:

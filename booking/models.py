@@ -14,7 +14,7 @@ import re
 import zoneinfo
 from datetime import datetime, time, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -172,7 +172,23 @@ class Partner(models.Model):
     users: models.ManyToManyField[User, PartnerMembership] = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="PartnerMembership", related_name="partners"
     )
+    # Bookings that ended longer ago than this are anonymised by the daily retention job
+    # (booking.erasure.retention_enforce); empty: kept until the customer or the partner erases.
+    retention_months = models.PositiveSmallIntegerField(
+        _("keep customer details for (months)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_(
+            "Bookings that ended longer ago are anonymised every night: time, service and "
+            "amounts stay, the customer's details go. Empty: kept."
+        ),
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    # Moves on every write that changes which times are free (booking.slot_cache): the version
+    # the cached free starts of the partner's services are filed under. Only ever incremented in
+    # the database (F() + 1), never written from an instance, so it cannot move back.
+    slots_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -184,6 +200,20 @@ class Partner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An update writes every field but slots_version (an instance's copy may be stale)."""
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "slots_version"
+            ]
+            super().save(*args, **kwargs)
+            # Its zone decides every slot: what was cached for it is stale.
+            Partner.objects.filter(pk=self.pk).update(slots_version=F("slots_version") + 1)
+            return
+        super().save(*args, **kwargs)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -217,7 +247,15 @@ class PartnerMembership(models.Model):
 class StaffChoice(models.TextChoices):
     """Who a customer books a service with."""
 
-    ANY = "any", _("The customer may choose anyone (the first free person is assigned)")
+    # The rule is booking.slots' (fewest bookings that local day, then display order), and the
+    # label says so: "the first free person" made partners expect display order alone.
+    ANY = (
+        "any",
+        _(
+            "The customer may choose anyone (of those free, the person with the fewest bookings that "
+            "day is assigned, then the first in display order)"
+        ),
+    )
     CUSTOMER_CHOOSES = "choose", _("The customer must choose a person")
 
 
@@ -730,6 +768,13 @@ class CancelledBecause(models.TextChoices):
     RESCHEDULED = "rescheduled", _("Moved to another time")
 
 
+# The longest busy range a booking can have: a service's duration and each of its buffers are at
+# most a day (their validators). A database constraint holds every booking to it, so "bookings
+# overlapping [a, b)" is an index range on busy_start from a - BOOKING_MAX_BUSY.
+BOOKING_MAX_BUSY = timedelta(days=3)
+_BLOCKING_STATUSES = [BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED]
+
+
 class Booking(models.Model):
     # Module-level enums (the constraints below need them; Meta cannot see nested classes),
     # reachable as Booking.Status / Booking.CancelledBecause like Django's own choices.
@@ -748,7 +793,12 @@ class Booking(models.Model):
     )
     # Who booked (one record per email per partner). Deleting a customer goes through erasure,
     # which anonymises or deletes their bookings first: never implicitly.
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
+    # Empty only once the booking was anonymised (customer erasure, the partner's retention
+    # period): time, service and amounts stay for the partner's accounts, the person is gone.
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
     start = models.DateTimeField()
     end = models.DateTimeField()
     # start/end widened by the service's buffers at booking time: what the constraint compares.
@@ -801,6 +851,24 @@ class Booking(models.Model):
         related_name="rescheduled_to",
         editable=False,
     )
+    # The zone the customer saw the times in when booking: the manage page and every email show
+    # the time in it (and the partner's beside it). Empty (bookings made before it was stored, or
+    # through the admin): the partner's zone.
+    time_zone = models.CharField(
+        _("customer's time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        editable=False,
+    )
+    # Optional marketing consent, ticked by the customer on the booking form (unticked by
+    # default): when, and under which version of the notice (MARKETING_NOTICE_VERSION).
+    marketing_consent_at = models.DateTimeField(
+        _("marketing consent given at"), null=True, blank=True, editable=False
+    )
+    marketing_notice_version = models.CharField(
+        _("marketing notice version"), max_length=20, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["start"]
@@ -809,6 +877,18 @@ class Booking(models.Model):
                 fields=["partner", "status", "start"], name="booking_partner_status_start"
             ),
             models.Index(fields=["staff", "status", "start"], name="booking_staff_status_start"),
+            # The slot engine's and the booking write's question: blocking bookings of these
+            # people (or resources) whose busy range meets [a, b).
+            models.Index(
+                fields=["staff", "busy_start"],
+                name="booking_staff_blocking_busy",
+                condition=Q(status__in=_BLOCKING_STATUSES),
+            ),
+            models.Index(
+                fields=["resource", "busy_start"],
+                name="booking_resource_blocking_busy",
+                condition=Q(status__in=_BLOCKING_STATUSES, resource__isnull=False),
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_end_after_start"),
@@ -817,12 +897,23 @@ class Booking(models.Model):
                 name="booking_busy_covers_booking",
             ),
             models.CheckConstraint(
+                condition=Q(busy_end__lte=F("busy_start") + BOOKING_MAX_BUSY),
+                name="booking_busy_at_most_max",
+                violation_error_message=_("A booking's busy time is at most three days."),
+            ),
+            models.CheckConstraint(
                 condition=Q(status=BookingStatus.CANCELLED, cancelled_at__isnull=False)
                 | (~Q(status=BookingStatus.CANCELLED) & Q(cancelled_at__isnull=True)),
                 name="booking_cancelled_at_matches_status",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=BookingStatus.values), name="booking_status_valid"
+            ),
+            # Consent is recorded with the notice it was given under, or not at all.
+            models.CheckConstraint(
+                condition=(Q(marketing_consent_at__isnull=True) & Q(marketing_notice_version=""))
+                | (Q(marketing_consent_at__isnull=False) & ~Q(marketing_notice_version="")),
+                name="booking_marketing_consent_has_notice_version",
             ),
             models.CheckConstraint(
                 condition=~Q(status=BookingStatus.PENDING_PAYMENT)
@@ -839,6 +930,11 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
                 name="booking_language_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(customer__isnull=True, anonymised_at__isnull=False)
+                | Q(customer__isnull=False, anonymised_at__isnull=True),
+                name="booking_customer_unless_anonymised",
             ),
         ]
 
@@ -872,6 +968,11 @@ class Booking(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def customer_zone(self) -> zoneinfo.ZoneInfo:
+        """The zone the customer booked in (the partner's for bookings without one)."""
+        return zoneinfo.ZoneInfo(self.time_zone or self.partner.time_zone)
 
     @property
     def is_blocking(self) -> bool:
@@ -955,7 +1056,8 @@ class BookingReminder(models.Model):
     """One reminder email of a booking at one lead time, and what became of it. The row is the
     claim: a sender moves it from PLANNED to SENDING in a transaction that locked it (SKIP
     LOCKED), so two workers or two overlapping beat runs never send it twice. A sender that
-    dies after the claim leaves it SENDING: never sent twice, and visible in the admin."""
+    dies after the claim leaves it SENDING until the claim is older than any live sender can be
+    (booking.reminders.RECLAIM_AFTER); then another sender claims it again."""
 
     State = ReminderState
 
@@ -966,6 +1068,9 @@ class BookingReminder(models.Model):
         max_length=10, choices=ReminderState.choices, default=ReminderState.PLANNED
     )
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # How often a sender has claimed it: the claim's fencing token (a sender finishes only the
+    # claim it made) and the limit on re-claims after senders died (booking.reminders).
+    claims = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     # Why it failed or was skipped, for the partner and operators (an exception's class name
     # or a fixed phrase; never the customer's data).

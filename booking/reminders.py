@@ -8,20 +8,26 @@
    new booking, so its reminders are planned afresh; the old one's are skipped at step 3.
 2. Claim: in one transaction, lock the due PLANNED rows that no other sender holds (SELECT ...
    FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's write transactions are serialised) and set
-   them SENDING. Two workers, or two beat runs that overlap, claim disjoint rows.
+   them SENDING, counting the claim. Two workers, or two beat runs that overlap, claim disjoint
+   rows. A SENDING row whose claim is older than RECLAIM_AFTER belongs to a sender that was
+   killed (no live sender is that old: the task's hard time limit ends it first), so it is
+   claimed again, at most MAX_CLAIMS times in all; after that it is FAILED, for a person to see.
 3. Send each claimed row, outside any transaction: SKIPPED when the booking is no longer a
    confirmed booking ahead (cancelled, moved, an unpaid hold, or its time has come), else the
-   email, then SENT or FAILED. A row is never claimed twice, so a reminder goes out at most
-   once; a sender that dies mid-way leaves the row SENDING (visible in the admin), not resent.
+   email, then SENT or FAILED. Each step names its claim (the claim count): a sender whose claim
+   was taken over finishes nothing. In the normal case a reminder goes out exactly once; only a
+   sender killed between handing the email to the mail server and recording it can cause a
+   second copy, which beats a reminder that never comes.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from booking.emails import send_reminder
@@ -36,6 +42,12 @@ REMINDER_JOB = Actor.system("reminders")
 PLAN_AHEAD_HOURS = 7 * 24
 # Rows claimed per transaction: small, so a long run does not hold locks for long.
 CLAIM_BATCH = 50
+# A claim older than this was made by a sender that no longer runs: booking.tasks.reminders_send
+# is killed after 10 minutes (its hard time limit), and its claims carry its start time.
+RECLAIM_AFTER = timedelta(minutes=15)
+# Claims of one reminder before it is given up (FAILED): a reminder whose sending kills the worker
+# every time must not take every run down with it.
+MAX_CLAIMS = 3
 
 
 def reminders_plan(*, now: datetime) -> int:
@@ -72,26 +84,87 @@ def reminders_plan(*, now: datetime) -> int:
     return len(created)
 
 
-def reminders_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[int]:
-    """Step 2: claim up to `limit` due reminders for this sender; returns their ids."""
-    with transaction.atomic():
-        ids = list(
-            BookingReminder.objects.select_for_update(skip_locked=True)
-            .filter(state=ReminderState.PLANNED, due_at__lte=now)
-            .order_by("due_at", "pk")
-            .values_list("pk", flat=True)[:limit]
+@transaction.atomic
+def reminders_replan(*, service: Service, now: datetime) -> dict[str, int]:
+    """After the partner changed `service`'s lead times: its bookings ahead get the reminders of
+    the new lead times. 1. Unsent (PLANNED) reminders of a lead time no longer set are removed.
+    2. Each confirmed booking ahead gets a row per new lead time that is still to come (and had
+    not passed when it was booked: the planner's rule). Reminders already sent, failed, skipped
+    or being sent stay as they are: they are the record of what happened."""
+    leads = service.reminder_leads
+    removed, _ = (
+        BookingReminder.objects.filter(
+            booking__service=service, booking__start__gt=now, state=ReminderState.PLANNED
         )
-        if ids:
-            # The state condition keeps the claim exact even where FOR UPDATE is a no-op.
-            BookingReminder.objects.filter(pk__in=ids, state=ReminderState.PLANNED).update(
-                state=ReminderState.SENDING, claimed_at=now
+        .exclude(lead_hours__in=leads)
+        .delete()
+    )
+    rows = []
+    bookings = Booking.objects.filter(
+        service=service, status=Booking.Status.CONFIRMED, start__gt=now
+    ).prefetch_related("reminders")
+    for booking in bookings.iterator(chunk_size=500):
+        have = {reminder.lead_hours for reminder in booking.reminders.all()}
+        for lead in leads:
+            due = booking.start - timedelta(hours=lead)
+            if lead not in have and due > now and due > booking.created_at:
+                rows.append(BookingReminder(booking=booking, lead_hours=lead, due_at=due))
+    BookingReminder.objects.bulk_create(rows, ignore_conflicts=True)
+    counts = {"removed": removed, "added": len(rows)}
+    logger.info("reminders replanned", extra={"service_id": service.pk, **counts})
+    return counts
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A reminder this sender holds: its id and the claim count it set (the fencing token)."""
+
+    reminder_id: int
+    number: int
+
+
+def _claimable(now: datetime) -> Q:
+    abandoned = Q(state=ReminderState.SENDING, claimed_at__lt=now - RECLAIM_AFTER)
+    return (Q(state=ReminderState.PLANNED) | abandoned) & Q(due_at__lte=now)
+
+
+def reminders_claim(*, now: datetime, limit: int = CLAIM_BATCH) -> list[Claim]:
+    """Step 2: claim up to `limit` due (or abandoned) reminders for this sender."""
+    claims: list[Claim] = []
+    with transaction.atomic():
+        rows = list(
+            BookingReminder.objects.select_for_update(skip_locked=True)
+            .filter(_claimable(now))
+            .order_by("due_at", "pk")
+            .values_list("pk", "state", "claimed_at", "claims")[:limit]
+        )
+        for pk, state, claimed_at, count in rows:
+            # The previous state and claim in the condition keep the claim exact even where FOR
+            # UPDATE is a no-op: of two senders, only one update matches.
+            current = BookingReminder.objects.filter(
+                pk=pk, state=state, claimed_at=claimed_at, claims=count
             )
-    return ids
+            if count >= MAX_CLAIMS:
+                current.update(
+                    state=ReminderState.FAILED,
+                    finished_at=now,
+                    note=f"sender stopped {count} times",
+                )
+                logger.warning("reminder given up", extra={"reminder_id": pk, "claims": count})
+                continue
+            if current.update(state=ReminderState.SENDING, claimed_at=now, claims=count + 1):
+                if state == ReminderState.SENDING:
+                    logger.warning("reminder claimed again", extra={"reminder_id": pk})
+                claims.append(Claim(reminder_id=pk, number=count + 1))
+    return claims
 
 
-def _finish(reminder_id: int, state: ReminderState, note: str = "") -> None:
-    BookingReminder.objects.filter(pk=reminder_id, state=ReminderState.SENDING).update(
-        state=state, finished_at=timezone.now(), note=note[:200]
+def _finish(claim: Claim, state: ReminderState, note: str = "") -> bool:
+    """Record the outcome of this sender's claim; False when the claim was taken over."""
+    return bool(
+        BookingReminder.objects.filter(
+            pk=claim.reminder_id, state=ReminderState.SENDING, claims=claim.number
+        ).update(state=state, finished_at=timezone.now(), note=note[:200])
     )
 
 
@@ -109,11 +182,11 @@ def _skip_reason(booking: Booking, now: datetime) -> str:
     return ""
 
 
-def reminder_send(*, reminder_id: int, now: datetime) -> ReminderState:
+def reminder_send(*, claim: Claim, now: datetime) -> ReminderState:
     """Step 3 for one claimed reminder."""
     reminder = (
         BookingReminder.objects.select_related("booking__partner", "booking__service")
-        .filter(pk=reminder_id, state=ReminderState.SENDING)
+        .filter(pk=claim.reminder_id, state=ReminderState.SENDING, claims=claim.number)
         .first()
     )
     if reminder is None:
@@ -121,7 +194,7 @@ def reminder_send(*, reminder_id: int, now: datetime) -> ReminderState:
     booking = reminder.booking
     reason = _skip_reason(booking, now)
     if reason:
-        _finish(reminder.pk, ReminderState.SKIPPED, reason)
+        _finish(claim, ReminderState.SKIPPED, reason)
         return ReminderState.SKIPPED
     try:
         send_reminder(booking=booking)
@@ -131,10 +204,10 @@ def reminder_send(*, reminder_id: int, now: datetime) -> ReminderState:
         logger.warning(
             "reminder not sent", extra={"reminder_id": reminder.pk, "error": type(exc).__name__}
         )
-        _finish(reminder.pk, ReminderState.FAILED, type(exc).__name__)
+        _finish(claim, ReminderState.FAILED, type(exc).__name__)
         return ReminderState.FAILED
     with transaction.atomic():
-        _finish(reminder.pk, ReminderState.SENT)
+        _finish(claim, ReminderState.SENT)
         record_event(
             event_type=BookingEvent.REMINDER_SENT,
             actor=REMINDER_JOB,
@@ -149,9 +222,9 @@ def reminders_send_due(*, now: datetime | None = None) -> dict[str, int]:
     in several workers at once. Returns counts per outcome."""
     now = now or timezone.now()
     counts = {"planned": reminders_plan(now=now)}
-    while ids := reminders_claim(now=now):
-        for reminder_id in ids:
-            state = reminder_send(reminder_id=reminder_id, now=now)
+    while claims := reminders_claim(now=now):
+        for claim in claims:
+            state = reminder_send(claim=claim, now=now)
             counts[state.value] = counts.get(state.value, 0) + 1
     if any(counts.values()):
         logger.info("reminders run", extra=counts)

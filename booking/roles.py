@@ -11,7 +11,8 @@ say what a role may do with the rows its scope lets it see (booking/admin/scopin
 - Support (platform staff, no membership): reads every partner's data, customer data masked
   unless the partner granted access (SupportGrant).
 
-All three read the partner's customer list (customer data masked for support as elsewhere).
+All three read the partner's customer list (customer data masked for support as elsewhere);
+the owner also exports or anonymises a customer (change_customer).
 
 The data migration booking/0005 creates these groups (0012 adds staff and resources); `roles_ensure` re-creates them after a
 test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
@@ -50,7 +51,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, _ALL),
-        "customer": ("view",),
+        # change: export or anonymise a customer (booking/admin/customers.py), never edit one.
+        "customer": ("view", "change"),
     },
     PARTNER_MEMBER: {
         "partner": ("view",),

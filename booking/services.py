@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import BaseConstraint, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from booking import selectors
+from booking import selectors, slot_cache
 from booking.emails import Audience, Notice
 from booking.events import BookingEvent
 from booking.links import manage_token_for
@@ -115,6 +115,15 @@ class CustomerDetails:
     notes: str = ""
     # The language of the page or widget the customer booked in (a code of settings.LANGUAGES).
     language: str = settings.LANGUAGE_CODE
+    # The zone the customer saw the times in (an IANA name; empty: the partner's).
+    time_zone: str = ""
+    # Ticked "send me news" (never ticked by default); recorded with MARKETING_NOTICE_VERSION.
+    marketing_consent: bool = False
+
+
+# The version of the marketing-consent text on the booking form (booking/forms.py): recorded with
+# each consent, so it can be told later what the customer agreed to. Change it with the text.
+MARKETING_NOTICE_VERSION = "2026-12-01"
 
 
 def _notify(booking_id: int, event: Notice) -> None:
@@ -149,6 +158,16 @@ def _is_exclusion_violation(exc: IntegrityError) -> bool:
     return getattr(cause, "sqlstate", None) == "23P01" or "_no_overlap" in str(exc)
 
 
+def _refused_constraint(exc: IntegrityError) -> BaseConstraint | None:
+    """The booking check constraint the database refused a write by, if it was one. Booking
+    writes leave the checks to the database (full_clean's one SELECT per constraint repeated
+    them); this gives the refusal the same message full_clean would have."""
+    cause = exc.__cause__
+    diag = getattr(cause, "diag", None)
+    name = getattr(diag, "constraint_name", None) or str(exc).rpartition(":")[2].strip()
+    return next((c for c in Booking._meta.constraints if c.name == name), None)
+
+
 def partner_lock(partner_id: int) -> None:
     """Booking writes of one partner take turns; every writer of a partner's bookings (and of
     what decides them, e.g. a payment webhook) takes this lock first, in the same order.
@@ -180,10 +199,10 @@ def _overlapping(booking: Booking) -> QuerySet[Booking]:
 
 def _insert_booking(booking: Booking) -> None:
     """Insert a blocking booking or raise SlotTaken. Must run inside a transaction."""
-    overlapping = _overlapping(booking)
-    # On SQLite this check is the guarantee (we hold the write lock); on PostgreSQL it only
-    # spares the common case a constraint error, the constraint decides races.
-    if overlapping.exists():
+    # On SQLite this check is the guarantee (we hold the write lock). On PostgreSQL the
+    # exclusion constraints decide, and the slot check under the partner lock has already
+    # spared the common case their error: one statement less per booking.
+    if connection.vendor != "postgresql" and _overlapping(booking).exists():
         raise SlotTaken()
     _save_blocking(booking, force_insert=True)
 
@@ -211,6 +230,9 @@ def _save_blocking(
     except IntegrityError as exc:
         if _is_exclusion_violation(exc):
             raise SlotTaken() from exc
+        refused = _refused_constraint(exc)
+        if refused is not None:
+            raise ValidationError(refused.get_violation_error_message()) from exc
         raise
     except OperationalError as exc:
         # Second line of defence should a deadlock still happen: the other booking won.
@@ -233,6 +255,7 @@ def _release_expired_holds(*, partner_id: int, now: datetime) -> list[int]:
             cancelled_at=now,
             cancelled_because=CancelledBecause.HOLD_EXPIRED,
         )
+        slot_cache.bump(partner_id)
         record_event(
             event_type=BookingEvent.HOLD_RELEASED,
             actor=HOLD_EXPIRY,
@@ -322,6 +345,9 @@ def _new_booking(
         customer_phone=customer.phone.strip(),
         notes=customer.notes.strip(),
         language=customer.language,
+        time_zone=customer.time_zone,
+        marketing_consent_at=now if customer.marketing_consent else None,
+        marketing_notice_version=MARKETING_NOTICE_VERSION if customer.marketing_consent else "",
         status=status,
         created_at=now,
     )
@@ -397,7 +423,8 @@ def booking_create(
         if not 1 <= hold_minutes <= 24 * 60:
             raise ValidationError({"hold_minutes": "A hold lasts between 1 minute and 24 hours."})
         booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
-    booking.full_clean(exclude=_ASSIGNED_LATER)
+    # The database checks the constraints; _save_blocking words a refusal.
+    booking.full_clean(validate_constraints=False, exclude=_ASSIGNED_LATER)
     with transaction.atomic():
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
@@ -460,7 +487,7 @@ def booking_create_override(
     booking = _new_booking(
         service=service, start=start, customer=customer, status=Booking.Status.CONFIRMED, now=now
     )
-    booking.full_clean(exclude=_ASSIGNED_LATER)
+    booking.full_clean(validate_constraints=False, exclude=_ASSIGNED_LATER)
     duration = (
         ServiceStaff.objects.filter(service=service, staff=staff)
         .values_list("duration_minutes", flat=True)
@@ -574,6 +601,22 @@ def booking_cancel(
     return locked
 
 
+def bookings_cancel_for_erasure(
+    *, bookings: list[Booking], actor: Actor, because: CancelledBecause, now: datetime
+) -> None:
+    """Cancel the upcoming bookings that a partner deletion or a customer's erasure ends
+    (booking.deletion, booking.erasure): no cut-off and no email here, the caller tells the
+    customer in its own words; paid ones are refunded by payments through `booking_cancelled`.
+    Runs in the caller's transaction, under its partner lock."""
+    for booking in bookings:
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_because = because
+        booking.save(update_fields=["status", "cancelled_at", "cancelled_because"])
+        _audit(BookingEvent.BOOKING_CANCELLED, actor=actor, booking=booking, because=because)
+        booking_cancelled.send(sender=Booking, booking=booking, actor=actor)
+
+
 def booking_confirm(*, booking: Booking, actor: Actor, now: datetime | None = None) -> Booking:
     """A hold was paid: it becomes a confirmed booking and the emails go out. Idempotent (a
     confirmed booking stays as it is).
@@ -629,6 +672,7 @@ def booking_hold_release(*, booking: Booking, actor: Actor, now: datetime | None
             cancelled_because=CancelledBecause.HOLD_EXPIRED,
         )
         if released:
+            slot_cache.bump(booking.partner_id)
             _audit(BookingEvent.HOLD_RELEASED, actor=actor, booking=booking)
     if released:
         logger.info("hold released", extra={"booking_id": booking.pk})
@@ -695,6 +739,10 @@ def booking_reschedule(
         _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
         new.rescheduled_from = old
         new.customer_id = old.customer_id
+        # The move keeps what the customer chose when booking: their zone and their consent.
+        new.time_zone = old.time_zone
+        new.marketing_consent_at = old.marketing_consent_at
+        new.marketing_notice_version = old.marketing_notice_version
         if actor.is_customer:
             # The customer moved it: every older link is revoked (the old row's version changes,
             # and its predecessors' whose links would follow it; the old random link goes); the

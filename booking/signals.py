@@ -11,3 +11,12 @@ system (a refund at Stripe) records its intent in the same transaction and does 
 from django.dispatch import Signal
 
 booking_cancelled = Signal()  # kwargs: booking, actor (security.actors.Actor: who cancelled)
+
+# Partner deletion (booking.deletion.partner_delete). `partner_deleting` is sent inside the
+# deleting transaction, after the future bookings were cancelled (and `booking_cancelled` sent for
+# each) and before any row is deleted: a receiver deletes or detaches its own rows that refer to
+# the partner's bookings. kwargs: partner, actor, booking_ids (every booking of the partner).
+partner_deleting = Signal()
+# Asked by the deletion preview; a receiver returns a dict of counts to show ({"refunds": 2}).
+# kwargs: partner, booking_ids (the future bookings that would be cancelled).
+partner_deletion_preview = Signal()

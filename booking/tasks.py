@@ -29,3 +29,12 @@ def reminders_send() -> dict[str, int]:
     from booking.reminders import reminders_send_due
 
     return reminders_send_due()
+
+
+@shared_task(time_limit=1800, soft_time_limit=1740)
+def retention_enforce() -> dict[str, int]:
+    """Daily (settings.schedule): anonymise bookings past their partner's retention period.
+    Safe to run twice: anonymised bookings are not touched again."""
+    from booking.erasure import retention_enforce as enforce
+
+    return enforce()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from booking import views
-from booking.views import site
+from booking.views import my_data, site
 
 app_name = "booking"
 
@@ -20,6 +20,15 @@ urlpatterns = [
     path("lost-link/<slug:partner_slug>/", views.lost_link, name="lost-link"),
     path("manage/<str:token>/", views.manage, name="manage"),
     path("manage/<str:token>/cancel/", views.manage_cancel, name="cancel"),
+    path("manage/<str:token>/cancel/confirm/", views.manage_cancel_confirm, name="cancel-confirm"),
     path("manage/<str:token>/reschedule/", views.manage_reschedule, name="reschedule"),
+    path(
+        "manage/<str:token>/reschedule/confirm/",
+        views.manage_reschedule_confirm,
+        name="reschedule-confirm",
+    ),
     path("manage/<str:token>/renew/", views.manage_renew, name="renew"),
+    path("manage/<str:token>/my-data/", my_data.my_data_page, name="my-data"),
+    path("manage/<str:token>/my-data.json", my_data.my_data_json, name="my-data-json"),
+    path("manage/<str:token>/my-data/delete/", my_data.my_data_erase, name="my-data-erase"),
 ]

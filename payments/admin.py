@@ -94,6 +94,7 @@ class PaymentAdmin(_ReadOnly):
             return scope.kind != NOTHING
         return (
             scope.kind == PARTNER
+            and obj.booking is not None
             and obj.booking.partner_id == scope.partner_id
             and (not scope.own_bookings_only or obj.booking.staff_id in scope.own_staff_ids)
         )
@@ -112,6 +113,8 @@ class PaymentAdmin(_ReadOnly):
 
     @admin.display(description="Booking")
     def booking_link(self, obj: Payment) -> str:
+        if obj.booking_id is None:
+            return "deleted with its partner"
         url = reverse("admin:booking_booking_change", args=[obj.booking_id])
         return format_html('<a href="{}">{}</a>', url, obj.booking)
 

@@ -37,6 +37,10 @@ def send_refund_email(*, refund_id: int) -> None:
         "payment__booking__service", "payment__booking__partner"
     ).get(pk=refund_id)
     booking = refund.payment.booking
+    if booking is None:
+        # The partner deleted its account: the customer was told then, refund included.
+        logger.info("refund email skipped: booking deleted", extra={"refund_id": refund.pk})
+        return
     # In the language the customer booked in, whoever triggered the refund.
     with translation.override(booking.language):
         context = {

@@ -69,7 +69,11 @@ class Payment(models.Model):
         Status.PROCESSING,
     )
 
-    booking = models.OneToOneField(Booking, on_delete=models.PROTECT, related_name="payment")
+    # Empty once the partner deleted its account (booking.deletion): the payment and its refund
+    # stay as accounting records, without the booking and so without personal data.
+    booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="payment"
+    )
     stripe_payment_intent_id = models.CharField(max_length=255, unique=True)
     amount = models.PositiveBigIntegerField()
     currency = models.CharField(max_length=3)  # ISO 4217, upper case as on the service

@@ -106,7 +106,7 @@ def refund_submit(*, refund_id: int, now: datetime | None = None) -> Refund:
                     "amount": refund.amount,
                     "metadata": {
                         "refund_id": str(refund.pk),
-                        "booking_id": str(refund.payment.booking_id),
+                        "booking_id": str(refund.payment.booking_id or ""),
                     },
                 },
                 options={"idempotency_key": refund.idempotency_key},

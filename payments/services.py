@@ -130,7 +130,10 @@ class Applied:
 def _mismatch(intent: Mapping[str, Any], payment: Payment) -> list[str]:
     problems = []
     metadata = intent.get("metadata") or {}
-    if str(metadata.get("booking_id", "")) != str(payment.booking_id):
+    # A payment whose booking was deleted with its partner has no booking left to compare.
+    if payment.booking_id is not None and str(metadata.get("booking_id", "")) != str(
+        payment.booking_id
+    ):
         problems.append("booking")
     if intent.get("amount") != payment.amount:
         problems.append("amount")
@@ -213,6 +216,9 @@ def payment_apply_intent(
 
 
 def _confirm_or_refund(payment: Payment, actor: Actor, now: datetime) -> Applied:
+    if payment.booking is None:  # paid after its partner deleted its account
+        refund_request(payment=payment, reason=Refund.Reason.BOOKING_GONE, actor=actor)
+        return Applied(Outcome.REFUNDED_BOOKING_GONE, payment)
     try:
         booking_services.booking_confirm(booking=payment.booking, actor=actor, now=now)
     except booking_services.SlotTaken:

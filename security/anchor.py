@@ -223,8 +223,12 @@ def verify_against_anchor() -> AnchorCheck:
     problems = [f"anchor file refused: {b}" for b in bad]
     if anchor is None:
         return AnchorCheck(None, problems, bad)
-    row = SecurityEvent.objects.filter(pk=anchor.event_id).values_list("hash", flat=True).first()
-    if row is None:
+    # A row re-sealed after the anchor was written (migration 0011) keeps its old hash beside the
+    # new one, inside what the new hash covers.
+    hashes = (
+        SecurityEvent.objects.filter(pk=anchor.event_id).values_list("hash", "legacy_hash").first()
+    )
+    if hashes is None:
         last = (
             SecurityEvent.objects.filter(pk__lt=anchor.event_id)
             .order_by("-id")
@@ -238,7 +242,7 @@ def verify_against_anchor() -> AnchorCheck:
             f"{anchor.hash}, and the log ends at event {last or 'none'} before it "
             "(a tail was deleted)"
         )
-    elif row != anchor.hash:
+    elif anchor.hash not in hashes:
         problems.append(
             f"event {anchor.event_id} does not match the anchor of {anchor.anchored_at} "
             f"({anchor.source}): the log was rewritten up to it"

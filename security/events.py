@@ -16,6 +16,17 @@ row and would append after the same one.) On SQLite, write transactions are IMME
 Every event is also logged as one structured JSON line (logger "security.events"), hash
 included: a copy outside the database. A deleted tail (the last rows) is visible only against
 such a copy: security.anchor writes the head daily as a signed file and `verify` names it.
+
+Personal data in the log and the right to erasure (C25): rows are written in hash format 2,
+where the chain covers a salted commitment to the personal fields (actor_email, ip, target,
+detail) rather than the fields themselves (SecurityEvent). `events_pseudonymise` replaces those
+fields by a keyed pseudonym and drops the salt: the chain still verifies through the stored
+commitment, while an edit of anything else in the row (time, type, the commitment itself) still
+breaks it. Format 1 rows, written before, were re-sealed into format 2 by migration 0011 when
+their chain verified (each keeps its old hash in `legacy_hash`, covered by the new hash, so an
+anchor written before still finds its event; the re-seal is an event of its own). Rows of a chain
+that did not verify stay in format 1: re-sealing them would launder the edit; they keep being
+reported and cannot be pseudonymised.
 """
 
 from __future__ import annotations
@@ -25,6 +36,8 @@ import hashlib
 import json
 import logging
 import re
+import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +46,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import TextChoices
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from security.actors import Actor
 from security.models import SecurityEvent
@@ -113,6 +127,7 @@ class SecurityEventType(TextChoices):
     ACCESS_REVIEW = "access_review", "Access review signed off"
     ACCOUNT_DEACTIVATED = "account_deactivated", "Unused account deactivated"
     LOG_ANCHORED = "log_anchored", "Event log head anchored"
+    LOG_RESEALED = "log_resealed", "Event log re-sealed in the commitment format"
     ENCRYPTION_ROTATED = "encryption_rotated", "Customer data re-encrypted under the newest key"
 
 
@@ -161,7 +176,53 @@ def event_hash(
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
+def _personal(event: SecurityEvent) -> dict[str, Any]:
+    return {
+        "actor_email": event.actor_email,
+        "ip": event.ip,
+        "target": event.target,
+        "detail": event.detail,
+    }
+
+
+def personal_digest(*, salt: str, personal: dict[str, Any]) -> str:
+    """The commitment to a row's personal fields: SHA-256 over the row's random salt and their
+    canonical JSON. Without the salt (dropped on pseudonymisation) it reveals nothing."""
+    body = json.dumps(personal, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256((salt + body).encode()).hexdigest()
+
+
+def committed_hash(
+    *,
+    prev_hash: str,
+    created_at: datetime,
+    event_type: str,
+    personal_digest: str,
+    legacy_hash: str = "",
+) -> str:
+    """Hash format 2: the chain covers the row's time, type and personal-fields commitment, and
+    for a re-sealed row (migration 0011) the hash it had before."""
+    content: dict[str, Any] = {
+        "version": 2,
+        "created_at": _canonical_time(created_at),
+        "event_type": event_type,
+        "personal_digest": personal_digest,
+    }
+    if legacy_hash:
+        content["legacy_hash"] = legacy_hash
+    body = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
 def _row_hash(event: SecurityEvent) -> str:
+    if event.hash_version == SecurityEvent.HashVersion.COMMITMENT:
+        return committed_hash(
+            prev_hash=event.prev_hash,
+            created_at=event.created_at,
+            event_type=event.event_type,
+            personal_digest=event.personal_digest,
+            legacy_hash=event.legacy_hash,
+        )
     return event_hash(
         prev_hash=event.prev_hash,
         created_at=event.created_at,
@@ -171,6 +232,83 @@ def _row_hash(event: SecurityEvent) -> str:
         target=event.target,
         detail=event.detail,
     )
+
+
+# What a pseudonymised row may hold in place of its personal fields; anything else in such a
+# row is an edit (the commitment no longer stands for it, so this is what verify checks).
+_PSEUDONYM = re.compile(r"(pseudonym-[0-9a-f]{16})?")
+PSEUDONYMISED_DETAIL: dict[str, Any] = {"pseudonymised": True}
+
+
+def pseudonym(value: str) -> str:
+    """A stable keyed pseudonym: the same person (or target) gets the same one in every row, so
+    the trail stays readable; without SECRET_KEY it cannot be linked back to the value."""
+    if not value:
+        return ""
+    digest = salted_hmac("security.events.pseudonym", value.strip().lower(), algorithm="sha256")
+    return f"pseudonym-{digest.hexdigest()[:16]}"
+
+
+def _commitment_problem(event: SecurityEvent) -> str | None:
+    if event.pseudonymised_at is None:
+        if not event.personal_salt or event.personal_digest != personal_digest(
+            salt=event.personal_salt, personal=_personal(event)
+        ):
+            return "its personal fields do not match their commitment (the row was edited)"
+        return None
+    if (
+        event.ip
+        or event.detail != PSEUDONYMISED_DETAIL
+        or not _PSEUDONYM.fullmatch(event.actor_email)
+        or not _PSEUDONYM.fullmatch(event.target)
+    ):
+        return "a pseudonymised row holds more than pseudonyms (the row was edited)"
+    return None
+
+
+@dataclass(frozen=True)
+class PseudonymiseResult:
+    pseudonymised: int
+    # Rows of hash format 1 among those asked for: their hash covers the fields, so they stay.
+    legacy_kept: int
+
+
+def events_pseudonymise(
+    *, event_ids: Collection[int], now: datetime | None = None
+) -> PseudonymiseResult:
+    """Replace the personal fields of the given events by pseudonyms (partner deletion, customer
+    erasure), in the caller's transaction. The chain keeps verifying: each row's commitment
+    stays, its salt goes. Rows already pseudonymised are left; format 1 rows are counted and
+    left (their hash covers the fields themselves)."""
+    now = now or timezone.now()
+    rows = SecurityEvent.objects.filter(pk__in=list(event_ids), pseudonymised_at__isnull=True)
+    legacy = rows.filter(hash_version=SecurityEvent.HashVersion.FIELDS).count()
+    done = 0
+    for event in rows.filter(hash_version=SecurityEvent.HashVersion.COMMITMENT).iterator():
+        event.actor_email = pseudonym(event.actor_email)
+        event.target = pseudonym(event.target)
+        event.ip = ""
+        event.detail = dict(PSEUDONYMISED_DETAIL)
+        event.personal_salt = ""
+        event.actor = None
+        event.pseudonymised_at = now
+        event.save(
+            update_fields=[
+                "actor_email",
+                "target",
+                "ip",
+                "detail",
+                "personal_salt",
+                "actor",
+                "pseudonymised_at",
+            ]
+        )
+        done += 1
+    if legacy:
+        logger.warning(
+            "security events of hash format 1 kept unpseudonymised", extra={"count": legacy}
+        )
+    return PseudonymiseResult(pseudonymised=done, legacy_kept=legacy)
 
 
 def _lock_chain() -> None:
@@ -208,7 +346,10 @@ def record_event(
         ip=(ip or "")[:45],
         target=(target or "")[:500],
         detail=_normalise(detail),
+        hash_version=SecurityEvent.HashVersion.COMMITMENT,
+        personal_salt=secrets.token_hex(32),
     )
+    event.personal_digest = personal_digest(salt=event.personal_salt, personal=_personal(event))
     with transaction.atomic():
         _lock_chain()
         last = SecurityEvent.objects.order_by("-id").values_list("hash", flat=True).first()
@@ -245,5 +386,9 @@ def verify_chain() -> list[ChainProblem]:
             problems.append(
                 ChainProblem(event.pk, "its content does not match its hash (the row was edited)")
             )
+        elif event.hash_version == SecurityEvent.HashVersion.COMMITMENT:
+            problem = _commitment_problem(event)
+            if problem:
+                problems.append(ChainProblem(event.pk, problem))
         previous = event.hash
     return problems

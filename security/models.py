@@ -33,7 +33,19 @@ class SecurityEvent(models.Model):
     SHA-256 over the previous row's hash and the canonical JSON of its own fields, so editing or
     deleting a row breaks the chain at the next row (`verify_chain`, `manage.py security_events
     --verify`). `actor` is a convenience link that becomes NULL when the user is deleted; the
-    hashed identity is the `actor_email` snapshot."""
+    hashed identity is the `actor_email` snapshot.
+
+    Hash format 2 (every row written since partner deletion exists): the chain hashes a salted
+    SHA-256 commitment (`personal_digest`) to the personal fields (actor_email, ip, target,
+    detail) instead of the fields themselves. While the row is whole, verification recomputes
+    the commitment from the fields and the salt; `events_pseudonymise` replaces the fields by a
+    pseudonym and drops the salt (without it the stored digest cannot be tested against guessed
+    addresses), and from then on the stored digest stands for them. Format 1 rows (older) hash
+    the fields directly: they keep verifying as before and cannot be pseudonymised."""
+
+    class HashVersion(models.IntegerChoices):
+        FIELDS = 1, "Fields hashed directly"
+        COMMITMENT = 2, "Personal fields hashed through a salted commitment"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # No choices here: each app registers its own event types at start-up (security.events), so a
@@ -48,10 +60,33 @@ class SecurityEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
+    hash_version = models.PositiveSmallIntegerField(
+        choices=HashVersion.choices, default=HashVersion.FIELDS
+    )
+    # Format 2: hex of 32 random bytes, emptied when the row is pseudonymised.
+    personal_salt = models.CharField(max_length=64, blank=True)
+    personal_digest = models.CharField(max_length=64, blank=True)
+    # When the personal fields were replaced by a pseudonym (partner deletion, customer erasure).
+    pseudonymised_at = models.DateTimeField(null=True, blank=True)
+    # The row's hash before migration 0011 re-sealed format 1 rows into format 2 (and every row
+    # after them, whose predecessor's hash changed): anchors written before still name it. Part
+    # of the row's format 2 hash, so it cannot be edited unseen.
+    legacy_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]
         verbose_name = "security event"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(hash_version__in=[1, 2]), name="security_event_hash_version"
+            ),
+            # Only a format 2 row can be pseudonymised, and a pseudonymised row keeps no salt.
+            models.CheckConstraint(
+                condition=models.Q(pseudonymised_at__isnull=True)
+                | models.Q(hash_version=2, personal_salt=""),
+                name="security_event_pseudonymised_format",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.event_type} {self.actor_email}".strip()

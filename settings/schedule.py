@@ -93,4 +93,10 @@ BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "security.tasks.anchor_write",
         "schedule": crontab(minute=10, hour=0),
     },
+    # Daily at 03:15 UTC: bookings that ended longer ago than their partner's retention period
+    # are anonymised (C25; booking.erasure.retention_enforce).
+    "booking-retention": {
+        "task": "booking.tasks.retention_enforce",
+        "schedule": crontab(minute=15, hour=3),
+    },
 }

@@ -35,3 +35,8 @@ PRODUCTION_FIELD_ENCRYPTION_ENV = {
     "FIELD_ENCRYPTION_KEYS": "T96VVYpz0epZSWYmhE-SdE31P6AvVwMdTixmQurL-3s=",
     "FIELD_BLIND_INDEX_KEY": "5KYcmqzMEyFzSgxlpBB2glCJVumJs-m1XDp94oSKL7upCbEG9MxFP5zXRUoCqXfS",
 }
+
+# The customers' manage-link key, set explicitly as production must (booking.E001).
+PRODUCTION_LINK_KEY_ENV = {
+    "MANAGE_LINK_KEY": "mlk-tests-only-Wq3vN8xZr2Lk5Tb7Yc1Hd9Fg4Jm6Ps0A",
+}

@@ -117,6 +117,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "customer_phone",
         "notes",
         "language",  # the customer's emails are in it
+        "time_zone",  # the customer's emails and manage page show times in it
+        "marketing_consent",
         "created_local",
         "cancelled_local",
         "cancellation_reason",
@@ -197,6 +199,19 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     @admin.display(description="end (local)")
     def local_end(self, obj: Booking) -> str:
         return f"{_local(obj, 'end')} {obj.partner.time_zone}"
+
+    @admin.display(description=_("Marketing consent"))
+    def marketing_consent(self, obj: Booking) -> str:
+        """Whether the customer agreed to news and offers by email, when and to which notice."""
+        if obj.marketing_consent_at is None:
+            return str(_("No"))
+        return str(
+            _("Yes, on %(when)s (notice version %(version)s)")
+            % {
+                "when": f"{_local(obj, 'marketing_consent_at')} {obj.partner.time_zone}",
+                "version": obj.marketing_notice_version,
+            }
+        )
 
     @admin.display(description="service", ordering="service__name")
     def service_name(self, obj: Booking) -> str:

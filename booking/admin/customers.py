@@ -6,21 +6,34 @@ platform staff is audited (support.py)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from booking.admin.scoping import SUPPORT, PartnerScopedAdmin, request_scope, scope_queryset
+from booking import erasure
+from booking.admin.scoping import (
+    ALL,
+    PARTNER,
+    SUPPORT,
+    PartnerScopedAdmin,
+    request_scope,
+    scope_queryset,
+)
 from booking.admin.support import AUDITED, MASKED, customer_access
 from booking.admin.zone import zoned_field
 from booking.models import Customer
 from booking.support_access import customer_data_viewed, mask_email, mask_name, mask_text
+from security.actors import Actor, Via
 from security.client_ip import client_ip
 from security.fieldcrypto import blind_index
 
@@ -48,7 +61,75 @@ class CustomerAdmin(PartnerScopedAdmin):
     show_full_result_count = False
     fields = ("partner", "name", "email", "phone", "created_local", "booking_table")
     readonly_fields = fields
-    created_local = zoned_field("created_at", _("created"))
+    created_local = zoned_field("created_at", gettext_lazy("created"))
+    actions = ("export_data", "anonymise")
+
+    def has_erase_permission(self, request: HttpRequest) -> bool:
+        """Export and anonymise: the partner's owner (change_customer) and superusers; never
+        support, who only ever sees customers masked or under a grant."""
+        return request.user.has_perm("booking.change_customer") and request_scope(request).kind in (
+            ALL,
+            PARTNER,
+        )
+
+    @admin.action(
+        description=gettext_lazy("Export the customer's data (JSON)"), permissions=["erase"]
+    )
+    def export_data(
+        self, request: HttpRequest, queryset: QuerySet[Customer]
+    ) -> HttpResponse | None:
+        chosen = list(queryset[:2])
+        if len(chosen) != 1:
+            self.message_user(request, _("Select exactly one customer to export."), messages.ERROR)
+            return None
+        data = erasure.customer_export(
+            customer=chosen[0], actor=Actor.from_request(request, via=Via.ADMIN), format="json"
+        )
+        response = HttpResponse(
+            json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json"
+        )
+        response["Content-Disposition"] = f'attachment; filename="customer-{chosen[0].pk}.json"'
+        return response
+
+    @admin.action(
+        description=gettext_lazy("Anonymise the customer (their bookings keep no personal data)"),
+        permissions=["erase"],
+    )
+    def anonymise(self, request: HttpRequest, queryset: QuerySet[Customer]) -> HttpResponse | None:
+        chosen = list(queryset[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request, _("Select exactly one customer to anonymise."), messages.ERROR
+            )
+            return None
+        customer = chosen[0]
+        if request.POST.get("confirm") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/booking/customer/anonymise.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Anonymise this customer?"),
+                    "opts": self.model._meta,
+                    "customer": customer,
+                    "bookings": customer.bookings.count(),
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        try:
+            summary = erasure.customer_erase(
+                customer=customer, actor=Actor.from_request(request, via=Via.ADMIN)
+            )
+        except erasure.ErasureRefused as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            _("The customer was anonymised: %(n)s bookings keep no personal data.")
+            % {"n": summary.anonymised},
+            messages.SUCCESS,
+        )
+        return None
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
         queryset: QuerySet[Customer] = (

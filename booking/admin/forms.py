@@ -73,7 +73,7 @@ class RescheduleForm(forms.Form):
         return local_to_aware(self.cleaned_data["start"], self.zone)
 
 
-ANYONE = _("Anyone (the first free person)")
+ANYONE = _("Anyone (whoever is free with the fewest bookings that day)")
 
 
 class _PickFields:

@@ -8,8 +8,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db import models
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 
 from booking.admin.covered import covered_by_override, warn_covered
 from booking.admin.scoping import (
@@ -27,6 +30,7 @@ from booking.models import (
     Service,
     ServiceTranslation,
 )
+from booking.reminders import reminders_replan
 from security.inputs import validate_year
 
 PROFILE_FIELDS = (
@@ -38,6 +42,7 @@ PROFILE_FIELDS = (
     "privacy_notice_url",
     "cancellation_cutoff_hours",
     "widget_origins",
+    "retention_months",
 )
 
 
@@ -79,6 +84,39 @@ class PartnerAdmin(PartnerScopedAdmin):
                 ),
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    change_form_template = "admin/booking/partner/change_form.html"
+
+    def get_urls(self) -> list[Any]:
+        from booking.admin.deletion import delete_account_view
+
+        @require_http_methods(["GET", "HEAD", "POST"])
+        def view(request: HttpRequest, object_id: str) -> HttpResponse:
+            return delete_account_view(self, request, object_id)
+
+        return [
+            path(
+                "<path:object_id>/delete-account/",
+                self.admin_site.admin_view(view),
+                name="booking_partner_delete_account",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # Only the owner deletes the account (C25), from their own profile.
+        scope = request_scope(request)
+        extra = {
+            **(extra_context or {}),
+            "can_delete_account": scope.is_owner and str(scope.partner_id) == str(object_id),
+        }
+        return super().change_view(request, object_id, form_url, extra)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Partners are created by the platform, never by a partner's user.
@@ -126,6 +164,12 @@ class ServiceAdmin(PartnerScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("partner")
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"reminder_hours", "second_reminder_hours"} & set(form.changed_data):
+            # The unsent reminders of its bookings ahead follow the new lead times.
+            reminders_replan(service=obj, now=timezone.now())
 
 
 class DateOverrideRangeInline(PartnerScopedInline):

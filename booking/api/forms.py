@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -13,9 +14,26 @@ from django.core.exceptions import ValidationError
 
 from booking.forms import CustomerDetailsForm, StaffField
 from booking.models import validate_time_zone
+from booking.services import CustomerDetails
 from security.inputs import parse_date, validate_year
 
 MAX_RANGE_DAYS = 62
+# The work of one slots request is the local days asked for times the people whose calendars
+# are computed (one, or everyone performing the service for "anyone"); above this the request
+# is refused, so a cheap URL cannot buy seconds of CPU (a month of 16 people fits).
+MAX_STAFF_DAYS = 500
+
+
+def slots_work_refusal(*, days: int, people: int) -> str | None:
+    """Why a slots request of `days` local dates over `people` calendars is too much work, or
+    None if it is not."""
+    if days * max(people, 1) <= MAX_STAFF_DAYS:
+        return None
+    return (
+        f"This asks for {days} days of {people} staff members' calendars; at most "
+        f"{MAX_STAFF_DAYS} days x staff members at a time. Ask for fewer days or one staff member."
+    )
+
 
 # RFC 3339 date-time (seconds and fractions optional). The offset is captured separately so that
 # a missing one can be told apart from garbage: a naive time is the most likely client mistake.
@@ -83,6 +101,14 @@ class BookingForm(CustomerDetailsForm):
     start = forms.CharField(max_length=40, strip=False)
     # Optional, so clients written before staff existed keep working: absent means anyone.
     staff = StaffField(widget=forms.TextInput)
+    # Optional: the zone the customer saw the times in (the widget sends the visitor's); the
+    # booking's emails and manage page show the time in it. Absent: the partner's zone.
+    tz = forms.CharField(
+        max_length=64, required=False, strip=False, validators=[validate_time_zone]
+    )
+
+    def customer(self, *, language: str) -> CustomerDetails:
+        return replace(super().customer(language=language), time_zone=self.cleaned_data["tz"])
 
     def clean_start(self) -> datetime:
         value = self.cleaned_data["start"]

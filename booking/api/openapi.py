@@ -13,6 +13,7 @@ from booking.models import Booking
 NEW_BOOKING_STATUSES = (Booking.Status.CONFIRMED, Booking.Status.PENDING_PAYMENT)
 
 MAX_RANGE_DAYS = 62  # the same as booking.api.forms.MAX_RANGE_DAYS (tested)
+MAX_STAFF_DAYS = 500  # the same as booking.api.forms.MAX_STAFF_DAYS (tested)
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -104,8 +105,10 @@ OPENAPI: dict[str, Any] = {
                 "summary": "Whom a customer may book the service with.",
                 "description": (
                     "The active staff members who perform the service, in the partner's display "
-                    'order. With `staff_choice` "any" the customer may also book anyone (the '
-                    'first free person is assigned); with "choose" they must pick a person.'
+                    'order. With `staff_choice` "any" the customer may also book anyone (of those '
+                    "free for the whole slot, the person with the fewest bookings that local day "
+                    'is assigned, then the first in display order); with "choose" they must pick '
+                    "a person."
                 ),
                 "parameters": [_PARTNER_SLUG, _SERVICE_PATH],
                 "responses": {
@@ -122,7 +125,10 @@ OPENAPI: dict[str, Any] = {
                 "description": (
                     "The window is [start 00:00, end + 1 day 00:00) in `tz`. Every date from "
                     "`start` to `end` is listed in order; a day without free times has an empty "
-                    "`slots` list. Times carry the UTC offset of `tz` at that moment."
+                    "`slots` list. Times carry the UTC offset of `tz` at that moment. One "
+                    f"request computes at most {MAX_STAFF_DAYS} days x staff members: the days "
+                    "asked for times one (with `staff`) or every person performing the service "
+                    "(anyone); a larger request is refused with 400 (`fields.end`)."
                 ),
                 "parameters": [
                     _PARTNER_SLUG,
@@ -169,8 +175,9 @@ OPENAPI: dict[str, Any] = {
                                 _STAFF_NOT_OFFERED["content"]["application/json"]["schema"],
                             ]
                         },
-                        "A missing or invalid parameter (see `fields`), or a staff member who "
-                        "does not perform the service (`staff_not_offered`).",
+                        "A missing or invalid parameter (see `fields`; `end` also when the "
+                        f"request exceeds {MAX_STAFF_DAYS} days x staff members), or a staff "
+                        "member who does not perform the service (`staff_not_offered`).",
                     ),
                     "404": _error(
                         ["not_found"],
@@ -415,6 +422,14 @@ OPENAPI: dict[str, Any] = {
                         **_STAFF_PARAMETER,
                         "description": "Optional: `any` (the default) or the id of the staff member "
                         "the customer chose.",
+                    },
+                    "tz": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "description": "Optional: the IANA zone the customer saw the times in; "
+                        "the booking's emails and manage page show the time in it (and the "
+                        "partner's beside it). Absent: the partner's zone.",
+                        "example": "America/New_York",
                     },
                     "customer_name": {"type": "string", "minLength": 1, "maxLength": 120},
                     "customer_email": {"type": "string", "format": "email", "maxLength": 254},

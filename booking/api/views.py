@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.i18n import JSONCatalog
 
 from booking import errors, selectors, services
-from booking.api.forms import BookingForm, SlotsQueryForm
+from booking.api.forms import BookingForm, SlotsQueryForm, slots_work_refusal
 from booking.api.openapi import OPENAPI
 from booking.i18n import active_language
 from booking.models import Partner, Service, StaffChoice, StaffMember
@@ -214,6 +214,10 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
     staff = _chosen_staff(partner, service, data["staff"])
     if isinstance(staff, JsonResponse):
         return staff
+    people = 1 if staff is not None else selectors.staff_for_service(service=service).count()
+    too_much = slots_work_refusal(days=(data["end"] - data["start"]).days + 1, people=people)
+    if too_much is not None:
+        return _field_errors({"end": [too_much]})
     days = selectors.free_starts_by_local_day(
         service=service,
         zone=zone,
@@ -221,6 +225,7 @@ def service_slots(request: HttpRequest, slug: str, service_slug: str) -> HttpRes
         last=data["end"],
         now=timezone.now(),
         staff=staff,
+        slots_version=partner.slots_version,  # loaded first in this request
     )
     return JsonResponse(
         {

@@ -9,7 +9,14 @@ in booking.services / booking.selectors. Error pages carry a message a customer 
 from booking.views.common import booking_or_404, customer_zone, mark_private, private_page
 from booking.views.customer import book, partner_page, service_page
 from booking.views.lost_link import lost_link
-from booking.views.manage import manage, manage_cancel, manage_renew, manage_reschedule
+from booking.views.manage import (
+    manage,
+    manage_cancel,
+    manage_cancel_confirm,
+    manage_renew,
+    manage_reschedule,
+    manage_reschedule_confirm,
+)
 
 __all__ = [
     "book",
@@ -18,8 +25,10 @@ __all__ = [
     "lost_link",
     "manage",
     "manage_cancel",
+    "manage_cancel_confirm",
     "manage_renew",
     "manage_reschedule",
+    "manage_reschedule_confirm",
     "mark_private",
     "partner_page",
     "private_page",

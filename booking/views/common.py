@@ -3,10 +3,11 @@ week paging of the booking and reschedule pages."""
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import wraps
+from functools import cache, wraps
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -27,29 +28,51 @@ from booking.models import Booking, Partner, Service, StaffChoice, StaffMember
 
 DAYS_PER_PAGE = 7
 
-# Offered in the time-zone menu, plus the partner's zone and the one the customer chose.
-COMMON_ZONES = (
-    "UTC",
-    "Europe/London",
-    "Europe/Lisbon",
-    "Europe/Zurich",
-    "Europe/Berlin",
-    "Europe/Paris",
-    "Europe/Rome",
-    "Europe/Vienna",
-    "Europe/Helsinki",
-    "Europe/Istanbul",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Sao_Paulo",
-    "Asia/Dubai",
-    "Asia/Kolkata",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Sydney",
+# The regions of the IANA database whose zones are Area/City names; every other zone (UTC, Etc/*,
+# the old country aliases such as US/Eastern) is listed under "Other". Region names stay as the
+# database spells them: they are what the zone names themselves start with.
+ZONE_REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
 )
+
+
+@cache
+def zone_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Every zone the server knows (what validate_time_zone accepts), grouped by region, sorted;
+    the region "" holds the rest."""
+    groups: dict[str, list[str]] = {region: [] for region in (*ZONE_REGIONS, "")}
+    for zone in sorted(zoneinfo.available_timezones()):
+        region = zone.split("/", 1)[0]
+        groups[region if region in ZONE_REGIONS else ""].append(zone)
+    return tuple((region, tuple(zones)) for region, zones in groups.items() if zones)
+
+
+def zone_options_html(partner: Partner, selected: str) -> str:
+    """The <optgroup>s and <option>s of the zone menu: all zones, the selected one marked, the
+    partner's named. In Python, like the week's slots: six hundred options through the template
+    engine would be most of a page's rendering time. Every value is escaped with html.escape."""
+    partner_label = escape(gettext("(local time at %(partner)s)") % {"partner": partner.name})
+    parts: list[str] = []
+    for region, zones in zone_groups():
+        label = escape(region or pgettext("time zones outside the regions", "Other"))
+        parts.append(f'<optgroup label="{label}">')
+        for zone in zones:
+            name = escape(zone)
+            mark = " selected" if zone == selected else ""
+            extra = f" {partner_label}" if zone == partner.time_zone else ""
+            parts.append(f'<option value="{name}"{mark}>{name}{extra}</option>')
+        parts.append("</optgroup>")
+    return mark_safe("\n".join(parts))  # noqa: S308  # nosec B308 B703
+
 
 View = Callable[..., HttpResponse]
 
@@ -135,10 +158,6 @@ def staff_menu(
 
 def query_string(**params: str) -> str:
     return "?" + urlencode({k: v for k, v in params.items() if v})
-
-
-def zone_choices(*extra: str) -> list[str]:
-    return sorted({*COMMON_ZONES, *(z for z in extra if z)})
 
 
 def form_messages(form: Form) -> list[str]:
@@ -273,6 +292,8 @@ def week_of_free_times(
         now=now,
         exclude_booking_id=exclude_booking_id,
         staff=staff,
+        # The partner was loaded at the start of this request, before anything else.
+        slots_version=service.partner.slots_version,
     )
     return Week(
         first=first,
@@ -305,9 +326,9 @@ def booking_or_404(token: str) -> Booking:
 
 
 def customer_zone(request: HttpRequest, booking: Booking) -> str:
-    """The zone from ?tz= when it is a real zone, else the partner's (a bad tz on a page that
-    only shows a booking is not worth refusing)."""
-    form = WeekQueryForm(
-        {"tz": request.GET.get("tz", "")}, default_time_zone=booking.partner.time_zone
-    )
-    return form.cleaned_data["tz"] if form.is_valid() else booking.partner.time_zone
+    """The zone from ?tz= when it is a real zone, else the one the customer booked in (the
+    partner's for older bookings); a bad tz on a page that only shows a booking is not worth
+    refusing."""
+    booked_in = booking.customer_zone.key
+    form = WeekQueryForm({"tz": request.GET.get("tz", "")}, default_time_zone=booked_in)
+    return form.cleaned_data["tz"] if form.is_valid() else booked_in

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -20,7 +21,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 from booking import errors, selectors, services
 from booking.forms import BookingForm, SlotChoiceForm, WeekQueryForm, utc_iso
 from booking.i18n import active_language
-from booking.models import Partner, Service, StaffChoice, StaffMember
+from booking.links import manage_token_for
+from booking.models import Booking, Partner, Service, StaffChoice, StaffMember
 from booking.views.common import (
     Week,
     bad_request,
@@ -35,7 +37,7 @@ from booking.views.common import (
     staff_param,
     week_of_free_times,
     week_slots_html,
-    zone_choices,
+    zone_options_html,
 )
 from security.actors import Actor, Via
 
@@ -100,7 +102,9 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             "partner": partner,
             "service": service,
             "tz": tz,
-            "zone_choices": zone_choices(partner.time_zone, tz),
+            "zone_options": zone_options_html(partner, tz),
+            # Opened without a zone: booking/tz.js shows the times in the browser's.
+            "auto_zone": not request.GET.get("tz"),
             "week": week,
             "here": here,
             **payment_context(service),
@@ -163,6 +167,25 @@ class _BookPage:
             status = 503
         return render(self.request, "booking/book.html", context, status=status)
 
+    def alternatives(self) -> list[dict[str, str]]:
+        """The other free times of the taken time's day (customer-local), offered in its place:
+        the page never offers a time it has just said is taken."""
+        zone = ZoneInfo(self.tz)
+        day = self.start.astimezone(zone).date()
+        free = selectors.free_starts_by_local_day(
+            service=self.service,
+            zone=zone,
+            first=day,
+            last=day,
+            now=timezone.now(),
+            staff=self.staff,
+        )
+        return [
+            {"value": utc_iso(start), "time": start.astimezone(zone).strftime("%H:%M")}
+            for start in free.get(day, [])
+            if start != self.start
+        ]
+
     def answer(self, exc: services.BookingError | ValidationError) -> HttpResponse:
         """A refused booking: the form again with the reason, or the error page for a time that
         is no slot at all."""
@@ -170,11 +193,73 @@ class _BookPage:
         if isinstance(exc, services.SlotNotOffered | services.StaffNotOffered):
             return self.refused(errors.messages(exc))
         if isinstance(exc, services.SlotTaken):
-            return self.render(answer.status, taken=str(exc))
+            return self.render(answer.status, taken=str(exc), alternatives=self.alternatives())
         if isinstance(exc, services.PaymentsUnavailable):
             return self.render(answer.status, payments_missing=True)
         errors.add_to_form(self.form, exc, field="start")
         return self.render(answer.status)
+
+
+# --- the customer's own hold -------------------------------------------------------------------
+# Back from the payment page, the customer's own hold makes their time look taken. The browser
+# that made the hold gets a signed cookie naming it (id and link version: no token, nothing an
+# observer can use), limited to the partner's booking pages and to the hold's lifetime; with it,
+# "Continue to payment" for the same slot and email leads back to that hold's payment page. An
+# email alone, without the cookie of the browser that made the hold, gets "just taken".
+HOLD_COOKIE = "booking_hold"
+HOLD_COOKIE_SALT = "booking.views.customer.hold"
+
+
+def _hold_cookie_path(partner: Partner) -> str:
+    return reverse("booking:partner", args=[partner.slug])
+
+
+def _remember_hold(response: HttpResponse, hold: Booking) -> HttpResponse:
+    response.set_signed_cookie(
+        HOLD_COOKIE,
+        f"{hold.pk}:{hold.manage_link_version}",
+        salt=HOLD_COOKIE_SALT,
+        max_age=settings.PAYMENT_HOLD_MINUTES * 60,
+        path=_hold_cookie_path(hold.partner),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+def _own_hold(
+    request: HttpRequest,
+    service: Service,
+    start: datetime,
+    staff: StaffMember | None,
+    email: str | None,
+) -> Booking | None:
+    """The live hold of this slot that this browser made (and, given `email`, for that email)."""
+    value = request.get_signed_cookie(
+        HOLD_COOKIE,
+        default="",
+        salt=HOLD_COOKIE_SALT,
+        max_age=settings.PAYMENT_HOLD_MINUTES * 60,
+    )
+    booking_id, _sep, version = (value or "").partition(":")
+    if not (booking_id.isascii() and booking_id.isdigit()) or len(booking_id) > 18 or not version:
+        return None
+    return selectors.hold_to_resume(
+        booking_id=int(booking_id),
+        link_version=version,
+        service=service,
+        start=start,
+        staff=staff,
+        email=email,
+        now=timezone.now(),
+    )
+
+
+def _to_payment(token: str, tz: str) -> HttpResponse:
+    return mark_private(
+        HttpResponseRedirect(reverse("payments:pay", args=[token]) + query_string(tz=tz))
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -241,6 +326,9 @@ def _book_get(request: HttpRequest, partner: Partner, service: Service) -> HttpR
     if status is selectors.SlotStatus.NOT_OFFERED:
         return page.answer(services.SlotNotOffered())
     if status is selectors.SlotStatus.TAKEN:
+        own = _own_hold(request, service, start, staff, email=None)
+        if own is not None:
+            return page.render(held_until=own.hold_expires_at)
         return page.answer(services.SlotTaken())
     return page.render()
 
@@ -258,6 +346,9 @@ def _book_post(request: HttpRequest, partner: Partner, service: Service) -> Http
         return page.render()
     if form.errors:
         return page.render(400)
+    own = _own_hold(request, service, start, staff, email=form.cleaned_data["customer_email"])
+    if own is not None:
+        return _to_payment(manage_token_for(own), tz)
     try:
         booking, token = services.booking_create_for_customer(
             service=service,
@@ -269,9 +360,7 @@ def _book_post(request: HttpRequest, partner: Partner, service: Service) -> Http
     except (services.BookingError, ValidationError) as exc:
         return page.answer(exc)
     if booking.is_hold:
-        return mark_private(
-            HttpResponseRedirect(reverse("payments:pay", args=[token]) + query_string(tz=tz))
-        )
+        return _remember_hold(_to_payment(token, tz), booking)
     return mark_private(
         HttpResponseRedirect(
             reverse("booking:manage", args=[token]) + query_string(created="1", tz=tz)

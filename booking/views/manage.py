@@ -40,7 +40,7 @@ from booking.views.common import (
     staff_or_404,
     week_of_free_times,
     week_slots_html,
-    zone_choices,
+    zone_options_html,
 )
 from security.actors import Actor, Via
 from security.client_ip import client_ip
@@ -61,10 +61,13 @@ def _manage_context(
         "cutoff": booking.start - timedelta(hours=booking.partner.cancellation_cutoff_hours),
         "manage_url": request.build_absolute_uri(manage_path),
         "manage_path": manage_path,
+        "manage_token": token,
         "reschedule_url": reverse("booking:reschedule", args=[token]) + query_string(tz=tz),
         "cancel_url": reverse("booking:cancel", args=[token]),
+        "cancel_confirm_url": reverse("booking:cancel-confirm", args=[token]) + query_string(tz=tz),
+        "reschedule_confirm_url": reverse("booking:reschedule-confirm", args=[token]),
         "renew_url": reverse("booking:renew", args=[token]),
-        "zone_choices": zone_choices(booking.partner.time_zone, tz),
+        "zone_options": zone_options_html(booking.partner, tz),
         "cancel_form": CancelForm(initial={"tz": tz}, default_time_zone=booking.partner.time_zone),
         "is_cancelled": booking.status == Booking.Status.CANCELLED,
         "is_hold": (
@@ -115,6 +118,20 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
     context["error_messages"] = messages
     context["cancel_form"] = form
     return render(request, "booking/manage.html", context, status=400)
+
+
+@private_page
+@require_safe
+def manage_cancel_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The step before cancelling: what will happen (the time is given free, a payment is
+    refunded, the cancellation is emailed), with the form that does it. Without JavaScript too:
+    a link to this page, a POST form on it."""
+    booking = booking_or_404(token)
+    tz = customer_zone(request, booking)
+    context = _manage_context(request, booking, token, tz, timezone.now())
+    if context["is_cancelled"] or (context["refusal"] and not context["is_hold"]):
+        return render(request, "booking/manage.html", context, status=400)
+    return render(request, "booking/cancel_confirm.html", context)
 
 
 # --- /manage/<token>/reschedule/ ---------------------------------------------------------------
@@ -226,6 +243,58 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         }
     )
     return render(request, "booking/reschedule.html", context, status=status)
+
+
+@private_page
+@require_safe
+def manage_reschedule_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The step between choosing a new time and moving: the old and new time side by side, and
+    a warning where the new time is already inside the cut-off (no change after that)."""
+    booking = booking_or_404(token)
+    partner = booking.partner
+    here = reverse("booking:reschedule", args=[token])
+    form = SlotChoiceForm(request.GET, default_time_zone=partner.time_zone)
+    if not form.is_valid():
+        return bad_request(
+            request,
+            form_messages(form),
+            back_url=here + query_string(tz=request.GET.get("tz", "")),
+            back_text=_("Show the free times"),
+        )
+    tz = form.cleaned_data["tz"]
+    now = timezone.now()
+    context = _manage_context(request, booking, token, tz, now)
+    raw_staff = request.GET.get("staff", "")
+    if raw_staff == ANY_STAFF:
+        person: StaffMember | None = None
+    elif raw_staff:
+        person = staff_or_404(booking.service, form.cleaned_data["staff"])
+    else:
+        person = booking.staff
+    if booking.is_hold:
+        context["refusal"] = _(
+            "This time is reserved for you until it is paid; it can be changed once it is paid."
+        )
+    if context["refusal"]:
+        return render(request, "booking/reschedule.html", context, status=400)
+    new_start = form.cleaned_data["start"]
+    week = new_start.astimezone(ZoneInfo(tz)).date().isoformat()
+    cutoff_hours = partner.cancellation_cutoff_hours
+    context.update(
+        {
+            "new_start": new_start,
+            "new_start_value": utc_iso(new_start),
+            "person": person,
+            "any_person": raw_staff == ANY_STAFF,
+            "staff_value": raw_staff,
+            "final": new_start - timedelta(hours=cutoff_hours) <= now,
+            "cutoff_hours": cutoff_hours,
+            "here_post": here,
+            "week_value": week,
+            "back_url": here + query_string(week=week, tz=tz, staff=raw_staff),
+        }
+    )
+    return render(request, "booking/reschedule_confirm.html", context)
 
 
 # --- /manage/<token>/renew/ ----------------------------------------------------------------------

@@ -219,10 +219,9 @@ def test_the_latest_migration_definition_equals_booking_roles() -> None:
     import importlib
 
     # The latest migration that sets the roles holds the whole definition: 0012 added the staff
-    # and resource permissions, 0019 the customer list, 0020 the service translations.
-    migration = importlib.import_module(
-        "booking.migrations.0020_booking_language_service_translations"
-    )
+    # and resource permissions, 0019 the customer list, 0020 the service translations, 0023
+    # the owner's export and anonymisation of a customer.
+    migration = importlib.import_module("booking.migrations.0023_customer_erasure_role")
     assert migration.ROLES == ROLE_PERMISSIONS
 
 
@@ -290,3 +289,44 @@ def test_hostile_override_dates_are_form_errors(client, world, value: str) -> No
     response = client.post("/admin/booking/dateoverride/add/", data)
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert not DateOverride.objects.exists()
+
+
+def test_the_partner_sees_the_customers_marketing_consent_and_zone(client, world) -> None:
+    Booking.objects.filter(pk=world.a_booking.pk).update(
+        marketing_consent_at=world.a_booking.start,
+        marketing_notice_version="2026-12-01",
+        time_zone="America/New_York",
+    )
+    body = client.get(f"/admin/booking/booking/{world.a_booking.pk}/change/").content.decode()
+    assert "Marketing consent" in body
+    assert "notice version 2026-12-01" in body
+    assert "America/New_York" in body
+    # Another partner's booking (and its consent) stays out of reach.
+    other = client.get(f"/admin/booking/booking/{world.b_booking.pk}/change/")
+    assert other.status_code in (302, 404)
+
+
+def test_changing_the_lead_times_in_the_admin_replans_the_unsent_reminders(client, world) -> None:
+    from datetime import timedelta
+
+    from admin_world import make_booking
+    from django.utils import timezone
+
+    from booking.models import BookingReminder
+
+    service = world.a_service
+    ahead = make_booking(service, timezone.now() + timedelta(days=5), customer_email="r@x.ch")
+    BookingReminder.objects.create(
+        booking=ahead, lead_hours=24, due_at=ahead.start - timedelta(hours=24)
+    )
+    data = _service_form(
+        partner=world.a.pk,
+        name=service.name,
+        slug=service.slug,
+        duration_minutes=service.duration_minutes,
+        reminder_hours=48,
+        second_reminder_hours=2,
+    )
+    response = client.post(f"/admin/booking/service/{service.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert sorted(ahead.reminders.values_list("lead_hours", flat=True)) == [2, 48]

@@ -481,3 +481,27 @@ def test_hostile_content_lengths_are_a_json_4xx(
     )
     assert response.status_code in (400, 413), response.content
     assert response["Content-Type"] == "application/json"
+
+
+# --- the customer's zone ------------------------------------------------------------------------
+
+
+def test_the_zone_the_widget_showed_is_stored_on_the_booking(
+    client: Client, service: Service
+) -> None:
+    assert post(client, body(tz="America/New_York")).status_code == 201
+    assert Booking.objects.get().time_zone == "America/New_York"
+
+
+def test_without_a_zone_the_booking_follows_the_partners(client: Client, service: Service) -> None:
+    assert post(client, body()).status_code == 201
+    booking = Booking.objects.get()
+    assert booking.time_zone == "" and booking.customer_zone.key == "Europe/Zurich"
+
+
+@pytest.mark.parametrize("tz", ["Mars/Olympus", "../etc/passwd", "x" * 65, "Europe/Zurich\n"])
+def test_an_unknown_zone_is_a_field_error_and_nothing_is_booked(
+    client: Client, service: Service, tz: str
+) -> None:
+    assert "tz" in fields(post(client, body(tz=tz)))
+    assert not Booking.objects.exists()

@@ -182,6 +182,12 @@ def test_documented_range_limit_matches_the_form() -> None:
     assert days["maxItems"] == forms.MAX_RANGE_DAYS
 
 
+def test_documented_work_limit_matches_the_form() -> None:
+    from booking.api import openapi
+
+    assert openapi.MAX_STAFF_DAYS == forms.MAX_STAFF_DAYS
+
+
 def test_unmatched_paths_do_not_resolve_to_documented_views() -> None:
     with pytest.raises(Resolver404):
         resolve("/api/v2/partners/x/services/")

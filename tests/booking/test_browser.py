@@ -58,14 +58,24 @@ def _assert_clean(page) -> None:
     assert page.problems == []
 
 
-def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server) -> None:
+def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server, tmp_path) -> None:
     today = datetime.now(ZURICH)
     first = _zurich_utc(today + timedelta(days=3), 10)  # 04:00 or 05:00 in New York, same date
     second = _zurich_utc(today + timedelta(days=4), 15)
 
-    # 1. The week of times, switched to New York on the page.
+    # 1. The week of times: the browser is in New York, so the page shows New York by itself.
     page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+    page.wait_for_url("**tz=America%2FNew_York**")
+    assert "Times in America/New_York" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "week-browser-zone.png"), full_page=False)
+    _assert_clean(page)
+    # A zone chosen in the menu is kept (the page does not switch back), and back again.
+    page.select_option("#tz", "Europe/Zurich")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**tz=Europe%2FZurich**")
     assert "Times in Europe/Zurich" in page.inner_text("main")
+    page.wait_for_timeout(300)
+    assert "tz=Europe%2FZurich" in page.url
     page.select_option("#tz", "America/New_York")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**tz=America%2FNew_York**")
@@ -103,6 +113,14 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     page.get_by_role("link", name="Choose another time").click()
     page.wait_for_url("**/reschedule/**")
     page.locator(f'button.slot[value="{second.strftime("%Y-%m-%dT%H:%M:%SZ")}"]').click()
+    # 4a. The confirmation step: both times, what happens; nothing moved yet.
+    page.wait_for_url("**/reschedule/confirm/**")
+    confirm = page.inner_text("main")
+    assert "Move your booking?" in confirm and "this link stops working" in confirm
+    assert second.astimezone(NEW_YORK).strftime("%H:%M") in confirm
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CONFIRMED
+    _assert_clean(page)
+    page.get_by_role("button", name="Move my booking").click()
     page.wait_for_url("**rescheduled=1**")
     assert "Your booking was moved" in page.inner_text("main")
     assert second.astimezone(NEW_YORK).strftime("%H:%M") in page.inner_text(".details")
@@ -114,7 +132,12 @@ def test_customer_books_reschedules_and_cancels(page, shop: Service, live_server
     assert new_link != manage_link
     _assert_clean(page)
 
-    # 5. Cancel.
+    # 5. Cancel, through its confirmation step.
+    page.get_by_role("link", name="Cancel this booking").click()
+    page.wait_for_url("**/cancel/confirm/**")
+    assert "This cannot be undone" in page.inner_text("main")
+    page.screenshot(path=str(tmp_path / "cancel-confirm.png"), full_page=True)
+    _assert_clean(page)
     page.get_by_label("Reason (optional)").fill("Plans changed")
     page.get_by_role("button", name="Cancel this booking").click()
     page.wait_for_selector("text=This booking is cancelled.")
@@ -139,7 +162,8 @@ def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
     person(shop.partner, "Anna", hours=every_day, order=1)
     person(shop.partner, "Ben", hours={d: [(time(14), time(18))] for d in range(7)}, order=2)
 
-    page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+    # In the partner's zone, chosen (the browser's, New York, would be the default).
+    page.goto(f"{live_server.url}/book/salon-browser/haircut/?tz=Europe%2FZurich")
     page.get_by_role("link", name="Ben").click()
     page.wait_for_url("**staff=**")
     times = page.locator("a.slot").all_inner_texts()
@@ -156,3 +180,22 @@ def test_customer_chooses_a_person_and_sees_them_on_the_confirmation(
     assert page.inner_text(".staff-name") == "Ben"
     assert Booking.objects.get().staff.name == "Ben"
     _assert_clean(page)
+
+
+def test_without_javascript_the_zone_menu_still_works(browser, shop: Service, live_server) -> None:
+    from tests.conftest import open_page
+
+    context = browser.new_context(
+        timezone_id="America/New_York", locale="en-US", java_script_enabled=False
+    )
+    try:
+        page = open_page(context)
+        page.goto(f"{live_server.url}/book/salon-browser/haircut/")
+        assert "Times in Europe/Zurich" in page.inner_text("main")  # the partner's zone
+        page.select_option("#tz", "Asia/Tokyo")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**tz=Asia%2FTokyo**")
+        assert "Times in Asia/Tokyo" in page.inner_text("main")
+        assert page.problems == []
+    finally:
+        context.close()

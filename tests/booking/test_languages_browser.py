@@ -132,6 +132,11 @@ def test_the_booking_journey_in_each_language(
     page.screenshot(path=str(tmp_path / f"manage-{say['lang']}.png"), full_page=True)
     _assert_clean(page)
 
+    # Cancelling asks first (the confirmation step), then the button there cancels.
+    page.get_by_role("link", name=say["cancel"]).click()
+    page.wait_for_url("**/cancel/confirm/**")
+    assert page.get_attribute("html", "lang") == say["lang"]
+    _assert_clean(page)
     page.get_by_role("button", name=say["cancel"]).click()
     page.wait_for_selector(f"text={say['cancelled']}")
     _assert_clean(page)

@@ -297,3 +297,43 @@ def test_hostile_zones_are_refused_with_400(
         response = client.post(URL, _form(tz=tz))
     assert response.status_code == 400
     assert Booking.objects.count() == 0
+
+
+def test_after_just_taken_the_page_no_longer_offers_the_taken_time(
+    client: Client, service: Service
+) -> None:
+    assert client.post(URL, _form()).status_code == 302
+    other = Client()
+    response = other.post(URL, _form(customer_name="Grace Hopper", customer_email="grace@x.ch"))
+
+    assert response.status_code == 409
+    text = response.content.decode()
+    # Neither a hidden field, a button nor a link offers 10:00 Zurich again...
+    assert START not in text and START.replace(":", "%3A") not in text
+    assert "Book Tuesday, 7 January, 04:00" not in text
+    # ...the day's other free times take its place (09:00 and 11:00-16:00 Zurich).
+    offered = [m.split('"')[0] for m in text.split('type="radio" name="start" value="')[1:]]
+    assert offered == [f"2025-01-07T{h:02d}:00:00Z" for h in (8, 10, 11, 12, 13, 14, 15)]
+    assert "Other free times on Tuesday, 7 January 2025" in text
+
+    # Picking one of them books it, with the details typed before.
+    answer = other.post(
+        URL, _form(customer_name="Grace Hopper", customer_email="grace@x.ch", start=offered[0])
+    )
+    assert answer.status_code == 302
+    grace = Booking.objects.exclude(start=datetime(2025, 1, 7, 9, 0, tzinfo=UTC)).get()
+    assert grace.customer_name == "Grace Hopper"
+    assert grace.start == datetime(2025, 1, 7, 8, 0, tzinfo=UTC)
+
+
+def test_after_just_taken_on_a_full_day_nothing_is_offered(
+    client: Client, service: Service, book
+) -> None:
+    for hour in (9, 11, 12, 13, 14, 15, 16):
+        book(service, zurich(2025, 1, 7, hour), customer_email=f"h{hour}@example.com")
+    assert client.post(URL, _form()).status_code == 302
+    response = Client().post(URL, _form(customer_email="grace@example.com"))
+    text = response.content.decode()
+    assert response.status_code == 409
+    assert "No other free times on this day." in text
+    assert START not in text and 'type="submit" class="button"' not in text

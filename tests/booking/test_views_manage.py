@@ -59,7 +59,8 @@ def test_shows_the_booking_in_the_partners_zone_by_default(
         "You can change or cancel this booking until Tuesday, 7 January 2025, 10:00 (Europe/Zurich)."
         in text
     )
-    assert f'action="/manage/{token}/cancel/"' in text
+    # Cancelling goes through its confirmation step (tests/booking/test_views_confirm.py).
+    assert f'href="/manage/{token}/cancel/confirm/?tz=Europe%2FZurich"' in text
     assert f'href="/manage/{token}/reschedule/?tz=Europe%2FZurich"' in text
     assert "You're booked!" not in text
 

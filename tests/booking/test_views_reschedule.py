@@ -65,8 +65,10 @@ def test_lists_free_times_with_the_current_one_marked(
     assert (
         'aria-label="Thursday, 9 January 08:00">08:00</button>' in text
     )  # 14:00 Zurich in New York
-    assert f'<form method="post" action="/manage/{token}/reschedule/"' in text
-    assert 'name="csrfmiddlewaretoken"' in text
+    # A chosen time opens the confirmation step (which holds the CSRF-protected POST form), so
+    # the list's form is a GET that carries no CSRF token into a URL.
+    assert f'<form method="get" action="/manage/{token}/reschedule/confirm/"' in text
+    assert 'name="csrfmiddlewaretoken"' not in text.split('class="slot-form"')[1]
     assert '<meta name="robots" content="noindex, nofollow">' in text
 
 

@@ -239,3 +239,40 @@ def test_hostile_weeks_are_refused_with_400(client: Client, service: Service, we
 @pytest.mark.parametrize("tz", hostile.ZONES)
 def test_hostile_zones_are_refused_with_400(client: Client, service: Service, tz: str) -> None:
     assert client.get(URL, {"tz": tz}).status_code == 400
+
+
+# --- the zone menu: every IANA zone, grouped; the browser's zone by default ---------------------
+
+
+def test_zone_menu_offers_every_zone_grouped_by_region(client: Client, service: Service) -> None:
+    import zoneinfo
+
+    text = client.get(URL).content.decode()
+    menu = text.split('<select id="tz" name="tz">')[1].split("</select>")[0]
+    offered = re.findall(r'<option value="([^"]+)"', menu)
+    assert sorted(offered) == sorted(zoneinfo.available_timezones())
+    groups = re.findall(r'<optgroup label="([^"]+)">', menu)
+    assert groups[:3] == ["Africa", "America", "Antarctica"] and groups[-1] == "Other"
+    america = menu.split('<optgroup label="America">')[1].split("</optgroup>")[0]
+    assert '<option value="America/Argentina/Ushuaia">' in america
+    other = menu.split('<optgroup label="Other">')[1].split("</optgroup>")[0]
+    assert '<option value="UTC">' in other and '<option value="Etc/GMT+5">' in other
+
+
+def test_any_zone_of_the_menu_is_accepted_and_shown(client: Client, service: Service) -> None:
+    response = client.get(URL, {"tz": "America/Argentina/Ushuaia"})
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Times in America/Argentina/Ushuaia" in text
+    assert '<option value="America/Argentina/Ushuaia" selected>' in text
+
+
+def test_without_a_zone_the_page_loads_the_browser_zone_script(
+    client: Client, service: Service
+) -> None:
+    text = client.get(URL).content.decode()
+    assert 'class="tz-form" data-auto-zone>' in text
+    assert re.search(r'<script src="/static/booking/tz[^"]*\.js" defer></script>', text)
+    # A zone chosen (or set by the script) is kept: no script, no second redirect.
+    chosen = client.get(URL, {"tz": "Europe/London"}).content.decode()
+    assert "data-auto-zone" not in chosen and "tz.js" not in chosen

@@ -149,11 +149,13 @@ def test_visitor_books_through_the_widget_on_a_registered_site(
     assert booking.customer_name == "Grace Hopper"
     assert booking.customer_email == "grace@example.com"
     assert booking.notes == "<img src=x onerror=alert(1)>"
+    assert booking.time_zone == "America/New_York"  # the visitor's zone, for the emails
     assert start  # the slot the visitor clicked is the one booked
     from datetime import datetime
 
     assert booking.start == datetime.fromisoformat(start.replace("Z", "+00:00"))
     assert page.locator(".bw-done").inner_text() == "Booked!"
+    assert page.locator(".bw-when").inner_text().endswith("(America/New_York)")
     assert page.evaluate("window.__violations") == []
     assert page.errors == []
 
@@ -234,8 +236,16 @@ def test_a_paid_service_through_the_widget_is_held_and_sent_to_the_payment_page(
     team(shop)
     registered, _ = sites
     page.goto(f"{registered.origin}/salon.html")
-    page.locator(".bw-service-button", has_text="Balayage").click()
+    balayage = page.locator(".bw-service-button", has_text="Balayage")
+    # Paid before booking, said before the customer chooses it...
+    assert "CHF 95.00, paid by card when booking" in balayage.inner_text()
+    balayage.click()
     page.locator(".bw-slot").first.click()
+    # ...and again on the form, whose button says where it leads; the time with its zone.
+    hint = page.locator(".bw-message-info").first.inner_text()
+    assert "paid when booking: CHF 95.00 by card" in hint
+    assert page.locator(".bw-submit").inner_text() == "Continue to payment"
+    assert page.locator(".bw-when").inner_text().endswith("(America/New_York)")
     page.get_by_label("Name").fill("Grace Hopper")
     page.get_by_label("Email").fill("grace@example.com")
     page.locator(".bw-submit").click()

@@ -22,6 +22,7 @@ from booking.models import OpeningHours, Partner, Service
 from tests.production import (
     PRODUCTION_BACKUP_ENV,
     PRODUCTION_FIELD_ENCRYPTION_ENV,
+    PRODUCTION_LINK_KEY_ENV,
     PRODUCTION_PAYMENTS_ENV,
 )
 from tests.staffing import team
@@ -230,6 +231,7 @@ def prod_env(tmp_path_factory) -> dict[str, str]:
         **PRODUCTION_BACKUP_ENV,
         **PRODUCTION_PAYMENTS_ENV,
         **PRODUCTION_FIELD_ENCRYPTION_ENV,
+        **PRODUCTION_LINK_KEY_ENV,
     }
 
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from tests.production import (
     PRODUCTION_BACKUP_ENV,
     PRODUCTION_FIELD_ENCRYPTION_ENV,
+    PRODUCTION_LINK_KEY_ENV,
     PRODUCTION_PAYMENTS_ENV,
 )
 
@@ -44,6 +45,7 @@ def safe_env(tmp_path: Path) -> dict[str, str]:
         **PRODUCTION_BACKUP_ENV,
         **PRODUCTION_PAYMENTS_ENV,
         **PRODUCTION_FIELD_ENCRYPTION_ENV,
+        **PRODUCTION_LINK_KEY_ENV,
     }
 
 
@@ -122,6 +124,29 @@ def test_check_deploy_reports_no_issues_with_a_safe_environment(safe_env: dict[s
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues" in output, output
+
+
+def test_check_deploy_fails_while_the_manage_link_key_is_derived_from_secret_key(
+    safe_env: dict[str, str],
+) -> None:
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        _without(safe_env, "MANAGE_LINK_KEY"),
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "booking.E001" in output and "MANAGE_LINK_KEY is not set" in output
+    assert safe_env["SECRET_KEY"] not in output
+
+
+def test_the_manage_link_key_comes_from_a_file_too(
+    safe_env: dict[str, str], tmp_path: Path
+) -> None:
+    key_file = tmp_path / "manage-link-key"
+    key_file.write_text(safe_env["MANAGE_LINK_KEY"] + "\n", encoding="utf-8")
+    env = {**_without(safe_env, "MANAGE_LINK_KEY"), "MANAGE_LINK_KEY_FILE": str(key_file)}
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_field_encryption_keys_come_from_files_too(

@@ -163,10 +163,24 @@
     if (service.duration_minutes) {
       parts.push(interpolate(gettext("%(minutes)s min"), { minutes: service.duration_minutes }));
     }
-    if (service.price !== undefined && service.price !== null && service.price !== "") {
-      parts.push((service.currency ? service.currency + " " : "") + service.price);
+    if (isPaid(service)) {
+      parts.push(interpolate(gettext("%(price)s, paid by card when booking"), { price: priceOf(service) }));
     }
     return parts.join(" · ");
+  }
+
+  function isPaid(service) {
+    return service.price !== undefined && service.price !== null && service.price !== "";
+  }
+
+  function priceOf(service) {
+    return (service.currency ? service.currency + " " : "") + service.price;
+  }
+
+  // A time as the visitor reads it, the zone named (the times are in the visitor's zone, which
+  // need not be the business's).
+  function withZone(text) {
+    return text + " (" + zone + ")";
   }
 
   // --- the API --------------------------------------------------------------------------------
@@ -503,7 +517,8 @@
     });
     var formError = el("div", "bw-form-error");
     formError.setAttribute("role", "alert");
-    var submit = el("button", "bw-button bw-submit", gettext("Book"));
+    var paid = isPaid(state.service);
+    var submit = el("button", "bw-button bw-submit", paid ? gettext("Continue to payment") : gettext("Book"));
     submit.type = "submit";
     form.appendChild(formError);
     form.appendChild(submit);
@@ -515,8 +530,11 @@
     });
     show([
       heading(state.service),
-      el("p", "bw-when", longFormat.format(slot.when)),
+      el("p", "bw-when", withZone(longFormat.format(slot.when))),
       notice || null,
+      paid
+        ? message("info", interpolate(gettext("This service is paid when booking: %(price)s by card. The time is held for you while you pay."), { price: priceOf(state.service) }))
+        : null,
       form,
       button(gettext("Choose another time"), "bw-link", loadWeek),
     ]);
@@ -556,7 +574,7 @@
   }
 
   function book(inputs, formError, submit) {
-    var payload = { service: state.service.slug, start: state.slot.text };
+    var payload = { service: state.service.slug, start: state.slot.text, tz: zone };
     if (state.staff) {
       payload.staff = String(state.staff.id);
     }
@@ -609,7 +627,7 @@
   function done(title, booking, start, note, linkText, linkHref) {
     // The last step: what was booked, a note, and a link to our own host opening in a new tab.
     var parts = [el("h3", "bw-step bw-done", title)];
-    parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + longFormat.format(start)));
+    parts.push(el("p", "bw-when", (booking.service_name || state.service.name) + ", " + withZone(longFormat.format(start))));
     var who = booking.staff && typeof booking.staff.name === "string" ? booking.staff.name : "";
     var room = booking.resource && typeof booking.resource.name === "string" ? booking.resource.name : "";
     if (who) {
@@ -638,7 +656,7 @@
       var note = message(
         "info",
         until
-          ? interpolate(gettext("This time is held for you until %(time)s. It becomes your booking once it is paid."), { time: timeFormat.format(until) })
+          ? interpolate(gettext("This time is held for you until %(time)s. It becomes your booking once it is paid."), { time: withZone(timeFormat.format(until)) })
           : gettext("This time is held for you. It becomes your booking once it is paid.")
       );
       done(gettext("Almost done: pay to confirm"), booking, start, note, gettext("Pay now"), body.payment_url);
