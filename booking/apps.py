@@ -12,9 +12,11 @@ class BookingConfig(AppConfig):
             slot_cache,  # its receivers move a partner's slots version (connect() below)
         )
         from booking.access_review import access_review_columns
+        from booking.admin.dashboard import dashboard_home
         from booking.compliance import CHECKS
         from booking.events import BookingEvent
         from security.access_review import register_access_review_source
+        from security.admin_site import register_home_page
         from security.compliance import register_checks
         from security.events import register_event_types
 
@@ -22,3 +24,4 @@ class BookingConfig(AppConfig):
         register_event_types(BookingEvent)
         register_checks(*CHECKS, owner="booking")
         register_access_review_source(access_review_columns)
+        register_home_page(dashboard_home)

@@ -3,13 +3,13 @@ the way readers of that language expect, with the time zone named."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
-from django.utils import dateformat, translation
+from django.utils import dateformat, timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext, pgettext, pgettext_lazy
 
@@ -43,6 +43,20 @@ def active_language() -> str:
         return translation.get_supported_language_variant(language)
     except LookupError:
         return str(settings.LANGUAGE_CODE)
+
+
+def zone_label(zone: tzinfo) -> str:
+    """A zone's IANA name ("Europe/Zurich", "UTC")."""
+    return str(getattr(zone, "key", None) or zone)
+
+
+def zoned(value: datetime | None, zone: tzinfo | None = None) -> str:
+    """A moment as "2026-12-05 11:00 (Europe/Zurich)": in `zone`, else the active time zone
+    (in the partner workspace the partner's own, for operators UTC), the zone always named."""
+    if value is None:
+        return ""
+    zone = zone or timezone.get_current_timezone()
+    return f"{value.astimezone(zone):%Y-%m-%d %H:%M} ({zone_label(zone)})"
 
 
 def when(start: datetime, end: datetime, zone: ZoneInfo) -> str:

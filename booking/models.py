@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 # Imported here too: older migrations name them as booking.models.validate_*.
+from booking.i18n import zoned
 from booking.tokens import new_link_version
 from booking.validators import validate_plain_email, validate_single_line, validate_text
 from security.fields import (
@@ -632,7 +633,8 @@ class Absence(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.starts_at:%Y-%m-%d %H:%M}-{self.ends_at:%Y-%m-%d %H:%M} UTC"
+        # In the active time zone (the partner's in the workspace), named.
+        return f"{zoned(self.starts_at)} – {zoned(self.ends_at)}"
 
     def clean(self) -> None:
         super().clean()
@@ -937,7 +939,8 @@ class Booking(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.service.name} at {self.start:%Y-%m-%d %H:%M} UTC"
+        # In the active time zone (the partner's in the workspace, UTC for operators), named.
+        return f"{self.service.name} at {zoned(self.start)}"
 
     def clean(self) -> None:
         """A booking's person performs its service and works for its partner; its resource is
@@ -1034,7 +1037,7 @@ class SupportGrant(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.granted_to} for {self.partner} until {self.expires_at:%Y-%m-%d %H:%M} UTC"
+        return f"{self.granted_to} for {self.partner} until {zoned(self.expires_at)}"
 
     def is_active(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()

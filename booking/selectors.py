@@ -724,6 +724,89 @@ def partner_week(
     )
 
 
+@dataclass(frozen=True)
+class StaffDay:
+    staff: StaffMember
+    bookings: list[Booking]
+
+
+@dataclass(frozen=True)
+class OverviewDay:
+    date: date
+    staff: list[StaffDay]
+
+    @property
+    def count(self) -> int:
+        return sum(len(s.bookings) for s in self.staff)
+
+
+@dataclass(frozen=True)
+class DayOverview:
+    """A partner's day at a glance: today's and tomorrow's appointments per person, the unpaid
+    holds still running and the latest cancellations."""
+
+    days: list[OverviewDay]
+    holds: list[Booking]
+    cancellations: list[Booking]
+
+
+def partner_day_overview(
+    *,
+    bookings: QuerySet[Booking],
+    staff: QuerySet[StaffMember],
+    zone: ZoneInfo,
+    now: datetime,
+    days: int = 2,
+    recent: timedelta = timedelta(days=7),
+    limit: int = 10,
+) -> DayOverview:
+    """`bookings` and `staff` are already limited to what the reader may see. Four queries,
+    however many bookings there are."""
+    today = now.astimezone(zone).date()
+    dates = [today + timedelta(days=n) for n in range(days)]
+    start, end = (
+        slots.local_midnight(zone, dates[0]),
+        slots.local_midnight(zone, today + timedelta(days=days)),
+    )
+    rows = list(
+        bookings.filter(start__lt=end, end__gt=start)
+        .exclude(status=Booking.Status.CANCELLED)
+        .select_related("service", "staff")
+        .order_by("start", "pk")
+    )
+    people = list(staff.filter(is_active=True).order_by("display_order", "name", "pk"))
+    known = {p.pk for p in people}
+    for booking in rows:  # someone inactive who still has bookings these days
+        if booking.staff_id not in known:
+            known.add(booking.staff_id)
+            people.append(booking.staff)
+    overview = []
+    for day in dates:
+        day_start, day_end = (
+            slots.local_midnight(zone, day),
+            slots.local_midnight(zone, day + timedelta(days=1)),
+        )
+        on_day = [b for b in rows if b.start < day_end and b.end > day_start]
+        overview.append(
+            OverviewDay(
+                date=day,
+                staff=[StaffDay(p, [b for b in on_day if b.staff_id == p.pk]) for p in people],
+            )
+        )
+    holds = list(
+        bookings.filter(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__gt=now)
+        .select_related("service", "staff")
+        .order_by("hold_expires_at", "pk")[:limit]
+    )
+    cancellations = list(
+        bookings.filter(status=Booking.Status.CANCELLED, cancelled_at__gte=now - recent)
+        .exclude(cancelled_because=CancelledBecause.RESCHEDULED)
+        .select_related("service", "staff")
+        .order_by("-cancelled_at", "-pk")[:limit]
+    )
+    return DayOverview(days=overview, holds=holds, cancellations=cancellations)
+
+
 def hold_to_resume(
     *,
     booking_id: int,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -38,6 +39,7 @@ from booking.models import (
     Partner,
     Resource,
     Service,
+    ServiceStaff,
     StaffChoice,
     StaffMember,
 )
@@ -205,6 +207,19 @@ def _insert_booking(booking: Booking) -> None:
     _save_blocking(booking, force_insert=True)
 
 
+def _insert_and_announce(
+    booking: Booking,
+    notice: Notice,
+    event: BookingEvent,
+    actor: Actor,
+    detail: Mapping[str, object],
+) -> None:
+    """Insert (or SlotTaken), then the customer's email after commit and the audit event."""
+    _insert_booking(booking)
+    _notify(booking.pk, notice)
+    _audit(event, actor=actor, booking=booking, **detail)
+
+
 def _save_blocking(
     booking: Booking, *, force_insert: bool = False, update_fields: list[str] | None = None
 ) -> None:
@@ -359,6 +374,21 @@ def _customer_for(booking: Booking, *, now: datetime) -> Customer:
     return customer
 
 
+# Set by the services after the customer's side is checked (relations, derived fields).
+_ASSIGNED_LATER = [
+    "partner",
+    "customer",
+    "service",
+    "staff",
+    "resource",
+    "rescheduled_from",
+    "manage_token_hash",
+    "manage_link_version",
+    "busy_start",
+    "busy_end",
+]
+
+
 def booking_create(
     *,
     service: Service,
@@ -393,21 +423,8 @@ def booking_create(
         if not 1 <= hold_minutes <= 24 * 60:
             raise ValidationError({"hold_minutes": "A hold lasts between 1 minute and 24 hours."})
         booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
-    booking.full_clean(
-        validate_constraints=False,  # the database checks them; _save_blocking words a refusal
-        exclude=[
-            "partner",
-            "customer",
-            "service",
-            "staff",
-            "resource",
-            "rescheduled_from",
-            "manage_token_hash",
-            "manage_link_version",
-            "busy_start",
-            "busy_end",
-        ],
-    )
+    # The database checks the constraints; _save_blocking words a refusal.
+    booking.full_clean(validate_constraints=False, exclude=_ASSIGNED_LATER)
     with transaction.atomic():
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
@@ -433,6 +450,62 @@ def booking_create(
             "staff_id": booking.staff_id,
             "resource_id": booking.resource_id,
         },
+    )
+    return booking, manage_token_for(booking)
+
+
+def booking_create_override(
+    *,
+    service: Service,
+    staff: StaffMember,
+    start: datetime,
+    customer: CustomerDetails,
+    actor: Actor,
+    now: datetime | None = None,
+) -> tuple[Booking, str]:
+    """A booking by hand outside the offered times: an owner who ticked "override the rules"
+    books a person at any time (before opening, at 09:07, without notice). Opening hours,
+    notice, horizon, alignment and the person's hours do not apply; the person's other
+    bookings do: an overlap is refused exactly as always (SlotTaken, the database constraint the
+    final judge). Recorded as a booking created with `override` in the audit event.
+
+    1. The person must be named and perform the service; a service that needs a room or
+       equipment is booked at offered times only (the engine picks the resource).
+    2. Under the partner lock: the person's row lock, the insert (overlap check), the event."""
+    now = now or timezone.now()
+    if timezone.is_naive(start):
+        raise ValidationError({"start": _("The start time needs a time zone.")})
+    if not service.is_active:
+        raise SlotNotOffered(_("This service is not available for booking."))
+    if staff is None:
+        raise StaffNotOffered(_("Choose the person to book outside the offered times."))
+    _check_staff(service, staff)
+    if service.required_resource_kind:
+        raise SlotNotOffered(
+            _("A service that needs a room or equipment can only be booked at an offered time.")
+        )
+    booking = _new_booking(
+        service=service, start=start, customer=customer, status=Booking.Status.CONFIRMED, now=now
+    )
+    booking.full_clean(validate_constraints=False, exclude=_ASSIGNED_LATER)
+    duration = (
+        ServiceStaff.objects.filter(service=service, staff=staff)
+        .values_list("duration_minutes", flat=True)
+        .first()
+    ) or service.duration_minutes
+    with transaction.atomic():
+        partner_lock(service.partner_id)
+        _release_expired_holds(partner_id=service.partner_id, now=now)
+        booking.staff, booking.resource = staff_lock(staff.pk, None)
+        booking.end = start + timedelta(minutes=duration)
+        booking.busy_start = start - timedelta(minutes=service.buffer_before_minutes)
+        booking.busy_end = booking.end + timedelta(minutes=service.buffer_after_minutes)
+        booking.customer = _customer_for(booking, now=now)
+        detail = {"service_id": service.pk, "status": booking.status, "override": True}
+        _insert_and_announce(booking, Notice.CONFIRMED, BookingEvent.BOOKING_CREATED, actor, detail)
+    logger.info(
+        "booking created outside the offered times",
+        extra={"booking_id": booking.pk, "partner_id": booking.partner_id, "staff_id": staff.pk},
     )
     return booking, manage_token_for(booking)
 
@@ -696,14 +769,9 @@ def booking_reschedule(
                 "manage_link_version",
             ]
         )
-        _insert_booking(new)
-        _notify(new.pk, Notice.RESCHEDULED)
-        _audit(
-            BookingEvent.BOOKING_RESCHEDULED,
-            actor=actor,
-            booking=new,
-            from_booking_id=old.pk,
-            from_staff_id=old.staff_id,
+        moved = {"from_booking_id": old.pk, "from_staff_id": old.staff_id}
+        _insert_and_announce(
+            new, Notice.RESCHEDULED, BookingEvent.BOOKING_RESCHEDULED, actor, moved
         )
     logger.info("booking rescheduled", extra={"booking_id": new.pk, "from_booking_id": old.pk})
     return new

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from booking.admin.scoping import ALL, NOTHING, PARTNER, SUPPORT, request_scope
+from booking.admin.zone import zoned_field
 from payments import selectors
 from payments.models import Payment, Refund, WebhookEvent
 from payments.money import format_minor
@@ -44,14 +45,16 @@ class _ReadOnly(admin.ModelAdmin):
 
 @admin.register(Payment)
 class PaymentAdmin(_ReadOnly):
+    # The amount opens the payment, the booking column its booking (two links, never nested).
     list_display = [
-        "booking_link",
         "amount_display",
+        "booking_link",
         "status",
         "refund_state",
-        "paid_at",
-        "created_at",
+        "paid_local",
+        "created_local",
     ]
+    list_display_links = ["amount_display"]
     list_filter = ["status", "created_at"]
     search_fields = ["stripe_payment_intent_id"]
     ordering = ["-created_at"]
@@ -63,13 +66,16 @@ class PaymentAdmin(_ReadOnly):
         "amount_refunded_display",
         "refund_state",
         "last_error_code",
-        "paid_at",
-        "created_at",
-        "updated_at",
+        "paid_local",
+        "created_local",
+        "updated_local",
     ]
     fields = tuple(readonly_fields)
     actions = ["refund_in_full"]
     list_select_related = ["booking", "booking__service"]
+    paid_local = zoned_field("paid_at", _("paid"))
+    created_local = zoned_field("created_at", _("created"))
+    updated_local = zoned_field("updated_at", _("updated"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
         scope = request_scope(request)

@@ -6,14 +6,18 @@ every `@admin.register` use it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.auth.views import PasswordChangeView
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from security.actors import Actor, Via
@@ -21,8 +25,29 @@ from security.admin_guard import ChangelistFilterGuard
 from security.mfa import is_verified, mfa_pending, mfa_step_url
 from security.password_change import AuditedOwnPasswordChangeForm
 
+# Home pages apps put in front of the admin's index (booking: a partner's day at a glance). Each
+# answers a request it has a home page for, or None (the next one, then the admin's index).
+HomePage = Callable[[HttpRequest, AdminSite], TemplateResponse | None]
+_home_pages: list[HomePage] = []
+
+
+def register_home_page(page: HomePage) -> None:
+    if page not in _home_pages:
+        _home_pages.append(page)
+
+
+def platform_name() -> str:
+    return str(settings.PLATFORM_NAME) or gettext("Online booking")
+
 
 class MFAAdminSite(AdminSite):
+    # The platform's name (settings.PLATFORM_NAME, else "Online booking" in the reader's
+    # language) in the header and page titles instead of "Django administration"; worked out
+    # when shown, so the setting and the language are the current ones.
+    site_header = lazy(platform_name, str)()
+    site_title = lazy(platform_name, str)()
+    index_title = gettext_lazy("Workspace")
+
     def register(self, model_or_iterable: Any, admin_class: Any = None, **options: Any) -> None:
         # Every admin registered here, ours and third-party apps' alike, gets the changelist
         # filter guard (C35): one place, so a new admin cannot forget it.
@@ -51,6 +76,15 @@ class MFAAdminSite(AdminSite):
             # The MFA pages use the admin's look: no menu of the admin's models before MFA.
             context.update(available_apps=[], is_nav_sidebar_enabled=False)
         return context
+
+    def index(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> TemplateResponse:
+        for page in _home_pages:
+            response = page(request, self)
+            if response is not None:
+                return response
+        return super().index(request, extra_context)
 
     def password_change(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None

@@ -135,6 +135,8 @@ MIDDLEWARE = [
     "security.sessions.SessionLimitMiddleware",
     # After the session limits: staff sessions without MFA reach no admin page (C13).
     "security.mfa.MFARequiredMiddleware",
+    # After authentication: the admin's pages in the reader's zone (the partner's, else UTC).
+    "booking.admin.zone.WorkspaceTimeZoneMiddleware",
     # Who is acting, for events written outside a view (e.g. a password change in User.save()).
     # Last, as axes requires: turns a refused (locked) login into our 429 page.
     "axes.middleware.AxesMiddleware",

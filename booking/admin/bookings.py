@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import admin, messages
@@ -25,6 +26,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from booking import errors, selectors, services
+from booking.admin.booking_list import (
+    UPCOMING_FIRST,
+    ShowFilter,
+    booking_payment,
+    payment_text,
+    state_html,
+    upcoming_first,
+)
 from booking.admin.calendar import calendar_view, staff_css_view
 from booking.admin.csv_export import csv_safe, csv_writer
 from booking.admin.forms import (
@@ -45,6 +54,7 @@ from booking.admin.scoping import (
     scope_queryset,
 )
 from booking.admin.support import MASKED, CustomerDataMixin, customer_access
+from booking.admin.zone import zoned_field
 from booking.events import BookingEvent
 from booking.i18n import active_language
 from booking.models import Booking, Service, StaffMember
@@ -76,6 +86,7 @@ def _local(booking: Booking, field: str) -> str:
 @admin.register(Booking)
 class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
     list_filter = (
+        ShowFilter,
         "status",
         ("start", admin.DateFieldListFilter),
         ("service", ScopedRelatedFilter),
@@ -97,7 +108,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "service_name",
         "staff",
         "resource",
-        "status",
+        "state",
+        "payment_state",
         "local_start",
         "local_end",
         "customer_name",
@@ -107,20 +119,46 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         "language",  # the customer's emails are in it
         "time_zone",  # the customer's emails and manage page show times in it
         "marketing_consent",
-        "created_at",
-        "cancelled_at",
+        "created_local",
+        "cancelled_local",
         "cancellation_reason",
         "rescheduled_from",
     )
     readonly_fields = fields
     inlines = (BookingReminderInline,)
 
+    created_local = zoned_field("created_at", _("created"))
+    cancelled_local = zoned_field("cancelled_at", _("cancelled"))
+
     # --- list -----------------------------------------------------------------------------------
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
-        return (
-            super().get_queryset(request).select_related("partner", "service", "staff", "resource")
+        return upcoming_first(
+            super()
+            .get_queryset(request)
+            .select_related("partner", "service", "staff", "resource", "payment", "rescheduled_to")
         )
+
+    def get_ordering(self, request: HttpRequest) -> Any:
+        return UPCOMING_FIRST
+
+    @admin.display(description=_("state"))
+    def state(self, obj: Booking) -> str:
+        return state_html(obj)
+
+    @admin.display(description=_("payment"))
+    def paid(self, obj: Booking) -> str:
+        return payment_text(obj)  # in the list: the row's own payment (selected with it)
+
+    @admin.display(description=_("payment"))
+    def payment_state(self, obj: Booking) -> str:
+        # The payment stays with the booking it paid for: a moved booking's is further back.
+        booking: Booking | None = obj
+        for _step in range(50):
+            if booking is None or booking_payment(booking) is not None:
+                break
+            booking = booking.rescheduled_from
+        return payment_text(booking or obj)
 
     def get_list_display(self, request: HttpRequest) -> Any:
         columns: list[Any] = [
@@ -128,7 +166,8 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             "service_name",
             "staff",
             *self.customer_columns(request),
-            "status",
+            "state",
+            "paid",
         ]
         if not request_scope(request).is_partner:
             columns.insert(1, "partner")
@@ -339,31 +378,59 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             staff = staff.filter(pk__in=scope.own_staff_ids)
         zone_name = scope.partner.time_zone if scope.partner else "the partner's time zone"
         choices: dict[str, Any] = {"services": offered, "staff": staff, "zone_name": zone_name}
+        may_override = scope.is_owner
         showing = request.method == "POST" and "show_times" in request.POST
-        query = FreeTimesForm(request.POST or None, **choices)
+        # Without JavaScript: "Show free times" lists them as choices; a link with the service,
+        # person and date (?service=&staff=&day=, as from the home page) lists them as links,
+        # and a link fills in the booking form's start.
+        asked = request.GET if request.method == "GET" and "service" in request.GET else None
+        query = FreeTimesForm(request.POST or asked, **choices)
         if showing:
             # Only the free times are asked for: the customer's details are not checked yet.
             form = BookingCreateForm(initial=request.POST.dict(), **choices)
+        elif request.method == "POST":
+            form = BookingCreateForm(request.POST, may_override=may_override, **choices)
         else:
-            form = BookingCreateForm(request.POST or None, **choices)
+            picked = {
+                k: request.GET[k] for k in ("service", "staff", "day", "start") if k in request.GET
+            }
+            form = BookingCreateForm(initial=picked, may_override=may_override, **choices)
         free = self._free_times(query, request.POST.get("start", ""))
-        if free is not None:
+        time_links: list[tuple[str, str, bool]] = []
+        if free is not None and request.method == "POST":
             form.offer(free.times, free.zone)
+        elif free is not None:
+            chosen = request.GET.get("start", "")
+            for moment in free.times:
+                local = moment.astimezone(free.zone).strftime("%Y-%m-%dT%H:%M")
+                link = {**{k: request.GET.get(k, "") for k in ("service", "staff", "day")}}
+                link["start"] = local
+                time_links.append((local[-5:], "?" + urlencode(link), local == chosen))
         if request.method == "POST" and not showing and form.is_valid():
             data = form.cleaned_data
             person = data["staff"]
+            overriding = may_override and bool(data.get("override"))
             try:
                 if scope.own_bookings_only and person is None:
                     raise services.StaffNotOffered(_("Choose yourself as the staff member."))
-                booking, _token = services.booking_create(
-                    service=data["service"],
-                    start=data["start"],
-                    # The language the admin is shown in: a partner booking for a customer
-                    # usually talks with them in it.
-                    customer=form.customer(language=active_language()),
-                    actor=_actor(request),
-                    staff=person,
-                )
+                if overriding:
+                    booking, _token = services.booking_create_override(
+                        service=data["service"],
+                        staff=person,
+                        start=data["start"],
+                        customer=form.customer(language=active_language()),
+                        actor=_actor(request),
+                    )
+                else:
+                    booking, _token = services.booking_create(
+                        service=data["service"],
+                        start=data["start"],
+                        # The language the admin is shown in: a partner booking for a customer
+                        # usually talks with them in it.
+                        customer=form.customer(language=active_language()),
+                        actor=_actor(request),
+                        staff=person,
+                    )
             except services.StaffNotOffered as exc:
                 errors.add_to_form(form, exc, field="staff")
             except (services.SlotNotOffered, services.SlotTaken) as exc:
@@ -387,7 +454,13 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             except (services.BookingError, ValidationError) as exc:
                 errors.add_to_form(form, exc, field="start")
             else:
-                self.log_addition(request, booking, "Booked by hand in the admin.")
+                self.log_addition(
+                    request,
+                    booking,
+                    "Booked by hand in the admin, overriding the rules."
+                    if overriding
+                    else "Booked by hand in the admin.",
+                )
                 self.message_user(
                     request,
                     _("The booking was created and the customer notified."),
@@ -399,7 +472,13 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         return self._render(
             request,
             "admin/booking/booking/add.html",
-            {"title": _("Add booking"), "form": form, "free": free},
+            {
+                "title": _("Add booking"),
+                "form": form,
+                "free": free,
+                "query": query,
+                "time_links": time_links,
+            },
         )
 
     def _free_times(self, query: FreeTimesForm, start: str) -> FreeTimes | None:
@@ -533,8 +612,11 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                         access.value(booking, "customer_email"),
                         access.value(booking, "customer_phone"),
                         access.value(booking, "notes"),
-                        booking.created_at.isoformat(),
-                        booking.cancelled_at.isoformat() if booking.cancelled_at else "",
+                        # In the partner's zone like start and end (the offset says which).
+                        booking.created_at.astimezone(booking.partner.zone).isoformat(),
+                        booking.cancelled_at.astimezone(booking.partner.zone).isoformat()
+                        if booking.cancelled_at
+                        else "",
                         booking.cancellation_reason,
                         booking.staff.name,
                         booking.resource.name if booking.resource else "",

@@ -24,9 +24,20 @@ from django.utils.translation import gettext_lazy as _
 from booking import selectors, slots
 from booking.admin.scoping import PARTNER, request_scope, scope_queryset
 from booking.admin.support import customer_access
-from booking.models import Booking, Partner, StaffAbsence, StaffMember
+from booking.models import Booking, CancelledBecause, Partner, StaffAbsence, StaffMember
 from security.admin_guard import admin_bad_request
 from security.inputs import parse_date, parse_id
+
+
+def _status_label(booking: Booking) -> str:
+    """What a block says besides its time: a moved booking's old time is not a cancellation,
+    and an unpaid hold is not a booking yet."""
+    if booking.status == Booking.Status.CANCELLED:
+        moved = booking.cancelled_because == CancelledBecause.RESCHEDULED
+        return str(_("moved") if moved else _("cancelled"))
+    if booking.status == Booking.Status.PENDING_PAYMENT:
+        return str(_("unpaid hold"))
+    return ""
 
 
 def _week_start(day: date) -> date:
@@ -189,6 +200,7 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                         "service": booking.service.name,
                         "customer": access.value(booking, "customer_name"),
                         "cancelled": booking.status == Booking.Status.CANCELLED,
+                        "label": _status_label(booking),
                         "pending": booking.status == Booking.Status.PENDING_PAYMENT,
                         "url": reverse("admin:booking_booking_change", args=[booking.pk]),
                     }

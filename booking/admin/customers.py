@@ -30,6 +30,7 @@ from booking.admin.scoping import (
     scope_queryset,
 )
 from booking.admin.support import AUDITED, MASKED, customer_access
+from booking.admin.zone import zoned_field
 from booking.models import Customer
 from booking.support_access import customer_data_viewed, mask_email, mask_name, mask_text
 from security.actors import Actor, Via
@@ -58,8 +59,9 @@ class CustomerAdmin(PartnerScopedAdmin):
     search_help_text = "Search by a customer's complete email address (not part of it)."
     list_per_page = 50
     show_full_result_count = False
-    fields = ("partner", "name", "email", "phone", "created_at", "booking_table")
+    fields = ("partner", "name", "email", "phone", "created_local", "booking_table")
     readonly_fields = fields
+    created_local = zoned_field("created_at", gettext_lazy("created"))
     actions = ("export_data", "anonymise")
 
     def has_erase_permission(self, request: HttpRequest) -> bool:
@@ -142,7 +144,7 @@ class CustomerAdmin(PartnerScopedAdmin):
         # Callables made for this request (the admin instance is shared between requests), not
         # field names: no sorting by a masked or encrypted column either.
         columns: list[Any] = [_column(request, "name"), _column(request, "email"), "bookings"]
-        columns.append("created_at")
+        columns.append("created_local")
         if not request_scope(request).is_partner:
             columns.insert(2, "partner")
         return columns

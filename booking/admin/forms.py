@@ -143,10 +143,28 @@ class BookingCreateForm(_PickFields, CustomerDetailsForm):
 
     field_order = ("service", "staff", "day", "start", *CUSTOMER_FIELDS)
 
-    def __init__(self, *args: Any, services: Any, staff: Any, zone_name: str, **kw: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        services: Any,
+        staff: Any,
+        zone_name: str,
+        may_override: bool = False,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
         self.pick(services=services, staff=staff, zone_name=zone_name)
         self.fields["start"].help_text = _("Local time in %(zone)s.") % {"zone": zone_name}
+        if may_override:  # owners only: the view decides
+            self.fields["override"] = forms.BooleanField(
+                required=False,
+                label=_("Override the rules"),
+                help_text=_(
+                    "Book this exact time for the chosen person even if it is not one of the "
+                    "offered times (outside opening hours, without notice). Another booking of "
+                    "the person at that time still refuses it. The override is recorded."
+                ),
+            )
 
     def offer(self, times: list[datetime], zone: ZoneInfo) -> None:
         """Show `times` (the person's free starts) as the choices for the start."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -10,8 +11,10 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from booking.admin.covered import covered_by_override, warn_covered
 from booking.admin.scoping import (
     ALL,
     PartnerScopedAdmin,
@@ -69,6 +72,18 @@ class PartnerAdmin(PartnerScopedAdmin):
             if request_scope(request).is_partner
             else self.list_display
         )
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "time_zone":
+            # Chosen from the IANA zones, not typed (the model's validator still checks it).
+            return forms.ChoiceField(
+                label=_("Time zone"),
+                choices=[(zone, zone) for zone in sorted(zoneinfo.available_timezones())],
+                help_text=_(
+                    "Every time in the workspace and in the customers' emails is shown in it."
+                ),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     change_form_template = "admin/booking/partner/change_form.html"
 
@@ -188,3 +203,8 @@ class DateOverrideAdmin(PartnerScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # Never silently: the bookings the day's hours no longer take.
+        warn_covered(request, covered_by_override(form.instance))

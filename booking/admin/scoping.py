@@ -19,6 +19,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db import models
@@ -281,6 +282,19 @@ class PartnerScopedAdmin(_ScopedFormfields, admin.ModelAdmin):
         return super().history_view(request, object_id, extra_context)
 
 
+# Opening hours, a person's hours, an override's ranges: a wall-clock time as HH:MM (the
+# browser's time picker, five-minute steps), never HH:MM:SS with a "Now" shortcut that would
+# enter the server's time.
+HH_MM = {
+    models.TimeField: {
+        "widget": forms.TimeInput(format="%H:%M", attrs={"type": "time", "step": 300}),
+        "input_formats": ["%H:%M"],
+    }
+}
+
+
 class PartnerScopedInline(_ScopedFormfields, admin.TabularInline):
+    formfield_overrides = HH_MM  # type: ignore[assignment]  # the stubs' value type is narrower
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_queryset(request, super().get_queryset(request))

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from booking.admin.covered import covered_by_absences, warn_covered
 from booking.admin.forms import LocalDateTimeField, local_to_aware
 from booking.admin.scoping import (
     ALL,
@@ -182,6 +183,12 @@ class StaffMemberAdmin(_AbsenceInlines, PartnerScopedAdmin):
                 users = users.none()
             kwargs["queryset"] = users.order_by("email")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.model is StaffAbsence:  # never silently: the bookings it covers
+            saved = [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]
+            warn_covered(request, covered_by_absences(saved).select_related("service"))
 
 
 class ResourceAbsenceInline(AbsenceInline):

@@ -27,6 +27,7 @@ from booking.admin.scoping import (
     ScopedRelatedFilter,
     request_scope,
 )
+from booking.admin.zone import zoned_field
 from booking.models import SUPPORT_GRANT_MAX_HOURS, Booking, SupportGrant
 from booking.roles import SUPPORT as SUPPORT_GROUP
 from booking.support_access import (
@@ -203,10 +204,13 @@ class SupportGrantAdmin(PartnerScopedAdmin):
     any partner. Grants are never edited: they run out or are revoked."""
 
     form = SupportGrantForm
-    list_display = ("granted_to", "partner", "reason", "created_at", "expires_at", "status")
+    list_display = ("granted_to", "partner", "reason", "created_local", "expires_local", "status")
     list_filter = (("partner", ScopedRelatedFilter),)
     actions = ("revoke_selected",)
     list_select_related = ("partner", "granted_to")
+    created_local = zoned_field("created_at", gettext_lazy("created"))
+    expires_local = zoned_field("expires_at", gettext_lazy("expires"))
+    revoked_local = zoned_field("revoked_at", gettext_lazy("revoked"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = (
@@ -228,9 +232,9 @@ class SupportGrantAdmin(PartnerScopedAdmin):
                 "granted_to",
                 "granted_by",
                 "reason",
-                "created_at",
-                "expires_at",
-                "revoked_at",
+                "created_local",
+                "expires_local",
+                "revoked_local",
                 "status",
             )
         if request_scope(request).is_partner:

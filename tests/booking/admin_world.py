@@ -233,3 +233,26 @@ def build_world() -> World:
         superuser,
         grant,
     )
+
+
+def make_paid(booking: Booking, amount: int, *, currency: str = "CHF") -> Any:
+    """A succeeded Stripe payment of the booking, paid now."""
+    from payments.models import Payment
+
+    return Payment.objects.create(
+        booking=booking,
+        stripe_payment_intent_id=f"pi_test_{booking.pk}",
+        amount=amount,
+        currency=currency,
+        status=Payment.Status.SUCCEEDED,
+        paid_at=timezone.now(),
+    )
+
+
+def make_hold(booking: Booking, expires_at: datetime) -> Booking:
+    """The booking turned into an unpaid hold running until `expires_at`."""
+    Booking.objects.filter(pk=booking.pk).update(
+        status=Booking.Status.PENDING_PAYMENT, hold_expires_at=expires_at
+    )
+    booking.refresh_from_db()
+    return booking

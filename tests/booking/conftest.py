@@ -3,12 +3,13 @@ with a 60-minute service, and a helper that books through the real service layer
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
 from booking import services
 from booking.models import Booking, OpeningHours, Partner, Service
@@ -78,3 +79,14 @@ def book() -> Callable[..., tuple[Booking, str]]:
         return services.booking_create(service=service, start=start, customer=customer, **rest)
 
     return _book
+
+
+# The workspace tests' "now": Tuesday 1 December 2026, 08:00 in Zurich.
+WORKSPACE_NOW = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def december_first() -> Iterator[None]:
+    """Time frozen at WORKSPACE_NOW (pytest.mark.usefixtures("december_first"))."""
+    with time_machine.travel(WORKSPACE_NOW, tick=False):
+        yield

@@ -73,6 +73,18 @@ URLS: dict[str, Callable[[World], str]] = {
     "resource_history": lambda w: f"/admin/booking/resource/{w.a_resource.pk}/history/",
     "resource_delete": lambda w: f"/admin/booking/resource/{w.a_resource.pk}/delete/",
     "staff_css": lambda w: f"/admin/booking/booking/calendar/staff.css?partner={w.a.pk}",
+    # The partner's home page (today and tomorrow), the list's filters, the day calendar and
+    # booking by hand's free times asked for partner A's service and stylist.
+    "home": lambda w: "/admin/",
+    "booking_list_today": lambda w: "/admin/booking/booking/?show=today",
+    "booking_list_moved": lambda w: "/admin/booking/booking/?show=moved",
+    "calendar_day": lambda w: (
+        f"/admin/booking/booking/calendar/?partner={w.a.pk}&day={w.a_booking.start.date()}"
+    ),
+    "booking_add_free_times": lambda w: (
+        f"/admin/booking/booking/add/?service={w.a_service.pk}&staff={w.a_staff.pk}"
+        f"&day={w.a_booking.start.date()}"
+    ),
 }
 
 
@@ -136,6 +148,12 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "resource_history": (200, 404, 200, 200, 200, 200, R),
     "resource_delete": (200, 403, 403, 403, 403, 200, R),
     "staff_css": (200, 200, 200, 200, 200, 200, R),
+    "home": (200, 200, 200, 200, 200, 200, R),
+    "booking_list_today": (200, 200, 200, 200, 200, 200, R),
+    "booking_list_moved": (200, 200, 200, 200, 200, 200, R),
+    "calendar_day": (200, 200, 200, 200, 200, 200, R),
+    # The other partner's page answers, but without A's service, person or free times.
+    "booking_add_free_times": (200, 200, 200, 403, 403, 200, R),
 }
 
 # What each role must never see in any response body.
