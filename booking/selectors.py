@@ -14,7 +14,19 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Case, DateTimeField, F, Func, Q, QuerySet, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    When,
+)
 from django.utils import timezone
 
 from booking import slot_cache, slots, tokens
@@ -39,6 +51,7 @@ from security.fieldcrypto import blind_index
 # Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
 # 14 h beyond a UTC window and buffers add up to a day more.
 _MARGIN = timedelta(days=2)
+_MINUTE = timedelta(minutes=1)
 
 
 def partner_get(*, slug: str) -> Partner | None:
@@ -146,12 +159,18 @@ def _blocking_near(
     indexes on (staff or resource, busy_start) of blocking rows read only the rows near the
     window, however many bookings the partner has."""
     lo, hi = window_start - _MARGIN, window_end + _MARGIN
-    rows = rows.filter(
-        status__in=Booking.BLOCKING,
-        busy_start__gte=lo - BOOKING_MAX_BUSY,
-        busy_start__lt=hi,
-        busy_end__gt=lo,
+    return _blocking(
+        rows.filter(busy_start__gte=lo - BOOKING_MAX_BUSY, busy_start__lt=hi, busy_end__gt=lo),
+        exclude_booking_id,
+        now,
     )
+
+
+def _blocking(
+    rows: QuerySet[Booking], exclude_booking_id: int | None, now: datetime | None
+) -> QuerySet[Booking]:
+    """The blocking ones of `rows`: confirmed, and holds not yet expired at `now`."""
+    rows = rows.filter(status__in=Booking.BLOCKING)
     if now is not None:  # an expired hold is released by the next write or the periodic job
         rows = rows.exclude(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now)
     if exclude_booking_id is not None:
@@ -221,6 +240,8 @@ class Busy:
 
     by_owner: dict[int, list[slots.BusyInterval]]
     holds_until: datetime | None
+    # Bookings per local date by owner, where they were counted apart from by_owner.
+    day_load: dict[int, dict[date, int]] | None = None
 
 
 def busy_by_owner(
@@ -246,6 +267,59 @@ def busy_by_owner(
         if hold_until is not None and (until is None or hold_until < until):
             until = hold_until
     return Busy(out, until)
+
+
+def busy_at_start(
+    key: str,
+    ids: Collection[int],
+    service: Service,
+    start: datetime,
+    longest: timedelta,
+    *,
+    exclude_booking_id: int | None,
+    now: datetime | None,
+) -> Busy:
+    """What the engine needs of the bookings of `ids` to decide one start of `service` (lasting
+    at most `longest`), read as one aggregate row per owner over the start's partner-local day,
+    not the days around it: the day's bookings (the load "anyone" goes by); the latest busy end
+    before the start that day (where the free time holding the start began, hence its grid);
+    and the busy ranges that, widened by the service's buffers, meet [start, start + longest)
+    (their hull: the first of them decides). Each comes back as an interval the engine widens
+    exactly as the bookings behind it, so its answer at `start` is the one all the bookings
+    around it give."""
+    rules = service_rules(service)
+    zone = service.partner.zone
+    touch_lo = start - rules.buffer_before  # a busy end after it reaches into the start
+    touch_hi = start + longest + rules.buffer_after  # a busy start before it reaches the end
+    day = start.astimezone(zone).date()
+    day_lo = slots.local_midnight(zone, day)
+    day_hi = slots.local_midnight(zone, day + timedelta(days=1))
+    meets = Q(busy_end__gt=touch_lo, busy_start__lt=touch_hi)
+    rows = (
+        _blocking(Booking.objects.filter(**{f"{key}__in": list(ids)}), exclude_booking_id, now)
+        .filter(
+            busy_start__gte=min(day_lo, touch_lo) - BOOKING_MAX_BUSY,
+            busy_start__lt=max(day_hi, touch_hi),
+        )
+        .values(key)
+        .annotate(
+            n=Count("pk", filter=Q(start__gte=day_lo, start__lt=day_hi)),
+            before=Max("busy_end", filter=Q(busy_end__gt=day_lo, busy_end__lte=touch_lo)),
+            first=Min("busy_start", filter=meets),
+            last=Max("busy_end", filter=meets),
+        )
+        .values_list(key, "n", "before", "first", "last")
+    )
+    zero, tick = timedelta(0), timedelta(microseconds=1)
+    out: dict[int, list[slots.BusyInterval]] = {owner: [] for owner in ids}
+    load: dict[int, dict[date, int]] = {owner: {} for owner in ids}
+    for owner, count, before, first, last in rows:
+        load[owner] = {day: count}
+        if before is not None:  # widened as the booking ending there: up to before + buffer
+            out[owner].append(slots.BusyInterval(before - tick, before, zero, zero))
+        if first is not None:  # widened from first - buffer after, as the first booking
+            out[owner].append(slots.BusyInterval(first, last, zero, zero))
+    return Busy(out, None, load)
 
 
 def _absences_by(
@@ -284,9 +358,13 @@ def team_calendars(
     now: datetime | None,
     staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
+    at_start: bool = False,
 ) -> TeamCalendars:
     """The calendars of the staff who may take `service` (only `staff`, if given: their own
-    calendar, or none if they may not) and of the resources of its required kind."""
+    calendar, or none if they may not) and of the resources of its required kind.
+
+    at_start: only whether window_start itself is offered, and to whom, will be asked; the
+    bookings are then read as busy_at_start() does (the check under the partner lock)."""
     links = ServiceStaff.objects.filter(
         service=service, staff__is_active=True, staff__partner_id=service.partner_id
     )
@@ -303,9 +381,26 @@ def team_calendars(
         "staff_id", "weekday", "start", "end"
     ):
         weekly[staff_id][weekday].append(slots.OpenRange(start, end))
-    busy = busy_by_owner(
-        "staff_id", ids, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
+    longest = max(
+        (timedelta(minutes=p[2] or service.duration_minutes) for p in people), default=_MINUTE
     )
+
+    def busy_of(key: str, owners: list[int]) -> Busy:
+        if at_start:
+            return busy_at_start(
+                key,
+                owners,
+                service,
+                window_start,
+                longest,
+                exclude_booking_id=exclude_booking_id,
+                now=now,
+            )
+        return busy_by_owner(
+            key, owners, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
+        )
+
+    busy = busy_of("staff_id", ids)
     away = _absences_by(StaffAbsence, "staff_id", ids, window_start, window_end)
     calendars = [
         slots.StaffCalendar(
@@ -315,6 +410,7 @@ def team_calendars(
             absences=away[staff_id],
             order=order,
             duration=timedelta(minutes=minutes) if minutes else None,
+            day_load=None if busy.day_load is None else busy.day_load[staff_id],
         )
         for staff_id, order, minutes, opening_hours in people
     ]
@@ -327,14 +423,7 @@ def team_calendars(
         .order_by("name", "pk")
         .values_list("pk", flat=True)
     )
-    resource_busy = busy_by_owner(
-        "resource_id",
-        resource_ids,
-        window_start,
-        window_end,
-        exclude_booking_id=exclude_booking_id,
-        now=now,
-    )
+    resource_busy = busy_of("resource_id", resource_ids)
     resource_away = _absences_by(
         ResourceAbsence, "resource_id", resource_ids, window_start, window_end
     )
@@ -498,6 +587,7 @@ def service_slot_assignment(
         now=now,
         staff=staff,
         exclude_booking_id=exclude_booking_id,
+        at_start=True,
     )
     found = _compute(service, hours, team, start, window_end, now)
     if start in found:

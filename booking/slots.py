@@ -81,6 +81,9 @@ class StaffCalendar:
     absences: Sequence[tuple[datetime, datetime]] = ()
     order: int = 0  # display order: the tie-break of "anyone" after the day's load
     duration: timedelta | None = None
+    # Bookings per local date, where the caller counted them itself (None: counted from `busy`,
+    # which then holds every booking of the dates asked about).
+    day_load: Mapping[date, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -449,6 +452,16 @@ class _Blocked:
         return i == len(self.starts) or self.starts[i] >= end
 
 
+def _day_load(member: StaffCalendar, zone: ZoneInfo) -> Mapping[date, int]:
+    if member.day_load is not None:
+        return member.day_load
+    load: dict[date, int] = {}
+    for b in member.busy:
+        day = _aware("busy.start", b.start).astimezone(zone).date()
+        load[day] = load.get(day, 0) + 1
+    return load
+
+
 def compute_team_slots(
     *,
     zone: ZoneInfo,
@@ -482,10 +495,7 @@ def compute_team_slots(
     for member in staff:
         own = replace(service, duration=member.duration or service.duration, interval=step)
         mine, on_dates = _hours_of(member, weekly_hours, overrides)
-        load: dict[date, int] = {}
-        for b in member.busy:
-            day = _aware("busy.start", b.start).astimezone(zone).date()
-            load[day] = load.get(day, 0) + 1
+        load = _day_load(member, zone)
         for start in compute_slots(
             zone=zone,
             weekly_hours=mine,

@@ -1,0 +1,128 @@
+"""The offered-and-free check a booking write makes under the partner lock reads the bookings
+overlapping the new slot, one aggregate per staff member for the rest of the day (where the
+free time before the slot began, and the day's load that decides "anyone"), never the days
+around it; and it answers exactly what the slots of the whole day say.
+
+Time is frozen at Monday 3 March 2025, 07:00 in Zurich. The partner is open Mon-Fri
+09:00-17:00 Europe/Zurich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+
+from booking import selectors
+from booking.models import Partner, Service
+from tests.booking.conftest import zurich
+from tests.staffing import person, team
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2025, 3, 3, 6, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+class RowsRead:
+    """Counts the rows the SELECTs on the bookings table return (each one counted by the
+    database itself, before it runs)."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self._inside = False
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if not self._inside and sql.lstrip().upper().startswith("SELECT"):
+            if '"booking_booking"' in sql:
+                self._inside = True
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS q", params)  # noqa: S608
+                        self.rows += cursor.fetchone()[0]
+                finally:
+                    self._inside = False
+        return execute(sql, params, many, context)
+
+
+@pytest.fixture
+def clinic(partner: Partner, book) -> tuple[Service, Service]:
+    """A 45-minute service on a 45-minute grid with buffers, a 20-minute one, two people; the
+    20-minute bookings end off the 45-minute grid, so they move where its free time starts."""
+    long = Service.objects.create(
+        partner=partner,
+        name="Long",
+        slug="long",
+        duration_minutes=45,
+        buffer_before_minutes=5,
+        buffer_after_minutes=10,
+        min_notice_minutes=0,
+        horizon_days=30,
+    )
+    short = Service.objects.create(
+        partner=partner,
+        name="Short",
+        slug="short",
+        duration_minutes=20,
+        min_notice_minutes=0,
+        horizon_days=30,
+    )
+    first = team(partner)
+    second = person(partner, "Mia", order=1)
+    for staff in (first, second):
+        for day in (11, 13):  # the days around the one asked about
+            for hour in (9, 10, 11, 13, 14, 15):
+                book(short, zurich(2025, 3, day, hour), staff=staff)
+    book(short, zurich(2025, 3, 12, 9), staff=first)
+    book(short, zurich(2025, 3, 12, 9, 20), staff=second)
+    book(short, zurich(2025, 3, 12, 12), staff=second)
+    return long, short
+
+
+def test_the_check_reads_the_slots_bookings_and_one_row_per_person_not_the_days_around(
+    clinic: tuple[Service, Service],
+) -> None:
+    long, _short = clinic
+    counter = RowsRead()
+
+    with connection.execute_wrapper(counter):
+        status, assignment = selectors.service_slot_assignment(
+            service=long, start=zurich(2025, 3, 12, 14), now=NOW
+        )
+
+    assert status is selectors.SlotStatus.OFFERED and assignment is not None
+    # Two people: at most their two aggregate rows and the bookings touching 14:00-14:55 (none);
+    # the 24 bookings of the 11th and 13th and those of the 12th before noon are not read.
+    assert counter.rows <= 2, counter.rows
+
+
+def test_the_check_answers_what_the_days_slots_say(clinic: tuple[Service, Service]) -> None:
+    long, short = clinic
+    for service in (long, short):
+        day = selectors.service_slot_assignments(
+            service=service,
+            window_start=zurich(2025, 3, 12, 0),
+            window_end=zurich(2025, 3, 13, 0),
+            now=NOW,
+        )
+        start = zurich(2025, 3, 12, 9)
+        while start < zurich(2025, 3, 12, 17):
+            status, assignment = selectors.service_slot_assignment(
+                service=service, start=start, now=NOW
+            )
+            if start in day:
+                assert status is selectors.SlotStatus.OFFERED, start
+                assert assignment == day[start], start
+            else:
+                assert status is not selectors.SlotStatus.OFFERED, start
+                assert assignment is None
+            start += timedelta(minutes=5)
