@@ -111,6 +111,8 @@ class Assignment:
 
 
 def _aware(name: str, value: object) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:  # as loaded: nothing to check or convert
+        return value
     if not isinstance(value, datetime):
         raise ValueError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -351,8 +353,13 @@ def compute_slots(
     starts, ends = _merge((x, y) for x, y in widened if x < y and y > span_lo and x < span_hi)
 
     found: list[datetime] = []
+    duration = service.duration
     for a, b in ranges:
         for seg_a, seg_b in _free_segments(a, b, starts, ends):
+            # Too short, ending before a start in the window could end, or starting after the
+            # last: no start fits (each one is >= seg_a and >= ws, and ends by seg_b).
+            if seg_b - seg_a < duration or seg_b < ws + duration or seg_a >= hi:
+                continue
             s = _first_start(seg_a, earliest, unit, zone)
             if s < ws:  # jump straight to the first grid point inside the window
                 s -= ((s - ws) // step) * step
