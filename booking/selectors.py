@@ -358,13 +358,12 @@ def team_calendars(
     now: datetime | None,
     staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
-    at_start: bool = False,
+    with_bookings: bool = True,
 ) -> TeamCalendars:
     """The calendars of the staff who may take `service` (only `staff`, if given: their own
     calendar, or none if they may not) and of the resources of its required kind.
 
-    at_start: only whether window_start itself is offered, and to whom, will be asked; the
-    bookings are then read as busy_at_start() does (the check under the partner lock)."""
+    with_bookings False: without their bookings (SlotCheck adds them under the partner lock)."""
     links = ServiceStaff.objects.filter(
         service=service, staff__is_active=True, staff__partner_id=service.partner_id
     )
@@ -381,21 +380,10 @@ def team_calendars(
         "staff_id", "weekday", "start", "end"
     ):
         weekly[staff_id][weekday].append(slots.OpenRange(start, end))
-    longest = max(
-        (timedelta(minutes=p[2] or service.duration_minutes) for p in people), default=_MINUTE
-    )
 
     def busy_of(key: str, owners: list[int]) -> Busy:
-        if at_start:
-            return busy_at_start(
-                key,
-                owners,
-                service,
-                window_start,
-                longest,
-                exclude_booking_id=exclude_booking_id,
-                now=now,
-            )
+        if not with_bookings:
+            return Busy({owner: [] for owner in owners}, None)
         return busy_by_owner(
             key, owners, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
         )
@@ -410,7 +398,6 @@ def team_calendars(
             absences=away[staff_id],
             order=order,
             duration=timedelta(minutes=minutes) if minutes else None,
-            day_load=None if busy.day_load is None else busy.day_load[staff_id],
         )
         for staff_id, order, minutes, opening_hours in people
     ]
@@ -567,6 +554,90 @@ class SlotStatus(enum.Enum):
     TAKEN = "taken"  # a slot, but another booking holds it now
 
 
+@dataclass(frozen=True)
+class SlotCheck:
+    """Whether one start of a service is offered, and to whom, in two steps: everything but the
+    bookings is read first (hours, people, their hours and absences, resources: no writer of
+    those takes the partner lock, so reading them under it guarded nothing); decide() reads the
+    bookings, under the partner lock when a booking is written."""
+
+    service: Service
+    start: datetime
+    now: datetime
+    exclude_booking_id: int | None
+    hours: PartnerHours
+    team: TeamCalendars
+
+    @classmethod
+    def prepare(
+        cls,
+        *,
+        service: Service,
+        start: datetime,
+        now: datetime,
+        staff: StaffMember | None = None,
+        exclude_booking_id: int | None = None,
+    ) -> SlotCheck:
+        window_end = start + _MINUTE
+        return cls(
+            service=service,
+            start=start,
+            now=now,
+            exclude_booking_id=exclude_booking_id,
+            hours=_hours_around(service, start, window_end),
+            team=team_calendars(
+                service=service,
+                window_start=start,
+                window_end=window_end,
+                now=now,
+                staff=staff,
+                with_bookings=False,
+            ),
+        )
+
+    def decide(self) -> tuple[SlotStatus, slots.Assignment | None]:
+        """Whether the start is offered (with whom), and if not, whether it is no slot at all
+        (400) or just taken (409): a start that someone would offer with an empty calendar is
+        "taken". The bookings come from busy_at_start(): one aggregate row per owner."""
+        service, start, now, team = self.service, self.start, self.now, self.team
+        window_end = start + _MINUTE
+        default = timedelta(minutes=service.duration_minutes)
+        longest = max((c.duration or default for c in team.staff), default=default)
+
+        def busy(key: str, ids: list[int]) -> Busy:
+            return busy_at_start(
+                key,
+                ids,
+                service,
+                start,
+                longest,
+                exclude_booking_id=self.exclude_booking_id,
+                now=now,
+            )
+
+        people = busy("staff_id", [c.id for c in team.staff])
+        load = people.day_load or {}
+        resources = None
+        if team.resources is not None:
+            things = busy("resource_id", [r.id for r in team.resources]).by_owner
+            resources = [replace(r, busy=things[r.id]) for r in team.resources]
+        booked = TeamCalendars(
+            staff=[
+                replace(c, busy=people.by_owner[c.id], day_load=load.get(c.id, {}))
+                for c in team.staff
+            ],
+            resources=resources,
+        )
+        found = _compute(service, self.hours, booked, start, window_end, now)
+        if start in found:
+            return SlotStatus.OFFERED, found[start]
+        # Without the bookings (absences stay: an absent person's time is not offered at all,
+        # nor a service needing a kind of resource the partner does not have).
+        if start in _compute(service, self.hours, team, start, window_end, now):
+            return SlotStatus.TAKEN, None
+        return SlotStatus.NOT_OFFERED, None
+
+
 def service_slot_assignment(
     *,
     service: Service,
@@ -575,32 +646,10 @@ def service_slot_assignment(
     staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
 ) -> tuple[SlotStatus, slots.Assignment | None]:
-    """Whether `start` is offered (with whom), and if not, whether it is no slot at all (400) or
-    just taken (409): a start that someone would offer with an empty calendar is "taken". The
-    partner's hours are loaded once for both questions."""
-    window_end = start + timedelta(minutes=1)
-    hours = _hours_around(service, start, window_end)
-    team = team_calendars(
-        service=service,
-        window_start=start,
-        window_end=window_end,
-        now=now,
-        staff=staff,
-        exclude_booking_id=exclude_booking_id,
-        at_start=True,
-    )
-    found = _compute(service, hours, team, start, window_end, now)
-    if start in found:
-        return SlotStatus.OFFERED, found[start]
-    # Without the bookings (absences stay: an absent person's time is not offered at all, nor a
-    # service needing a kind of resource the partner does not have).
-    free = TeamCalendars(
-        staff=[replace(c, busy=()) for c in team.staff],
-        resources=None if team.resources is None else [replace(r, busy=()) for r in team.resources],
-    )
-    if start in _compute(service, hours, free, start, window_end, now):
-        return SlotStatus.TAKEN, None
-    return SlotStatus.NOT_OFFERED, None
+    """SlotCheck in one go: whether `start` is offered (with whom), taken, or no slot at all."""
+    return SlotCheck.prepare(
+        service=service, start=start, now=now, staff=staff, exclude_booking_id=exclude_booking_id
+    ).decide()
 
 
 def service_slot_status(

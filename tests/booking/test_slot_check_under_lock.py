@@ -126,3 +126,29 @@ def test_the_check_answers_what_the_days_slots_say(clinic: tuple[Service, Servic
                 assert status is not selectors.SlotStatus.OFFERED, start
                 assert assignment is None
             start += timedelta(minutes=5)
+
+
+def test_under_the_lock_a_booking_reads_bookings_not_hours_people_or_absences(
+    clinic: tuple[Service, Service], book
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    long, _short = clinic
+    with CaptureQueriesContext(connection) as queries:
+        booking, _ = book(long, zurich(2025, 3, 12, 14))
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    (lock,) = [
+        n for n, q in enumerate(sql) if q.startswith('SELECT "booking_partner"."id" AS "pk"')
+    ]
+    under_lock = "\n".join(sql[lock:])
+    for table in (
+        "booking_openinghours",
+        "booking_dateoverride",
+        "booking_servicestaff",
+        "booking_staffhours",
+        "booking_staffabsence",
+    ):
+        assert f'"{table}"' not in under_lock, table
+    assert f'"{table}"' in "\n".join(sql[:lock])  # read before it instead
+    assert booking.staff is not None
