@@ -23,10 +23,14 @@ from django.db.models import (
     Func,
     Max,
     Min,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
+    Value,
     When,
 )
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from booking import slot_cache, slots, tokens
@@ -295,12 +299,12 @@ def busy_at_start(
     day_lo = slots.local_midnight(zone, day)
     day_hi = slots.local_midnight(zone, day + timedelta(days=1))
     meets = Q(busy_end__gt=touch_lo, busy_start__lt=touch_hi)
+    lo = min(day_lo, touch_lo)
+    if not ids:
+        return Busy({}, None, {})
     rows = (
         _blocking(Booking.objects.filter(**{f"{key}__in": list(ids)}), exclude_booking_id, now)
-        .filter(
-            busy_start__gte=min(day_lo, touch_lo) - BOOKING_MAX_BUSY,
-            busy_start__lt=max(day_hi, touch_hi),
-        )
+        .filter(busy_start__gte=_reaching(key, ids, lo), busy_start__lt=max(day_hi, touch_hi))
         .values(key)
         .annotate(
             n=Count("pk", filter=Q(start__gte=day_lo, start__lt=day_hi)),
@@ -320,6 +324,33 @@ def busy_at_start(
         if first is not None:  # widened from first - buffer after, as the first booking
             out[owner].append(slots.BusyInterval(first, last, zero, zero))
     return Busy(out, None, load)
+
+
+def _reaching(key: str, ids: Collection[int], lo: datetime) -> Greatest:
+    """The earliest busy start a blocking booking of `ids` reaching past `lo` can have, as one
+    expression the database works out first. Blocking bookings of one owner never overlap (the
+    exclusion constraints; on SQLite the check under the write lock), so only each owner's last
+    one starting before `lo` can reach past it: one step back on the index per owner instead of
+    the BOOKING_MAX_BUSY before `lo` (never earlier than that)."""
+    owners = StaffMember if key == "staff_id" else Resource
+    last_before = (
+        Booking.objects.filter(
+            **{key: OuterRef("pk")}, status__in=Booking.BLOCKING, busy_start__lt=lo
+        )
+        .order_by("-busy_start")
+        .values("busy_start")[:1]
+    )
+    earliest = (
+        owners.objects.filter(pk__in=list(ids))
+        .annotate(last=Subquery(last_before))
+        .values("partner_id")
+        .annotate(earliest=Min("last"))
+        .values("earliest")
+    )
+    return Greatest(
+        Value(lo - BOOKING_MAX_BUSY, output_field=DateTimeField()),
+        Coalesce(Subquery(earliest), Value(lo, output_field=DateTimeField())),
+    )
 
 
 def _absences_by(

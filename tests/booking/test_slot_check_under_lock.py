@@ -105,17 +105,35 @@ def test_the_check_reads_the_slots_bookings_and_one_row_per_person_not_the_days_
     assert counter.rows <= 2, counter.rows
 
 
-def test_the_check_answers_what_the_days_slots_say(clinic: tuple[Service, Service]) -> None:
+@pytest.mark.parametrize("overnight", [False, True])
+def test_the_check_answers_what_the_days_slots_say(
+    clinic: tuple[Service, Service], book, overnight: bool
+) -> None:
     long, short = clinic
+    date = 12
+    if overnight:  # a booking of the day before whose buffer reaches into the day's hours
+        late = Service.objects.create(
+            partner=long.partner,
+            name="Late",
+            slug="late",
+            duration_minutes=60,
+            buffer_after_minutes=20 * 60,
+            min_notice_minutes=0,
+            horizon_days=30,
+        )
+        team(long.partner)
+        book(late, zurich(2025, 3, 13, 16), staff=team(long.partner))  # busy until 12:00
+        date = 14
     for service in (long, short):
         day = selectors.service_slot_assignments(
             service=service,
-            window_start=zurich(2025, 3, 12, 0),
-            window_end=zurich(2025, 3, 13, 0),
+            window_start=zurich(2025, 3, date, 0),
+            window_end=zurich(2025, 3, date + 1, 0),
             now=NOW,
         )
-        start = zurich(2025, 3, 12, 9)
-        while start < zurich(2025, 3, 12, 17):
+        assert not overnight or min(day) >= zurich(2025, 3, date, 9)
+        start = zurich(2025, 3, date, 9)
+        while start < zurich(2025, 3, date, 17):
             status, assignment = selectors.service_slot_assignment(
                 service=service, start=start, now=NOW
             )
@@ -152,3 +170,38 @@ def test_under_the_lock_a_booking_reads_bookings_not_hours_people_or_absences(
         assert f'"{table}"' not in under_lock, table
     assert f'"{table}"' in "\n".join(sql[:lock])  # read before it instead
     assert booking.staff is not None
+
+
+@pytest.mark.postgres
+def test_on_100k_bookings_the_check_reads_one_index_range_from_the_last_booking_before(
+    partner: Partner, service: Service
+) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.booking.test_slot_path import _fill
+
+    staff = team(partner)
+    _fill(staff, service, 100_000)  # one an hour from 2024 on
+    start = datetime(2025, 3, 12, 13, tzinfo=UTC)
+
+    with CaptureQueriesContext(connection) as queries:
+        busy = selectors.busy_at_start(
+            "staff_id",
+            [staff.pk],
+            service,
+            start,
+            timedelta(hours=1),
+            exclude_booking_id=None,
+            now=NOW,
+        )
+    (sql,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Seq Scan" not in plan, plan
+    assert "booking_staff_blocking_busy" in plan, plan
+    # The day (24 bookings) and the one before midnight, not the three days before it.
+    (scan,) = [line for line in plan.splitlines() if "Index Scan using booking_staff_b" in line]
+    assert "rows=" in scan and int(scan.split("rows=")[1].split()[0]) <= 26, plan
+    assert busy.day_load == {staff.pk: {start.astimezone(partner.zone).date(): 24}}
