@@ -14,7 +14,23 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BigIntegerField, Case, DateTimeField, F, Func, Q, QuerySet, When
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from booking import slot_cache, slots, tokens
@@ -39,6 +55,7 @@ from security.fieldcrypto import blind_index
 # Busy ranges and overrides are loaded this far around a window: a partner-local day can reach
 # 14 h beyond a UTC window and buffers add up to a day more.
 _MARGIN = timedelta(days=2)
+_MINUTE = timedelta(minutes=1)
 
 
 def partner_get(*, slug: str) -> Partner | None:
@@ -146,12 +163,18 @@ def _blocking_near(
     indexes on (staff or resource, busy_start) of blocking rows read only the rows near the
     window, however many bookings the partner has."""
     lo, hi = window_start - _MARGIN, window_end + _MARGIN
-    rows = rows.filter(
-        status__in=Booking.BLOCKING,
-        busy_start__gte=lo - BOOKING_MAX_BUSY,
-        busy_start__lt=hi,
-        busy_end__gt=lo,
+    return _blocking(
+        rows.filter(busy_start__gte=lo - BOOKING_MAX_BUSY, busy_start__lt=hi, busy_end__gt=lo),
+        exclude_booking_id,
+        now,
     )
+
+
+def _blocking(
+    rows: QuerySet[Booking], exclude_booking_id: int | None, now: datetime | None
+) -> QuerySet[Booking]:
+    """The blocking ones of `rows`: confirmed, and holds not yet expired at `now`."""
+    rows = rows.filter(status__in=Booking.BLOCKING)
     if now is not None:  # an expired hold is released by the next write or the periodic job
         rows = rows.exclude(status=Booking.Status.PENDING_PAYMENT, hold_expires_at__lte=now)
     if exclude_booking_id is not None:
@@ -221,6 +244,8 @@ class Busy:
 
     by_owner: dict[int, list[slots.BusyInterval]]
     holds_until: datetime | None
+    # Bookings per local date by owner, where they were counted apart from by_owner.
+    day_load: dict[int, dict[date, int]] | None = None
 
 
 def busy_by_owner(
@@ -246,6 +271,86 @@ def busy_by_owner(
         if hold_until is not None and (until is None or hold_until < until):
             until = hold_until
     return Busy(out, until)
+
+
+def busy_at_start(
+    key: str,
+    ids: Collection[int],
+    service: Service,
+    start: datetime,
+    longest: timedelta,
+    *,
+    exclude_booking_id: int | None,
+    now: datetime | None,
+) -> Busy:
+    """What the engine needs of the bookings of `ids` to decide one start of `service` (lasting
+    at most `longest`), read as one aggregate row per owner over the start's partner-local day,
+    not the days around it: the day's bookings (the load "anyone" goes by); the latest busy end
+    before the start that day (where the free time holding the start began, hence its grid);
+    and the busy ranges that, widened by the service's buffers, meet [start, start + longest)
+    (their hull: the first of them decides). Each comes back as an interval the engine widens
+    exactly as the bookings behind it, so its answer at `start` is the one all the bookings
+    around it give."""
+    rules = service_rules(service)
+    zone = service.partner.zone
+    touch_lo = start - rules.buffer_before  # a busy end after it reaches into the start
+    touch_hi = start + longest + rules.buffer_after  # a busy start before it reaches the end
+    day = start.astimezone(zone).date()
+    day_lo = slots.local_midnight(zone, day)
+    day_hi = slots.local_midnight(zone, day + timedelta(days=1))
+    meets = Q(busy_end__gt=touch_lo, busy_start__lt=touch_hi)
+    lo = min(day_lo, touch_lo)
+    if not ids:
+        return Busy({}, None, {})
+    rows = (
+        _blocking(Booking.objects.filter(**{f"{key}__in": list(ids)}), exclude_booking_id, now)
+        .filter(busy_start__gte=_reaching(key, ids, lo), busy_start__lt=max(day_hi, touch_hi))
+        .values(key)
+        .annotate(
+            n=Count("pk", filter=Q(start__gte=day_lo, start__lt=day_hi)),
+            before=Max("busy_end", filter=Q(busy_end__gt=day_lo, busy_end__lte=touch_lo)),
+            first=Min("busy_start", filter=meets),
+            last=Max("busy_end", filter=meets),
+        )
+        .values_list(key, "n", "before", "first", "last")
+    )
+    zero, tick = timedelta(0), timedelta(microseconds=1)
+    out: dict[int, list[slots.BusyInterval]] = {owner: [] for owner in ids}
+    load: dict[int, dict[date, int]] = {owner: {} for owner in ids}
+    for owner, count, before, first, last in rows:
+        load[owner] = {day: count}
+        if before is not None:  # widened as the booking ending there: up to before + buffer
+            out[owner].append(slots.BusyInterval(before - tick, before, zero, zero))
+        if first is not None:  # widened from first - buffer after, as the first booking
+            out[owner].append(slots.BusyInterval(first, last, zero, zero))
+    return Busy(out, None, load)
+
+
+def _reaching(key: str, ids: Collection[int], lo: datetime) -> Greatest:
+    """The earliest busy start a blocking booking of `ids` reaching past `lo` can have, as one
+    expression the database works out first. Blocking bookings of one owner never overlap (the
+    exclusion constraints; on SQLite the check under the write lock), so only each owner's last
+    one starting before `lo` can reach past it: one step back on the index per owner instead of
+    the BOOKING_MAX_BUSY before `lo` (never earlier than that)."""
+    owners = StaffMember if key == "staff_id" else Resource
+    last_before = (
+        Booking.objects.filter(
+            **{key: OuterRef("pk")}, status__in=Booking.BLOCKING, busy_start__lt=lo
+        )
+        .order_by("-busy_start")
+        .values("busy_start")[:1]
+    )
+    earliest = (
+        owners.objects.filter(pk__in=list(ids))
+        .annotate(last=Subquery(last_before))
+        .values("partner_id")
+        .annotate(earliest=Min("last"))
+        .values("earliest")
+    )
+    return Greatest(
+        Value(lo - BOOKING_MAX_BUSY, output_field=DateTimeField()),
+        Coalesce(Subquery(earliest), Value(lo, output_field=DateTimeField())),
+    )
 
 
 def _absences_by(
@@ -284,9 +389,12 @@ def team_calendars(
     now: datetime | None,
     staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
+    with_bookings: bool = True,
 ) -> TeamCalendars:
     """The calendars of the staff who may take `service` (only `staff`, if given: their own
-    calendar, or none if they may not) and of the resources of its required kind."""
+    calendar, or none if they may not) and of the resources of its required kind.
+
+    with_bookings False: without their bookings (SlotCheck adds them under the partner lock)."""
     links = ServiceStaff.objects.filter(
         service=service, staff__is_active=True, staff__partner_id=service.partner_id
     )
@@ -303,9 +411,15 @@ def team_calendars(
         "staff_id", "weekday", "start", "end"
     ):
         weekly[staff_id][weekday].append(slots.OpenRange(start, end))
-    busy = busy_by_owner(
-        "staff_id", ids, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
-    )
+
+    def busy_of(key: str, owners: list[int]) -> Busy:
+        if not with_bookings:
+            return Busy({owner: [] for owner in owners}, None)
+        return busy_by_owner(
+            key, owners, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
+        )
+
+    busy = busy_of("staff_id", ids)
     away = _absences_by(StaffAbsence, "staff_id", ids, window_start, window_end)
     calendars = [
         slots.StaffCalendar(
@@ -327,14 +441,7 @@ def team_calendars(
         .order_by("name", "pk")
         .values_list("pk", flat=True)
     )
-    resource_busy = busy_by_owner(
-        "resource_id",
-        resource_ids,
-        window_start,
-        window_end,
-        exclude_booking_id=exclude_booking_id,
-        now=now,
-    )
+    resource_busy = busy_of("resource_id", resource_ids)
     resource_away = _absences_by(
         ResourceAbsence, "resource_id", resource_ids, window_start, window_end
     )
@@ -478,6 +585,90 @@ class SlotStatus(enum.Enum):
     TAKEN = "taken"  # a slot, but another booking holds it now
 
 
+@dataclass(frozen=True)
+class SlotCheck:
+    """Whether one start of a service is offered, and to whom, in two steps: everything but the
+    bookings is read first (hours, people, their hours and absences, resources: no writer of
+    those takes the partner lock, so reading them under it guarded nothing); decide() reads the
+    bookings, under the partner lock when a booking is written."""
+
+    service: Service
+    start: datetime
+    now: datetime
+    exclude_booking_id: int | None
+    hours: PartnerHours
+    team: TeamCalendars
+
+    @classmethod
+    def prepare(
+        cls,
+        *,
+        service: Service,
+        start: datetime,
+        now: datetime,
+        staff: StaffMember | None = None,
+        exclude_booking_id: int | None = None,
+    ) -> SlotCheck:
+        window_end = start + _MINUTE
+        return cls(
+            service=service,
+            start=start,
+            now=now,
+            exclude_booking_id=exclude_booking_id,
+            hours=_hours_around(service, start, window_end),
+            team=team_calendars(
+                service=service,
+                window_start=start,
+                window_end=window_end,
+                now=now,
+                staff=staff,
+                with_bookings=False,
+            ),
+        )
+
+    def decide(self) -> tuple[SlotStatus, slots.Assignment | None]:
+        """Whether the start is offered (with whom), and if not, whether it is no slot at all
+        (400) or just taken (409): a start that someone would offer with an empty calendar is
+        "taken". The bookings come from busy_at_start(): one aggregate row per owner."""
+        service, start, now, team = self.service, self.start, self.now, self.team
+        window_end = start + _MINUTE
+        default = timedelta(minutes=service.duration_minutes)
+        longest = max((c.duration or default for c in team.staff), default=default)
+
+        def busy(key: str, ids: list[int]) -> Busy:
+            return busy_at_start(
+                key,
+                ids,
+                service,
+                start,
+                longest,
+                exclude_booking_id=self.exclude_booking_id,
+                now=now,
+            )
+
+        people = busy("staff_id", [c.id for c in team.staff])
+        load = people.day_load or {}
+        resources = None
+        if team.resources is not None:
+            things = busy("resource_id", [r.id for r in team.resources]).by_owner
+            resources = [replace(r, busy=things[r.id]) for r in team.resources]
+        booked = TeamCalendars(
+            staff=[
+                replace(c, busy=people.by_owner[c.id], day_load=load.get(c.id, {}))
+                for c in team.staff
+            ],
+            resources=resources,
+        )
+        found = _compute(service, self.hours, booked, start, window_end, now)
+        if start in found:
+            return SlotStatus.OFFERED, found[start]
+        # Without the bookings (absences stay: an absent person's time is not offered at all,
+        # nor a service needing a kind of resource the partner does not have).
+        if start in _compute(service, self.hours, team, start, window_end, now):
+            return SlotStatus.TAKEN, None
+        return SlotStatus.NOT_OFFERED, None
+
+
 def service_slot_assignment(
     *,
     service: Service,
@@ -486,31 +677,10 @@ def service_slot_assignment(
     staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
 ) -> tuple[SlotStatus, slots.Assignment | None]:
-    """Whether `start` is offered (with whom), and if not, whether it is no slot at all (400) or
-    just taken (409): a start that someone would offer with an empty calendar is "taken". The
-    partner's hours are loaded once for both questions."""
-    window_end = start + timedelta(minutes=1)
-    hours = _hours_around(service, start, window_end)
-    team = team_calendars(
-        service=service,
-        window_start=start,
-        window_end=window_end,
-        now=now,
-        staff=staff,
-        exclude_booking_id=exclude_booking_id,
-    )
-    found = _compute(service, hours, team, start, window_end, now)
-    if start in found:
-        return SlotStatus.OFFERED, found[start]
-    # Without the bookings (absences stay: an absent person's time is not offered at all, nor a
-    # service needing a kind of resource the partner does not have).
-    free = TeamCalendars(
-        staff=[replace(c, busy=()) for c in team.staff],
-        resources=None if team.resources is None else [replace(r, busy=()) for r in team.resources],
-    )
-    if start in _compute(service, hours, free, start, window_end, now):
-        return SlotStatus.TAKEN, None
-    return SlotStatus.NOT_OFFERED, None
+    """SlotCheck in one go: whether `start` is offered (with whom), taken, or no slot at all."""
+    return SlotCheck.prepare(
+        service=service, start=start, now=now, staff=staff, exclude_booking_id=exclude_booking_id
+    ).decide()
 
 
 def service_slot_status(

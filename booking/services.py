@@ -285,24 +285,13 @@ def staff_lock(
     return staff, resource
 
 
-def _assign(
-    booking: Booking,
-    *,
-    staff: StaffMember | None,
-    now: datetime,
-    exclude_booking_id: int | None = None,
-) -> None:
+def _assign(booking: Booking, check: selectors.SlotCheck) -> None:
     """Give the booking its person (the one chosen, or whom "anyone" goes to by the engine's
     rule), its resource where the service needs one, and the times that go with them (the
     person's own duration, widened by the service's buffers). Raises SlotNotOffered or
-    SlotTaken. Runs under the partner lock, so the answer cannot go stale before the insert."""
-    status, assignment = selectors.service_slot_assignment(
-        service=booking.service,
-        start=booking.start,
-        now=now,
-        staff=staff,
-        exclude_booking_id=exclude_booking_id,
-    )
+    SlotTaken. Runs under the partner lock, so the answer cannot go stale before the insert:
+    `check` (prepared for the booking's service and start) reads the bookings now."""
+    status, assignment = check.decide()
     if status is selectors.SlotStatus.NOT_OFFERED:
         raise SlotNotOffered()
     if assignment is None:
@@ -425,10 +414,13 @@ def booking_create(
         booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
     # The database checks the constraints; _save_blocking words a refusal.
     booking.full_clean(validate_constraints=False, exclude=_ASSIGNED_LATER)
+    # Hours, people and absences: no writer of those takes the partner lock, so they are read
+    # before it; the bookings are read under it.
+    check = selectors.SlotCheck.prepare(service=service, start=start, now=now, staff=staff)
     with transaction.atomic():
         partner_lock(service.partner_id)
         _release_expired_holds(partner_id=service.partner_id, now=now)
-        _assign(booking, staff=staff, now=now)
+        _assign(booking, check)
         booking.customer = _customer_for(booking, now=now)
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
@@ -736,7 +728,16 @@ def booking_reschedule(
             status=old.status,
             now=now,
         )
-        _assign(new, staff=person, now=now, exclude_booking_id=old.pk)
+        _assign(
+            new,
+            selectors.SlotCheck.prepare(
+                service=old.service,
+                start=new_start,
+                now=now,
+                staff=person,
+                exclude_booking_id=old.pk,
+            ),
+        )
         new.rescheduled_from = old
         new.customer_id = old.customer_id
         # The move keeps what the customer chose when booking: their zone and their consent.

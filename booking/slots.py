@@ -81,6 +81,9 @@ class StaffCalendar:
     absences: Sequence[tuple[datetime, datetime]] = ()
     order: int = 0  # display order: the tie-break of "anyone" after the day's load
     duration: timedelta | None = None
+    # Bookings per local date, where the caller counted them itself (None: counted from `busy`,
+    # which then holds every booking of the dates asked about).
+    day_load: Mapping[date, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,8 @@ class Assignment:
 
 
 def _aware(name: str, value: object) -> datetime:
+    if type(value) is datetime and value.tzinfo is UTC:  # as loaded: nothing to check or convert
+        return value
     if not isinstance(value, datetime):
         raise ValueError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -348,8 +353,13 @@ def compute_slots(
     starts, ends = _merge((x, y) for x, y in widened if x < y and y > span_lo and x < span_hi)
 
     found: list[datetime] = []
+    duration = service.duration
     for a, b in ranges:
         for seg_a, seg_b in _free_segments(a, b, starts, ends):
+            # Too short, ending before a start in the window could end, or starting after the
+            # last: no start fits (each one is >= seg_a and >= ws, and ends by seg_b).
+            if seg_b - seg_a < duration or seg_b < ws + duration or seg_a >= hi:
+                continue
             s = _first_start(seg_a, earliest, unit, zone)
             if s < ws:  # jump straight to the first grid point inside the window
                 s -= ((s - ws) // step) * step
@@ -449,6 +459,16 @@ class _Blocked:
         return i == len(self.starts) or self.starts[i] >= end
 
 
+def _day_load(member: StaffCalendar, zone: ZoneInfo) -> Mapping[date, int]:
+    if member.day_load is not None:
+        return member.day_load
+    load: dict[date, int] = {}
+    for b in member.busy:
+        day = _aware("busy.start", b.start).astimezone(zone).date()
+        load[day] = load.get(day, 0) + 1
+    return load
+
+
 def compute_team_slots(
     *,
     zone: ZoneInfo,
@@ -482,10 +502,7 @@ def compute_team_slots(
     for member in staff:
         own = replace(service, duration=member.duration or service.duration, interval=step)
         mine, on_dates = _hours_of(member, weekly_hours, overrides)
-        load: dict[date, int] = {}
-        for b in member.busy:
-            day = _aware("busy.start", b.start).astimezone(zone).date()
-            load[day] = load.get(day, 0) + 1
+        load = _day_load(member, zone)
         for start in compute_slots(
             zone=zone,
             weekly_hours=mine,
