@@ -51,7 +51,12 @@ WORKERS = int(os.environ.get("WORKERS", "2"))
 HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
 
 sys.path.insert(0, str(ROOT))
-from tests.production import PRODUCTION_BACKUP_ENV, PRODUCTION_PAYMENTS_ENV  # noqa: E402
+from tests.production import (  # noqa: E402
+    PRODUCTION_BACKUP_ENV,
+    PRODUCTION_FIELD_ENCRYPTION_ENV,
+    PRODUCTION_LINK_KEY_ENV,
+    PRODUCTION_PAYMENTS_ENV,
+)
 
 
 def fail(message: str) -> None:
@@ -79,6 +84,8 @@ def environment(work: Path) -> dict[str, str]:
         },
         **PRODUCTION_BACKUP_ENV,
         **PRODUCTION_PAYMENTS_ENV,
+        **PRODUCTION_FIELD_ENCRYPTION_ENV,
+        **PRODUCTION_LINK_KEY_ENV,
     }
 
 
