@@ -35,6 +35,8 @@ def _personal(row) -> dict:
 
 
 def _verifies(rows, events) -> bool:
+    # verify_chain's walk, over the historical rows: verify_chain itself queries the current
+    # model, whose later columns an older database does not have yet.
     previous = events.GENESIS
     for row in rows:
         if row.prev_hash != previous:
