@@ -36,7 +36,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import TextChoices
 from django.urls import reverse
 from django.utils import timezone
@@ -199,7 +199,15 @@ def invitation_create(
         invitation.full_clean()
         if _rate_limited(partner):
             raise _too_many()
-        invitation.save()
+        try:
+            with transaction.atomic():
+                invitation.save()
+        except IntegrityError as exc:
+            # Another request invited the address between the check above and this insert
+            # (the one unique constraint): the same answer as the check's.
+            raise ValidationError(
+                {"email": _("This address has a pending invitation already.")}
+            ) from exc
         record_event(
             event_type=BookingEvent.INVITATION_SENT,
             actor=actor,

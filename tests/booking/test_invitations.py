@@ -360,3 +360,17 @@ def test_an_expired_invitation_is_not_emailed(partner: Partner, owner: Any) -> N
     with time_machine.travel(NOW + timedelta(hours=73), tick=False):
         assert invitation_email_send(invitation_id=invitation.pk) is False
     assert not mail.outbox
+
+
+def test_a_second_invitation_racing_past_the_check_is_refused_by_the_database(
+    partner: Partner, owner: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    actor = Actor.user(owner)
+    invitation_create(partner=partner, email="race@example.com", role="member", actor=actor)
+    # The concurrent request checked before the first one's row existed: only the constraint
+    # is left to judge.
+    monkeypatch.setattr(Invitation, "validate_constraints", lambda self, exclude=None: None)
+    with pytest.raises(ValidationError) as refused:
+        invitation_create(partner=partner, email="RACE@example.com", role="member", actor=actor)
+    assert "pending invitation" in str(refused.value)
+    assert Invitation.objects.count() == 1
