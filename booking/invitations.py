@@ -229,7 +229,7 @@ def invitation_resend(
     now = now or timezone.now()
     with transaction.atomic():
         locked = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .filter(pk=invitation.pk, status=InvitationStatus.PENDING)
             .first()
         )
@@ -280,7 +280,7 @@ def invitation_email_send(*, invitation_id: int, now: datetime | None = None) ->
     now = now or timezone.now()
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("partner", "invited_by")
             .filter(pk=invitation_id, status=InvitationStatus.PENDING, expires_at__gt=now)
             .first()
@@ -399,7 +399,7 @@ def invitation_accept(*, held: Held, password: str, ip: str, now: datetime | Non
     now = now or timezone.now()
     with transaction.atomic():
         invitation = (
-            Invitation.objects.select_for_update()
+            Invitation.objects.select_for_update(of=("self",))
             .select_related("partner")
             .filter(pk=held.invitation_id)
             .first()
