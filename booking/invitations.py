@@ -39,7 +39,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import TextChoices
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -154,6 +154,13 @@ def may_invite(actor: Actor, partner: Partner) -> bool:
     ).exists()
 
 
+def _supported(language: str | None) -> str:
+    try:
+        return translation.get_supported_language_variant(language or "")
+    except LookupError:
+        return str(settings.LANGUAGE_CODE)
+
+
 def _queue_email(invitation_id: int) -> None:
     from booking.tasks import invitation_send
 
@@ -177,12 +184,14 @@ def invitation_create(
     actor: Actor,
     staff_member: StaffMember | None = None,
     now: datetime | None = None,
+    language: str | None = None,
     queue_email: bool = True,
 ) -> Invitation:
     """Invite `email` to work for `partner` as `role` (optionally as `staff_member`'s login). The
     email goes out after commit (`queue_email`; the command sends it itself). ValidationError
     for a bad address, a second pending invitation of the address, a staff member of another
-    partner or with a login, too many emails; PermissionDenied when `actor` may not invite."""
+    partner or with a login, too many emails; PermissionDenied when `actor` may not invite.
+    The email is in `language` (default: the active language, the inviter's)."""
     if not may_invite(actor, partner):
         raise PermissionDenied
     now = now or timezone.now()
@@ -195,6 +204,7 @@ def invitation_create(
             invited_by=cast(Any, actor.account),  # accounts.User, or None for a command
             created_at=now,
             expires_at=now + INVITATION_LIFETIME,
+            language=_supported(language or translation.get_language()),
         )
         invitation.full_clean()
         if _rate_limited(partner):
@@ -293,6 +303,13 @@ def invitation_email_send(*, invitation_id: int, now: datetime | None = None) ->
         invitation.save(update_fields=["token_hash", "sent_at"])
     link = settings.SITE_URL + reverse("booking:invitation", args=[f"{invitation.pk}.{secret}"])
     inviter: Any = invitation.invited_by
+    with translation.override(invitation.language):
+        _send(invitation, inviter=inviter, link=link)
+    logger.info("invitation email sent", extra={"invitation_id": invitation.pk})
+    return True
+
+
+def _send(invitation: Invitation, *, inviter: Any, link: str) -> None:
     send_templated_mail(
         template="booking/email/invitation",
         context={
@@ -305,8 +322,6 @@ def invitation_email_send(*, invitation_id: int, now: datetime | None = None) ->
         },
         to=invitation.email,
     )
-    logger.info("invitation email sent", extra={"invitation_id": invitation.pk})
-    return True
 
 
 def _refuse(

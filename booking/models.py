@@ -1144,6 +1144,10 @@ class Invitation(models.Model):
     status = models.CharField(
         max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
     )
+    # The email's language: the inviter's when they invited (a re-send keeps it).
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     token_hash = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

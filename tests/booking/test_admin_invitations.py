@@ -144,3 +144,19 @@ def test_an_invitation_is_never_edited_or_deleted(client: Client, world: World) 
     world.a_invitation.refresh_from_db()
     assert world.a_invitation.email == A_INVITEE and world.a_invitation.role == "member"
     assert client.post(f"{URL}{world.a_invitation.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_the_email_is_in_the_inviters_language_also_when_sent_again(
+    client: Client, world: World, django_capture_on_commit_callbacks
+) -> None:
+    login_verified(client, world.owner)
+    client.cookies["language"] = "de"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{URL}add/", {"email": "lena@example.com", "role": "owner"})
+    assert mail.outbox[-1].subject == "Sie sind eingeladen, mit Zephyrine Atelier zu arbeiten"
+    assert "Inhaberin/Inhaber" in mail.outbox[-1].body
+    client.cookies["language"] = "fr"
+    invitation = Invitation.objects.get(email="lena@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(URL, {"action": "resend_selected", "_selected_action": [invitation.pk]})
+    assert mail.outbox[-1].subject.startswith("Sie sind eingeladen")

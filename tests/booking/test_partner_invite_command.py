@@ -118,3 +118,10 @@ def test_partner_deletion_deletes_its_invitations_and_pseudonymises_their_events
     ]
     assert not any("gone@example.com" in t for t in texts)
     assert any("kept@example.com" in t for t in texts)
+
+
+def test_the_email_can_be_in_the_new_partners_language(partner: Partner) -> None:
+    _run(partner.slug, "fondatrice@example.com", "--language", "it")
+    assert mail.outbox[-1].subject == "Siete invitati a lavorare con Salon Alpha"
+    with pytest.raises(CommandError):
+        _run(partner.slug, "other@example.com", "--language", "xx")

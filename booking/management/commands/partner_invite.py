@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError, CommandParser
 from django.core.validators import validate_email
@@ -39,8 +40,16 @@ class Command(OperatorCommand):
             default="owner",
             help="owner (default) or member.",
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help=f"The email's language (default: {settings.LANGUAGE_CODE}).",
+        )
 
-    def handle(self, *args: Any, slug: str, email: str, role: str, **options: Any) -> None:
+    def handle(
+        self, *args: Any, slug: str, email: str, role: str, language: str, **options: Any
+    ) -> None:
         partner = Partner.objects.filter(slug=slug).first()
         if partner is None:
             raise CommandError(f"No partner with the slug {slug!r}.")
@@ -64,7 +73,12 @@ class Command(OperatorCommand):
                 invitation, what = pending, "Invitation sent again (the older link no longer works)"
             else:
                 invitation = invitation_create(
-                    partner=partner, email=email, role=role, actor=actor, queue_email=False
+                    partner=partner,
+                    email=email,
+                    role=role,
+                    actor=actor,
+                    language=language,
+                    queue_email=False,
                 )
                 what = "Invitation created"
         except (ValidationError, PermissionDenied) as exc:
