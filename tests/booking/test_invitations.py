@@ -5,6 +5,7 @@ the invited partner and must enrol MFA before the workspace answers; nothing usa
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -374,3 +375,28 @@ def test_a_second_invitation_racing_past_the_check_is_refused_by_the_database(
         invitation_create(partner=partner, email="RACE@example.com", role="member", actor=actor)
     assert "pending invitation" in str(refused.value)
     assert Invitation.objects.count() == 1
+
+
+def test_the_secret_reaches_no_log_line(
+    client: Client,
+    partner: Partner,
+    owner: Any,
+    django_capture_on_commit_callbacks: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Every record written while inviting, opening, refusing and accepting, as the project's
+    formatters write it (the JSON lines of the servers, the console lines of commands)."""
+    from security.logging import ConsoleFormatter, JsonFormatter
+
+    caplog.set_level(logging.DEBUG)
+    invitation, link = _invite(partner, owner, django_capture_on_commit_callbacks)
+    secret = link.strip("/").split(".", 1)[1]
+    assert _accept(client, link).status_code == 302
+    assert Client().get(link).status_code == 410  # Django logs "Gone: <path>"
+    assert Client().get(link.replace(secret[:5], "AAAAA")).status_code == 404
+    assert caplog.records
+    for record in caplog.records:
+        for formatter in (JsonFormatter(), ConsoleFormatter()):
+            assert secret not in formatter.format(record), record.name
+    # The test sees what it guards: the raw request lines do carry the path, token included.
+    assert any(secret in r.getMessage() for r in caplog.records)
