@@ -48,6 +48,7 @@ from booking.models import (
     Customer,
     DateOverride,
     DateOverrideRange,
+    Invitation,
     OpeningHours,
     Partner,
     PartnerMembership,
@@ -96,6 +97,7 @@ PARTNER_DATA: dict[str, str] = {
     "booking.Booking": Coverage.DELETED,
     "booking.BookingReminder": Coverage.DELETED,
     "booking.SupportGrant": Coverage.DELETED,
+    "booking.Invitation": Coverage.DELETED,
     "admin.LogEntry": Coverage.DELETED,
     "accounts.User": Coverage.USER_DELETED,
     "accounts.User_groups": Coverage.USER_DELETED,
@@ -123,6 +125,7 @@ _OWNED: tuple[tuple[type[models.Model], str], ...] = (
     (Resource, "partner"),
     (ResourceAbsence, "resource__partner"),
     (SupportGrant, "partner"),
+    (Invitation, "partner"),
     (PartnerMembership, "partner"),
 )
 
@@ -225,6 +228,11 @@ def _event_ids(partner: Partner, booking_ids: list[int], people: list[str]) -> s
         | Q(
             target__in=[
                 f"support_grant:{pk}" for pk in partner.support_grants.values_list("pk", flat=True)
+            ]
+        )
+        | Q(
+            target__in=[
+                f"invitation:{pk}" for pk in partner.invitations.values_list("pk", flat=True)
             ]
         )
     )

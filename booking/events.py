@@ -21,3 +21,8 @@ class BookingEvent(TextChoices):
     PARTNER_DELETED = "partner_deleted", "Partner account deleted with all its data"
     CUSTOMER_ERASED = "customer_erased", "Customer's data erased (bookings anonymised)"
     RETENTION_APPLIED = "retention_applied", "Old bookings anonymised (retention period)"
+    INVITATION_SENT = "invitation_sent", "Invitation created (its email follows)"
+    INVITATION_RESENT = "invitation_resent", "Invitation re-sent (the older link stops working)"
+    INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
+    INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted (account created)"
+    INVITATION_REFUSED = "invitation_refused", "Invitation link refused"

@@ -27,6 +27,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -1094,3 +1095,120 @@ class BookingReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_hours} h reminder ({self.get_state_display()})"
+
+
+INVITATION_LIFETIME = timedelta(hours=72)
+
+
+class InvitationStatus(models.TextChoices):
+    """Where an invitation stands. "Expired" is no state of its own: a pending invitation whose
+    `expires_at` has passed (nothing has to run for a link to stop working)."""
+
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Invitation(models.Model):
+    """An invitation by email to work for a partner, as its owner or as a member (optionally as
+    the login of one of its staff members), so that nobody ever emails a password
+    (booking.invitations: the writes, the link and its refusals).
+
+    The link's secret is never stored: `token_hash` is its SHA-256, set when the email is sent
+    (empty before: no link exists yet, and nothing matches an empty hash). A new email (re-send)
+    sets a new hash, which ends the older link."""
+
+    Status = InvitationStatus
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email address"), max_length=254)
+    role = models.CharField(
+        _("role"), max_length=10, choices=PartnerMembership.Role.choices, default="member"
+    )
+    staff_member = models.ForeignKey(
+        StaffMember,
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+        help_text=_("Optional: the person of your team whose login this will be (members only)."),
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_sent",
+    )
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    # The email's language: the inviter's when they invited (a re-send keeps it).
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)  # accepted or revoked
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitation_accepted",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InvitationStatus.values), name="invitation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "member"]), name="invitation_role_valid"
+            ),
+            # A staff member's login is a member's; an owner is nobody's login.
+            models.CheckConstraint(
+                condition=Q(staff_member__isnull=True) | Q(role="member"),
+                name="invitation_staff_member_only_for_members",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="invitation_expires_after_created"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvitationStatus.PENDING) | Q(finished_at__isnull=False),
+                name="invitation_finished_when_not_pending",
+            ),
+            # One open invitation per address and partner: a second one would be a second
+            # working link for the same person.
+            models.UniqueConstraint(
+                "partner",
+                Lower("email"),
+                condition=Q(status=InvitationStatus.PENDING),
+                name="invitation_one_pending_per_email",
+                violation_error_message=_("This address has a pending invitation already."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()} of {self.partner})"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+        if self.staff_member_id is not None:
+            staff = self.staff_member
+            if staff is None or staff.partner_id != self.partner_id:
+                raise ValidationError({"staff_member": _("Choose a person of this business.")})
+            if self.role != PartnerMembership.Role.MEMBER:
+                raise ValidationError(
+                    {"staff_member": _("Only a member can be the login of a staff member.")}
+                )
+            if staff.user_id is not None:
+                raise ValidationError({"staff_member": _("This person has a login already.")})

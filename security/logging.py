@@ -14,8 +14,9 @@ import re
 from datetime import UTC, datetime
 
 # The path segment after these is a secret (booking's manage link, whose payment pages live under
-# it too): /manage/<token>/, also percent-encoded (a `next=` in a query string).
-_PRIVATE_SEGMENT = re.compile(r"((?:/|%2[fF])manage(?:/|%2[fF]))[^/\s\"'?#&<>\\%]+")
+# it too, and the invitation link): /manage/<token>/, /invitation/<token>/, also
+# percent-encoded (a `next=` in a query string).
+_PRIVATE_SEGMENT = re.compile(r"((?:/|%2[fF])(?:manage|invitation)(?:/|%2[fF]))[^/\s\"'?#&<>\\%]+")
 REDACTED = "[redacted]"
 
 

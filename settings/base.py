@@ -471,6 +471,13 @@ RATE_LIMITS: dict[str, RateLimit] = {
     # booking.services on a fingerprint of the address, so nobody can mail-bomb a customer).
     "lost_link": {"rate": env_str("RATE_LIMIT_LOST_LINK", "10/h"), "fail_open": False},
     "lost_link_email": {"rate": env_str("RATE_LIMIT_LOST_LINK_EMAIL", "3/h"), "fail_open": False},
+    # Invitation links opened and passwords set per client IP; invitation emails per partner
+    # (counted by booking.invitations, so an owner's account cannot be used to mail-bomb).
+    "invitation": {"rate": env_str("RATE_LIMIT_INVITATION", "20/m"), "fail_open": False},
+    "invitation_email": {
+        "rate": env_str("RATE_LIMIT_INVITATION_EMAIL", "20/h"),
+        "fail_open": False,
+    },
     # Stripe's deliveries come from a few addresses; forged floods are bounded (each refusal is a
     # security event). Open when the cache is down: a lost payment event costs more.
     "webhook": {"rate": env_str("RATE_LIMIT_WEBHOOK", "600/m"), "fail_open": True},
@@ -489,6 +496,7 @@ RATE_LIMIT_RULES = [
     # Every method: a HEAD costs what a GET does, and the rest get a cheap JSON 405 or 404.
     (r"^/api/", "*", "api"),
     (r"^/manage/", "GET,HEAD,POST", "manage"),
+    (r"^/invitation/", "GET,HEAD,POST", "invitation"),
     (r"^/admin/login/$", "POST", "login"),
     (r"^/account/", "POST", "login"),  # the MFA step, enrolment, password reset
     (r"^/security/csp-report$", "POST", "csp_report"),

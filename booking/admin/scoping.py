@@ -68,6 +68,7 @@ PARTNER_PATHS: dict[str, str] = {
     "resource": "partner_id",
     "resourceabsence": "resource__partner_id",
     "customer": "partner_id",
+    "invitation": "partner_id",
 }
 
 

@@ -85,6 +85,12 @@ URLS: dict[str, Callable[[World], str]] = {
         f"/admin/booking/booking/add/?service={w.a_service.pk}&staff={w.a_staff.pk}"
         f"&day={w.a_booking.start.date()}"
     ),
+    "invitation_changelist": lambda w: "/admin/booking/invitation/",
+    "invitation_add": lambda w: "/admin/booking/invitation/add/",
+    "invitation_change": lambda w: f"/admin/booking/invitation/{w.a_invitation.pk}/change/",
+    "invitation_history": lambda w: f"/admin/booking/invitation/{w.a_invitation.pk}/history/",
+    "invitation_delete": lambda w: f"/admin/booking/invitation/{w.a_invitation.pk}/delete/",
+    "foreign_invitation_change": lambda w: f"/admin/booking/invitation/{w.b_invitation.pk}/change/",
 }
 
 
@@ -154,6 +160,14 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "calendar_day": (200, 200, 200, 200, 200, 200, R),
     # The other partner's page answers, but without A's service, person or free times.
     "booking_add_free_times": (200, 200, 200, 403, 403, 200, R),
+    # Invitations: the owner's (and operators'); members and support hold no permission.
+    # Never edited or deleted (revoked instead); another partner's is "does not exist".
+    "invitation_changelist": (200, 403, 403, 403, 403, 200, R),
+    "invitation_add": (200, 403, 403, 403, 403, 200, R),
+    "invitation_change": (200, 403, 403, 403, 403, 200, R),
+    "invitation_history": (200, 404, 404, 404, 404, 200, R),
+    "invitation_delete": (403, 403, 403, 403, 403, 403, R),
+    "foreign_invitation_change": (R, 403, 403, 403, 403, 200, R),
 }
 
 # What each role must never see in any response body.

@@ -43,6 +43,10 @@ LEGACY = "q5W0rTmZ3m7c1o8hXbY2uJ6kP4sV9nL0aE_dF-gHiJk"
         (f"Not Found: /manage/{LEGACY}", "Not Found: /manage/[redacted]"),
         (f"?next=%2Fmanage%2F{TOKEN}%2F", "?next=%2Fmanage%2F[redacted]%2F"),
         ("/book/demo-salon/haircut/", "/book/demo-salon/haircut/"),
+        # The invitation link; its password page (no token) stays readable.
+        (f"GET /invitation/{TOKEN}/ HTTP/1.1", "GET /invitation/[redacted]/ HTTP/1.1"),
+        (f"?next=%2Finvitation%2F{TOKEN}%2F", "?next=%2Finvitation%2F[redacted]%2F"),
+        ("POST /invitation/ HTTP/1.1", "POST /invitation/ HTTP/1.1"),
     ],
 )
 def test_redact_removes_the_private_segment_only(text: str, expected: str) -> None:
