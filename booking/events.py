@@ -21,3 +21,6 @@ class BookingEvent(TextChoices):
     PARTNER_DELETED = "partner_deleted", "Partner account deleted with all its data"
     CUSTOMER_ERASED = "customer_erased", "Customer's data erased (bookings anonymised)"
     RETENTION_APPLIED = "retention_applied", "Old bookings anonymised (retention period)"
+    CLOSURE_CREATED = "closure_created", "Business closed over a date range"
+    ABSENCE_CREATED = "absence_created", "Staff absence entered over a date range"
+    HOURS_CHANGED = "hours_changed", "Weekly hours changed"

@@ -14,7 +14,7 @@ say what a role may do with the rows its scope lets it see (booking/admin/scopin
 All three read the partner's customer list (customer data masked for support as elsewhere);
 the owner also exports or anonymises a customer (change_customer).
 
-The data migration booking/0005 creates these groups (0012 adds staff and resources); `roles_ensure` re-creates them after a
+The data migration booking/0005 creates these groups (0012 adds staff and resources, 0030 closures); `roles_ensure` re-creates them after a
 test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
 """
 
@@ -48,6 +48,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
+        # Closures cancel or keep bookings on the owner's choice: the owner's decision.
+        "closure": ("view", "add", "change", "delete"),
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, _ALL),
@@ -61,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
+        "closure": ("view",),
         "booking": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, ("view",)),
         "customer": ("view",),
@@ -72,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": ("view",),
         "dateoverride": ("view",),
         "dateoverriderange": ("view",),
+        "closure": ("view",),
         "booking": ("view",),
         "supportgrant": ("view",),
         **dict.fromkeys(STAFF_MODELS, ("view",)),

@@ -176,12 +176,20 @@ class DateOverrideRangeInline(PartnerScopedInline):
     model = DateOverrideRange
     extra = 1
     fields = ("start", "end")
+    verbose_name_plural = _("Open on this day (no ranges: closed all day)")
 
 
 class DateOverrideForm(forms.ModelForm):
     class Meta:
         model = DateOverride
         fields = ("partner", "date", "note")
+        help_texts = {
+            "date": _(
+                "The times below replace the weekly hours on this day. Without any time range "
+                "the business is closed that day. To close several days (holidays), use "
+                '"Close over dates".'
+            ),
+        }
 
     def clean_date(self) -> Any:
         day = self.cleaned_data["date"]

@@ -6,6 +6,7 @@ objects are the subjects; the member of partner B is "the other partner"; partne
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from admin_world import (
@@ -18,6 +19,7 @@ from admin_world import (
     build_world,
 )
 
+from booking.models import Closure
 from payments.models import Payment
 from tests.otp_login import login_verified
 
@@ -85,7 +87,24 @@ URLS: dict[str, Callable[[World], str]] = {
         f"/admin/booking/booking/add/?service={w.a_service.pk}&staff={w.a_staff.pk}"
         f"&day={w.a_booking.start.date()}"
     ),
+    # Closures over date ranges: the list, one closure, and the closure page (partner A named
+    # for the operator; the other partner naming A gets a 404 before any permission is asked).
+    "closure_changelist": lambda w: "/admin/booking/closure/",
+    "closure_change": lambda w: f"/admin/booking/closure/{_a_closure(w).pk}/change/",
+    "closure_add": lambda w: f"/admin/booking/closure/add/?partner={w.a.pk}",
+    "closure_add_for_stylist": lambda w: (
+        f"/admin/booking/closure/add/?partner={w.a.pk}&who={w.a_staff.pk}"
+    ),
 }
+
+
+def _a_closure(world: World) -> Closure:
+    closure, _ = Closure.objects.get_or_create(
+        partner=world.a,
+        first_day=world.a_booking.start.date() + timedelta(days=30),
+        last_day=world.a_booking.start.date() + timedelta(days=32),
+    )
+    return closure
 
 
 def _a_payment(world: World) -> Payment:
@@ -154,6 +173,11 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "calendar_day": (200, 200, 200, 200, 200, 200, R),
     # The other partner's page answers, but without A's service, person or free times.
     "booking_add_free_times": (200, 200, 200, 403, 403, 200, R),
+    # Closing the business is the owner's: members (the stylist too) and support read closures.
+    "closure_changelist": (200, 200, 200, 200, 200, 200, R),
+    "closure_change": (200, R, 200, 200, 200, 200, R),
+    "closure_add": (200, 404, 403, 403, 403, 200, R),
+    "closure_add_for_stylist": (200, 404, 403, 403, 403, 200, R),
 }
 
 # What each role must never see in any response body.
