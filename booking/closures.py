@@ -117,6 +117,30 @@ def covered_by_range(
     )
 
 
+def check_shown(covered: list[Booking], shown: set[int]) -> None:
+    """The owner decides on what they saw: CoveredChanged when the bookings found now (under
+    the partner lock) are not the ones shown."""
+    if {b.pk for b in covered} != set(shown):
+        raise CoveredChanged(
+            _("The bookings concerned changed meanwhile. Look at them again and choose.")
+        )
+
+
+def settle_covered(
+    covered: list[Booking], *, choice: CoveredChoice, actor: Actor, reason: str, now: datetime
+) -> tuple[list[int], list[int]]:
+    """Cancel the covered bookings through booking_cancel (each customer told after commit, a
+    paid one refunded) or keep them, as the owner chose; (cancelled ids, kept ids). In the
+    caller's transaction, under its partner lock."""
+    from booking.services import booking_cancel
+
+    if choice != CoveredChoice.CANCEL:
+        return [], [b.pk for b in covered]
+    for booking in covered:
+        booking_cancel(booking=booking, actor=actor, reason=reason, now=now)
+    return [b.pk for b in covered], []
+
+
 def closure_create(
     *,
     partner: Partner,
@@ -136,7 +160,7 @@ def closure_create(
     saved then."""
     # Imported here: services imports the models' neighbours, and this module is imported by
     # the admin at start-up.
-    from booking.services import booking_cancel, partner_lock
+    from booking.services import partner_lock
 
     now = now or timezone.now()
     choice = CoveredChoice(choice)
@@ -150,10 +174,7 @@ def closure_create(
         covered = covered_by_range(
             partner=partner, first_day=first_day, last_day=last_day, now=now, staff=staff
         )
-        if {b.pk for b in covered} != set(shown):
-            raise CoveredChanged(
-                _("The bookings on these days changed meanwhile. Look at them again and choose.")
-            )
+        check_shown(covered, shown)
         if staff is None:
             closure = Closure(partner=partner, first_day=first_day, last_day=last_day, note=note)
             closure.full_clean()
@@ -165,12 +186,9 @@ def closure_create(
             absence.full_clean()
             absence.save()
             result.absence = absence
-        for booking in covered:
-            if choice == CoveredChoice.CANCEL:
-                booking_cancel(booking=booking, actor=actor, reason=note, now=now)
-                result.cancelled.append(booking.pk)
-            else:
-                result.kept.append(booking.pk)
+        result.cancelled, result.kept = settle_covered(
+            covered, choice=choice, actor=actor, reason=note, now=now
+        )
         record_event(
             event_type=(
                 BookingEvent.CLOSURE_CREATED if staff is None else BookingEvent.ABSENCE_CREATED

@@ -80,10 +80,12 @@ class ClosureForm(forms.Form):
     def __init__(self, *args: Any, partner: Partner, can_absence: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.partner = partner
-        choices = [(WHOLE_BUSINESS, _("The whole business (closed)"))]
+        choices: list[tuple[str, Any]] = [(WHOLE_BUSINESS, _("The whole business (closed)"))]
         if can_absence:
             choices += [(str(s.pk), s.name) for s in StaffMember.objects.filter(partner=partner)]
-        self.fields["who"].choices = choices
+        who = self.fields["who"]
+        if isinstance(who, forms.ChoiceField):  # as declared above (for the type checker)
+            who.choices = choices
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -109,7 +111,7 @@ class ClosureForm(forms.Form):
         return StaffMember.objects.get(partner=self.partner, pk=int(who))
 
 
-def _rows(bookings: list[Booking], partner: Partner) -> list[dict[str, Any]]:
+def covered_rows(bookings: list[Booking], partner: Partner) -> list[dict[str, Any]]:
     zone = partner.zone
     return [
         {
@@ -163,7 +165,7 @@ def closure_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> Ht
         return TemplateResponse(
             request,
             "admin/booking/closure/close.html",
-            {**context, "covered": _rows(covered, partner), "staff": staff},
+            {**context, "covered": covered_rows(covered, partner), "staff": staff},
         )
     shown = {int(v) for v in request.POST.getlist("shown") if v.isdigit()}
     try:
@@ -190,7 +192,7 @@ def closure_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> Ht
         return TemplateResponse(
             request,
             "admin/booking/closure/close.html",
-            {**context, "covered": _rows(fresh, partner), "staff": staff},
+            {**context, "covered": covered_rows(fresh, partner), "staff": staff},
         )
     except ValidationError as exc:
         for field, errors in exc.message_dict.items():

@@ -94,7 +94,15 @@ class PartnerAdmin(PartnerScopedAdmin):
         def view(request: HttpRequest, object_id: str) -> HttpResponse:
             return delete_account_view(self, request, object_id)
 
+        from booking.admin.hours import hours_view
+
+        @require_http_methods(["GET", "HEAD", "POST"])
+        def hours(request: HttpRequest) -> HttpResponse:
+            return hours_view(self, request)
+
         return [
+            # Before the change view's <path:object_id>/, which would take "hours" for an id.
+            path("hours/", self.admin_site.admin_view(hours), name="booking_partner_hours"),
             path(
                 "<path:object_id>/delete-account/",
                 self.admin_site.admin_view(view),

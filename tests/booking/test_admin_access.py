@@ -95,6 +95,11 @@ URLS: dict[str, Callable[[World], str]] = {
     "closure_add_for_stylist": lambda w: (
         f"/admin/booking/closure/add/?partner={w.a.pk}&who={w.a_staff.pk}"
     ),
+    # The weekly hours editor: the business's week and the stylist's own.
+    "hours_week": lambda w: f"/admin/booking/partner/hours/?partner={w.a.pk}",
+    "hours_week_staff": lambda w: (
+        f"/admin/booking/partner/hours/?partner={w.a.pk}&staff={w.a_staff.pk}"
+    ),
 }
 
 
@@ -178,6 +183,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "closure_change": (200, R, 200, 200, 200, 200, R),
     "closure_add": (200, 404, 403, 403, 403, 200, R),
     "closure_add_for_stylist": (200, 404, 403, 403, 403, 200, R),
+    # Only the owner sets hours: a stylist cannot edit the business's (nor her own) week.
+    "hours_week": (200, 404, 403, 403, 403, 200, R),
+    "hours_week_staff": (200, 404, 403, 403, 403, 200, R),
 }
 
 # What each role must never see in any response body.

@@ -215,7 +215,7 @@ def test_bookings_made_meanwhile_are_shown_again_before_anything_is_saved(
     )
     response = client.post(CLOSE, _form(choice="cancel", shown=[str(shown.pk)]))
     page = response.content.decode()
-    assert "The bookings on these days changed meanwhile." in page
+    assert "The bookings concerned changed meanwhile." in page
     assert "Late Comer" in page and f'name="shown" value="{newer.pk}"' in page
     _nothing_saved(world, shown, newer)
 
