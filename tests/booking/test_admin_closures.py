@@ -341,3 +341,35 @@ def test_the_closure_list_leads_to_the_closure_page(client: Client, world: World
 def test_a_date_override_says_that_no_ranges_means_closed(client: Client, world: World) -> None:
     page = client.get("/admin/booking/dateoverride/add/").content.decode()
     assert "Without any time range the business is closed that day." in page
+
+
+def test_a_failing_cancellation_leaves_no_closure_and_no_cancellation(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One transaction: when the second cancellation fails, the first is undone with the
+    closure (a fault injected into the cancellation service, not a stand-in for it)."""
+    from booking import services
+
+    first = make_booking(world.a_service, datetime(2026, 12, 24, 9, 0, tzinfo=UTC))
+    second = make_booking(world.a_service, datetime(2026, 12, 24, 13, 0, tzinfo=UTC))
+    real_cancel = services.booking_cancel
+
+    def cancel_then_fail(*, booking: Booking, **kwargs: Any) -> Booking:
+        if booking.pk == second.pk:
+            raise RuntimeError("the database went away")
+        return real_cancel(booking=booking, **kwargs)
+
+    monkeypatch.setattr(services, "booking_cancel", cancel_then_fail)
+    with pytest.raises(RuntimeError):
+        closure_create(
+            partner=world.a,
+            actor=Actor.user(world.owner, via=Via.ADMIN),
+            first_day=CHRISTMAS_EVE,
+            last_day=CHRISTMAS_EVE,
+            note="Holidays",
+            choice=CoveredChoice.CANCEL,
+            shown={first.pk, second.pk},
+            now=NOW,
+        )
+    _nothing_saved(world, first, second)
+    assert not SecurityEvent.objects.filter(event_type=BookingEvent.BOOKING_CANCELLED).exists()
