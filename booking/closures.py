@@ -219,3 +219,21 @@ def closure_create(
         },
     )
     return result
+
+
+def closure_delete(*, closure: Closure, actor: Actor) -> None:
+    """Remove a closure: its days follow the weekly hours and overrides again (the delete moves
+    the partner's slots version). Nothing happens to bookings: cancelled ones stay cancelled."""
+    with transaction.atomic():
+        record_event(
+            event_type=BookingEvent.CLOSURE_DELETED,
+            actor=actor,
+            target=f"closure:{closure.pk}",
+            detail={
+                "partner_id": closure.partner_id,
+                "first_day": closure.first_day.isoformat(),
+                "last_day": closure.last_day.isoformat(),
+            },
+        )
+        closure.delete()
+    logger.info("closure deleted", extra={"partner_id": closure.partner_id})

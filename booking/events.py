@@ -22,5 +22,6 @@ class BookingEvent(TextChoices):
     CUSTOMER_ERASED = "customer_erased", "Customer's data erased (bookings anonymised)"
     RETENTION_APPLIED = "retention_applied", "Old bookings anonymised (retention period)"
     CLOSURE_CREATED = "closure_created", "Business closed over a date range"
+    CLOSURE_DELETED = "closure_deleted", "Closure removed (the days follow the hours again)"
     ABSENCE_CREATED = "absence_created", "Staff absence entered over a date range"
     HOURS_CHANGED = "hours_changed", "Weekly hours changed"

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -27,6 +28,7 @@ from booking.closures import (
     CoveredChoice,
     check_range,
     closure_create,
+    closure_delete,
     covered_by_range,
 )
 from booking.i18n import zoned
@@ -238,9 +240,17 @@ class ClosureAdmin(PartnerScopedAdmin):
     list_filter = (("partner", ScopedRelatedFilter),)
     search_fields = ("note",)
     fields = ("partner", "first_day", "last_day", "note")
-    # The days are set once, on the closure page that shows the bookings they cover first;
-    # changing them here would skip that. A wrong closure is deleted and entered again.
-    readonly_fields = ("first_day", "last_day")
+    # Set once, on the closure page that shows the bookings the days cover first; changing them
+    # here would skip that. A wrong closure is deleted (closure_delete) and entered again.
+    readonly_fields = fields
+
+    def delete_model(self, request: HttpRequest, obj: Closure) -> None:
+        closure_delete(closure=obj, actor=Actor.from_request(request, via=Via.ADMIN))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Closure]) -> None:
+        actor = Actor.from_request(request, via=Via.ADMIN)
+        for closure in queryset:
+            closure_delete(closure=closure, actor=actor)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("partner")

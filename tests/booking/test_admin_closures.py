@@ -373,3 +373,26 @@ def test_a_failing_cancellation_leaves_no_closure_and_no_cancellation(
         )
     _nothing_saved(world, first, second)
     assert not SecurityEvent.objects.filter(event_type=BookingEvent.BOOKING_CANCELLED).exists()
+
+
+def test_deleting_a_closure_opens_the_days_again_and_is_logged(
+    client: Client, world: World
+) -> None:
+    client.post(CLOSE, _form("2026-12-24", "2026-12-24"))
+    closure = Closure.objects.get()
+    assert _free(world, CHRISTMAS_EVE) == []
+    response = client.post(f"/admin/booking/closure/{closure.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Closure.objects.exists()
+    assert _free(world, CHRISTMAS_EVE)
+    event = SecurityEvent.objects.get(event_type=BookingEvent.CLOSURE_DELETED)
+    assert event.actor == world.owner and event.target == f"closure:{closure.pk}"
+
+
+def test_a_closure_cannot_be_changed_in_place(client: Client, world: World) -> None:
+    client.post(CLOSE, _form("2026-12-24", "2026-12-24"))
+    closure = Closure.objects.get()
+    url = f"/admin/booking/closure/{closure.pk}/change/"
+    client.post(url, {"partner": world.a.pk, "first_day": "2026-12-20", "last_day": "2026-12-31"})
+    closure.refresh_from_db()
+    assert (closure.first_day, closure.last_day) == (CHRISTMAS_EVE, CHRISTMAS_EVE)
