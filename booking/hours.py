@@ -70,6 +70,8 @@ def outside_hours(
     """The upcoming confirmed bookings and holds (of the person, with `staff`) that `week`
     would leave outside the hours, earliest first. For the business's hours, days with a date
     override or a closure are left out: the weekly hours do not decide those days."""
+    if staff is not None and staff.works_opening_hours:
+        return []  # the business's hours decide this person's: their own week changes nothing
     rows = Booking.objects.filter(partner=partner, status__in=Booking.BLOCKING, end__gt=now)
     if staff is not None:
         rows = rows.filter(staff=staff)

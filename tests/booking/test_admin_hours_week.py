@@ -193,3 +193,16 @@ def test_a_stylist_cannot_change_the_business_hours(client: Client, world: World
     assert client.get(HOURS).status_code == 403
     assert client.post(HOURS, _week(world, d0=[("10:00", "11:00")])).status_code == 403
     assert _stored(world) == before
+
+
+def test_the_week_of_a_person_who_works_the_business_hours_leaves_no_booking_outside(
+    client: Client, world: World
+) -> None:
+    world.a_staff.works_opening_hours = True
+    world.a_staff.save()
+    url = f"{HOURS}?staff={world.a_staff.pk}"
+    page = client.get(url).content.decode()
+    assert "This person works whenever the business is open" in page
+    # Her booking of Thursday 3 December is outside this week, but her own week does not apply.
+    week = {**_week(world, d0=[("10:00", "11:00")]), "staff": str(world.a_staff.pk)}
+    assert client.post(url, week).status_code == 302
