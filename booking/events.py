@@ -26,3 +26,7 @@ class BookingEvent(TextChoices):
     INVITATION_REVOKED = "invitation_revoked", "Invitation revoked"
     INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted (account created)"
     INVITATION_REFUSED = "invitation_refused", "Invitation link refused"
+    CLOSURE_CREATED = "closure_created", "Business closed over a date range"
+    CLOSURE_DELETED = "closure_deleted", "Closure removed (the days follow the hours again)"
+    ABSENCE_CREATED = "absence_created", "Staff absence entered over a date range"
+    HOURS_CHANGED = "hours_changed", "Weekly hours changed"

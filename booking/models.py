@@ -521,6 +521,39 @@ class DateOverride(models.Model):
         return f"{self.date:%Y-%m-%d}"
 
 
+class Closure(models.Model):
+    """The business is closed on every local date first_day..last_day (holidays): those days
+    are closed whatever the weekly hours or a date override say. Created through
+    booking.closures.closure_create, which shows the bookings it covers first."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="closures")
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    note = models.CharField(
+        _("note"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["partner", "first_day"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="closure_last_day_not_before_first"
+            ),
+        ]
+        indexes = [models.Index(fields=["partner", "last_day"], name="closure_partner_last_day")]
+
+    def __str__(self) -> str:
+        return f"{self.first_day:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            raise ValidationError({"last_day": _("The last day cannot be before the first day.")})
+
+
 class DateOverrideRange(models.Model):
     override = models.ForeignKey(DateOverride, on_delete=models.CASCADE, related_name="ranges")
     start = models.TimeField()

@@ -17,7 +17,7 @@ the owner also exports or anonymises a customer (change_customer).
 The owner also invites people (booking/invitations.py), as an owner or a member.
 
 The data migration booking/0005 creates these groups (0012 adds staff and resources, 0030
-invitations); `roles_ensure` re-creates them after a
+invitations, 0032 closures); `roles_ensure` re-creates them after a
 test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
 """
 
@@ -51,6 +51,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
+        # Closures cancel or keep bookings on the owner's choice: the owner's decision.
+        "closure": ("view", "add", "change", "delete"),
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, _ALL),
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
+        "closure": ("view",),
         "booking": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, ("view",)),
         "customer": ("view",),
@@ -77,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": ("view",),
         "dateoverride": ("view",),
         "dateoverriderange": ("view",),
+        "closure": ("view",),
         "booking": ("view",),
         "supportgrant": ("view",),
         **dict.fromkeys(STAFF_MODELS, ("view",)),

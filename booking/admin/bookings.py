@@ -29,7 +29,7 @@ from booking import errors, selectors, services
 from booking.admin.booking_list import (
     UPCOMING_FIRST,
     ShowFilter,
-    booking_payment,
+    paid_through_moves,
     payment_text,
     state_html,
     upcoming_first,
@@ -152,13 +152,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
 
     @admin.display(description=_("payment"))
     def payment_state(self, obj: Booking) -> str:
-        # The payment stays with the booking it paid for: a moved booking's is further back.
-        booking: Booking | None = obj
-        for _step in range(50):
-            if booking is None or booking_payment(booking) is not None:
-                break
-            booking = booking.rescheduled_from
-        return payment_text(booking or obj)
+        return paid_through_moves(obj)
 
     def get_list_display(self, request: HttpRequest) -> Any:
         columns: list[Any] = [

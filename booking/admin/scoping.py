@@ -58,6 +58,7 @@ PARTNER_PATHS: dict[str, str] = {
     "openinghours": "partner_id",
     "dateoverride": "partner_id",
     "dateoverriderange": "override__partner_id",
+    "closure": "partner_id",
     "booking": "partner_id",
     "bookingreminder": "booking__partner_id",
     "supportgrant": "partner_id",
