@@ -44,6 +44,7 @@ from booking.events import BookingEvent
 from booking.models import (
     Booking,
     BookingReminder,
+    CalendarFeed,
     CancelledBecause,
     Customer,
     DateOverride,
@@ -96,6 +97,7 @@ PARTNER_DATA: dict[str, str] = {
     "booking.Booking": Coverage.DELETED,
     "booking.BookingReminder": Coverage.DELETED,
     "booking.SupportGrant": Coverage.DELETED,
+    "booking.CalendarFeed": Coverage.DELETED,
     "admin.LogEntry": Coverage.DELETED,
     "accounts.User": Coverage.USER_DELETED,
     "accounts.User_groups": Coverage.USER_DELETED,
@@ -123,6 +125,7 @@ _OWNED: tuple[tuple[type[models.Model], str], ...] = (
     (Resource, "partner"),
     (ResourceAbsence, "resource__partner"),
     (SupportGrant, "partner"),
+    (CalendarFeed, "partner"),
     (PartnerMembership, "partner"),
 )
 

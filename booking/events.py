@@ -21,3 +21,5 @@ class BookingEvent(TextChoices):
     PARTNER_DELETED = "partner_deleted", "Partner account deleted with all its data"
     CUSTOMER_ERASED = "customer_erased", "Customer's data erased (bookings anonymised)"
     RETENTION_APPLIED = "retention_applied", "Old bookings anonymised (retention period)"
+    CALENDAR_FEED_CREATED = "calendar_feed_created", "Calendar feed created (older URL revoked)"
+    CALENDAR_FEED_REVOKED = "calendar_feed_revoked", "Calendar feed revoked"

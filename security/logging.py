@@ -14,8 +14,13 @@ import re
 from datetime import UTC, datetime
 
 # The path segment after these is a secret (booking's manage link, whose payment pages live under
-# it too): /manage/<token>/, also percent-encoded (a `next=` in a query string).
-_PRIVATE_SEGMENT = re.compile(r"((?:/|%2[fF])manage(?:/|%2[fF]))[^/\s\"'?#&<>\\%]+")
+# it too): /manage/<token>/, also percent-encoded (a `next=` in a query string); and a calendar
+# feed's secret after its partner's slug: /feed/<slug>/<secret>.ics.
+_SLASH = r"(?:/|%2[fF])"
+_SEGMENT = r"[^/\s\"'?#&<>\\%]+"
+_PRIVATE_SEGMENT = re.compile(
+    rf"({_SLASH}manage{_SLASH}|{_SLASH}feed{_SLASH}{_SEGMENT}{_SLASH}){_SEGMENT}"
+)
 REDACTED = "[redacted]"
 
 

@@ -50,6 +50,7 @@ def dashboard_home(request: HttpRequest, site: AdminSite) -> TemplateResponse | 
         if request.user.has_perm("booking.add_booking")
         else "",
         "list_url": reverse("admin:booking_booking_changelist"),
+        "feeds_url": reverse("admin:booking_booking_feeds"),
     }
     request.current_app = site.name
     return TemplateResponse(request, "admin/booking/dashboard.html", context)

@@ -43,6 +43,8 @@ LEGACY = "q5W0rTmZ3m7c1o8hXbY2uJ6kP4sV9nL0aE_dF-gHiJk"
         (f"Not Found: /manage/{LEGACY}", "Not Found: /manage/[redacted]"),
         (f"?next=%2Fmanage%2F{TOKEN}%2F", "?next=%2Fmanage%2F[redacted]%2F"),
         ("/book/demo-salon/haircut/", "/book/demo-salon/haircut/"),
+        (f"GET /feed/demo-salon/{LEGACY}.ics HTTP/1.1", "GET /feed/demo-salon/[redacted] HTTP/1.1"),
+        (f"?next=%2Ffeed%2Fdemo-salon%2F{LEGACY}.ics", "?next=%2Ffeed%2Fdemo-salon%2F[redacted]"),
     ],
 )
 def test_redact_removes_the_private_segment_only(text: str, expected: str) -> None:
