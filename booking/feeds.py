@@ -23,6 +23,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -70,7 +71,7 @@ def webcal_url(url: str) -> str:
 # --- who may have which feed --------------------------------------------------------------------
 
 
-def _membership(user: object, partner_id: int | None = None) -> PartnerMembership | None:
+def _membership(user: Any, partner_id: int | None = None) -> PartnerMembership | None:
     if not getattr(user, "is_active", False):
         return None
     memberships = PartnerMembership.objects.select_related("partner").filter(user=user)
@@ -79,7 +80,7 @@ def _membership(user: object, partner_id: int | None = None) -> PartnerMembershi
     return memberships.first()
 
 
-def scopes_allowed(user: object) -> list[CalendarFeedScope]:
+def scopes_allowed(user: Any) -> list[CalendarFeedScope]:
     """The feeds `user` may have: their own bookings if they are a staff member's login, and
     everyone's if they own the business."""
     membership = _membership(user)
@@ -93,7 +94,7 @@ def scopes_allowed(user: object) -> list[CalendarFeedScope]:
     return allowed
 
 
-def _is_owner(user: object, partner_id: int) -> bool:
+def _is_owner(user: Any, partner_id: int) -> bool:
     membership = _membership(user, partner_id)
     return membership is not None and membership.role == PartnerMembership.Role.OWNER
 
@@ -110,7 +111,7 @@ class NewFeed:
 def calendar_feed_create(*, actor: Actor, scope: CalendarFeedScope) -> NewFeed:
     """A new feed of `scope` for the acting user, replacing their feed of that scope (whose URL
     stops working). PermissionDenied when the user may not have such a feed."""
-    user = actor.account
+    user: Any = actor.account
     membership = _membership(user) if user is not None else None
     if membership is None or scope not in scopes_allowed(user):
         raise PermissionDenied(_("You cannot have this calendar feed."))
@@ -171,7 +172,7 @@ def calendar_feed_revoke(*, feed: CalendarFeed, actor: Actor) -> None:
 # --- selectors ----------------------------------------------------------------------------------
 
 
-def calendar_feeds_for(user: object) -> QuerySet[CalendarFeed]:
+def calendar_feeds_for(user: Any) -> QuerySet[CalendarFeed]:
     """The feeds a partner user sees on their feeds page: their own, and for an owner every feed
     of the partner (to revoke a departed stylist's, say)."""
     membership = _membership(user)
@@ -258,7 +259,7 @@ def feed_calendar(feed: CalendarFeed, *, now: datetime) -> bytes:
         for booking in feed_bookings(feed, now=now):
             calendar.add_component(_event(booking, feed, zone, domain))
         calendar.add_missing_timezones()
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def _event(booking: Booking, feed: CalendarFeed, zone: ZoneInfo, domain: str) -> Event:

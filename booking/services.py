@@ -133,7 +133,9 @@ def _tells_partner(actor: Actor, partner_id: int) -> bool:
     Customers, the system (a payment, a job) and operators (support, superusers) are told about."""
     if actor.account is None:
         return True
-    return not PartnerMembership.objects.filter(user=actor.account, partner_id=partner_id).exists()
+    return not PartnerMembership.objects.filter(
+        user_id=actor.account.pk, partner_id=partner_id
+    ).exists()
 
 
 def _notify(booking_id: int, event: Notice, *, actor: Actor, partner_id: int) -> None:

@@ -157,7 +157,7 @@ def test_revoking_ends_the_feed_at_the_next_request(client, world) -> None:
     feed = CalendarFeed.objects.get()
     login_verified(client, world.owner)  # the owner revokes the stylist's feed
     page = client.get(PAGE).content.decode()
-    assert "stylist@zephyrine.example" in page
+    assert "stylist@zephyrine.example" in page and "(Europe/Zurich)" in page
     response = client.post(PAGE, {"action": "revoke", "feed": feed.pk})
     assert response.status_code == 302
     client.logout()
