@@ -117,10 +117,11 @@ def calendar_feed_create(*, actor: Actor, scope: CalendarFeedScope) -> NewFeed:
         raise PermissionDenied(_("You cannot have this calendar feed."))
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
+        # The user's membership row serialises their feed changes: two clicks at once replace
+        # one another instead of the second failing on the one-feed-per-scope constraint.
+        PartnerMembership.objects.select_for_update().get(pk=membership.pk)
         replaced = list(
-            CalendarFeed.objects.select_for_update()
-            .filter(user=user, scope=scope)
-            .values_list("pk", flat=True)
+            CalendarFeed.objects.filter(user=user, scope=scope).values_list("pk", flat=True)
         )
         CalendarFeed.objects.filter(pk__in=replaced).delete()
         feed = CalendarFeed(
