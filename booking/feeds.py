@@ -27,6 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -117,9 +118,9 @@ def calendar_feed_create(*, actor: Actor, scope: CalendarFeedScope) -> NewFeed:
         raise PermissionDenied(_("You cannot have this calendar feed."))
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
-        # The user's membership row serialises their feed changes: two clicks at once replace
-        # one another instead of the second failing on the one-feed-per-scope constraint.
-        PartnerMembership.objects.select_for_update().get(pk=membership.pk)
+        # The user's row serialises their feed changes: two clicks at once replace one another
+        # instead of the second failing on the one-feed-per-scope constraint.
+        get_user_model().objects.select_for_update().get(pk=user.pk)
         replaced = list(
             CalendarFeed.objects.filter(user=user, scope=scope).values_list("pk", flat=True)
         )
