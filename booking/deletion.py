@@ -44,6 +44,7 @@ from booking.events import BookingEvent
 from booking.models import (
     Booking,
     BookingReminder,
+    CalendarFeed,
     CancelledBecause,
     Closure,
     Customer,
@@ -100,6 +101,7 @@ PARTNER_DATA: dict[str, str] = {
     "booking.BookingReminder": Coverage.DELETED,
     "booking.SupportGrant": Coverage.DELETED,
     "booking.Invitation": Coverage.DELETED,
+    "booking.CalendarFeed": Coverage.DELETED,
     "admin.LogEntry": Coverage.DELETED,
     "accounts.User": Coverage.USER_DELETED,
     "accounts.User_groups": Coverage.USER_DELETED,
@@ -129,6 +131,7 @@ _OWNED: tuple[tuple[type[models.Model], str], ...] = (
     (ResourceAbsence, "resource__partner"),
     (SupportGrant, "partner"),
     (Invitation, "partner"),
+    (CalendarFeed, "partner"),
     (PartnerMembership, "partner"),
 )
 

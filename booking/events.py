@@ -30,3 +30,5 @@ class BookingEvent(TextChoices):
     CLOSURE_DELETED = "closure_deleted", "Closure removed (the days follow the hours again)"
     ABSENCE_CREATED = "absence_created", "Staff absence entered over a date range"
     HOURS_CHANGED = "hours_changed", "Weekly hours changed"
+    CALENDAR_FEED_CREATED = "calendar_feed_created", "Calendar feed created (older URL revoked)"
+    CALENDAR_FEED_REVOKED = "calendar_feed_revoked", "Calendar feed revoked"

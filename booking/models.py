@@ -1245,3 +1245,46 @@ class Invitation(models.Model):
                 )
             if staff.user_id is not None:
                 raise ValidationError({"staff_member": _("This person has a login already.")})
+
+
+class CalendarFeedScope(models.TextChoices):
+    """Whose bookings a calendar feed lists."""
+
+    # The bookings of the staff members whose login the feed's user is.
+    OWN = "own", _("My bookings")
+    # Every staff member's bookings of the partner: owners only.
+    ALL = "all", _("Everyone's bookings")
+
+
+class CalendarFeed(models.Model):
+    """A private calendar subscription (iCalendar over HTTPS) of a partner user's upcoming
+    bookings, for Google, Apple or Outlook calendars. The URL carries a random secret; only its
+    SHA-256 is stored (booking.feeds), so neither the database nor a backup holds a usable URL.
+    Revoking deletes the row; making a new one replaces the user's feed of that scope."""
+
+    Scope = CalendarFeedScope
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="calendar_feeds")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    scope = models.CharField(max_length=10, choices=CalendarFeedScope.choices)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["partner", "user", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope"], name="calendar_feed_one_per_scope"),
+            models.CheckConstraint(
+                condition=Q(scope__in=CalendarFeedScope.values), name="calendar_feed_scope_valid"
+            ),
+            models.CheckConstraint(
+                # A hash's shape (ruff takes the field name for a password).
+                condition=Q(secret_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106
+                name="calendar_feed_secret_is_a_hash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} ({self.user})"

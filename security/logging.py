@@ -15,8 +15,13 @@ from datetime import UTC, datetime
 
 # The path segment after these is a secret (booking's manage link, whose payment pages live under
 # it too, and the invitation link): /manage/<token>/, /invitation/<token>/, also
-# percent-encoded (a `next=` in a query string).
-_PRIVATE_SEGMENT = re.compile(r"((?:/|%2[fF])(?:manage|invitation)(?:/|%2[fF]))[^/\s\"'?#&<>\\%]+")
+# percent-encoded (a `next=` in a query string); and a calendar feed's secret after its partner's
+# slug: /feed/<slug>/<secret>.ics.
+_SLASH = r"(?:/|%2[fF])"
+_SEGMENT = r"[^/\s\"'?#&<>\\%]+"
+_PRIVATE_SEGMENT = re.compile(
+    rf"({_SLASH}(?:manage|invitation){_SLASH}|{_SLASH}feed{_SLASH}{_SEGMENT}{_SLASH}){_SEGMENT}"
+)
 REDACTED = "[redacted]"
 
 

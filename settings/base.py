@@ -442,6 +442,9 @@ PERMISSIONS_POLICY = (
     "payment=(), usb=(), interest-cohort=()"
 )
 SESSION_COOKIE_HTTPONLY = True
+# Paths whose URL is the credential and whose readers are programs (calendar feeds): the session
+# middleware never reads a session there (security.sessions.session_cookie_sent).
+SESSIONLESS_PATHS = [r"^/feed/"]
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
@@ -481,6 +484,10 @@ RATE_LIMITS: dict[str, RateLimit] = {
     # Stripe's deliveries come from a few addresses; forged floods are bounded (each refusal is a
     # security event). Open when the cache is down: a lost payment event costs more.
     "webhook": {"rate": env_str("RATE_LIMIT_WEBHOOK", "600/m"), "fail_open": True},
+    # Calendar feeds: per feed (counted by booking.views.feed on the secret's hash), not per
+    # address: calendar services poll thousands of feeds from a few addresses, and a client
+    # polls one feed every few minutes at most. Open when the cache is down: a read-only page.
+    "feed": {"rate": env_str("RATE_LIMIT_FEED", "30/h"), "fail_open": True},
 }
 # (path regex, methods or "*" for all, scope): the first matching rule counts the request.
 RATE_LIMIT_RULES = [

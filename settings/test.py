@@ -46,6 +46,7 @@ os.environ.setdefault("RATE_LIMIT_CSP_REPORT", "10000/m")
 os.environ.setdefault("RATE_LIMIT_WEBHOOK", "10000/m")
 os.environ.setdefault("RATE_LIMIT_LOST_LINK", "10000/m")
 os.environ.setdefault("RATE_LIMIT_LOST_LINK_EMAIL", "10000/m")
+os.environ.setdefault("RATE_LIMIT_FEED", "10000/m")
 # Intrusion detection would block the tests that send hostile input on purpose; its own tests
 # (tests/security/test_ids.py) switch it on, with the real journeys among them.
 os.environ.setdefault("IDS_MODE", "off")

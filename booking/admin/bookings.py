@@ -36,6 +36,7 @@ from booking.admin.booking_list import (
 )
 from booking.admin.calendar import calendar_view, staff_css_view
 from booking.admin.csv_export import csv_safe, csv_writer
+from booking.admin.feeds import feeds_view
 from booking.admin.forms import (
     BookingCreateForm,
     CancelForm,
@@ -272,6 +273,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             path(
                 "calendar/staff.css", wrap(staff_css_view(self)), name="booking_booking_staff_css"
             ),
+            path("calendar/feeds/", wrap(feeds_view(self)), name="booking_booking_feeds"),
             path("export/", wrap(self.export_view), name="booking_booking_export"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name="booking_booking_cancel"),
             path(

@@ -56,6 +56,7 @@ def dashboard_home(request: HttpRequest, site: AdminSite) -> TemplateResponse | 
         "close_url": reverse("admin:booking_closure_add")
         if request.user.has_perm("booking.add_closure")
         else "",
+        "feeds_url": reverse("admin:booking_booking_feeds"),
     }
     request.current_app = site.name
     return TemplateResponse(request, "admin/booking/dashboard.html", context)

@@ -41,6 +41,7 @@ URLS: dict[str, Callable[[World], str]] = {
     "booking_cancel": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/cancel/",
     "booking_reschedule": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/reschedule/",
     "booking_export": lambda w: "/admin/booking/booking/export/",
+    "calendar_feeds": lambda w: "/admin/booking/booking/calendar/feeds/",
     "calendar": lambda w: (
         f"/admin/booking/booking/calendar/?partner={w.a.pk}&week={w.a_booking.start.date()}"
     ),
@@ -146,6 +147,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "booking_cancel": (200, 404, 404, 403, 403, 200, R),
     "booking_reschedule": (200, 404, 404, 403, 403, 200, R),
     "booking_export": (200, 200, 200, 200, 200, 200, R),
+    # Calendar subscriptions: each partner user's own page (an owner sees the business's feeds);
+    # operators have no bookings of their own.
+    "calendar_feeds": (200, 200, 200, 403, 403, 403, R),
     "calendar": (200, 200, 200, 200, 200, 200, R),
     "autocomplete_service": (200, 200, 200, 200, 200, 200, R),
     "autocomplete_partner": (200, 200, 200, 200, 200, 200, R),

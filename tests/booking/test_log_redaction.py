@@ -47,6 +47,8 @@ LEGACY = "q5W0rTmZ3m7c1o8hXbY2uJ6kP4sV9nL0aE_dF-gHiJk"
         (f"GET /invitation/{TOKEN}/ HTTP/1.1", "GET /invitation/[redacted]/ HTTP/1.1"),
         (f"?next=%2Finvitation%2F{TOKEN}%2F", "?next=%2Finvitation%2F[redacted]%2F"),
         ("POST /invitation/ HTTP/1.1", "POST /invitation/ HTTP/1.1"),
+        (f"GET /feed/demo-salon/{LEGACY}.ics HTTP/1.1", "GET /feed/demo-salon/[redacted] HTTP/1.1"),
+        (f"?next=%2Ffeed%2Fdemo-salon%2F{LEGACY}.ics", "?next=%2Ffeed%2Fdemo-salon%2F[redacted]"),
     ],
 )
 def test_redact_removes_the_private_segment_only(text: str, expected: str) -> None:
