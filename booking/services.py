@@ -196,6 +196,7 @@ def partner_lock(partner_id: int) -> None:
     list(
         Partner.objects.select_for_update(no_key=True)
         .filter(pk=partner_id)
+        .order_by()  # one row: no sort by the model's default ordering (name)
         .values_list("pk", flat=True)
     )
 
