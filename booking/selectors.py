@@ -577,8 +577,9 @@ def team_calendars(
                 zone,
                 hours.weekly_hours,
                 hours.overrides,
-                (window_start - _MARGIN).astimezone(zone).date(),
-                (window_end + _MARGIN).astimezone(zone).date(),
+                # The dates compute_slots takes its ranges from, whatever `now` is.
+                window_start.astimezone(zone).date() - timedelta(days=1),
+                window_end.astimezone(zone).date(),
             )
         ]
 
