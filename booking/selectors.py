@@ -297,13 +297,14 @@ def busy_in_hours(
 ) -> Busy:
     """What busy_by_owner gives the engine, for the engine's answers only, without the per-row
     Python work: the busy ranges (buffers of their own service included) of the bookings of
-    busy_by_owner that meet `open_ranges` (sorted, disjoint, UTC; already widened by the asking
-    service's buffers: a range that does not meet them blocks no start), as intervals without
+    busy_by_owner that meet `open_ranges` (UTC, sorted: the partner's open ranges of the dates
+    the engine looks at, each widened by the asking service's buffers), as intervals without
     buffers; the bookings per local date of `zone` of all of them (the load "anyone" goes by);
-    and the first hold's expiry among all of them. Busy ranges outside the open hours cannot
-    change a free segment, and a booking's widening is the same whichever side of it the
-    engine starts from, so every answer stays the same. On PostgreSQL the database filters and
-    counts, and only instants as epoch numbers cross into Python."""
+    and the first hold's expiry among all of them. Every start the engine offers, and the
+    resource time it needs, lies in the partner's open ranges (a person's hours are met with
+    the partner's), so a busy range that, widened, does not meet them changes no answer; and
+    an interval [busy_start, busy_end) without buffers widens exactly as the booking did. On
+    PostgreSQL the database filters and counts, and only epoch numbers cross into Python."""
     if not ids:
         return Busy({}, None, {})
     lo, hi = window_start - _MARGIN, window_end + _MARGIN
