@@ -155,6 +155,11 @@ class CustomerDetailsForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The model lets a booking by hand go without an email; a customer always gives one.
+        self.fields["customer_email"].required = True
+
     def customer(self, *, language: str) -> CustomerDetails:
         """The details, with the language the page was shown in (request.LANGUAGE_CODE)."""
         data = self.cleaned_data

@@ -794,7 +794,10 @@ def booking_get_by_token(*, token: str, now: datetime | None = None) -> Booking 
 
 def booking_upcoming_ids_for_email(*, partner: Partner, email: str, now: datetime) -> list[int]:
     """The customer's bookings ahead at this partner that a manage link is useful for:
-    confirmed ones, and holds still awaiting payment."""
+    confirmed ones, and holds still awaiting payment. No address finds nothing (bookings by
+    hand without an email have an empty index)."""
+    if not email.strip():
+        return []
     return list(
         # The email is encrypted at rest (C26): found through its keyed blind index, which is
         # case-insensitive like the address match it replaces.

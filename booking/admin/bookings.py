@@ -264,6 +264,10 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             extra["booking_reschedule_url"] = reverse(
                 "admin:booking_booking_reschedule", args=[booking.pk]
             )
+        # Booked by hand without an email: the page says that the customer hears nothing from us.
+        extra["no_customer_email"] = (
+            booking is not None and not booking.customer_email and booking.anonymised_at is None
+        )
         response = super().change_view(request, object_id, form_url, extra)
         if booking is not None and response.status_code == 200:
             customer_access(request).audit(view="change", bookings=[booking])
@@ -463,7 +467,12 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 )
                 self.message_user(
                     request,
-                    _("The booking was created and the customer notified."),
+                    _("The booking was created and the customer notified.")
+                    if booking.customer_email
+                    else _(
+                        "The booking was created. The customer has no email address: no "
+                        "emails are sent to them, tell them the time yourself."
+                    ),
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
