@@ -874,7 +874,9 @@ def partner_week(
     rows = Booking.objects.filter(partner=partner, start__gte=start, start__lt=end)
     if staff_ids is not None:
         rows = rows.filter(staff_id__in=staff_ids)
-    bookings = list(rows.select_related("service").order_by("start", "pk"))
+    # The payment (payments' reverse one-to-one, by name: booking never imports payments) in
+    # the same query: the calendar shows each booking's payment state.
+    bookings = list(rows.select_related("service", "payment").order_by("start", "pk"))
     hours = partner_hours(partner=partner, first=days[0], last=days[-1])
     by_day: dict[date, list[Booking]] = {day: [] for day in days}
     for booking in bookings:

@@ -6,41 +6,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0028_partner_slots_version'),
+        ("booking", "0028_partner_slots_version"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='customer',
-            name='customer_one_record_per_email',
+            model_name="customer",
+            name="customer_one_record_per_email",
         ),
         migrations.RemoveConstraint(
-            model_name='customer',
-            name='customer_email_index_present',
+            model_name="customer",
+            name="customer_email_index_present",
         ),
         migrations.AddField(
-            model_name='customer',
-            name='by_hand',
-            field=models.BooleanField(default=False, editable=False, verbose_name='booked by hand'),
+            model_name="customer",
+            name="by_hand",
+            field=models.BooleanField(default=False, editable=False, verbose_name="booked by hand"),
         ),
         migrations.AlterField(
-            model_name='booking',
-            name='customer_email',
-            field=security.fields.EncryptedEmailField(blank=True, max_length=254, validators=[booking.validators.validate_single_line, booking.validators.validate_plain_email]),
+            model_name="booking",
+            name="customer_email",
+            field=security.fields.EncryptedEmailField(
+                blank=True,
+                max_length=254,
+                validators=[
+                    booking.validators.validate_single_line,
+                    booking.validators.validate_plain_email,
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='email',
-            field=security.fields.EncryptedEmailField(blank=True, max_length=254, validators=[booking.validators.validate_single_line]),
+            model_name="customer",
+            name="email",
+            field=security.fields.EncryptedEmailField(
+                blank=True, max_length=254, validators=[booking.validators.validate_single_line]
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(condition=models.Q(('email_index', ''), _negated=True), fields=('partner', 'email_index'), name='customer_one_record_per_email'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("email_index", ""), _negated=True),
+                fields=("partner", "email_index"),
+                name="customer_one_record_per_email",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('email_index', ''), _negated=True), ('by_hand', True), _connector='OR'), name='customer_email_index_present_unless_by_hand'),
+            model_name="customer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("email_index", ""), _negated=True), ("by_hand", True), _connector="OR"
+                ),
+                name="customer_email_index_present_unless_by_hand",
+            ),
         ),
     ]

@@ -136,9 +136,7 @@ def test_a_walk_in_with_an_email_is_matched_like_anyone(world: World) -> None:
     assert at_desk.customer_id == online.customer_id
 
 
-def test_a_walk_in_overlapping_the_persons_booking_is_refused(
-    client: Client, world: World
-) -> None:
+def test_a_walk_in_overlapping_the_persons_booking_is_refused(client: Client, world: World) -> None:
     make_booking(world.a_service, NINE, staff=world.a_staff)
     login_verified(client, world.owner)
     for override in ({}, {"override": "on"}):
@@ -169,7 +167,9 @@ def test_the_database_keeps_customers_without_an_index_to_bookings_by_hand(
     Customer.objects.create(partner=world.a_service.partner, name="Walk In", email="", by_hand=True)
     Customer.objects.create(partner=world.a_service.partner, name="Walk In", email="", by_hand=True)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Customer.objects.create(partner=world.a_service.partner, name="Ghost", email="", by_hand=False)
+        Customer.objects.create(
+            partner=world.a_service.partner, name="Ghost", email="", by_hand=False
+        )
     Customer.objects.create(partner=world.a_service.partner, name="A", email="a@x.example")
     with pytest.raises(IntegrityError), transaction.atomic():
         Customer.objects.create(
