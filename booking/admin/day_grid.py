@@ -142,13 +142,13 @@ def day_grid(
     seen: set[str] = set()
     hours = []
     for q in quarters:
-        wall = local[q]
-        if wall.minute != 0 and q != first:
+        clock = local[q]
+        if clock.minute != 0 and q != first:
             continue
-        label = wall.strftime("%H:%M")
+        label = clock.strftime("%H:%M")
         if label in seen:  # the hour the clocks go back runs twice
             label = _("%(time)s (again)") % {"time": label}
-        seen.add(wall.strftime("%H:%M"))
+        seen.add(clock.strftime("%H:%M"))
         nxt = next((p for p in quarters if p > q and local[p].minute == 0), last)
         hours.append({"label": label, **rows(q, nxt)})
 

@@ -14,9 +14,10 @@ import pytest
 from admin_world import A_CUSTOMER, build_world, make_booking, make_hold, make_paid
 
 from booking import services
-from booking.models import Booking
+from booking.models import Booking, StaffMember
 from security.actors import Actor
 from tests.otp_login import browser_login, mfa_device
+from tests.staffing import TEAM
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -111,6 +112,21 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
     page.goto(f"{base}/admin/booking/booking/?show=all")
     assert "CHF 150.00 · Paid" in page.inner_text("#result_list")
     assert page.locator("#result_list a", has_text="(Europe/Zurich)").count() >= 1  # moved to
+    # The day grid: a free quarter hour is a link (named for screen readers) to book by hand
+    # with that person at that time; the page it opens has them filled in.
+    day = (now + timedelta(days=1)).date()
+    page.goto(f"{base}/admin/booking/booking/calendar/?day={day}")
+    free = page.get_by_role("link", name=f"Book 11:15 with {TEAM}")
+    free.focus()
+    assert free.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"  # visible focus
+    page.screenshot(path=str(SHOTS / "day-focus-1280.png"), full_page=True)
+    free.click()
+    page.wait_for_url("**/add/?**")
+    assert page.locator("select[name=staff]").input_value() == str(
+        StaffMember.objects.get(partner=world.a, name=TEAM).pk
+    )
+    assert page.locator("input[name=start]").input_value() == f"{day}T11:15"
+    _no_violations(page, "booking by hand from the day grid")
     # Booking by hand without JavaScript: a free time is a link that fills in the start.
     page.goto(f"{base}{pages['book-by-hand']}")
     page.locator(".free-time-links a").first.click()
