@@ -14,7 +14,7 @@ import pytest
 from admin_world import A_CUSTOMER, build_world, make_booking, make_hold, make_paid
 
 from booking import services
-from booking.models import Booking, StaffMember
+from booking.models import Booking, StaffAbsence, StaffMember
 from security.actors import Actor
 from tests.otp_login import browser_login, mfa_device
 from tests.staffing import TEAM
@@ -80,6 +80,10 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
         booking=moving,
         new_start=today_at_ten + timedelta(days=4, hours=5),
         actor=Actor.user(world.owner),
+    )
+    booked_day = world.a_booking.start.astimezone(zone).replace(hour=14, minute=0)
+    StaffAbsence.objects.create(
+        staff=world.a_staff, starts_at=booked_day, ends_at=booked_day + timedelta(hours=2)
     )
     base = live_server.url
     browser_login(page, base, world.owner.email, PASSWORD, device=mfa_device(world.owner))
