@@ -723,7 +723,8 @@ class ServiceStaff(models.Model):
 
 class Customer(models.Model):
     """A partner's customer: one record per email address at one partner (matched through the
-    keyed blind index, so case does not matter and the database never compares plaintext).
+    keyed blind index, so case does not matter and the database never compares plaintext); a
+    walk-in or phone customer booked by hand without an email is a record of their own.
     Bookings point to it; it is what customers' own data requests and partners' customer list
     act on. The booking keeps the details typed for it (the customer record is not rewritten by
     whoever books with the same address)."""

@@ -3,7 +3,8 @@ partner's zone, a row per day and a column per staff member (their hours, absenc
 bookings). Server-rendered; a static stylesheet lays it out as a table on a laptop and a list on
 a phone, and a small generated stylesheet (staff.css, same origin: the strict CSP allows no
 inline styles) gives each person their colour. A stylist with a login sees her own column only.
-A fixed number of queries, whatever the number of bookings."""
+?day= shows one day as a time grid (booking.admin.day_grid). A fixed number of queries,
+whatever the number of bookings."""
 
 from __future__ import annotations
 

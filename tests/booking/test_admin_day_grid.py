@@ -125,6 +125,12 @@ def test_a_closed_day_is_shaded_with_no_free_times(client, world) -> None:
     assert 'class="cal-closed">Closed<' in body
 
 
+def test_a_person_not_working_that_day_is_shaded_and_says_so(client, world) -> None:
+    body = _day(client, "2030-06-08")  # a Saturday: the stylist does not work, the team does
+    assert _free(body, A_STYLIST) == {} and "10:00" in _free(body, TEAM)
+    assert 'class="cal-closed">Not working<' in body
+
+
 def test_past_quarter_hours_are_not_offered(client, world) -> None:
     yesterday = (datetime.now(ZURICH) - timedelta(days=1)).date().isoformat()
     assert _free(_day(client, yesterday), A_STYLIST) == {}
@@ -172,15 +178,24 @@ def test_the_title_is_translated(client, world) -> None:
 
 
 def _count(client, world, n: int) -> int:
+    Booking.objects.filter(partner=world.a).delete()
     base = datetime(2030, 6, 4, 8, 0, tzinfo=ZURICH)
     for i in range(n):
         make_booking(world.a_service, base + timedelta(minutes=60 * i), staff=world.a_staff)
     with CaptureQueriesContext(connection) as queries:
         body = _day(client, "2030-06-04")
-    assert body.count('class="g-booking') >= n
+    assert body.count('class="g-booking') == n
     return len(queries)
 
 
 def test_the_day_views_query_count_does_not_grow_with_bookings(client, world) -> None:
     few = _count(client, world, 1)
     assert _count(client, world, 8) == few
+
+
+def test_a_hostile_staff_name_stays_text_in_the_free_cells(client, world) -> None:
+    world.a_staff.name = '"><img src=x onerror=alert(1)>'
+    world.a_staff.save()
+    body = _day(client, "2030-06-04")
+    assert "<img src=x" not in body
+    assert 'aria-label="Book 09:00 with &quot;&gt;&lt;img src=x onerror=alert(1)&gt;"' in body
