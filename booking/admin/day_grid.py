@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from booking import slots
@@ -49,17 +50,47 @@ def grid_stylesheet() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _elapsed(moment: datetime, day_start: datetime) -> int:
-    """Whole minutes from local midnight to `moment` (real time, not wall time)."""
-    return int((moment - day_start) // _MINUTE)
+class _Clock:
+    """Where a moment of one local day sits on a grid, in minutes from the grid's midnight.
 
+    By elapsed time (the day view): minutes really passed since local midnight, so a 23- or
+    25-hour day has 23 or 25 hours of rows and every block is as long as it lasts. By wall time
+    (the week view, whose days share one column of hours): the minutes the clock shows; the hour
+    the clocks skip stays empty, the hour they repeat holds both runs."""
 
-def _wall(zone: ZoneInfo, day: date, value: time, day_start: datetime, *, end: bool) -> int:
-    """Minutes from local midnight to wall time `value` that day (an end of 00:00 is the end of
-    the day; a time inside the spring gap is the moment the clocks jump)."""
-    if end and value == time(0):
-        return _elapsed(slots.local_midnight(zone, day + timedelta(days=1)), day_start)
-    return _elapsed(slots.local_to_utc(zone, day, value), day_start)
+    def __init__(self, zone: ZoneInfo, day: date, *, wall: bool) -> None:
+        self.zone, self.day, self.wall = zone, day, wall
+        self.start = slots.local_midnight(zone, day)
+        self.end = slots.local_midnight(zone, day + timedelta(days=1))
+        self.length = 24 * 60 if wall else int((self.end - self.start) // _MINUTE)
+
+    def at(self, moment: datetime) -> int:
+        """A moment's minute, clipped to the day."""
+        if moment <= self.start:
+            return 0
+        if moment >= self.end:
+            return self.length
+        if self.wall:
+            local = moment.astimezone(self.zone)
+            return local.hour * 60 + local.minute
+        return int((moment - self.start) // _MINUTE)
+
+    def of_time(self, value: time, *, end: bool) -> int:
+        """Wall time `value` that day (an end of 00:00 is the end of the day)."""
+        if end and value == time(0):
+            return self.length
+        if self.wall:
+            return value.hour * 60 + value.minute
+        return self.at(slots.local_to_utc(self.zone, self.day, value))
+
+    def moment(self, minute: int) -> datetime | None:
+        """The moment of a row's minute; None for a wall time the clocks skip."""
+        if not self.wall:
+            return self.start + minute * _MINUTE
+        wall = time(minute // 60, minute % 60)
+        moment = slots.local_to_utc(self.zone, self.day, wall)
+        local = moment.astimezone(self.zone)
+        return moment if (local.hour, local.minute) == (wall.hour, wall.minute) else None
 
 
 def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -80,145 +111,198 @@ def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(a <= start and end <= b for a, b in spans)
 
 
+def _place(day: dict[str, Any], cell: dict[str, Any], clock: _Clock) -> dict[str, Any]:
+    """A person's day in the clock's minutes: working time (their hours within the opening
+    hours), bookings (shown and busy ranges) and absences."""
+    opening = [
+        (clock.of_time(r.start, end=False), clock.of_time(r.end, end=True)) for r in day["open"]
+    ]
+    own = [(clock.of_time(a, end=False), clock.of_time(b, end=True)) for a, b in cell["spans"]]
+    bookings = []
+    for b in cell["bookings"]:
+        booking: Booking = b["booking"]
+        start = clock.at(booking.start)
+        end = min(clock.length, max(start + 1, clock.at(booking.end)))
+        busy = (clock.at(booking.busy_start), clock.at(booking.busy_end))
+        bookings.append({**b, "at": (start, end), "busy": busy})
+    absences = [(clock.at(a), clock.at(b)) for a, b in cell.get("absences", [])]
+    return {
+        "cell": cell,
+        "opening": opening,
+        "work": _intersect(own, opening),
+        "bookings": bookings,
+        "absences": absences,
+    }
+
+
+def _window(placed: list[dict[str, Any]], length: int) -> tuple[int, int]:
+    """The rows shown: whole hours around the opening and working hours, bookings, absences."""
+    spans: list[tuple[int, int]] = []
+    for p in placed:
+        spans += p["opening"] + p["work"] + [b["at"] for b in p["bookings"]] + p["absences"]
+    first = min((a for a, _b in spans), default=8 * 60) // 60 * 60
+    last = -(-max((b for _a, b in spans), default=18 * 60) // 60) * 60
+    return max(0, min(first, last - 60)), min(length, max(last, first + 60))
+
+
+class _Rows:
+    def __init__(self, first: int, last: int) -> None:
+        self.first, self.last = first, last
+
+    def __call__(self, start: int, end: int) -> dict[str, int]:
+        start, end = max(start, self.first), min(max(end, start + QUARTER), self.last)
+        row = (start - self.first) // QUARTER + 2  # row 1 holds the names
+        return {"row": row, "span": max(1, -(-(end - start) // QUARTER))}
+
+
+def _column(
+    p: dict[str, Any],
+    *,
+    clock: _Clock,
+    rows: _Rows,
+    col: int,
+    now: datetime,
+    book_url: str,
+    dated: bool = False,
+) -> dict[str, Any]:
+    """One person's day as a grid column: the working time, then (in time order, which is the
+    order a phone lists them in) bookings, absences and each free quarter hour as a link."""
+    member = p["cell"]["staff"]
+    the_day: date = clock.day
+    blocking = [b["busy"] for b in p["bookings"] if b["booking"].status in Booking.BLOCKING]
+    items: list[dict[str, Any]] = []
+    for b in p["bookings"]:
+        items.append({**b, "kind": "booking", "at": b["at"][0], **rows(*b["at"])})
+    for (a, z), (start, end) in zip(p["absences"], p["cell"].get("absences", []), strict=True):
+        items.append(
+            {
+                "kind": "away",
+                "at": a,
+                "start": start.astimezone(clock.zone).strftime("%H:%M"),
+                "end": end.astimezone(clock.zone).strftime("%H:%M"),
+                **rows(a, z),
+            }
+        )
+    for q in range(rows.first, rows.last, QUARTER):
+        end_q = q + QUARTER
+        moment = clock.moment(q)
+        if (
+            not book_url
+            or moment is None  # skipped by the clocks
+            or moment < now
+            # The hour the clocks go back runs twice: its second run has no wall time of its
+            # own to book (the booking page reads a repeated time as the first).
+            or moment.astimezone(clock.zone).fold
+            or not _inside(p["work"], q, end_q)
+            or _meets(p["absences"], q, end_q)
+            or _meets(blocking, q, end_q)
+        ):
+            continue
+        wall = moment.astimezone(clock.zone).strftime("%H:%M")
+        query = {
+            "staff": member.pk,
+            "day": the_day.isoformat(),
+            "start": f"{the_day.isoformat()}T{wall}",
+        }
+        items.append(
+            {
+                "kind": "free",
+                "at": q,
+                "time": wall,
+                "label": (
+                    _("Book %(day)s %(time)s with %(name)s")
+                    % {"day": date_format(the_day, "D j M"), "time": wall, "name": member.name}
+                    if dated  # the week: the columns are days
+                    else _("Book %(time)s with %(name)s") % {"time": wall, "name": member.name}
+                ),
+                "url": f"{book_url}?{urlencode(query)}",
+                **rows(q, end_q),
+            }
+        )
+    items.sort(key=lambda item: (item["at"], item["kind"] != "booking"))
+    return {
+        "col": col,
+        "staff": member,
+        "away": p["cell"]["away"],
+        "closed": not p["work"],
+        "work": [rows(a, b) for a, b in p["work"]],
+        "items": items,
+    }
+
+
+def _hour_labels(rows: _Rows, clock: _Clock) -> list[dict[str, Any]]:
+    """The hours down the side, as the clock shows them (a repeated hour says so)."""
+    quarters = range(rows.first, rows.last, QUARTER)
+    if clock.wall:
+        return [
+            {"label": f"{q // 60:02d}:00", **rows(q, q + 60)}
+            for q in quarters
+            if q % 60 == 0 or q == rows.first
+        ]
+    local = {q: (clock.start + q * _MINUTE).astimezone(clock.zone) for q in quarters}
+    seen: set[str] = set()
+    hours = []
+    for q in quarters:
+        shown = local[q]
+        if shown.minute != 0 and q != rows.first:
+            continue
+        label = shown.strftime("%H:%M")
+        if label in seen:  # the hour the clocks go back runs twice
+            label = _("%(time)s (again)") % {"time": label}
+        seen.add(shown.strftime("%H:%M"))
+        nxt = next((p for p in quarters if p > q and local[p].minute == 0), rows.last)
+        hours.append({"label": label, **rows(q, nxt)})
+    return hours
+
+
 def day_grid(
     day: dict[str, Any], *, zone: ZoneInfo, now: datetime, book_url: str
 ) -> dict[str, Any]:
     """Grid positions of a day's rows, working hours, bookings, absences and free quarter
-    hours, one column per staff member (`day` is a row of the week calendar). `book_url`: the
-    booking-by-hand page, or empty when the user may not book (then no free-cell links)."""
-    the_day: date = day["date"]
-    day_start = slots.local_midnight(zone, the_day)
-    length = _elapsed(slots.local_midnight(zone, the_day + timedelta(days=1)), day_start)
-    opening = [
-        (
-            _wall(zone, the_day, r.start, day_start, end=False),
-            _wall(zone, the_day, r.end, day_start, end=True),
-        )
-        for r in day["open"]
+    hours, one column per staff member (`day` is a row of the week calendar), by elapsed time.
+    `book_url`: the booking-by-hand page, or empty when the user may not book (then no
+    free-cell links)."""
+    clock = _Clock(zone, day["date"], wall=False)
+    placed = [_place(day, cell, clock) for cell in day["cells"][:GRID_COLUMNS]]
+    rows = _Rows(*_window(placed, clock.length))
+    columns = [
+        _column(p, clock=clock, rows=rows, col=index, now=now, book_url=book_url)
+        for index, p in enumerate(placed, start=2)  # column 1: the hours
     ]
-    columns_in: list[dict[str, Any]] = []
-    for cell in day["cells"][:GRID_COLUMNS]:
-        own = [
-            (
-                _wall(zone, the_day, a, day_start, end=False),
-                _wall(zone, the_day, b, day_start, end=True),
-            )
-            for a, b in cell["spans"]
-        ]
-        bookings = []
-        for b in cell["bookings"]:
-            booking: Booking = b["booking"]
-            start = max(0, _elapsed(booking.start, day_start))
-            end = min(length, max(start + 1, _elapsed(booking.end, day_start)))
-            busy = (_elapsed(booking.busy_start, day_start), _elapsed(booking.busy_end, day_start))
-            bookings.append({**b, "at": (start, end), "busy": busy})
-        absences = [
-            (_elapsed(a, day_start), _elapsed(b, day_start)) for a, b in cell.get("absences", [])
-        ]
-        columns_in.append(
-            {
-                "cell": cell,
-                "work": _intersect(own, opening),
-                "bookings": bookings,
-                "absences": absences,
-            }
-        )
-
-    # The rows shown: whole hours around the opening hours, working hours, bookings, absences.
-    spans = list(opening)
-    for c in columns_in:
-        spans += c["work"] + [b["at"] for b in c["bookings"]] + c["absences"]
-    first = min((a for a, _b in spans), default=8 * 60) // 60 * 60
-    last = -(-max((b for _a, b in spans), default=18 * 60) // 60) * 60
-    first, last = max(0, min(first, last - 60)), min(length, max(last, first + 60))
-
-    def rows(start: int, end: int) -> dict[str, int]:
-        start, end = max(start, first), min(max(end, start + QUARTER), last)
-        row = (start - first) // QUARTER + 2  # row 1 holds the names
-        return {"row": row, "span": max(1, -(-(end - start) // QUARTER))}
-
-    quarters = list(range(first, last, QUARTER))
-    local = {q: (day_start + q * _MINUTE).astimezone(zone) for q in quarters}
-    seen: set[str] = set()
-    hours = []
-    for q in quarters:
-        clock = local[q]
-        if clock.minute != 0 and q != first:
-            continue
-        label = clock.strftime("%H:%M")
-        if label in seen:  # the hour the clocks go back runs twice
-            label = _("%(time)s (again)") % {"time": label}
-        seen.add(clock.strftime("%H:%M"))
-        nxt = next((p for p in quarters if p > q and local[p].minute == 0), last)
-        hours.append({"label": label, **rows(q, nxt)})
-
-    columns = []
-    for index, c in enumerate(columns_in, start=2):  # column 1: the hours
-        member = c["cell"]["staff"]
-        blocking = [b["busy"] for b in c["bookings"] if b["booking"].status in Booking.BLOCKING]
-        items: list[dict[str, Any]] = []
-        for b in c["bookings"]:
-            items.append({**b, "kind": "booking", "at": b["at"][0], **rows(*b["at"])})
-        for a, b in c["absences"]:
-            items.append(
-                {
-                    "kind": "away",
-                    "at": a,
-                    "start": local_label(day_start, a, zone),
-                    "end": local_label(day_start, b, zone),
-                    **rows(a, b),
-                }
-            )
-        for q in quarters:
-            end = q + QUARTER
-            moment = day_start + q * _MINUTE
-            if (
-                not book_url
-                or moment < now
-                # The hour the clocks go back runs twice: its second run has no wall time of
-                # its own to book (the booking page reads a repeated time as the first).
-                or local[q].fold
-                or not _inside(c["work"], q, end)
-                or _meets(c["absences"], q, end)
-                or _meets(blocking, q, end)
-            ):
-                continue
-            wall = local[q].strftime("%H:%M")
-            query = {
-                "staff": member.pk,
-                "day": the_day.isoformat(),
-                "start": f"{the_day.isoformat()}T{wall}",
-            }
-            items.append(
-                {
-                    "kind": "free",
-                    "at": q,
-                    "time": wall,
-                    "label": _("Book %(time)s with %(name)s") % {"time": wall, "name": member.name},
-                    "url": f"{book_url}?{urlencode(query)}",
-                    **rows(q, end),
-                }
-            )
-        items.sort(key=lambda item: (item["at"], item["kind"] != "booking"))
-        columns.append(
-            {
-                "col": index,
-                "staff": member,
-                "away": c["cell"]["away"],
-                "closed": not c["work"],
-                "work": [rows(a, b) for a, b in c["work"]],
-                "items": items,
-            }
-        )
     return {
         "columns": columns,
-        "hours": hours,
+        "hours": _hour_labels(rows, clock),
         "cols": len(columns),
-        "all_rows": rows(first, last),
-        "hours_long": length != 24 * 60,
-        "length_hours": length // 60,
+        "all_rows": rows(rows.first, rows.last),
+        "hours_long": clock.length != 24 * 60,
+        "length_hours": clock.length // 60,
     }
 
 
-def local_label(day_start: datetime, minutes: int, zone: ZoneInfo) -> str:
-    return (day_start + minutes * _MINUTE).astimezone(zone).strftime("%H:%M")
+def week_grid(
+    days: list[dict[str, Any]], staff_id: int, *, zone: ZoneInfo, now: datetime, book_url: str
+) -> dict[str, Any]:
+    """One person's week on a grid: a column per day, rows by the clock's quarter hours (the
+    days share the hours down the side; a clock-change day is laid out by the clock, its day
+    view by elapsed time)."""
+    placed = []
+    for day in days:
+        cell = next((c for c in day["cells"] if c["staff"].pk == staff_id), None)
+        if cell is None:
+            return {}
+        clock = _Clock(zone, day["date"], wall=True)
+        placed.append((day, clock, _place(day, cell, clock)))
+    rows = _Rows(*_window([p for _d, _c, p in placed], 24 * 60))
+    columns = []
+    for index, (day, clock, p) in enumerate(placed, start=2):
+        column = _column(
+            p, clock=clock, rows=rows, col=index, now=now, book_url=book_url, dated=True
+        )
+        columns.append({**column, "day": day})
+    return {
+        "columns": columns,
+        "hours": _hour_labels(rows, _Clock(zone, days[0]["date"], wall=True)),
+        "cols": len(columns),
+        "all_rows": rows(rows.first, rows.last),
+        "staff": placed[0][2]["cell"]["staff"],
+    }

@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from booking.admin.day_grid import grid_stylesheet
-from booking.models import Booking, CancelledBecause, DateOverride, StaffAbsence
+from booking.models import Booking, CancelledBecause, DateOverride, StaffAbsence, StaffMember
 from tests.otp_login import login_verified
 from tests.staffing import TEAM
 
@@ -101,6 +101,8 @@ def test_blocks_say_their_status_and_payment(client, world) -> None:
     assert body.count('class="cal-status">cancelled<') == 1
     assert body.count('class="cal-status">moved<') == 1
     assert f'href="/admin/booking/booking/{gone.pk}/change/"' in body
+    week = client.get(URL, {"week": "2030-06-04"}).content.decode()
+    assert '<span class="cal-payment">CHF 150.00 · Paid</span>' in week  # the week's table too
     # A cancelled booking's time is free again.
     assert "14:00" in _free(body, A_STYLIST)
 
@@ -199,3 +201,67 @@ def test_a_hostile_staff_name_stays_text_in_the_free_cells(client, world) -> Non
     body = _day(client, "2030-06-04")
     assert "<img src=x" not in body
     assert 'aria-label="Book 09:00 with &quot;&gt;&lt;img src=x onerror=alert(1)&gt;"' in body
+
+
+def _week(client, week: str, staff: int) -> str:
+    response = client.get(URL, {"week": week, "staff": staff})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "style=" not in body
+    return body
+
+
+def test_one_persons_week_on_a_time_grid(client, world) -> None:
+    make_booking(
+        world.a_service,
+        datetime(2030, 6, 4, 10, 30, tzinfo=ZURICH),
+        staff=world.a_staff,
+        customer_name="Weekly Person",
+    )
+    table = client.get(URL, {"week": "2030-06-04"}).content.decode()
+    grid_url = f"{URL}?week=2030-06-03&amp;staff={world.a_staff.pk}"
+    assert f'href="{grid_url}"' in table  # the week's table links each person's grid
+    body = _week(client, "2030-06-04", world.a_staff.pk)
+    assert "Weekly Person" in body and "10:30–11:30" in body
+    links = re.findall(r'aria-label="(Book [^"]+)"', body)
+    assert f"Book Tue 4 Jun 10:15 with {A_STYLIST}" in links
+    assert f"Book Tue 4 Jun 10:30 with {A_STYLIST}" not in links  # booked
+    assert not [link for link in links if "Sat 8 Jun" in link]  # she does not work Saturdays
+    assert 'class="cal-closed">Not working<' in body
+    # The grid's rows: 08:00 is row 2 (the opening hour starts the grid), 10:30 is row 12.
+    assert re.search(r'<li class="g-item g-c3 g-r12 g-s4"><a class="g-booking', body)
+
+
+def test_a_week_grid_of_someone_not_shown_is_404_and_a_malformed_one_400(client, world) -> None:
+    assert client.get(URL, {"week": "2030-06-04", "staff": world.b_staff.pk}).status_code == 404
+    assert client.get(URL, {"week": "2030-06-04", "staff": "x"}).status_code == 400
+    login_verified(client, world.stylist_a)
+    team = StaffMember.objects.get(partner=world.a, name=TEAM)
+    assert client.get(URL, {"week": "2030-06-04", "staff": team.pk}).status_code == 404
+    assert client.get(URL, {"week": "2030-06-04", "staff": world.a_staff.pk}).status_code == 200
+
+
+def test_a_week_grid_across_the_spring_clock_change_renders(client, world) -> None:
+    make_booking(world.a_service, datetime(2027, 3, 28, 0, 30, tzinfo=UTC))
+    team = StaffMember.objects.get(partner=world.a, name=TEAM)
+    body = _week(client, "2027-03-28", team.pk)
+    assert "01:30–03:30" in body
+    # By the clock: from 01:30 to 03:30 is eight rows here (the day view shows its one hour).
+    assert re.search(r'<li class="g-item g-c8 g-r4 g-s8"><a class="g-booking', body)
+
+
+def _week_count(client, world, n: int) -> int:
+    Booking.objects.filter(partner=world.a).delete()
+    base = datetime(2030, 6, 3, 8, 0, tzinfo=ZURICH)
+    for i in range(n):
+        make_booking(
+            world.a_service, base + timedelta(days=i % 5, hours=i // 5), staff=world.a_staff
+        )
+    with CaptureQueriesContext(connection) as queries:
+        body = _week(client, "2030-06-03", world.a_staff.pk)
+    assert body.count('class="g-booking') == n
+    return len(queries)
+
+
+def test_the_week_grids_query_count_does_not_grow_with_bookings(client, world) -> None:
+    assert _week_count(client, world, 2) == _week_count(client, world, 10)

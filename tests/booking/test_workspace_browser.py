@@ -91,6 +91,10 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
         "home": "/admin/",
         "week": f"/admin/booking/booking/calendar/?week={world.a_booking.start.date()}",
         "day": f"/admin/booking/booking/calendar/?day={world.a_booking.start.astimezone(zone).date()}",
+        "week-grid": (
+            f"/admin/booking/booking/calendar/?week={world.a_booking.start.date()}"
+            f"&staff={world.a_staff.pk}"
+        ),
         "bookings": "/admin/booking/booking/?show=all",
         "payments": "/admin/payments/payment/",
         "book-by-hand": (
