@@ -174,7 +174,7 @@ def test_the_stylesheet_has_a_class_for_every_row_of_a_25_hour_day() -> None:
     assert ".g-r101 {" in css and ".g-s100 {" in css
 
 
-def test_the_title_is_translated(client, world) -> None:
+def test_the_title_names_the_day(client, world) -> None:
     body = _day(client, "2030-06-04")
     assert "<title>Calendar of Tuesday 4 June 2030" in body
 
@@ -265,3 +265,9 @@ def _week_count(client, world, n: int) -> int:
 
 def test_the_week_grids_query_count_does_not_grow_with_bookings(client, world) -> None:
     assert _week_count(client, world, 2) == _week_count(client, world, 10)
+
+
+def test_the_title_and_free_cells_speak_the_admins_language(client, world) -> None:
+    body = client.get(URL, {"day": "2030-06-04"}, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<title>Kalender für Dienstag 4 Juni 2030" in body
+    assert f'aria-label="10:15 bei {A_STYLIST} buchen"' in body

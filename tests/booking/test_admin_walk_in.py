@@ -202,3 +202,24 @@ def test_the_csv_export_lists_a_walk_in(client: Client, world: World) -> None:
     assert response.status_code == 200
     body = response.content.decode()
     assert "Walter Walkin" in body
+
+
+def test_moving_and_cancelling_a_walk_in_tells_the_business_only(
+    world: World, django_capture_on_commit_callbacks
+) -> None:
+    owner = Actor.user(world.owner)
+    booking, _t = services.booking_create(
+        service=world.a_service, start=NINE, customer=_details(), actor=owner
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = services.booking_reschedule(
+            booking=booking, new_start=NINE + timedelta(hours=1), actor=owner
+        )
+    # Replanning after the service's lead times change leaves it out, as the planner does.
+    reminders.reminders_replan(service=world.a_service, now=datetime.now(UTC))
+    assert not BookingReminder.objects.filter(booking=moved).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_cancel(booking=moved, actor=owner)
+    assert mail.outbox, "the business is told"
+    assert {tuple(m.to) for m in mail.outbox} == {(world.a_service.partner.contact_email,)}
