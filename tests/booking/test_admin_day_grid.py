@@ -73,6 +73,10 @@ def test_free_quarter_hours_are_links_to_book_by_hand_with_that_person(client, w
     # Following it: the hand-booking page with the person, the day and the time filled in.
     page = client.get(href).content.decode()
     assert f'<option value="{world.a_staff.pk}" selected>' in page
+    # Her one service is chosen too: the owner types the name and books.
+    assert f'<option value="{world.a_service.pk}" selected>' in page
+    # ... and her free times that day beside it, should the service start on other marks.
+    assert f"Free times of {A_STYLIST} on Tue 4 Jun 2030 (Europe/Zurich)" in page
     assert 'value="2030-06-04T10:15"' in page and 'value="2030-06-04"' in page
 
 

@@ -124,7 +124,7 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
     # with that person at that time; the page it opens has them filled in.
     day = (now + timedelta(days=1)).date()
     page.goto(f"{base}/admin/booking/booking/calendar/?day={day}")
-    free = page.get_by_role("link", name=f"Book 11:15 with {TEAM}")
+    free = page.get_by_role("link", name=f"Book 11:00 with {TEAM}")
     free.focus()
     assert free.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"  # visible focus
     page.screenshot(path=str(SHOTS / "day-focus-1280.png"), full_page=True)
@@ -133,8 +133,20 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
     assert page.locator("select[name=staff]").input_value() == str(
         StaffMember.objects.get(partner=world.a, name=TEAM).pk
     )
-    assert page.locator("input[name=start]").input_value() == f"{day}T11:15"
+    assert page.locator("input[name=start]").input_value() == f"{day}T11:00"
+    assert page.locator("select[name=service]").input_value() == str(world.a_service.pk)
+    # The person's free times that day beside it (the service's starts are on the hour).
+    assert page.locator(".free-time-links a[aria-current=true]", has_text="11:00").count() == 1
+    page.screenshot(path=str(SHOTS / "book-from-grid-1280.png"), full_page=True)
     _no_violations(page, "booking by hand from the day grid")
+    # A walk-in: a name, no email; the booking page says nobody is written to.
+    page.fill("input[name=customer_name]", "Walter Walkin")
+    page.locator("input[type=submit].default").click()
+    page.wait_for_url("**/change/")
+    assert "no emails are sent to them" in page.inner_text(".messagelist")
+    assert "This customer has no email address" in page.inner_text("#content")
+    page.screenshot(path=str(SHOTS / "walk-in-booked-1280.png"), full_page=True)
+    _no_violations(page, "a walk-in's booking page")
     # Booking by hand without JavaScript: a free time is a link that fills in the start.
     page.goto(f"{base}{pages['book-by-hand']}")
     page.locator(".free-time-links a").first.click()
