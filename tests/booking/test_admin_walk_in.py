@@ -223,3 +223,25 @@ def test_moving_and_cancelling_a_walk_in_tells_the_business_only(
         services.booking_cancel(booking=moved, actor=owner)
     assert mail.outbox, "the business is told"
     assert {tuple(m.to) for m in mail.outbox} == {(world.a_service.partner.contact_email,)}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_database_refuses_an_overlapping_walk_in(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The code's overlap check out of the way (two writers racing past it): the exclusion
+    constraint alone refuses a walk-in over the person's booking, with or without override."""
+    first = make_booking(world.a_service, NINE, staff=world.a_staff)
+    monkeypatch.setattr(services, "_overlapping", lambda booking: Booking.objects.none())
+    owner = Actor.user(world.owner)
+    with pytest.raises(services.SlotTaken):
+        services.booking_create_override(
+            service=world.a_service,
+            staff=world.a_staff,
+            start=NINE + timedelta(minutes=30),
+            customer=_details(),
+            actor=owner,
+        )
+    assert list(Booking.objects.filter(staff=world.a_staff, start__gte=NINE)) == [first]
+    assert not Customer.objects.filter(by_hand=True).exists()
