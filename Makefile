@@ -41,8 +41,13 @@ run: install
 	bin/run-dev
 
 # pytest exits 5 when it collected (or kept) no test: a run that proves nothing is a failure.
+# The suite runs in TEST_WORKERS processes (pytest-xdist), a test file each at a time: many tests
+# wait on servers they started (app servers, SFTP, S3, Chromium), so three keep two cores busy.
+# Each process has its own data folder, test database and Redis database (settings/test.py).
+# TEST_WORKERS=0 runs everything in this one process.
+TEST_WORKERS ?= 3
 test: install
-	@rc=0; $(PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: no tests were run; failing." >&2; exit 1; fi; \
 	exit $$rc
 

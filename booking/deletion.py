@@ -44,10 +44,13 @@ from booking.events import BookingEvent
 from booking.models import (
     Booking,
     BookingReminder,
+    CalendarFeed,
     CancelledBecause,
+    Closure,
     Customer,
     DateOverride,
     DateOverrideRange,
+    Invitation,
     OpeningHours,
     Partner,
     PartnerMembership,
@@ -85,6 +88,7 @@ PARTNER_DATA: dict[str, str] = {
     "booking.ServiceTranslation": Coverage.DELETED,
     "booking.OpeningHours": Coverage.DELETED,
     "booking.DateOverride": Coverage.DELETED,
+    "booking.Closure": Coverage.DELETED,
     "booking.DateOverrideRange": Coverage.DELETED,
     "booking.StaffMember": Coverage.DELETED,
     "booking.StaffHours": Coverage.DELETED,
@@ -96,6 +100,8 @@ PARTNER_DATA: dict[str, str] = {
     "booking.Booking": Coverage.DELETED,
     "booking.BookingReminder": Coverage.DELETED,
     "booking.SupportGrant": Coverage.DELETED,
+    "booking.Invitation": Coverage.DELETED,
+    "booking.CalendarFeed": Coverage.DELETED,
     "admin.LogEntry": Coverage.DELETED,
     "accounts.User": Coverage.USER_DELETED,
     "accounts.User_groups": Coverage.USER_DELETED,
@@ -116,6 +122,7 @@ _OWNED: tuple[tuple[type[models.Model], str], ...] = (
     (ServiceStaff, "service__partner"),
     (OpeningHours, "partner"),
     (DateOverride, "partner"),
+    (Closure, "partner"),
     (DateOverrideRange, "override__partner"),
     (StaffMember, "partner"),
     (StaffHours, "staff__partner"),
@@ -123,6 +130,8 @@ _OWNED: tuple[tuple[type[models.Model], str], ...] = (
     (Resource, "partner"),
     (ResourceAbsence, "resource__partner"),
     (SupportGrant, "partner"),
+    (Invitation, "partner"),
+    (CalendarFeed, "partner"),
     (PartnerMembership, "partner"),
 )
 
@@ -225,6 +234,11 @@ def _event_ids(partner: Partner, booking_ids: list[int], people: list[str]) -> s
         | Q(
             target__in=[
                 f"support_grant:{pk}" for pk in partner.support_grants.values_list("pk", flat=True)
+            ]
+        )
+        | Q(
+            target__in=[
+                f"invitation:{pk}" for pk in partner.invitations.values_list("pk", flat=True)
             ]
         )
     )

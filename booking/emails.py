@@ -3,7 +3,9 @@ entry) and a notice to the partner.
 
 Called by `booking.tasks.booking_notify` after the booking's transaction committed. Every email
 to the customer carries the booking's manage link, derived afresh (booking.tokens: nothing usable
-is stored); the partner's notice never does.
+is stored); the partner's notice never does, it links to the booking in the workspace instead.
+The partner gets exactly one notice per change, and none for a change its own people made
+(booking.services decides, knowing the actor).
 
 Each message carries one iCalendar object with one METHOD (RFC 6047): a move therefore sends the
 customer two messages, the new time (REQUEST) and the removal of the old one (CANCEL).
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import TextChoices
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -147,6 +150,12 @@ def _calendar_part(data: bytes, method: ics.Method) -> MIMEBase:
     return part
 
 
+def _admin_url(booking: Booking) -> str:
+    """The booking's page in the partner's workspace, absolute (the email is read outside the
+    site): the partner's way to the booking, where the customer's emails carry the manage link."""
+    return settings.SITE_URL + reverse("admin:booking_booking_change", args=[booking.pk])
+
+
 def _context(booking: Booking, event: Notice) -> dict[str, Any]:
     zone = booking.partner.zone
     context: dict[str, Any] = {
@@ -226,7 +235,17 @@ def _messages(booking: Booking, event: Notice) -> list[_Message]:
                     (("CANCEL", previous),),
                 )
             )
-    notice = _Message("partner_notice", partner.contact_email, customer, partner_context)
+    notice = _Message(
+        "partner_notice",
+        partner.contact_email,
+        customer,
+        {
+            **partner_context,
+            "admin_url": _admin_url(booking),
+            # A confirmed hold: the customer paid online before it became a booking.
+            "paid": booking.hold_expires_at is not None,
+        },
+    )
     return [*customer_messages, notice]
 
 

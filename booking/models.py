@@ -27,6 +27,7 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -518,6 +519,39 @@ class DateOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d}"
+
+
+class Closure(models.Model):
+    """The business is closed on every local date first_day..last_day (holidays): those days
+    are closed whatever the weekly hours or a date override say. Created through
+    booking.closures.closure_create, which shows the bookings it covers first."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="closures")
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    note = models.CharField(
+        _("note"), max_length=200, blank=True, validators=[validate_single_line]
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["partner", "first_day"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(last_day__gte=F("first_day")), name="closure_last_day_not_before_first"
+            ),
+        ]
+        indexes = [models.Index(fields=["partner", "last_day"], name="closure_partner_last_day")]
+
+    def __str__(self) -> str:
+        return f"{self.first_day:%Y-%m-%d} – {self.last_day:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.first_day and self.last_day and self.last_day < self.first_day:
+            raise ValidationError({"last_day": _("The last day cannot be before the first day.")})
 
 
 class DateOverrideRange(models.Model):
@@ -1105,3 +1139,163 @@ class BookingReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead_hours} h reminder ({self.get_state_display()})"
+
+
+INVITATION_LIFETIME = timedelta(hours=72)
+
+
+class InvitationStatus(models.TextChoices):
+    """Where an invitation stands. "Expired" is no state of its own: a pending invitation whose
+    `expires_at` has passed (nothing has to run for a link to stop working)."""
+
+    PENDING = "pending", _("Pending")
+    ACCEPTED = "accepted", _("Accepted")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Invitation(models.Model):
+    """An invitation by email to work for a partner, as its owner or as a member (optionally as
+    the login of one of its staff members), so that nobody ever emails a password
+    (booking.invitations: the writes, the link and its refusals).
+
+    The link's secret is never stored: `token_hash` is its SHA-256, set when the email is sent
+    (empty before: no link exists yet, and nothing matches an empty hash). A new email (re-send)
+    sets a new hash, which ends the older link."""
+
+    Status = InvitationStatus
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email address"), max_length=254)
+    role = models.CharField(
+        _("role"), max_length=10, choices=PartnerMembership.Role.choices, default="member"
+    )
+    staff_member = models.ForeignKey(
+        StaffMember,
+        verbose_name=_("staff member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations",
+        help_text=_("Optional: the person of your team whose login this will be (members only)."),
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_sent",
+    )
+    status = models.CharField(
+        max_length=10, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    # The email's language: the inviter's when they invited (a re-send keeps it).
+    language = models.CharField(
+        max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)  # accepted or revoked
+    accepted_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitation_accepted",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InvitationStatus.values), name="invitation_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "member"]), name="invitation_role_valid"
+            ),
+            # A staff member's login is a member's; an owner is nobody's login.
+            models.CheckConstraint(
+                condition=Q(staff_member__isnull=True) | Q(role="member"),
+                name="invitation_staff_member_only_for_members",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("created_at")), name="invitation_expires_after_created"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=InvitationStatus.PENDING) | Q(finished_at__isnull=False),
+                name="invitation_finished_when_not_pending",
+            ),
+            # One open invitation per address and partner: a second one would be a second
+            # working link for the same person.
+            models.UniqueConstraint(
+                "partner",
+                Lower("email"),
+                condition=Q(status=InvitationStatus.PENDING),
+                name="invitation_one_pending_per_email",
+                violation_error_message=_("This address has a pending invitation already."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_role_display()} of {self.partner})"
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at <= (now or timezone.now())
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = self.email.strip().lower()
+        if self.staff_member_id is not None:
+            staff = self.staff_member
+            if staff is None or staff.partner_id != self.partner_id:
+                raise ValidationError({"staff_member": _("Choose a person of this business.")})
+            if self.role != PartnerMembership.Role.MEMBER:
+                raise ValidationError(
+                    {"staff_member": _("Only a member can be the login of a staff member.")}
+                )
+            if staff.user_id is not None:
+                raise ValidationError({"staff_member": _("This person has a login already.")})
+
+
+class CalendarFeedScope(models.TextChoices):
+    """Whose bookings a calendar feed lists."""
+
+    # The bookings of the staff members whose login the feed's user is.
+    OWN = "own", _("My bookings")
+    # Every staff member's bookings of the partner: owners only.
+    ALL = "all", _("Everyone's bookings")
+
+
+class CalendarFeed(models.Model):
+    """A private calendar subscription (iCalendar over HTTPS) of a partner user's upcoming
+    bookings, for Google, Apple or Outlook calendars. The URL carries a random secret; only its
+    SHA-256 is stored (booking.feeds), so neither the database nor a backup holds a usable URL.
+    Revoking deletes the row; making a new one replaces the user's feed of that scope."""
+
+    Scope = CalendarFeedScope
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="calendar_feeds")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feeds"
+    )
+    scope = models.CharField(max_length=10, choices=CalendarFeedScope.choices)
+    secret_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["partner", "user", "scope"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope"], name="calendar_feed_one_per_scope"),
+            models.CheckConstraint(
+                condition=Q(scope__in=CalendarFeedScope.values), name="calendar_feed_scope_valid"
+            ),
+            models.CheckConstraint(
+                # A hash's shape (ruff takes the field name for a password).
+                condition=Q(secret_hash__regex=r"^[0-9a-f]{64}$"),  # noqa: S106
+                name="calendar_feed_secret_is_a_hash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} ({self.user})"

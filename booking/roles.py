@@ -14,7 +14,10 @@ say what a role may do with the rows its scope lets it see (booking/admin/scopin
 All three read the partner's customer list (customer data masked for support as elsewhere);
 the owner also exports or anonymises a customer (change_customer).
 
-The data migration booking/0005 creates these groups (0012 adds staff and resources); `roles_ensure` re-creates them after a
+The owner also invites people (booking/invitations.py), as an owner or a member.
+
+The data migration booking/0005 creates these groups (0012 adds staff and resources, 0030
+invitations, 0032 closures); `roles_ensure` re-creates them after a
 test database flush and for demo data. tests/booking/test_roles.py keeps the two in step.
 """
 
@@ -48,11 +51,15 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
+        # Closures cancel or keep bookings on the owner's choice: the owner's decision.
+        "closure": ("view", "add", "change", "delete"),
         "booking": ("view", "add", "change"),
         "supportgrant": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, _ALL),
         # change: export or anonymise a customer (booking/admin/customers.py), never edit one.
         "customer": ("view", "change"),
+        # Invite people by email; change: revoke or re-send (never edit) an invitation.
+        "invitation": ("view", "add", "change"),
     },
     PARTNER_MEMBER: {
         "partner": ("view",),
@@ -61,6 +68,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": _ALL,
         "dateoverride": _ALL,
         "dateoverriderange": _ALL,
+        "closure": ("view",),
         "booking": ("view", "add", "change"),
         **dict.fromkeys(STAFF_MODELS, ("view",)),
         "customer": ("view",),
@@ -72,6 +80,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "servicetranslation": ("view",),
         "dateoverride": ("view",),
         "dateoverriderange": ("view",),
+        "closure": ("view",),
         "booking": ("view",),
         "supportgrant": ("view",),
         **dict.fromkeys(STAFF_MODELS, ("view",)),
@@ -113,6 +122,10 @@ def roles_sync_in_migration(
     create_permissions(booking, verbosity=0, apps=apps)
     booking.models_module = None
     roles_sync(apps=apps, definition=definition)
+
+
+# The group of each PartnerMembership role: what an invited person is given on acceptance.
+MEMBERSHIP_GROUPS: dict[str, str] = {"owner": PARTNER_OWNER, "member": PARTNER_MEMBER}
 
 
 @transaction.atomic

@@ -38,6 +38,7 @@ from booking.models import (
     BOOKING_MAX_BUSY,
     Booking,
     CancelledBecause,
+    Closure,
     DateOverride,
     OpeningHours,
     Partner,
@@ -128,6 +129,15 @@ def partner_hours(*, partner: Partner, first: date, last: date) -> PartnerHours:
         partner=partner, date__range=(first, last)
     ).prefetch_related("ranges"):
         overrides[override.date] = [slots.OpenRange(r.start, r.end) for r in override.ranges.all()]
+    # A closure closes its days whatever the weekly hours or an override say: to the engine a
+    # closed day is an override without ranges, so its answers stay exact.
+    for closure in Closure.objects.filter(
+        partner=partner, first_day__lte=last, last_day__gte=first
+    ).only("first_day", "last_day"):
+        day = max(closure.first_day, first)
+        while day <= min(closure.last_day, last):
+            overrides[day] = []
+            day += timedelta(days=1)
     return PartnerHours(weekly_hours=dict(weekly), overrides=overrides)
 
 

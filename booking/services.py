@@ -37,6 +37,7 @@ from booking.models import (
     CancelledBecause,
     Customer,
     Partner,
+    PartnerMembership,
     Resource,
     Service,
     ServiceStaff,
@@ -126,12 +127,28 @@ class CustomerDetails:
 MARKETING_NOTICE_VERSION = "2026-12-01"
 
 
-def _notify(booking_id: int, event: Notice) -> None:
+def _tells_partner(actor: Actor, partner_id: int) -> bool:
+    """Whether the partner gets the notice of a change: always, except when one of its own people
+    (owner or staff, a membership of this partner) made the change in the workspace: they know.
+    Customers, the system (a payment, a job) and operators (support, superusers) are told about."""
+    if actor.account is None:
+        return True
+    return not PartnerMembership.objects.filter(
+        user_id=actor.account.pk, partner_id=partner_id
+    ).exists()
+
+
+def _notify(booking_id: int, event: Notice, *, actor: Actor, partner_id: int) -> None:
+    """One task per audience, after commit: the customer's messages, and the partner's one notice
+    unless the actor is the partner's own (`_tells_partner`)."""
     # Imported here so that importing the services does not pull in Celery's task registry
     # (management commands and tests import services without a broker).
     from booking.tasks import booking_notify
 
-    for audience in Audience:
+    audiences = [Audience.CUSTOMER]
+    if _tells_partner(actor, partner_id):
+        audiences.append(Audience.PARTNER)
+    for audience in audiences:
         transaction.on_commit(
             partial(booking_notify.delay, booking_id, str(event.value), str(audience.value))
         )
@@ -179,6 +196,7 @@ def partner_lock(partner_id: int) -> None:
     list(
         Partner.objects.select_for_update(no_key=True)
         .filter(pk=partner_id)
+        .order_by()  # one row: no sort by the model's default ordering (name)
         .values_list("pk", flat=True)
     )
 
@@ -214,9 +232,9 @@ def _insert_and_announce(
     actor: Actor,
     detail: Mapping[str, object],
 ) -> None:
-    """Insert (or SlotTaken), then the customer's email after commit and the audit event."""
+    """Insert (or SlotTaken), then the emails after commit and the audit event."""
     _insert_booking(booking)
-    _notify(booking.pk, notice)
+    _notify(booking.pk, notice, actor=actor, partner_id=booking.partner_id)
     _audit(event, actor=actor, booking=booking, **detail)
 
 
@@ -444,7 +462,7 @@ def booking_create(
         booking.customer = _customer_for(booking, now=now, by_hand=is_by_hand(actor))
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
-            _notify(booking.pk, Notice.CONFIRMED)
+            _notify(booking.pk, Notice.CONFIRMED, actor=actor, partner_id=booking.partner_id)
         _audit(
             BookingEvent.BOOKING_CREATED,
             actor=actor,
@@ -598,7 +616,7 @@ def booking_cancel(
             update_fields=["status", "cancelled_at", "cancelled_because", "cancellation_reason"]
         )
         if not was_hold:  # a hold was never announced, so its release is not either
-            _notify(locked.pk, Notice.CANCELLED)
+            _notify(locked.pk, Notice.CANCELLED, actor=actor, partner_id=locked.partner_id)
         _audit(
             BookingEvent.BOOKING_CANCELLED,
             actor=actor,
@@ -660,7 +678,7 @@ def booking_confirm(*, booking: Booking, actor: Actor, now: datetime | None = No
             locked,
             update_fields=["status", "cancelled_at", "cancelled_because", "cancellation_reason"],
         )
-        _notify(locked.pk, Notice.CONFIRMED)
+        _notify(locked.pk, Notice.CONFIRMED, actor=actor, partner_id=locked.partner_id)
         _audit(
             BookingEvent.BOOKING_CONFIRMED,
             actor=actor,

@@ -33,6 +33,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from booking import slots
 from booking.models import (
     Booking,
+    Closure,
     DateOverride,
     DateOverrideRange,
     OpeningHours,
@@ -170,7 +171,9 @@ def free_starts(
 
 
 def _partner_of(instance: Model) -> int | None:
-    if isinstance(instance, Booking | OpeningHours | DateOverride | StaffMember | Resource):
+    if isinstance(
+        instance, Booking | OpeningHours | DateOverride | Closure | StaffMember | Resource
+    ):
         return instance.partner_id
     if isinstance(instance, Service):
         return instance.partner_id
@@ -210,6 +213,7 @@ def _team_changed(sender: type[Model], instance: Model, action: str, **kwargs: A
 
 WATCHED: tuple[type[Model], ...] = (
     Booking,
+    Closure,
     OpeningHours,
     DateOverride,
     DateOverrideRange,

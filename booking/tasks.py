@@ -38,3 +38,12 @@ def retention_enforce() -> dict[str, int]:
     from booking.erasure import retention_enforce as enforce
 
     return enforce()
+
+
+@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def invitation_send(invitation_id: int) -> bool:
+    """Queued after an invitation is created or re-sent (booking.invitations): the link's secret
+    is made here and goes into the email only, never into the queue."""
+    from booking.invitations import invitation_email_send
+
+    return invitation_email_send(invitation_id=invitation_id)

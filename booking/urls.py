@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from booking import views
-from booking.views import my_data, site
+from booking.views import feed, invitation, my_data, site
 
 app_name = "booking"
 
@@ -31,4 +31,11 @@ urlpatterns = [
     path("manage/<str:token>/my-data/", my_data.my_data_page, name="my-data"),
     path("manage/<str:token>/my-data.json", my_data.my_data_json, name="my-data-json"),
     path("manage/<str:token>/my-data/delete/", my_data.my_data_erase, name="my-data-erase"),
+    # An invitation to a partner's workspace: the link (its token is redacted in logs), then the
+    # password page without the token in its URL.
+    path("invitation/", invitation.invitation_accept, name="invitation-accept"),
+    path("invitation/<str:token>/", invitation.invitation_open, name="invitation"),
+    # A staff member's private calendar subscription (booking.feeds); the secret is redacted
+    # from every log (security.logging). <str:> for the same reason as the manage links.
+    path("feed/<slug:partner_slug>/<str:secret>.ics", feed.calendar_feed, name="calendar-feed"),
 ]

@@ -39,6 +39,7 @@ class Via(models.TextChoices):
     MANAGE_LINK = "manage_link", "Private manage link"
     ADMIN = "admin", "Admin"
     RESET_LINK = "reset_link", "Password reset link"
+    INVITATION_LINK = "invitation_link", "Invitation link"
     COMMAND = "command", "Management command"
     JOB = "job", "Scheduled job"
     STRIPE_WEBHOOK = "stripe_webhook", "Stripe webhook"

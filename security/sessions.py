@@ -11,6 +11,7 @@ full idle time; in exchange a busy page does not write its session on every requ
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from urllib.parse import urlencode
 
@@ -32,7 +33,13 @@ def session_cookie_sent(request: HttpRequest) -> bool:
     """Whether the request can have a session at all. Without the cookie the session is empty
     (nobody is logged in, nothing passed MFA), so middleware can skip it without reading it:
     reading it would add `Vary: Cookie` to every anonymous public answer and keep shared caches
-    from serving them."""
+    from serving them.
+
+    Paths of SESSIONLESS_PATHS (URLs that are their own credential, read by programs: calendar
+    feeds) never have one, cookie or not: their answers neither depend on a session nor renew
+    its cookie (no `Vary: Cookie`, no `Set-Cookie`)."""
+    if any(re.match(pattern, request.path_info) for pattern in settings.SESSIONLESS_PATHS):
+        return False
     return settings.SESSION_COOKIE_NAME in request.COOKIES
 
 

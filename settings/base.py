@@ -442,6 +442,9 @@ PERMISSIONS_POLICY = (
     "payment=(), usb=(), interest-cohort=()"
 )
 SESSION_COOKIE_HTTPONLY = True
+# Paths whose URL is the credential and whose readers are programs (calendar feeds): the session
+# middleware never reads a session there (security.sessions.session_cookie_sent).
+SESSIONLESS_PATHS = [r"^/feed/"]
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
@@ -471,9 +474,20 @@ RATE_LIMITS: dict[str, RateLimit] = {
     # booking.services on a fingerprint of the address, so nobody can mail-bomb a customer).
     "lost_link": {"rate": env_str("RATE_LIMIT_LOST_LINK", "10/h"), "fail_open": False},
     "lost_link_email": {"rate": env_str("RATE_LIMIT_LOST_LINK_EMAIL", "3/h"), "fail_open": False},
+    # Invitation links opened and passwords set per client IP; invitation emails per partner
+    # (counted by booking.invitations, so an owner's account cannot be used to mail-bomb).
+    "invitation": {"rate": env_str("RATE_LIMIT_INVITATION", "20/m"), "fail_open": False},
+    "invitation_email": {
+        "rate": env_str("RATE_LIMIT_INVITATION_EMAIL", "20/h"),
+        "fail_open": False,
+    },
     # Stripe's deliveries come from a few addresses; forged floods are bounded (each refusal is a
     # security event). Open when the cache is down: a lost payment event costs more.
     "webhook": {"rate": env_str("RATE_LIMIT_WEBHOOK", "600/m"), "fail_open": True},
+    # Calendar feeds: per feed (counted by booking.views.feed on the secret's hash), not per
+    # address: calendar services poll thousands of feeds from a few addresses, and a client
+    # polls one feed every few minutes at most. Open when the cache is down: a read-only page.
+    "feed": {"rate": env_str("RATE_LIMIT_FEED", "30/h"), "fail_open": True},
 }
 # (path regex, methods or "*" for all, scope): the first matching rule counts the request.
 RATE_LIMIT_RULES = [
@@ -489,6 +503,7 @@ RATE_LIMIT_RULES = [
     # Every method: a HEAD costs what a GET does, and the rest get a cheap JSON 405 or 404.
     (r"^/api/", "*", "api"),
     (r"^/manage/", "GET,HEAD,POST", "manage"),
+    (r"^/invitation/", "GET,HEAD,POST", "invitation"),
     (r"^/admin/login/$", "POST", "login"),
     (r"^/account/", "POST", "login"),  # the MFA step, enrolment, password reset
     (r"^/security/csp-report$", "POST", "csp_report"),

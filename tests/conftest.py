@@ -10,6 +10,7 @@ server does not answer, they fail: under CI a missing service is never a skip.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
@@ -49,6 +50,19 @@ def _clean_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _celery_join_flag() -> Iterator[None]:
+    """Celery keeps "a task is running here, .get() would block" in one process-wide flag that
+    each eager task sets and restores. Tests that book from several threads at once run eager
+    tasks concurrently, and the restores can interleave so the flag stays set; a later test's
+    `.delay().get()` in the same process then fails ("Never call result.get() within a task").
+    Every test starts from the state a fresh process has."""
+    from celery.result import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
 
 
 # --- Browser tests: Playwright driving Debian's Chromium (never a downloaded browser) ----------

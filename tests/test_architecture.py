@@ -42,6 +42,7 @@ OTHER_STATUS_WRITES = frozenset(
     {
         ("payments/services.py", "payment.status"),
         ("payments/refunds.py", "refund.status"),
+        ("booking/invitations.py", "invitation.status"),
     }
 )
 _WRITE_METHODS = frozenset(

@@ -3,7 +3,9 @@ and support grants in support.py; this package registers the admins on import (a
 
 from booking.admin import (  # noqa: F401  (registers the admins)
     bookings,
+    closures,
     customers,
+    invitations,
     partner,
     staff,
     support,

@@ -135,3 +135,14 @@ def payment_text(booking: Booking) -> str:
     if payment.amount_refunded:
         text += " · " + str(_("refunded"))
     return text
+
+
+def paid_through_moves(booking: Booking) -> str:
+    """The payment text of the booking, or of the booking it was moved from: the payment stays
+    with the booking it paid for, so a moved booking's is further back."""
+    current: Booking | None = booking
+    for _step in range(50):
+        if current is None or booking_payment(current) is not None:
+            break
+        current = current.rescheduled_from
+    return payment_text(current or booking)

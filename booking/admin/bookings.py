@@ -29,13 +29,14 @@ from booking import errors, selectors, services
 from booking.admin.booking_list import (
     UPCOMING_FIRST,
     ShowFilter,
-    booking_payment,
+    paid_through_moves,
     payment_text,
     state_html,
     upcoming_first,
 )
 from booking.admin.calendar import calendar_view, staff_css_view
 from booking.admin.csv_export import csv_safe, csv_writer
+from booking.admin.feeds import feeds_view
 from booking.admin.forms import (
     BookingCreateForm,
     CancelForm,
@@ -152,13 +153,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
 
     @admin.display(description=_("payment"))
     def payment_state(self, obj: Booking) -> str:
-        # The payment stays with the booking it paid for: a moved booking's is further back.
-        booking: Booking | None = obj
-        for _step in range(50):
-            if booking is None or booking_payment(booking) is not None:
-                break
-            booking = booking.rescheduled_from
-        return payment_text(booking or obj)
+        return paid_through_moves(obj)
 
     def get_list_display(self, request: HttpRequest) -> Any:
         columns: list[Any] = [
@@ -282,6 +277,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             path(
                 "calendar/staff.css", wrap(staff_css_view(self)), name="booking_booking_staff_css"
             ),
+            path("calendar/feeds/", wrap(feeds_view(self)), name="booking_booking_feeds"),
             path("export/", wrap(self.export_view), name="booking_booking_export"),
             path("<path:object_id>/cancel/", wrap(self.cancel_view), name="booking_booking_cancel"),
             path(

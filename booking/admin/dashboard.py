@@ -50,6 +50,13 @@ def dashboard_home(request: HttpRequest, site: AdminSite) -> TemplateResponse | 
         if request.user.has_perm("booking.add_booking")
         else "",
         "list_url": reverse("admin:booking_booking_changelist"),
+        "hours_url": reverse("admin:booking_partner_hours")
+        if request.user.has_perm("booking.change_openinghours")
+        else "",
+        "close_url": reverse("admin:booking_closure_add")
+        if request.user.has_perm("booking.add_closure")
+        else "",
+        "feeds_url": reverse("admin:booking_booking_feeds"),
     }
     request.current_app = site.name
     return TemplateResponse(request, "admin/booking/dashboard.html", context)

@@ -94,7 +94,15 @@ class PartnerAdmin(PartnerScopedAdmin):
         def view(request: HttpRequest, object_id: str) -> HttpResponse:
             return delete_account_view(self, request, object_id)
 
+        from booking.admin.hours import hours_view
+
+        @require_http_methods(["GET", "HEAD", "POST"])
+        def hours(request: HttpRequest) -> HttpResponse:
+            return hours_view(self, request)
+
         return [
+            # Before the change view's <path:object_id>/, which would take "hours" for an id.
+            path("hours/", self.admin_site.admin_view(hours), name="booking_partner_hours"),
             path(
                 "<path:object_id>/delete-account/",
                 self.admin_site.admin_view(view),
@@ -176,12 +184,20 @@ class DateOverrideRangeInline(PartnerScopedInline):
     model = DateOverrideRange
     extra = 1
     fields = ("start", "end")
+    verbose_name_plural = _("Open on this day (no ranges: closed all day)")
 
 
 class DateOverrideForm(forms.ModelForm):
     class Meta:
         model = DateOverride
         fields = ("partner", "date", "note")
+        help_texts = {
+            "date": _(
+                "The times below replace the weekly hours on this day. Without any time range "
+                "the business is closed that day. To close several days (holidays), use "
+                '"Close over dates".'
+            ),
+        }
 
     def clean_date(self) -> Any:
         day = self.cleaned_data["date"]

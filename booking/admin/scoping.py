@@ -58,6 +58,7 @@ PARTNER_PATHS: dict[str, str] = {
     "openinghours": "partner_id",
     "dateoverride": "partner_id",
     "dateoverriderange": "override__partner_id",
+    "closure": "partner_id",
     "booking": "partner_id",
     "bookingreminder": "booking__partner_id",
     "supportgrant": "partner_id",
@@ -68,6 +69,7 @@ PARTNER_PATHS: dict[str, str] = {
     "resource": "partner_id",
     "resourceabsence": "resource__partner_id",
     "customer": "partner_id",
+    "invitation": "partner_id",
 }
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from booking.models import (
     Booking,
+    Invitation,
     OpeningHours,
     Partner,
     PartnerMembership,
@@ -50,8 +51,10 @@ A_OWN_CUSTOMER = "Olivia Ownclient"
 B_STYLIST, B_BASIN = "Yuri Betastylist", "Betabasin Right"
 A_CUSTOMER_DATA = (A_CUSTOMER, A_EMAIL, A_PHONE, A_NOTES)
 B_CUSTOMER_DATA = (B_CUSTOMER, B_EMAIL, B_PHONE, B_NOTES)
-A_ALL = (A_PARTNER, A_SERVICE, A_STYLIST, A_BASIN, A_OWN_CUSTOMER, *A_CUSTOMER_DATA)
-B_ALL = (B_PARTNER, B_SERVICE, B_STYLIST, B_BASIN, *B_CUSTOMER_DATA)
+# The people each partner has invited (booking.Invitation): the partner's data too.
+A_INVITEE, B_INVITEE = "ingrid.invitee@zephyrine.example", "yvo.invitee@yodelmark.example"
+A_ALL = (A_PARTNER, A_SERVICE, A_STYLIST, A_BASIN, A_OWN_CUSTOMER, A_INVITEE, *A_CUSTOMER_DATA)
+B_ALL = (B_PARTNER, B_SERVICE, B_STYLIST, B_BASIN, B_INVITEE, *B_CUSTOMER_DATA)
 
 
 def make_booking(
@@ -128,6 +131,8 @@ class World:
     support_granted: Any
     superuser: Any
     grant: SupportGrant
+    a_invitation: Invitation
+    b_invitation: Invitation
 
     def user(self, role: str) -> Any:
         return None if role == "anonymous" else getattr(self, role)
@@ -213,6 +218,17 @@ def build_world() -> World:
         created_at=now,
         expires_at=now + timedelta(hours=4),
     )
+    a_invitation, b_invitation = (
+        Invitation.objects.create(
+            partner=partner,
+            email=email,
+            role="member",
+            invited_by=inviter,
+            created_at=now,
+            expires_at=now + timedelta(hours=72),
+        )
+        for partner, email, inviter in ((a, A_INVITEE, owner), (b, B_INVITEE, member_b))
+    )
     return World(
         a,
         b,
@@ -232,6 +248,8 @@ def build_world() -> World:
         support_granted,
         superuser,
         grant,
+        a_invitation,
+        b_invitation,
     )
 
 

@@ -6,6 +6,7 @@ objects are the subjects; the member of partner B is "the other partner"; partne
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from admin_world import (
@@ -18,6 +19,7 @@ from admin_world import (
     build_world,
 )
 
+from booking.models import Closure
 from payments.models import Payment
 from tests.otp_login import login_verified
 
@@ -39,6 +41,7 @@ URLS: dict[str, Callable[[World], str]] = {
     "booking_cancel": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/cancel/",
     "booking_reschedule": lambda w: f"/admin/booking/booking/{w.a_booking.pk}/reschedule/",
     "booking_export": lambda w: "/admin/booking/booking/export/",
+    "calendar_feeds": lambda w: "/admin/booking/booking/calendar/feeds/",
     "calendar": lambda w: (
         f"/admin/booking/booking/calendar/?partner={w.a.pk}&week={w.a_booking.start.date()}"
     ),
@@ -90,7 +93,35 @@ URLS: dict[str, Callable[[World], str]] = {
         f"/admin/booking/booking/add/?service={w.a_service.pk}&staff={w.a_staff.pk}"
         f"&day={w.a_booking.start.date()}"
     ),
+    "invitation_changelist": lambda w: "/admin/booking/invitation/",
+    "invitation_add": lambda w: "/admin/booking/invitation/add/",
+    "invitation_change": lambda w: f"/admin/booking/invitation/{w.a_invitation.pk}/change/",
+    "invitation_history": lambda w: f"/admin/booking/invitation/{w.a_invitation.pk}/history/",
+    "invitation_delete": lambda w: f"/admin/booking/invitation/{w.a_invitation.pk}/delete/",
+    "foreign_invitation_change": lambda w: f"/admin/booking/invitation/{w.b_invitation.pk}/change/",
+    # Closures over date ranges: the list, one closure, and the closure page (partner A named
+    # for the operator; the other partner naming A gets a 404 before any permission is asked).
+    "closure_changelist": lambda w: "/admin/booking/closure/",
+    "closure_change": lambda w: f"/admin/booking/closure/{_a_closure(w).pk}/change/",
+    "closure_add": lambda w: f"/admin/booking/closure/add/?partner={w.a.pk}",
+    "closure_add_for_stylist": lambda w: (
+        f"/admin/booking/closure/add/?partner={w.a.pk}&who={w.a_staff.pk}"
+    ),
+    # The weekly hours editor: the business's week and the stylist's own.
+    "hours_week": lambda w: f"/admin/booking/partner/hours/?partner={w.a.pk}",
+    "hours_week_staff": lambda w: (
+        f"/admin/booking/partner/hours/?partner={w.a.pk}&staff={w.a_staff.pk}"
+    ),
 }
+
+
+def _a_closure(world: World) -> Closure:
+    closure, _ = Closure.objects.get_or_create(
+        partner=world.a,
+        first_day=world.a_booking.start.date() + timedelta(days=30),
+        last_day=world.a_booking.start.date() + timedelta(days=32),
+    )
+    return closure
 
 
 def _a_payment(world: World) -> Payment:
@@ -121,6 +152,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "booking_cancel": (200, 404, 404, 403, 403, 200, R),
     "booking_reschedule": (200, 404, 404, 403, 403, 200, R),
     "booking_export": (200, 200, 200, 200, 200, 200, R),
+    # Calendar subscriptions: each partner user's own page (an owner sees the business's feeds);
+    # operators have no bookings of their own.
+    "calendar_feeds": (200, 200, 200, 403, 403, 403, R),
     "calendar": (200, 200, 200, 200, 200, 200, R),
     "autocomplete_service": (200, 200, 200, 200, 200, 200, R),
     "autocomplete_partner": (200, 200, 200, 200, 200, 200, R),
@@ -161,6 +195,22 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "calendar_week_grid": (200, 404, 200, 200, 200, 200, R),
     # The other partner's page answers, but without A's service, person or free times.
     "booking_add_free_times": (200, 200, 200, 403, 403, 200, R),
+    # Invitations: the owner's (and operators'); members and support hold no permission.
+    # Never edited or deleted (revoked instead); another partner's is "does not exist".
+    "invitation_changelist": (200, 403, 403, 403, 403, 200, R),
+    "invitation_add": (200, 403, 403, 403, 403, 200, R),
+    "invitation_change": (200, 403, 403, 403, 403, 200, R),
+    "invitation_history": (200, 404, 404, 404, 404, 200, R),
+    "invitation_delete": (403, 403, 403, 403, 403, 403, R),
+    "foreign_invitation_change": (R, 403, 403, 403, 403, 200, R),
+    # Closing the business is the owner's: members (the stylist too) and support read closures.
+    "closure_changelist": (200, 200, 200, 200, 200, 200, R),
+    "closure_change": (200, R, 200, 200, 200, 200, R),
+    "closure_add": (200, 404, 403, 403, 403, 200, R),
+    "closure_add_for_stylist": (200, 404, 403, 403, 403, 200, R),
+    # Only the owner sets hours: a stylist cannot edit the business's (nor her own) week.
+    "hours_week": (200, 404, 403, 403, 403, 200, R),
+    "hours_week_staff": (200, 404, 403, 403, 403, 200, R),
 }
 
 # What each role must never see in any response body.

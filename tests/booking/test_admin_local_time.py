@@ -22,8 +22,15 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core import mail
 from django.test import Client
 
-from booking import services
-from booking.models import Booking, PartnerMembership, Service, StaffAbsence, SupportGrant
+from booking import feeds, services
+from booking.models import (
+    Booking,
+    CalendarFeedScope,
+    PartnerMembership,
+    Service,
+    StaffAbsence,
+    SupportGrant,
+)
 from booking.roles import PARTNER_OWNER, SUPPORT, roles_ensure
 from payments.models import Payment
 from security.actors import Actor, Via
@@ -102,6 +109,8 @@ def kolkata(settings: object) -> dict[str, object]:
             new_start=start + timedelta(hours=5, minutes=23),  # 15:00 in Kolkata
             actor=Actor.user(owner),
         )
+        # The feeds page shows when the owner's feed was made.
+        feeds.calendar_feed_create(actor=Actor.user(owner), scope=CalendarFeedScope.ALL)
     return {"owner": owner, "partner": partner, "confirmed": confirmed, "hold": hold}
 
 
@@ -157,7 +166,12 @@ def test_every_admin_page_of_a_kolkata_partner_is_in_kolkata_time(
                 if target not in seen and len(seen) + len(queue) < 400:
                     queue.append(target)
         # The crawl reached the pages that show times.
-        for needed in ("/admin/booking/booking/calendar/", "/admin/payments/payment/", "/cancel/"):
+        for needed in (
+            "/admin/booking/booking/calendar/",
+            "/admin/booking/booking/calendar/feeds/",
+            "/admin/payments/payment/",
+            "/cancel/",
+        ):
             assert any(needed in url for url in seen), needed
         assert pages > 30
 

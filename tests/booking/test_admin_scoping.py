@@ -220,8 +220,9 @@ def test_the_latest_migration_definition_equals_booking_roles() -> None:
 
     # The latest migration that sets the roles holds the whole definition: 0012 added the staff
     # and resource permissions, 0019 the customer list, 0020 the service translations, 0023
-    # the owner's export and anonymisation of a customer.
-    migration = importlib.import_module("booking.migrations.0023_customer_erasure_role")
+    # the owner's export and anonymisation of a customer, 0030 the owner's invitations, 0032 the
+    # closures.
+    migration = importlib.import_module("booking.migrations.0032_closure_role")
     assert migration.ROLES == ROLE_PERMISSIONS
 
 

@@ -200,9 +200,9 @@ def test_query_count_is_bounded(
 ) -> None:
     for day in (7, 8, 9):
         book(service, zurich(2025, 1, day, 10))
-    # A fixed number whatever the bookings: partner, service, hours and overrides, and for the
-    # staff who perform the service their links, hours, absences and bookings.
-    with django_assert_max_num_queries(10):
+    # A fixed number whatever the bookings: partner, service, hours, overrides and closures, and
+    # for the staff who perform the service their links, hours, absences and bookings.
+    with django_assert_max_num_queries(11):
         response = client.get(URL, {"tz": "America/New_York"})
     assert response.status_code == 200
 

@@ -92,6 +92,7 @@ def test_an_attacker_who_knows_the_email_gets_just_taken(client: Client, held: B
         "garbage",
         signing.get_cookie_signer(salt="another.salt").sign("1:x"),
     ],
+    ids=["unsigned", "garbage", "other-salt"],  # the signed one holds a timestamp: not an id
 )
 def test_a_forged_cookie_gets_just_taken(client: Client, held: Booking, forged: str) -> None:
     attacker = Client()

@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0028_partner_slots_version"),
+        ("booking", "0033_calendar_feed"),
     ]
 
     operations = [
