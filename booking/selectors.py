@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -283,6 +284,148 @@ def busy_by_owner(
     return Busy(out, until)
 
 
+def busy_in_hours(
+    key: str,
+    ids: Collection[int],
+    window_start: datetime,
+    window_end: datetime,
+    *,
+    zone: ZoneInfo,
+    open_ranges: list[tuple[datetime, datetime]],
+    exclude_booking_id: int | None,
+    now: datetime | None,
+) -> Busy:
+    """What busy_by_owner gives the engine, for the engine's answers only, without the per-row
+    Python work: the busy ranges (buffers of their own service included) of the bookings of
+    busy_by_owner that meet `open_ranges` (UTC, sorted: the partner's open ranges of the dates
+    the engine looks at, each widened by the asking service's buffers), as intervals without
+    buffers; the bookings per local date of `zone` of all of them (the load "anyone" goes by);
+    and the first hold's expiry among all of them. Every start the engine offers, and the
+    resource time it needs, lies in the partner's open ranges (a person's hours are met with
+    the partner's), so a busy range that, widened, does not meet them changes no answer; and
+    an interval [busy_start, busy_end) without buffers widens exactly as the booking did. On
+    PostgreSQL the database filters and counts, and only epoch numbers cross into Python."""
+    if not ids:
+        return Busy({}, None, {})
+    lo, hi = window_start - _MARGIN, window_end + _MARGIN
+    # Local midnights enclosing every loaded start (busy_start >= lo - BOOKING_MAX_BUSY, start <
+    # busy_end <= busy_start + BOOKING_MAX_BUSY < hi + BOOKING_MAX_BUSY): day i is days[i - 1].
+    day = (lo - BOOKING_MAX_BUSY).astimezone(zone).date()
+    days: list[date] = []
+    while day <= (hi + BOOKING_MAX_BUSY).astimezone(zone).date() + timedelta(days=1):
+        days.append(day)
+        day += timedelta(days=1)
+    midnights = [_micros(slots.local_midnight(zone, d)) for d in days]
+    spans = [(_micros(a), _micros(b)) for a, b in open_ranges]
+    if connection.vendor == "postgresql":
+        intervals, counts = _busy_in_hours_sql(
+            key, ids, window_start, window_end, spans, midnights, exclude_booking_id, now
+        )
+    else:
+        intervals, counts = _busy_in_hours_python(
+            key, ids, window_start, window_end, spans, midnights, exclude_booking_id, now
+        )
+    zero = timedelta(0)
+    out: dict[int, list[slots.BusyInterval]] = {owner: [] for owner in ids}
+    for owner, busy_start, busy_end in intervals:
+        out[owner].append(slots.BusyInterval(_instant(busy_start), _instant(busy_end), zero, zero))
+    load: dict[int, dict[date, int]] = {owner: {} for owner in ids}
+    until: int | None = None
+    for owner, bucket, count, hold_until in counts:
+        load[owner][days[bucket - 1]] = count
+        if hold_until is not None and (until is None or hold_until < until):
+            until = hold_until
+    return Busy(out, None if until is None else _instant(until), load)
+
+
+# (owner, busy start, busy end) of the intervals; (owner, day bucket, bookings, first hold's
+# expiry or None) of the counts; instants as microseconds since the epoch.
+_InHours = tuple[list[tuple[int, int, int]], list[tuple[int, int, int, int | None]]]
+
+
+def _busy_in_hours_python(
+    key: str,
+    ids: Collection[int],
+    window_start: datetime,
+    window_end: datetime,
+    spans: list[tuple[int, int]],
+    midnights: list[int],
+    exclude_booking_id: int | None,
+    now: datetime | None,
+) -> _InHours:
+    """busy_in_hours' rows worked out in Python (SQLite, the embedded database)."""
+    span_starts = [a for a, _ in spans]
+    span_ends = [b for _, b in spans]
+    intervals: list[tuple[int, int, int]] = []
+    counts: dict[tuple[int, int], list[Any]] = {}
+    for owner, start, busy_start, busy_end, hold_until in blocking_rows(
+        key, ids, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
+    ):
+        x, y = _micros(_instant(busy_start)), _micros(_instant(busy_end))
+        i = bisect_right(span_ends, x)  # the first open range ending after the busy start
+        if i < len(span_starts) and span_starts[i] < y:
+            intervals.append((owner, x, y))
+        entry = counts.setdefault(
+            (owner, bisect_right(midnights, _micros(_instant(start)))), [0, None]
+        )
+        entry[0] += 1
+        if hold_until is not None:
+            held = _micros(hold_until)
+            entry[1] = held if entry[1] is None else min(entry[1], held)
+    return intervals, [(owner, bucket, n, held) for (owner, bucket), (n, held) in counts.items()]
+
+
+def _busy_in_hours_sql(
+    key: str,
+    ids: Collection[int],
+    window_start: datetime,
+    window_end: datetime,
+    spans: list[tuple[int, int]],
+    midnights: list[int],
+    exclude_booking_id: int | None,
+    now: datetime | None,
+) -> _InHours:
+    """busy_in_hours' rows worked out by PostgreSQL: the rows of blocking_rows() read once,
+    those meeting the open ranges (a multirange overlap) and the bookings per owner and day
+    (width_bucket over the local midnights: the same days as Python's zone gives)."""
+    rows = _blocking_near(
+        Booking.objects.filter(**{f"{key}__in": list(ids)}),
+        window_start,
+        window_end,
+        exclude_booking_id,
+        now,
+    ).annotate(
+        start_us=_EpochMicros("start"),
+        busy_start_us=_EpochMicros("busy_start"),
+        busy_end_us=_EpochMicros("busy_end"),
+        hold_us=_EpochMicros(_HOLD_UNTIL),
+    )
+    inner, params = rows.values_list(
+        key, "start_us", "busy_start_us", "busy_end_us", "hold_us"
+    ).query.sql_with_params()
+    multirange = "{" + ",".join(f"[{a},{b})" for a, b in spans) + "}"
+    sql = (
+        f"WITH b (owner, s, bs, be, h) AS ({inner}) "  # noqa: S608  # nosec B608: the ORM's SQL
+        "SELECT 0, owner, bs, be, NULL FROM b WHERE int8range(bs, be) && %s::int8multirange "
+        "UNION ALL SELECT 1, owner, width_bucket(s, %s::bigint[])::bigint, count(*), min(h) "
+        "FROM b GROUP BY owner, 3"
+    )
+    intervals: list[tuple[int, int, int]] = []
+    counts: list[tuple[int, int, int, int | None]] = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, multirange, midnights])
+        for part, owner, a, b, c in cursor.fetchall():
+            if part == 0:
+                intervals.append((owner, a, b))
+            else:
+                counts.append((owner, a, b, c))
+    return intervals, counts
+
+
+def _micros(t: datetime) -> int:
+    return (t - _EPOCH) // _MICROSECOND
+
+
 def busy_at_start(
     key: str,
     ids: Collection[int],
@@ -400,11 +543,15 @@ def team_calendars(
     staff: StaffMember | None = None,
     exclude_booking_id: int | None = None,
     with_bookings: bool = True,
+    hours: PartnerHours | None = None,
 ) -> TeamCalendars:
     """The calendars of the staff who may take `service` (only `staff`, if given: their own
     calendar, or none if they may not) and of the resources of its required kind.
 
-    with_bookings False: without their bookings (SlotCheck adds them under the partner lock)."""
+    with_bookings False: without their bookings (SlotCheck adds them under the partner lock).
+    hours: the partner's hours of the window and its margin, as the engine will be given them:
+    then only the bookings that can block a start in them are loaded as intervals
+    (busy_in_hours), with the day's load counted apart."""
     links = ServiceStaff.objects.filter(
         service=service, staff__is_active=True, staff__partner_id=service.partner_id
     )
@@ -422,9 +569,35 @@ def team_calendars(
     ):
         weekly[staff_id][weekday].append(slots.OpenRange(start, end))
 
+    open_ranges = None
+    if hours is not None:
+        zone, rules = service.partner.zone, service_rules(service)
+        open_ranges = [
+            (a - rules.buffer_before, b + rules.buffer_after)
+            for a, b in slots.open_ranges_utc(
+                zone,
+                hours.weekly_hours,
+                hours.overrides,
+                # The dates compute_slots takes its ranges from, whatever `now` is.
+                window_start.astimezone(zone).date() - timedelta(days=1),
+                window_end.astimezone(zone).date(),
+            )
+        ]
+
     def busy_of(key: str, owners: list[int]) -> Busy:
         if not with_bookings:
             return Busy({owner: [] for owner in owners}, None)
+        if open_ranges is not None:
+            return busy_in_hours(
+                key,
+                owners,
+                window_start,
+                window_end,
+                zone=service.partner.zone,
+                open_ranges=open_ranges,
+                exclude_booking_id=exclude_booking_id,
+                now=now,
+            )
         return busy_by_owner(
             key, owners, window_start, window_end, exclude_booking_id=exclude_booking_id, now=now
         )
@@ -439,6 +612,7 @@ def team_calendars(
             absences=away[staff_id],
             order=order,
             duration=timedelta(minutes=minutes) if minutes else None,
+            day_load=None if busy.day_load is None else busy.day_load[staff_id],
         )
         for staff_id, order, minutes, opening_hours in people
     ]
@@ -487,6 +661,7 @@ def service_slot_assignments(
         now=now,
         staff=staff,
         exclude_booking_id=exclude_booking_id,
+        hours=hours,
     )
     return _compute(service, hours, team, window_start, window_end, now)
 
@@ -574,7 +749,9 @@ def _cached_slots(
 
     def compute(a: datetime, b: datetime) -> tuple[list[datetime], datetime | None]:
         hours = _hours_around(service, a, b)
-        team = team_calendars(service=service, window_start=a, window_end=b, now=now, staff=staff)
+        team = team_calendars(
+            service=service, window_start=a, window_end=b, now=now, staff=staff, hours=hours
+        )
         return list(_compute(service, hours, team, a, b, now)), team.holds_until
 
     return slot_cache.free_starts(

@@ -28,6 +28,7 @@ __all__ = [
     "group_by_local_date",
     "is_slot_offered",
     "local_to_utc",
+    "open_ranges_utc",
 ]
 
 _ZERO = timedelta(0)
@@ -273,6 +274,20 @@ def _open_ranges(
             if a < b:  # a range lying wholly inside a DST gap collapses to nothing
                 yield a, b
         d += _DAY
+
+
+def open_ranges_utc(
+    zone: ZoneInfo,
+    weekly_hours: Mapping[int, Sequence[OpenRange]],
+    overrides: Mapping[date, Sequence[OpenRange]],
+    first_day: date,
+    last_day: date,
+) -> list[tuple[datetime, datetime]]:
+    """The sorted, disjoint union of the open ranges (UTC) of the local dates first_day..last_day:
+    no start the engine offers on those dates lies outside it, nor ends after it."""
+    _check_hours(weekly_hours, overrides)
+    starts, ends = _merge(_open_ranges(zone, weekly_hours, overrides, first_day, last_day))
+    return list(zip(starts, ends, strict=True))
 
 
 def _merge(spans: Iterable[tuple[datetime, datetime]]) -> tuple[list[datetime], list[datetime]]:
