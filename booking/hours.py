@@ -143,7 +143,7 @@ def weekly_hours_set(
             StaffHours.objects.filter(staff=staff).delete()
             StaffHours.objects.bulk_create([r for r in rows if isinstance(r, StaffHours)])
         # bulk_create sends no post_save: the cached free times go stale here, explicitly.
-        slot_cache.bump(partner.pk)
+        slot_cache.bump(partner.pk, rules=True)
         result.cancelled, result.kept = settle_covered(
             outside, choice=choice, actor=actor, reason="", now=now
         )
