@@ -29,6 +29,7 @@ class BookingEvent(TextChoices):
     CLOSURE_CREATED = "closure_created", "Business closed over a date range"
     CLOSURE_DELETED = "closure_deleted", "Closure removed (the days follow the hours again)"
     ABSENCE_CREATED = "absence_created", "Staff absence entered over a date range"
+    ABSENCE_DELETED = "absence_deleted", "Staff absence removed (the person's hours apply again)"
     HOURS_CHANGED = "hours_changed", "Weekly hours changed"
     CALENDAR_FEED_CREATED = "calendar_feed_created", "Calendar feed created (older URL revoked)"
     CALENDAR_FEED_REVOKED = "calendar_feed_revoked", "Calendar feed revoked"

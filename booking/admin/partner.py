@@ -20,6 +20,7 @@ from booking.admin.scoping import (
     PartnerScopedAdmin,
     PartnerScopedInline,
     ScopedRelatedFilter,
+    SummaryInline,
     request_scope,
 )
 from booking.models import (
@@ -46,10 +47,13 @@ PROFILE_FIELDS = (
 )
 
 
-class OpeningHoursInline(PartnerScopedInline):
+class OpeningHoursInline(SummaryInline):
+    """The weekly hours, read here; written on the weekly hours editor (link above the form),
+    which shows the bookings new hours leave out before saving."""
+
     model = OpeningHours
-    extra = 0
     fields = ("weekday", "start", "end")
+    verbose_name_plural = _('Opening hours (change them with "Weekly hours" above)')
 
 
 @admin.register(Partner)

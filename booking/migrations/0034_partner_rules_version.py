@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('booking', '0033_calendar_feed'),
+        ("booking", "0033_calendar_feed"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='rules_version',
+            model_name="partner",
+            name="rules_version",
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
     ]
