@@ -31,5 +31,7 @@ class BookingEvent(TextChoices):
     ABSENCE_CREATED = "absence_created", "Staff absence entered over a date range"
     ABSENCE_DELETED = "absence_deleted", "Staff absence removed (the person's hours apply again)"
     HOURS_CHANGED = "hours_changed", "Weekly hours changed"
+    DATE_OVERRIDE_SET = "date_override_set", "Special hours of a date set"
+    DATE_OVERRIDE_DELETED = "date_override_deleted", "Special hours of a date removed"
     CALENDAR_FEED_CREATED = "calendar_feed_created", "Calendar feed created (older URL revoked)"
     CALENDAR_FEED_REVOKED = "calendar_feed_revoked", "Calendar feed revoked"

@@ -8,13 +8,14 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db import models
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from booking.admin.covered import covered_by_override, warn_covered
 from booking.admin.scoping import (
     ALL,
     PartnerScopedAdmin,
@@ -23,6 +24,7 @@ from booking.admin.scoping import (
     SummaryInline,
     request_scope,
 )
+from booking.hours import date_override_delete
 from booking.models import (
     DateOverride,
     DateOverrideRange,
@@ -32,7 +34,7 @@ from booking.models import (
     ServiceTranslation,
 )
 from booking.reminders import reminders_replan
-from security.inputs import validate_year
+from security.actors import Actor, Via
 
 PROFILE_FIELDS = (
     "name",
@@ -184,47 +186,40 @@ class ServiceAdmin(PartnerScopedAdmin):
             reminders_replan(service=obj, now=timezone.now())
 
 
-class DateOverrideRangeInline(PartnerScopedInline):
+class DateOverrideRangeInline(SummaryInline):
     model = DateOverrideRange
-    extra = 1
     fields = ("start", "end")
     verbose_name_plural = _("Open on this day (no ranges: closed all day)")
 
 
-class DateOverrideForm(forms.ModelForm):
-    class Meta:
-        model = DateOverride
-        fields = ("partner", "date", "note")
-        help_texts = {
-            "date": _(
-                "The times below replace the weekly hours on this day. Without any time range "
-                "the business is closed that day. To close several days (holidays), use "
-                '"Close over dates".'
-            ),
-        }
-
-    def clean_date(self) -> Any:
-        day = self.cleaned_data["date"]
-        validate_year(day)  # the one date rule; the calendar and slot pages refuse other years
-        return day
-
-
 @admin.register(DateOverride)
 class DateOverrideAdmin(PartnerScopedAdmin):
-    form = DateOverrideForm
+    """Special hours of one date: set on the page that shows first the bookings they leave out
+    (booking.admin.hours.override_view, the add page), read here. Setting a date again
+    replaces its hours; removing them goes through booking.hours.date_override_delete."""
+
     list_display = ("date", "partner", "note")
     list_filter = (("partner", ScopedRelatedFilter),)
     search_fields = ("note",)
     fields = ("partner", "date", "note")
+    readonly_fields = fields
     inlines = (DateOverrideRangeInline,)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("partner")
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+    @method_decorator(require_http_methods(["GET", "HEAD", "POST"]))
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        from booking.admin.hours import override_view
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # Never silently: the bookings the day's hours no longer take.
-        warn_covered(request, covered_by_override(form.instance))
+        return override_view(self, request)
+
+    def delete_model(self, request: HttpRequest, obj: DateOverride) -> None:
+        date_override_delete(override=obj, actor=Actor.from_request(request, via=Via.ADMIN))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DateOverride]) -> None:
+        actor = Actor.from_request(request, via=Via.ADMIN)
+        for override in queryset:
+            date_override_delete(override=override, actor=actor)
