@@ -16,11 +16,15 @@ from datetime import UTC, datetime
 # The path segment after these is a secret (booking's manage link, whose payment pages live under
 # it too, and the invitation link): /manage/<token>/, /invitation/<token>/, also
 # percent-encoded (a `next=` in a query string); and a calendar feed's secret after its partner's
-# slug: /feed/<slug>/<secret>.ics.
+# slug: /feed/<slug>/<secret>.ics; and a password reset token after the user's id:
+# /account/reset/<uid>/<token>/ (not the "set-password" page Django redirects that link to).
 _SLASH = r"(?:/|%2[fF])"
 _SEGMENT = r"[^/\s\"'?#&<>\\%]+"
 _PRIVATE_SEGMENT = re.compile(
-    rf"({_SLASH}(?:manage|invitation){_SLASH}|{_SLASH}feed{_SLASH}{_SEGMENT}{_SLASH}){_SEGMENT}"
+    rf"({_SLASH}(?:manage|invitation){_SLASH}"
+    rf"|{_SLASH}feed{_SLASH}{_SEGMENT}{_SLASH}"
+    rf"|{_SLASH}account{_SLASH}reset{_SLASH}{_SEGMENT}{_SLASH}(?!set-password\b))"
+    rf"{_SEGMENT}"
 )
 REDACTED = "[redacted]"
 

@@ -49,6 +49,21 @@ LEGACY = "q5W0rTmZ3m7c1o8hXbY2uJ6kP4sV9nL0aE_dF-gHiJk"
         ("POST /invitation/ HTTP/1.1", "POST /invitation/ HTTP/1.1"),
         (f"GET /feed/demo-salon/{LEGACY}.ics HTTP/1.1", "GET /feed/demo-salon/[redacted] HTTP/1.1"),
         (f"?next=%2Ffeed%2Fdemo-salon%2F{LEGACY}.ics", "?next=%2Ffeed%2Fdemo-salon%2F[redacted]"),
+        # A password reset link (Django's: the user's id, then the token), and the page it
+        # redirects to, which holds no token and stays readable.
+        (
+            "GET /account/reset/MTc/cz6b2k-0f1e2d3c4b5a69788796a5b4c3d2e1f0/ HTTP/1.1",
+            "GET /account/reset/MTc/[redacted]/ HTTP/1.1",
+        ),
+        (
+            "?next=%2Faccount%2Freset%2FMTc%2Fcz6b2k-0f1e2d3c4b5a6978%2F",
+            "?next=%2Faccount%2Freset%2FMTc%2F[redacted]%2F",
+        ),
+        (
+            "POST /account/reset/MTc/set-password/ HTTP/1.1",
+            "POST /account/reset/MTc/set-password/ HTTP/1.1",
+        ),
+        ("GET /account/reset/done/ HTTP/1.1", "GET /account/reset/done/ HTTP/1.1"),
     ],
 )
 def test_redact_removes_the_private_segment_only(text: str, expected: str) -> None:
