@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections, transaction
 
 from booking.closures import CoveredChoice, closure_create
-from booking.hours import weekly_hours_set
+from booking.hours import date_override_set, weekly_hours_set
 from booking.models import Booking, Partner, Service, StaffMember
 from booking.services import SlotNotOffered, booking_create, partner_lock
 from security.actors import Actor, Via
@@ -71,7 +71,23 @@ def _hours_without_friday(partner: Partner, owner: Actor) -> None:
     )
 
 
-@pytest.mark.parametrize("change", [_close_friday, _friday_away, _hours_without_friday])
+def _special_hours_closing_friday(partner: Partner, owner: Actor) -> None:
+    date_override_set(
+        partner=partner,
+        actor=owner,
+        day=FRIDAY.date(),
+        ranges=[],
+        note="Closed",
+        choice=CoveredChoice.KEEP,
+        shown=set(),
+        now=NOW,
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_close_friday, _friday_away, _hours_without_friday, _special_hours_closing_friday],
+)
 def test_a_booking_checked_before_a_change_committed_is_not_written_into_it(
     transactional_db, partner: Partner, service: Service, change: Callable[[Partner, Actor], None]
 ) -> None:
