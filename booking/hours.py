@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from booking import selectors, slot_cache, slots
 from booking.closures import ClosureResult, CoveredChoice, check_shown, settle_covered
@@ -277,10 +278,32 @@ def date_override_set(
     return result
 
 
-def date_override_delete(*, override: DateOverride, actor: Actor) -> None:
+class HoursLeaveBookingsOutside(ValidationError):
+    """Removing special hours would leave bookings outside the weekly hours of that day."""
+
+
+def date_override_delete(
+    *, override: DateOverride, actor: Actor, now: datetime | None = None
+) -> None:
     """Remove the special hours of a date: the weekly hours apply that day again (the delete
-    moves the partner's versions). Nothing happens to bookings."""
+    moves the partner's versions). Never silently: when the weekly hours would leave upcoming
+    bookings of that day outside, nothing is removed (HoursLeaveBookingsOutside); the owner sets
+    the date's hours instead, on the page that shows those bookings and asks what happens to
+    them."""
+    from booking.services import partner_lock
+
+    now = now or timezone.now()
+    partner = override.partner
     with transaction.atomic():
+        partner_lock(partner.pk)
+        weekly = week_of(partner=partner)[override.date.weekday()]
+        if outside_day(partner=partner, day=override.date, ranges=weekly, now=now):
+            raise HoursLeaveBookingsOutside(
+                _(
+                    "The weekly hours would leave bookings of this day outside. Set this day's "
+                    "hours instead: that page shows them and asks what happens to them."
+                )
+            )
         record_event(
             event_type=BookingEvent.DATE_OVERRIDE_DELETED,
             actor=actor,

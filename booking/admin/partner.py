@@ -6,11 +6,10 @@ import zoneinfo
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +23,7 @@ from booking.admin.scoping import (
     SummaryInline,
     request_scope,
 )
-from booking.hours import date_override_delete
+from booking.hours import HoursLeaveBookingsOutside, date_override_delete
 from booking.models import (
     DateOverride,
     DateOverrideRange,
@@ -216,10 +215,24 @@ class DateOverrideAdmin(PartnerScopedAdmin):
 
         return override_view(self, request)
 
+    def get_actions(self, request: HttpRequest) -> Any:
+        # One at a time, from its page: a removal may be refused (bookings left outside).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @method_decorator(require_http_methods(["GET", "HEAD", "POST"]))
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except HoursLeaveBookingsOutside as exc:
+            messages.error(request, exc.messages[0])
+            override = self.get_object(request, object_id)
+            day = f"&day={override.date:%Y-%m-%d}" if override is not None else ""
+            partner = f"?partner={override.partner_id}" if override is not None else "?"
+            return HttpResponseRedirect(reverse("admin:booking_dateoverride_add") + partner + day)
+
     def delete_model(self, request: HttpRequest, obj: DateOverride) -> None:
         date_override_delete(override=obj, actor=Actor.from_request(request, via=Via.ADMIN))
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DateOverride]) -> None:
-        actor = Actor.from_request(request, via=Via.ADMIN)
-        for override in queryset:
-            date_override_delete(override=override, actor=actor)

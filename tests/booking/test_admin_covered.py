@@ -103,3 +103,31 @@ def test_an_absence_covers_the_persons_overlapping_bookings_only(world: World) -
     )
     assert hers in found and cancelled not in found
     assert {b.staff_id for b in found} == {world.a_staff.pk}
+
+
+def test_removing_special_hours_that_bookings_need_is_refused(client: Client, world: World) -> None:
+    """Special hours 07:00-21:00 on Christmas Eve (the week: 08:00-20:00) and a booking at
+    07:00: removing them would leave it outside the weekly hours, so nothing is removed and the
+    owner is sent to the page that shows it and asks."""
+    _close(client, "2026-12-24", ("07:00", "21:00"))
+    early = make_booking(world.a_service, datetime(2026, 12, 24, 6, 0, tzinfo=UTC))  # 07:00
+    override = DateOverride.objects.get(partner=world.a, date="2026-12-24")
+    url = f"/admin/booking/dateoverride/{override.pk}/delete/"
+    response = client.post(url, {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert "would leave bookings of this day outside" in response.content.decode()
+    assert response.redirect_chain[-1][0].endswith("&day=2026-12-24")
+    assert DateOverride.objects.filter(pk=override.pk).exists()
+    early.refresh_from_db()
+    assert early.status == Booking.Status.CONFIRMED
+    assert not SecurityEvent.objects.filter(event_type="date_override_deleted").exists()
+
+
+def test_removing_special_hours_nobody_needs_is_recorded(client: Client, world: World) -> None:
+    _close(client, "2026-12-25")
+    override = DateOverride.objects.get(partner=world.a, date="2026-12-25")
+    response = client.post(f"/admin/booking/dateoverride/{override.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not DateOverride.objects.filter(pk=override.pk).exists()
+    event = SecurityEvent.objects.filter(event_type="date_override_deleted").get()
+    assert event.actor_id == world.owner.pk and event.target == f"dateoverride:{override.pk}"
