@@ -234,6 +234,7 @@ def test_bookings_move_the_slots_version_but_not_the_rules_version(
     """A booking checked before a rules change checks again under the partner lock when the
     rules version moved (booking.services.booking_create): other bookings must not move it, or
     every booking of a busy partner would check twice."""
+
     def versions() -> tuple[int, int]:
         row = Partner.objects.values_list("slots_version", "rules_version").get(pk=partner.pk)
         return row[0], row[1]
