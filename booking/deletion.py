@@ -301,7 +301,9 @@ def partner_delete(
             _future(partner, now).select_related("partner", "service", "staff", "resource")
         )
         # A hold was never announced, so its end is not either.
-        outbox = [emails.partner_closed_email(b) for b in future if not b.is_hold]
+        outbox = [
+            emails.partner_closed_email(b) for b in future if not b.is_hold and b.customer_email
+        ]
         bookings_cancel_for_erasure(
             bookings=future, actor=actor, because=CancelledBecause.PARTNER, now=now
         )

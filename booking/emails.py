@@ -191,7 +191,10 @@ def _messages(booking: Booking, event: Notice) -> list[_Message]:
         "manage_url": links.manage_url(booking),
     }
     customer = booking.customer_email
-    if event == Notice.CONFIRMED:
+    if not customer:
+        # Booked by hand without an email (a walk-in, a phone customer): the business only.
+        customer_messages = []
+    elif event == Notice.CONFIRMED:
         customer_messages = [
             _Message(
                 "confirmed_customer",
@@ -348,6 +351,9 @@ def send_reminder(*, booking: Booking) -> None:
     """The reminder before an appointment: when, the manage link and the calendar entry. Raises
     what the mail backend raises (the caller records the failure). In the language the customer
     booked in, like the booking's other customer emails (the sender is a worker)."""
+    if not booking.customer_email:  # the planner leaves such bookings out; a guard all the same
+        logger.info("reminder skipped: no email address", extra={"booking_id": booking.pk})
+        return
     with translation.override(booking.language):
         context = {
             **_context(booking, Notice.CONFIRMED),

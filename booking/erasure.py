@@ -157,11 +157,12 @@ def _customer_events(customer: Customer, booking_ids: list[int]) -> set[int]:
     """Events holding the customer's traces: their own actions on their bookings (their IP
     address) and lost-link requests for their address (a keyed hash of it)."""
     targets = [f"booking:{pk}" for pk in booking_ids]
-    rows = SecurityEvent.objects.filter(
-        Q(target__in=targets, detail__actor_kind="customer")
-        | Q(detail__email_fingerprint=selectors.email_fingerprint(customer.email))
-        | Q(target=f"customer:{customer.pk}")
+    traces = Q(target__in=targets, detail__actor_kind="customer") | Q(
+        target=f"customer:{customer.pk}"
     )
+    if customer.email:  # a customer booked by hand without one asked for no link
+        traces |= Q(detail__email_fingerprint=selectors.email_fingerprint(customer.email))
+    rows = SecurityEvent.objects.filter(traces)
     return set(rows.values_list("pk", flat=True))
 
 

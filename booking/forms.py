@@ -139,6 +139,14 @@ class CustomerDetailsForm(forms.ModelForm):
     and the admin check exactly what `booking_create`'s full_clean() checks. Never saved: the
     booking is created by booking.services."""
 
+    # The model lets a booking by hand go without an email; a customer always gives one (the
+    # model field's own form field and validators, required).
+    customer_email = Booking._meta.get_field("customer_email").formfield(
+        required=True,
+        label=_("Email"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
     class Meta:
         model = Booking
         fields = CUSTOMER_FIELDS

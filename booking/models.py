@@ -765,7 +765,8 @@ class ServiceStaff(models.Model):
 
 class Customer(models.Model):
     """A partner's customer: one record per email address at one partner (matched through the
-    keyed blind index, so case does not matter and the database never compares plaintext).
+    keyed blind index, so case does not matter and the database never compares plaintext); a
+    walk-in or phone customer booked by hand without an email is a record of their own.
     Bookings point to it; it is what customers' own data requests and partners' customer list
     act on. The booking keeps the details typed for it (the customer record is not rewritten by
     whoever books with the same address)."""
@@ -773,20 +774,28 @@ class Customer(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="customers")
     # Encrypted at rest (C26), as on bookings.
     name = EncryptedTextField(max_length=120, validators=[validate_single_line])
-    email = EncryptedEmailField(max_length=254, validators=[validate_single_line])
+    # Empty only for a walk-in or phone customer booked by hand without one (`by_hand`): such a
+    # customer is their own record (never matched to another) and is sent no emails.
+    email = EncryptedEmailField(max_length=254, blank=True, validators=[validate_single_line])
     email_index = BlindIndexField(source="email")
     phone = EncryptedTextField(max_length=40, blank=True, validators=[validate_single_line])
+    # Made by a booking by hand in the admin (not by the customer on a booking page or the API).
+    by_hand = models.BooleanField(_("booked by hand"), default=False, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["partner", "email_index"], name="customer_one_record_per_email"
+                fields=["partner", "email_index"],
+                condition=~Q(email_index=""),
+                name="customer_one_record_per_email",
             ),
-            # An empty index would be a customer no one can find (saved around the field).
+            # A customer without an email index is one a partner booked by hand without an
+            # address; any other would be a customer no one can find (saved around the field).
             models.CheckConstraint(
-                condition=~Q(email_index=""), name="customer_email_index_present"
+                condition=~Q(email_index="") | Q(by_hand=True),
+                name="customer_email_index_present_unless_by_hand",
             ),
         ]
 
@@ -850,8 +859,10 @@ class Booking(models.Model):
     # Encrypted at rest (C26): the database holds ciphertexts; lookups by email go through the
     # keyed blind index below (case-insensitive), never through the encrypted column.
     customer_name = EncryptedTextField(max_length=120, validators=[validate_single_line])
+    # Empty for a walk-in or phone customer booked by hand without one (then no customer emails
+    # are sent; booking_create refuses it from a customer) and once anonymised.
     customer_email = EncryptedEmailField(
-        max_length=254, validators=[validate_single_line, validate_plain_email]
+        max_length=254, blank=True, validators=[validate_single_line, validate_plain_email]
     )
     customer_email_index = BlindIndexField(source="customer_email")
     customer_phone = EncryptedTextField(

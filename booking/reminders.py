@@ -69,6 +69,8 @@ def reminders_plan(*, now: datetime) -> int:
             start__gt=now,
             start__lte=now + timedelta(hours=horizon),
         )
+        # Booked by hand without an email: there is no one to remind.
+        .exclude(customer_email_index="")
         .exclude(Exists(BookingReminder.objects.filter(booking=OuterRef("pk"))))
         .select_related("service")
     )
@@ -100,9 +102,11 @@ def reminders_replan(*, service: Service, now: datetime) -> dict[str, int]:
         .delete()
     )
     rows = []
-    bookings = Booking.objects.filter(
-        service=service, status=Booking.Status.CONFIRMED, start__gt=now
-    ).prefetch_related("reminders")
+    bookings = (
+        Booking.objects.filter(service=service, status=Booking.Status.CONFIRMED, start__gt=now)
+        .exclude(customer_email_index="")  # no email, no one to remind
+        .prefetch_related("reminders")
+    )
     for booking in bookings.iterator(chunk_size=500):
         have = {reminder.lead_hours for reminder in booking.reminders.all()}
         for lead in leads:
@@ -179,6 +183,8 @@ def _skip_reason(booking: Booking, now: datetime) -> str:
         return "booking not paid"
     if booking.start <= now:
         return "appointment already started"
+    if not booking.customer_email:
+        return "no email address"
     return ""
 
 

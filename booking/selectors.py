@@ -804,7 +804,10 @@ def booking_get_by_token(*, token: str, now: datetime | None = None) -> Booking 
 
 def booking_upcoming_ids_for_email(*, partner: Partner, email: str, now: datetime) -> list[int]:
     """The customer's bookings ahead at this partner that a manage link is useful for:
-    confirmed ones, and holds still awaiting payment."""
+    confirmed ones, and holds still awaiting payment. No address finds nothing (bookings by
+    hand without an email have an empty index)."""
+    if not email.strip():
+        return []
     return list(
         # The email is encrypted at rest (C26): found through its keyed blind index, which is
         # case-insensitive like the address match it replaces.
@@ -881,7 +884,9 @@ def partner_week(
     rows = Booking.objects.filter(partner=partner, start__gte=start, start__lt=end)
     if staff_ids is not None:
         rows = rows.filter(staff_id__in=staff_ids)
-    bookings = list(rows.select_related("service").order_by("start", "pk"))
+    # The payment (payments' reverse one-to-one, by name: booking never imports payments) in
+    # the same query: the calendar shows each booking's payment state.
+    bookings = list(rows.select_related("service", "payment").order_by("start", "pk"))
     hours = partner_hours(partner=partner, first=days[0], last=days[-1])
     by_day: dict[date, list[Booking]] = {day: [] for day in days}
     for booking in bookings:

@@ -47,7 +47,7 @@ from booking.models import (
 from booking.signals import booking_cancelled
 from booking.tokens import new_link_version
 from security import ratelimit
-from security.actors import Actor, ActorKind
+from security.actors import Actor, ActorKind, Via
 from security.events import record_event
 from security.fieldcrypto import blind_index
 
@@ -370,20 +370,39 @@ def _new_booking(
     )
 
 
-def _customer_for(booking: Booking, *, now: datetime) -> Customer:
+def is_by_hand(actor: Actor) -> bool:
+    """A booking by hand: a person of the business in the admin (a logged-in user on the public
+    booking page books as a customer would)."""
+    return actor.kind == ActorKind.USER and actor.via == Via.ADMIN
+
+
+def _check_email(customer: CustomerDetails, actor: Actor) -> None:
+    """Only a booking by hand may go without an email (a walk-in, a phone customer); every other
+    way in needs one, whatever its form checked."""
+    if not customer.email.strip() and not is_by_hand(actor):
+        raise ValidationError(
+            {"customer_email": _("Enter an email address: the booking's emails go to it.")}
+        )
+
+
+def _customer_for(booking: Booking, *, now: datetime, by_hand: bool) -> Customer:
     """The partner's record of this email address, made on its first booking. Called under the
     partner lock, so two first bookings of one address cannot both make one (and the unique
-    constraint would refuse the second anyway)."""
-    index = blind_index(booking.customer_email)
-    found = Customer.objects.filter(partner_id=booking.partner_id, email_index=index).first()
-    if found is not None:
-        return found
+    constraint would refuse the second anyway). A customer booked by hand without an email is a
+    record of their own: a name (or a phone number) is no identity, two walk-ins called Anna
+    Meier are two people."""
+    index = blind_index(booking.customer_email) if booking.customer_email else ""
+    if index:
+        found = Customer.objects.filter(partner_id=booking.partner_id, email_index=index).first()
+        if found is not None:
+            return found
     customer = Customer(
         partner_id=booking.partner_id,
         name=booking.customer_name,
         email=booking.customer_email,
         email_index=index,  # before full_clean, which checks the constraints that use it
         phone=booking.customer_phone,
+        by_hand=by_hand,
         created_at=now,
     )
     customer.full_clean(exclude=["partner"])
@@ -435,6 +454,7 @@ def booking_create(
     if not service.is_active:
         raise SlotNotOffered(_("This service is not available for booking."))
     _check_staff(service, staff)
+    _check_email(customer, actor)
     booking = _new_booking(service=service, start=start, customer=customer, status=status, now=now)
     if hold_minutes is not None:
         if not 1 <= hold_minutes <= 24 * 60:
@@ -456,7 +476,7 @@ def booking_create(
             check = selectors.SlotCheck.prepare(service=service, start=start, now=now, staff=staff)
         _release_expired_holds(partner_id=service.partner_id, now=now)
         _assign(booking, check)
-        booking.customer = _customer_for(booking, now=now)
+        booking.customer = _customer_for(booking, now=now, by_hand=is_by_hand(actor))
         _insert_booking(booking)
         if booking.status == Booking.Status.CONFIRMED:  # a hold is announced once it is paid
             _notify(booking.pk, Notice.CONFIRMED, actor=actor, partner_id=booking.partner_id)
@@ -511,6 +531,7 @@ def booking_create_override(
         raise SlotNotOffered(
             _("A service that needs a room or equipment can only be booked at an offered time.")
         )
+    _check_email(customer, actor)
     booking = _new_booking(
         service=service, start=start, customer=customer, status=Booking.Status.CONFIRMED, now=now
     )
@@ -527,7 +548,7 @@ def booking_create_override(
         booking.end = start + timedelta(minutes=duration)
         booking.busy_start = start - timedelta(minutes=service.buffer_before_minutes)
         booking.busy_end = booking.end + timedelta(minutes=service.buffer_after_minutes)
-        booking.customer = _customer_for(booking, now=now)
+        booking.customer = _customer_for(booking, now=now, by_hand=is_by_hand(actor))
         detail = {"service_id": service.pk, "status": booking.status, "override": True}
         _insert_and_announce(booking, Notice.CONFIRMED, BookingEvent.BOOKING_CREATED, actor, detail)
     logger.info(

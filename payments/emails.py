@@ -41,6 +41,10 @@ def send_refund_email(*, refund_id: int) -> None:
         # The partner deleted its account: the customer was told then, refund included.
         logger.info("refund email skipped: booking deleted", extra={"refund_id": refund.pk})
         return
+    if not booking.customer_email:
+        # Booked by hand without an email: the business tells the customer itself.
+        logger.info("refund email skipped: no email address", extra={"refund_id": refund.pk})
+        return
     # In the language the customer booked in, whoever triggered the refund.
     with translation.override(booking.language):
         context = {

@@ -259,6 +259,10 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             extra["booking_reschedule_url"] = reverse(
                 "admin:booking_booking_reschedule", args=[booking.pk]
             )
+        # Booked by hand without an email: the page says that the customer hears nothing from us.
+        extra["no_customer_email"] = (
+            booking is not None and not booking.customer_email and booking.anonymised_at is None
+        )
         response = super().change_view(request, object_id, form_url, extra)
         if booking is not None and response.status_code == 200:
             customer_access(request).audit(view="change", bookings=[booking])
@@ -379,7 +383,15 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         # Without JavaScript: "Show free times" lists them as choices; a link with the service,
         # person and date (?service=&staff=&day=, as from the home page) lists them as links,
         # and a link fills in the booking form's start.
-        asked = request.GET if request.method == "GET" and "service" in request.GET else None
+        wanted = request.GET.copy()
+        staff_id = parse_id(wanted.get("staff", ""))
+        if request.method == "GET" and "service" not in wanted and staff_id is not None:
+            # From a free cell of the calendar: the person's service, if they have just one (and
+            # then their free times that day, beside the time clicked).
+            theirs = list(offered.filter(staff__pk=staff_id).values_list("pk", flat=True)[:2])
+            if len(theirs) == 1:
+                wanted["service"] = str(theirs[0])
+        asked = wanted if request.method == "GET" and "service" in wanted else None
         query = FreeTimesForm(request.POST or asked, **choices)
         if showing:
             # Only the free times are asked for: the customer's details are not checked yet.
@@ -387,9 +399,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
         elif request.method == "POST":
             form = BookingCreateForm(request.POST, may_override=may_override, **choices)
         else:
-            picked = {
-                k: request.GET[k] for k in ("service", "staff", "day", "start") if k in request.GET
-            }
+            picked = {k: wanted[k] for k in ("service", "staff", "day", "start") if k in wanted}
             form = BookingCreateForm(initial=picked, may_override=may_override, **choices)
         free = self._free_times(query, request.POST.get("start", ""))
         time_links: list[tuple[str, str, bool]] = []
@@ -399,7 +409,7 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
             chosen = request.GET.get("start", "")
             for moment in free.times:
                 local = moment.astimezone(free.zone).strftime("%Y-%m-%dT%H:%M")
-                link = {**{k: request.GET.get(k, "") for k in ("service", "staff", "day")}}
+                link = {**{k: wanted.get(k, "") for k in ("service", "staff", "day")}}
                 link["start"] = local
                 time_links.append((local[-5:], "?" + urlencode(link), local == chosen))
         if request.method == "POST" and not showing and form.is_valid():
@@ -459,7 +469,12 @@ class BookingAdmin(CustomerDataMixin, PartnerScopedAdmin):
                 )
                 self.message_user(
                     request,
-                    _("The booking was created and the customer notified."),
+                    _("The booking was created and the customer notified.")
+                    if booking.customer_email
+                    else _(
+                        "The booking was created. The customer has no email address: no "
+                        "emails are sent to them, tell them the time yourself."
+                    ),
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(

@@ -3,12 +3,13 @@ partner's zone, a row per day and a column per staff member (their hours, absenc
 bookings). Server-rendered; a static stylesheet lays it out as a table on a laptop and a list on
 a phone, and a small generated stylesheet (staff.css, same origin: the strict CSP allows no
 inline styles) gives each person their colour. A stylist with a login sees her own column only.
-A fixed number of queries, whatever the number of bookings."""
+?day= shows one day as a time grid (booking.admin.day_grid). A fixed number of queries,
+whatever the number of bookings."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,11 +23,18 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from booking import selectors, slots
+from booking.admin.booking_list import booking_payment, payment_text
+from booking.admin.day_grid import day_grid, week_grid
 from booking.admin.scoping import PARTNER, request_scope, scope_queryset
 from booking.admin.support import customer_access
 from booking.models import Booking, CancelledBecause, Partner, StaffAbsence, StaffMember
 from security.admin_guard import admin_bad_request
 from security.inputs import parse_date, parse_id
+
+
+def _payment_label(booking: Booking) -> str:
+    """The payment's amount and state ("CHF 150.00 · Paid"), or nothing for an unpaid service."""
+    return "" if booking_payment(booking) is None else payment_text(booking)
 
 
 def _status_label(booking: Booking) -> str:
@@ -58,21 +66,25 @@ def _week_staff(
     ]
 
 
-def _absent_days(staff: list[StaffMember], week: selectors.PartnerWeek) -> set[tuple[int, date]]:
-    """(staff id, local date) for each day of the week a person is away for some of it."""
+def _absences(
+    staff: list[StaffMember], week: selectors.PartnerWeek
+) -> dict[tuple[int, date], list[tuple[datetime, datetime]]]:
+    """(staff id, local date) -> the person's absences that day, as instants clipped to it."""
     zone = next(iter(staff)).partner.zone if staff else None
-    away: set[tuple[int, date]] = set()
+    away: dict[tuple[int, date], list[tuple[datetime, datetime]]] = {}
     if zone is None:
         return away
     absences = StaffAbsence.objects.filter(
         staff__in=staff, starts_at__lt=week.end, ends_at__gt=week.start
-    )
+    ).order_by("starts_at")
     for absence in absences:
         for week_day in week.days:
             day_start = slots.local_midnight(zone, week_day.date)
             day_end = slots.local_midnight(zone, week_day.date + timedelta(days=1))
             if absence.starts_at < day_end and absence.ends_at > day_start:
-                away.add((absence.staff_id, week_day.date))
+                away.setdefault((absence.staff_id, week_day.date), []).append(
+                    (max(absence.starts_at, day_start), min(absence.ends_at, day_end))
+                )
     return away
 
 
@@ -159,11 +171,13 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
         own = scope.own_staff_ids if scope.own_bookings_only else frozenset()
         week = selectors.partner_week(partner=partner, monday=monday, staff_ids=own or None)
         staff = _week_staff(partner, week.bookings, own)
-        away = _absent_days(staff, week)
+        away = _absences(staff, week)
         access = customer_access(request)
 
-        def link(day: date, view: str = "week") -> str:
+        def link(day: date, view: str = "week", person: int | None = None) -> str:
             query = {view: day.isoformat()}
+            if person is not None:
+                query["staff"] = str(person)
             if scope.kind != PARTNER:
                 query["partner"] = str(partner.pk)
             return f"{request.path}?{urlencode(query)}"
@@ -175,7 +189,8 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                     "staff": member,
                     "ranges": _staff_ranges(member, week_day),
                     "spans": _staff_spans(member, week_day),
-                    "away": (member.pk, week_day.date) in away,
+                    "away": bool(away.get((member.pk, week_day.date))),
+                    "absences": away.get((member.pk, week_day.date), []),
                     "bookings": [],
                 }
                 for member in staff
@@ -192,17 +207,14 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
                     {
                         "start": local_start.strftime("%H:%M"),
                         "end": local_end.strftime("%H:%M"),
-                        "start_min": _minutes(local_start.time()),
-                        # A booking running past midnight ends at the bottom of its day.
-                        "end_min": _minutes(local_end.time())
-                        if local_end.date() == local_start.date()
-                        else 24 * 60,
                         "service": booking.service.name,
                         "customer": access.value(booking, "customer_name"),
                         "cancelled": booking.status == Booking.Status.CANCELLED,
                         "label": _status_label(booking),
                         "pending": booking.status == Booking.Status.PENDING_PAYMENT,
+                        "payment": _payment_label(booking),
                         "url": reverse("admin:booking_booking_change", args=[booking.pk]),
+                        "booking": booking,
                     }
                 )
             days.append(
@@ -238,16 +250,62 @@ def calendar_view(model_admin: admin.ModelAdmin) -> Callable[[HttpRequest], Http
             context.update(
                 {
                     "day": row,
-                    "grid": day_grid(row, staff),
+                    "grid": day_grid(
+                        row,
+                        zone=zone,
+                        now=timezone.now(),
+                        book_url=reverse("admin:booking_booking_add")
+                        if model_admin.has_add_permission(request)
+                        else "",
+                    ),
                     "previous_url": link(day - timedelta(days=1), view="day"),
                     "next_url": link(day + timedelta(days=1), view="day"),
                     "today_url": link(today, view="day"),
                     "week_url": link(day),
-                    "title": f"{day:%A %d %B %Y}",
+                    # date_format: the weekday and month in the admin's language.
+                    "title": _("Calendar of %(day)s") % {"day": date_format(day, "l j F Y")},
                 }
             )
             return TemplateResponse(request, "admin/booking/calendar_day.html", context)
-        return TemplateResponse(request, "admin/booking/calendar.html", context)
+        context["grid_links"] = [(member, link(monday, person=member.pk)) for member in staff]
+        wanted_staff = request.GET.get("staff", "")
+        if not wanted_staff:
+            return TemplateResponse(request, "admin/booking/calendar.html", context)
+        # ?staff= shows that person's week on a time grid (one of the columns shown: another
+        # partner's person, or a colleague for a stylist who sees her own only, is not found).
+        staff_id = parse_id(wanted_staff)
+        if staff_id is None:
+            return admin_bad_request(
+                request,
+                model_admin.admin_site,
+                [_("Choose a staff member from the list.")],
+                back_url=link(monday),
+                back_text=_("Show this week"),
+            )
+        member = next((m for m in staff if m.pk == staff_id), None)
+        if member is None:
+            raise Http404(_("No such staff member."))
+        context.update(
+            {
+                "grid": week_grid(
+                    days,
+                    member.pk,
+                    zone=zone,
+                    now=timezone.now(),
+                    book_url=reverse("admin:booking_booking_add")
+                    if model_admin.has_add_permission(request)
+                    else "",
+                ),
+                "member": member,
+                "previous_url": link(monday - timedelta(days=7), person=member.pk),
+                "next_url": link(monday + timedelta(days=7), person=member.pk),
+                "today_url": link(today, person=member.pk),
+                "week_url": link(monday),
+                "title": _("Week of %(monday)s: %(name)s")
+                % {"monday": date_format(monday, "j F Y"), "name": member.name},
+            }
+        )
+        return TemplateResponse(request, "admin/booking/calendar_week_grid.html", context)
 
     return view
 
@@ -270,53 +328,3 @@ def _staff_spans(member: StaffMember, day: selectors.WeekDay) -> list[tuple[time
 
 def _staff_ranges(member: StaffMember, day: selectors.WeekDay) -> list[str]:
     return [f"{a:%H:%M}–{b:%H:%M}" for a, b in _staff_spans(member, day)]
-
-
-# The day view's time grid: rows of a quarter hour (calendar-grid.css has a class per row, span
-# and column, so that nothing needs an inline style).
-QUARTER = 15
-GRID_COLUMNS = 40  # staff columns the stylesheet has classes for
-
-
-def _minutes(value: time) -> int:
-    """Minutes since local midnight; an end of 00:00 is midnight at the end of the day."""
-    return value.hour * 60 + value.minute
-
-
-def _end_minutes(value: time) -> int:
-    return _minutes(value) or 24 * 60
-
-
-def day_grid(day: dict[str, Any], staff: list[StaffMember]) -> dict[str, Any]:
-    """Grid positions (quarter-hour rows, one column per person) of a day's working ranges and
-    bookings, in the partner's local wall time."""
-    spans = [(_minutes(a), _end_minutes(b)) for cell in day["cells"] for a, b in cell["spans"]]
-    spans += [(b["start_min"], b["end_min"]) for cell in day["cells"] for b in cell["bookings"]]
-    spans += [(_minutes(r.start), _end_minutes(r.end)) for r in day["open"]]
-    first = min((a for a, _b in spans), default=8 * 60) // 60 * 60
-    last = -(-max((b for _a, b in spans), default=18 * 60) // 60) * 60
-    first, last = min(first, last - 60), max(last, first + 60)
-
-    def rows(start: int, end: int) -> dict[str, int]:
-        start, end = max(start, first), min(max(end, start + QUARTER), last)
-        row = (start - first) // QUARTER + 2  # row 1 holds the names
-        return {"row": row, "span": max(1, -(-(end - start) // QUARTER))}
-
-    columns = []
-    for index, cell in enumerate(day["cells"][:GRID_COLUMNS], start=2):  # column 1: the hours
-        columns.append(
-            {
-                "col": index,
-                "staff": cell["staff"],
-                "away": cell["away"],
-                "work": [rows(_minutes(a), _end_minutes(b)) for a, b in cell["spans"]],
-                "bookings": [{**b, **rows(b["start_min"], b["end_min"])} for b in cell["bookings"]],
-            }
-        )
-    hours = [{"label": f"{m // 60:02d}:00", **rows(m, m + 60)} for m in range(first, last, 60)]
-    return {
-        "columns": columns,
-        "hours": hours,
-        "cols": len(columns),
-        "last_row": (last - first) // QUARTER + 1,
-    }

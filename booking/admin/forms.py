@@ -73,6 +73,12 @@ class RescheduleForm(forms.Form):
         return local_to_aware(self.cleaned_data["start"], self.zone)
 
 
+NO_EMAIL_HELP = _(
+    "Leave empty for a walk-in or a phone customer without email: the customer then gets no "
+    "emails at all (no confirmation, reminder, link to manage the booking or cancellation "
+    "notice); tell them the time yourself."
+)
+
 ANYONE = _("Anyone (whoever is free with the fewest bookings that day)")
 
 
@@ -154,6 +160,11 @@ class BookingCreateForm(_PickFields, CustomerDetailsForm):
     ) -> None:
         super().__init__(*args, **kw)
         self.pick(services=services, staff=staff, zone_name=zone_name)
+        # A walk-in or a phone customer may have no email (or not want to give it).
+        email = self.fields["customer_email"]
+        email.required = False
+        email.label = _("Email (optional)")
+        email.help_text = NO_EMAIL_HELP
         self.fields["start"].help_text = _("Local time in %(zone)s.") % {"zone": zone_name}
         if may_override:  # owners only: the view decides
             self.fields["override"] = forms.BooleanField(

@@ -88,6 +88,11 @@ URLS: dict[str, Callable[[World], str]] = {
     "calendar_day": lambda w: (
         f"/admin/booking/booking/calendar/?partner={w.a.pk}&day={w.a_booking.start.date()}"
     ),
+    # One person's week on a time grid (partner A's stylist).
+    "calendar_week_grid": lambda w: (
+        f"/admin/booking/booking/calendar/?partner={w.a.pk}&week={w.a_booking.start.date()}"
+        f"&staff={w.a_staff.pk}"
+    ),
     "booking_add_free_times": lambda w: (
         f"/admin/booking/booking/add/?service={w.a_service.pk}&staff={w.a_staff.pk}"
         f"&day={w.a_booking.start.date()}"
@@ -200,6 +205,8 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "booking_list_today": (200, 200, 200, 200, 200, 200, R),
     "booking_list_moved": (200, 200, 200, 200, 200, 200, R),
     "calendar_day": (200, 200, 200, 200, 200, 200, R),
+    # The other partner's users see their own week, where A's stylist is no one.
+    "calendar_week_grid": (200, 404, 200, 200, 200, 200, R),
     # The other partner's page answers, but without A's service, person or free times.
     "booking_add_free_times": (200, 200, 200, 403, 403, 200, R),
     # Invitations: the owner's (and operators'); members and support hold no permission.

@@ -463,8 +463,8 @@ def test_day_view_places_each_booking_on_the_time_grid_in_its_persons_column(cli
     )
     assert column is not None and column.group(2) == str(world.a_staff.pk)
     link = re.search(
-        rf'<a class="g-booking cal-staff-{world.a_staff.pk} g-c(\d+) g-r(\d+) g-s(\d+)"[^>]*'
-        rf'href="/admin/booking/booking/{mine.pk}/change/"',
+        rf'<li class="g-item g-c(\d+) g-r(\d+) g-s(\d+)"><a class="g-booking '
+        rf'cal-staff-{world.a_staff.pk}"[^>]*href="/admin/booking/booking/{mine.pk}/change/"',
         body,
     )
     assert link is not None, body

@@ -14,9 +14,10 @@ import pytest
 from admin_world import A_CUSTOMER, build_world, make_booking, make_hold, make_paid
 
 from booking import services
-from booking.models import Booking
+from booking.models import Booking, StaffAbsence, StaffMember
 from security.actors import Actor
 from tests.otp_login import browser_login, mfa_device
+from tests.staffing import TEAM
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -80,12 +81,20 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
         new_start=today_at_ten + timedelta(days=4, hours=5),
         actor=Actor.user(world.owner),
     )
+    booked_day = world.a_booking.start.astimezone(zone).replace(hour=14, minute=0)
+    StaffAbsence.objects.create(
+        staff=world.a_staff, starts_at=booked_day, ends_at=booked_day + timedelta(hours=2)
+    )
     base = live_server.url
     browser_login(page, base, world.owner.email, PASSWORD, device=mfa_device(world.owner))
     pages = {
         "home": "/admin/",
         "week": f"/admin/booking/booking/calendar/?week={world.a_booking.start.date()}",
         "day": f"/admin/booking/booking/calendar/?day={world.a_booking.start.astimezone(zone).date()}",
+        "week-grid": (
+            f"/admin/booking/booking/calendar/?week={world.a_booking.start.date()}"
+            f"&staff={world.a_staff.pk}"
+        ),
         "bookings": "/admin/booking/booking/?show=all",
         "payments": "/admin/payments/payment/",
         "book-by-hand": (
@@ -111,6 +120,33 @@ def test_home_calendar_and_list_at_laptop_and_phone_width(page, live_server) -> 
     page.goto(f"{base}/admin/booking/booking/?show=all")
     assert "CHF 150.00 · Paid" in page.inner_text("#result_list")
     assert page.locator("#result_list a", has_text="(Europe/Zurich)").count() >= 1  # moved to
+    # The day grid: a free quarter hour is a link (named for screen readers) to book by hand
+    # with that person at that time; the page it opens has them filled in.
+    day = (now + timedelta(days=1)).date()
+    page.goto(f"{base}/admin/booking/booking/calendar/?day={day}")
+    free = page.get_by_role("link", name=f"Book 11:00 with {TEAM}")
+    free.focus()
+    assert free.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"  # visible focus
+    page.screenshot(path=str(SHOTS / "day-focus-1280.png"), full_page=True)
+    free.click()
+    page.wait_for_url("**/add/?**")
+    assert page.locator("select[name=staff]").input_value() == str(
+        StaffMember.objects.get(partner=world.a, name=TEAM).pk
+    )
+    assert page.locator("input[name=start]").input_value() == f"{day}T11:00"
+    assert page.locator("select[name=service]").input_value() == str(world.a_service.pk)
+    # The person's free times that day beside it (the service's starts are on the hour).
+    assert page.locator(".free-time-links a[aria-current=true]", has_text="11:00").count() == 1
+    page.screenshot(path=str(SHOTS / "book-from-grid-1280.png"), full_page=True)
+    _no_violations(page, "booking by hand from the day grid")
+    # A walk-in: a name, no email; the booking page says nobody is written to.
+    page.fill("input[name=customer_name]", "Walter Walkin")
+    page.locator("input[type=submit].default").click()
+    page.wait_for_url("**/change/")
+    assert "no emails are sent to them" in page.inner_text(".messagelist")
+    assert "This customer has no email address" in page.inner_text("#content")
+    page.screenshot(path=str(SHOTS / "walk-in-booked-1280.png"), full_page=True)
+    _no_violations(page, "a walk-in's booking page")
     # Booking by hand without JavaScript: a free time is a link that fills in the start.
     page.goto(f"{base}{pages['book-by-hand']}")
     page.locator(".free-time-links a").first.click()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("booking", "0033_calendar_feed"),
+        ("booking", "0034_customer_email_optional_by_hand"),
     ]
 
     operations = [
