@@ -237,3 +237,22 @@ def closure_delete(*, closure: Closure, actor: Actor) -> None:
         )
         closure.delete()
     logger.info("closure deleted", extra={"partner_id": closure.partner_id})
+
+
+def absence_delete(*, absence: StaffAbsence, actor: Actor) -> None:
+    """Remove a person's absence (entered by closure_create): their hours apply again (the
+    delete moves the partner's versions). Nothing happens to bookings."""
+    with transaction.atomic():
+        record_event(
+            event_type=BookingEvent.ABSENCE_DELETED,
+            actor=actor,
+            target=f"staffabsence:{absence.pk}",
+            detail={
+                "partner_id": absence.staff.partner_id,
+                "staff_id": absence.staff_id,
+                "starts_at": absence.starts_at.isoformat(),
+                "ends_at": absence.ends_at.isoformat(),
+            },
+        )
+        absence.delete()
+    logger.info("absence deleted", extra={"staff_id": absence.staff_id})

@@ -19,15 +19,28 @@ import logging
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from booking import selectors, slot_cache
+from booking import selectors, slot_cache, slots
 from booking.closures import ClosureResult, CoveredChoice, check_shown, settle_covered
 from booking.events import BookingEvent
-from booking.models import MIDNIGHT, Booking, OpeningHours, Partner, StaffHours, StaffMember
+from booking.models import (
+    MIDNIGHT,
+    Booking,
+    Closure,
+    DateOverride,
+    DateOverrideRange,
+    OpeningHours,
+    Partner,
+    StaffHours,
+    StaffMember,
+)
 from security.actors import Actor
 from security.events import record_event
+from security.inputs import validate_year
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +156,7 @@ def weekly_hours_set(
             StaffHours.objects.filter(staff=staff).delete()
             StaffHours.objects.bulk_create([r for r in rows if isinstance(r, StaffHours)])
         # bulk_create sends no post_save: the cached free times go stale here, explicitly.
-        slot_cache.bump(partner.pk)
+        slot_cache.bump(partner.pk, rules=True)
         result.cancelled, result.kept = settle_covered(
             outside, choice=choice, actor=actor, reason="", now=now
         )
@@ -170,3 +183,132 @@ def weekly_hours_set(
         },
     )
     return result
+
+
+# --- special hours on one date -----------------------------------------------------------------
+# `date_override_set` is the one write path of the special hours of one date (the admin's
+# "Special hours on a date" page, booking/admin/hours.py), with the same steps as the week's:
+# the bookings of that day the new ranges leave outside are shown first, found again under the
+# partner lock, cancelled or kept as chosen; the DATE_OVERRIDE_SET event names the actor.
+
+
+def outside_day(
+    *, partner: Partner, day: date, ranges: Sequence[tuple[time, time]], now: datetime
+) -> list[Booking]:
+    """The partner's confirmed bookings and holds on the local `day`, not ended yet, that do not
+    fit `ranges` (all of them when there are none: closed), earliest first. A day a closure
+    covers is closed whatever its override says: nothing is outside because of the override."""
+    if Closure.objects.filter(partner=partner, first_day__lte=day, last_day__gte=day).exists():
+        return []
+    start = slots.local_midnight(partner.zone, day)
+    end = slots.local_midnight(partner.zone, day + timedelta(days=1))
+    rows = Booking.objects.filter(
+        partner=partner,
+        status__in=Booking.BLOCKING,
+        start__lt=end,
+        end__gt=max(start, now),
+    ).select_related("partner", "service", "staff", "customer", "payment")
+    return [b for b in rows.order_by("start", "pk") if not _fits(b, ranges)]
+
+
+def date_override_set(
+    *,
+    partner: Partner,
+    actor: Actor,
+    day: date,
+    ranges: Sequence[tuple[time, time]],
+    note: str,
+    choice: CoveredChoice,
+    shown: set[int],
+    now: datetime | None = None,
+) -> ClosureResult:
+    """Replace the hours of the local date `day` by `ranges` (none: closed that day), whatever
+    the weekly hours say. Raises ValidationError for a bad date, range or note, CoveredChanged
+    when the bookings left outside are not the ones shown; nothing is saved then."""
+    from booking.services import partner_lock
+
+    now = now or timezone.now()
+    choice = CoveredChoice(choice)
+    note = note.strip()
+    try:
+        validate_year(day)
+    except ValidationError as exc:
+        raise ValidationError({"date": exc.messages}) from None
+    override = DateOverride(partner=partner, date=day, note=note)
+    override.full_clean(validate_constraints=False)  # it replaces the date's override, if any
+    rows = [DateOverrideRange(start=a, end=b) for a, b in ranges]
+    for row in rows:
+        row.full_clean(exclude=["override"])
+    result = ClosureResult()
+    with transaction.atomic():
+        partner_lock(partner.pk)
+        outside = outside_day(partner=partner, day=day, ranges=ranges, now=now)
+        check_shown(outside, shown)
+        DateOverride.objects.filter(partner=partner, date=day).delete()
+        override.save()
+        for row in rows:
+            row.override = override
+        DateOverrideRange.objects.bulk_create(rows)
+        # bulk_create sends no post_save: the cached free times go stale here, explicitly.
+        slot_cache.bump(partner.pk, rules=True)
+        result.cancelled, result.kept = settle_covered(
+            outside, choice=choice, actor=actor, reason=note, now=now
+        )
+        record_event(
+            event_type=BookingEvent.DATE_OVERRIDE_SET,
+            actor=actor,
+            target=f"dateoverride:{override.pk}",
+            detail={
+                "partner_id": partner.pk,
+                "date": day.isoformat(),
+                "ranges": [f"{a:%H:%M}-{b:%H:%M}" for a, b in sorted(ranges)],
+                "choice": str(choice.value),
+                "cancelled": result.cancelled,
+                "kept": result.kept,
+            },
+        )
+    logger.info(
+        "date override set",
+        extra={
+            "partner_id": partner.pk,
+            "cancelled": len(result.cancelled),
+            "kept": len(result.kept),
+        },
+    )
+    return result
+
+
+class HoursLeaveBookingsOutside(ValidationError):
+    """Removing special hours would leave bookings outside the weekly hours of that day."""
+
+
+def date_override_delete(
+    *, override: DateOverride, actor: Actor, now: datetime | None = None
+) -> None:
+    """Remove the special hours of a date: the weekly hours apply that day again (the delete
+    moves the partner's versions). Never silently: when the weekly hours would leave upcoming
+    bookings of that day outside, nothing is removed (HoursLeaveBookingsOutside); the owner sets
+    the date's hours instead, on the page that shows those bookings and asks what happens to
+    them."""
+    from booking.services import partner_lock
+
+    now = now or timezone.now()
+    partner = override.partner
+    with transaction.atomic():
+        partner_lock(partner.pk)
+        weekly = week_of(partner=partner)[override.date.weekday()]
+        if outside_day(partner=partner, day=override.date, ranges=weekly, now=now):
+            raise HoursLeaveBookingsOutside(
+                _(
+                    "The weekly hours would leave bookings of this day outside. Set this day's "
+                    "hours instead: that page shows them and asks what happens to them."
+                )
+            )
+        record_event(
+            event_type=BookingEvent.DATE_OVERRIDE_DELETED,
+            actor=actor,
+            target=f"dateoverride:{override.pk}",
+            detail={"partner_id": override.partner_id, "date": override.date.isoformat()},
+        )
+        override.delete()
+    logger.info("date override deleted", extra={"partner_id": override.partner_id})

@@ -190,6 +190,12 @@ class Partner(models.Model):
     # the cached free starts of the partner's services are filed under. Only ever incremented in
     # the database (F() + 1), never written from an instance, so it cannot move back.
     slots_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # Moves with slots_version on every write of what decides whether a time is offered at all
+    # (hours, overrides, closures, people, their hours and absences, resources, services, the
+    # zone), never on a booking write: a booking reads it before its check and again under the
+    # partner lock (booking.services.booking_create), and checks again when it moved. Written
+    # like slots_version, only ever incremented in the database.
+    rules_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -203,16 +209,18 @@ class Partner(models.Model):
         return self.name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """An update writes every field but slots_version (an instance's copy may be stale)."""
+        """An update writes every field but the versions (an instance's copy may be stale)."""
         if not self._state.adding and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "slots_version"
+                if not f.primary_key and f.name not in ("slots_version", "rules_version")
             ]
             super().save(*args, **kwargs)
             # Its zone decides every slot: what was cached for it is stale.
-            Partner.objects.filter(pk=self.pk).update(slots_version=F("slots_version") + 1)
+            Partner.objects.filter(pk=self.pk).update(
+                slots_version=F("slots_version") + 1, rules_version=F("rules_version") + 1
+            )
             return
         super().save(*args, **kwargs)
 

@@ -185,20 +185,30 @@ def _refused_constraint(exc: IntegrityError) -> BaseConstraint | None:
     return next((c for c in Booking._meta.constraints if c.name == name), None)
 
 
-def partner_lock(partner_id: int) -> None:
+def partner_lock(partner_id: int) -> int:
     """Booking writes of one partner take turns; every writer of a partner's bookings (and of
     what decides them, e.g. a payment webhook) takes this lock first, in the same order.
 
     Without it, two overlapping inserts on PostgreSQL can deadlock inside the exclusion check
     (each waits for the other's uncommitted row, 40P01). FOR NO KEY UPDATE does not block other
     rows referencing the partner. On SQLite writes are serialised already and the lock is a
-    no-op. Must run inside a transaction."""
-    list(
+    no-op. Must run inside a transaction.
+
+    Returns the partner's rules_version as it is under the lock (0 for a partner that is gone):
+    a writer that read the rules before the lock compares it with the one it read then."""
+    rows = list(
         Partner.objects.select_for_update(no_key=True)
         .filter(pk=partner_id)
         .order_by()  # one row: no sort by the model's default ordering (name)
-        .values_list("pk", flat=True)
+        .values_list("pk", "rules_version")
     )
+    return rows[0][1] if rows else 0
+
+
+def rules_version(partner_id: int) -> int:
+    """The partner's rules_version now (booking.models.Partner); read before the rules."""
+    found = Partner.objects.filter(pk=partner_id).values_list("rules_version", flat=True).first()
+    return found or 0
 
 
 def _overlapping(booking: Booking) -> QuerySet[Booking]:
@@ -452,11 +462,18 @@ def booking_create(
         booking.hold_expires_at = now + timedelta(minutes=hold_minutes)
     # The database checks the constraints; _save_blocking words a refusal.
     booking.full_clean(validate_constraints=False, exclude=_ASSIGNED_LATER)
-    # Hours, people and absences: no writer of those takes the partner lock, so they are read
-    # before it; the bookings are read under it.
+    # Hours, closures, people and absences are read before the lock (a busy partner's bookings
+    # do not queue behind those reads); the bookings under it. A change of those rules may
+    # commit in between (a closure saved while this customer pressed "book"): every such write
+    # moves the partner's rules_version in its transaction, so when the version under the lock
+    # is not the one read before the rules, they are read again, under the lock, and the
+    # booking is judged by the rules in force when it is written.
+    seen = rules_version(service.partner_id)
     check = selectors.SlotCheck.prepare(service=service, start=start, now=now, staff=staff)
     with transaction.atomic():
-        partner_lock(service.partner_id)
+        if partner_lock(service.partner_id) != seen:
+            service.partner.refresh_from_db(fields=["time_zone"])  # the zone is a rule too
+            check = selectors.SlotCheck.prepare(service=service, start=start, now=now, staff=staff)
         _release_expired_holds(partner_id=service.partner_id, now=now)
         _assign(booking, check)
         booking.customer = _customer_for(booking, now=now, by_hand=is_by_hand(actor))

@@ -57,10 +57,15 @@ _MICRO = timedelta(microseconds=1)
 Compute = Callable[[datetime, datetime], tuple[list[datetime], datetime | None]]
 
 
-def bump(partner_id: int) -> None:
+def bump(partner_id: int, *, rules: bool = False) -> None:
     """Move the partner's version: every cached answer of its services is stale from now on.
-    Call inside the transaction of the write it is about."""
-    Partner.objects.filter(pk=partner_id).update(slots_version=F("slots_version") + 1)
+    Call inside the transaction of the write it is about. `rules`: the write changed what is
+    offered at all (not a booking), so the partner's rules_version moves too, in the same
+    statement (a booking checked before it checks again: booking.services.booking_create)."""
+    moved: dict[str, Any] = {"slots_version": F("slots_version") + 1}
+    if rules:
+        moved["rules_version"] = F("rules_version") + 1
+    Partner.objects.filter(pk=partner_id).update(**moved)
 
 
 # The partner whose rows are being deleted with it (booking.deletion): its deletes move nothing.
@@ -201,14 +206,14 @@ def _changed(sender: type[Model], instance: Model, **kwargs: Any) -> None:
         return  # the partner itself goes: nothing of it is offered any more (no bump per row)
     partner_id = _partner_of(instance)
     if partner_id is not None and partner_id != _going.get():
-        bump(partner_id)
+        bump(partner_id, rules=not isinstance(instance, Booking))
 
 
 def _team_changed(sender: type[Model], instance: Model, action: str, **kwargs: Any) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
         partner_id = getattr(instance, "partner_id", None)
         if partner_id is not None:
-            bump(partner_id)
+            bump(partner_id, rules=True)
 
 
 WATCHED: tuple[type[Model], ...] = (

@@ -23,10 +23,17 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from booking.admin.closures import covered_rows, page_partner
-from booking.closures import CoveredChanged, CoveredChoice
-from booking.hours import outside_hours, week_of, weekly_hours_set
+from booking.closures import ClosureResult, CoveredChanged, CoveredChoice
+from booking.hours import (
+    date_override_set,
+    outside_day,
+    outside_hours,
+    week_of,
+    weekly_hours_set,
+)
 from booking.models import MIDNIGHT, Partner, StaffMember, Weekday
 from security.actors import Actor, Via
+from security.inputs import validate_year
 
 # Rows a day can have on one page; a day shows its ranges and one empty row (two at least).
 MAX_ROWS = 8
@@ -141,6 +148,24 @@ def _staff_of(request: HttpRequest, partner: Partner) -> StaffMember | None:
     return staff
 
 
+def _saved(head: Any, result: ClosureResult) -> str:
+    """The saved message: what happened to the bookings left outside, if any."""
+    text = str(head)
+    if result.cancelled:
+        text += " " + ngettext(
+            "%(count)d booking outside them was cancelled; its customer is told by email.",
+            "%(count)d bookings outside them were cancelled; each customer is told by email.",
+            len(result.cancelled),
+        ) % {"count": len(result.cancelled)}
+    elif result.kept:
+        text += " " + ngettext(
+            "%(count)d booking outside them was kept.",
+            "%(count)d bookings outside them were kept.",
+            len(result.kept),
+        ) % {"count": len(result.kept)}
+    return text
+
+
 def hours_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
     asks_staff = bool(request.POST.get("staff") or request.GET.get("staff"))
     perm = "booking.change_staffhours" if asks_staff else "booking.change_openinghours"
@@ -206,18 +231,129 @@ def hours_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> Http
         for error in exc.messages:
             form.add_error(None, error)
         return TemplateResponse(request, "admin/booking/hours/week.html", context)
-    text = str(_("The weekly hours were saved."))
-    if result.cancelled:
-        text += " " + ngettext(
-            "%(count)d booking outside them was cancelled; its customer is told by email.",
-            "%(count)d bookings outside them were cancelled; each customer is told by email.",
-            len(result.cancelled),
-        ) % {"count": len(result.cancelled)}
-    elif result.kept:
-        text += " " + ngettext(
-            "%(count)d booking outside them was kept.",
-            "%(count)d bookings outside them were kept.",
-            len(result.kept),
-        ) % {"count": len(result.kept)}
-    messages.success(request, text)
+    messages.success(request, _saved(_("The weekly hours were saved."), result))
     return HttpResponseRedirect(here + query)
+
+
+# --- special hours on one date -----------------------------------------------------------------
+# The one way to set them (DateOverrideAdmin.add_view leads here): the date, a note and its
+# ranges; the bookings of that day the ranges leave outside are shown first, as on the week's
+# page, and booking.hours.date_override_set saves.
+
+DAY_ROWS = 4
+
+
+class DayForm(forms.Form):
+    date = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "The times below replace the weekly hours on this day. Without any time range "
+            "the business is closed that day. To close several days (holidays), use "
+            '"Close over dates".'
+        ),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for row in range(DAY_ROWS):
+            self.fields[f"r{row}_start"] = _time_field(_("From"))
+            self.fields[f"r{row}_end"] = _time_field(_("to"))
+        self.ranges: list[tuple[time, time]] = []
+
+    def clean_date(self) -> Any:
+        day = self.cleaned_data["date"]
+        validate_year(day)  # the one date rule; the calendar and slot pages refuse other years
+        return day
+
+    def pairs(self) -> list[tuple[Any, Any]]:
+        return [(self[f"r{row}_start"], self[f"r{row}_end"]) for row in range(DAY_ROWS)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        ranges: list[tuple[time, time, str]] = []
+        for row in range(DAY_ROWS):
+            start_name, end_name = f"r{row}_start", f"r{row}_end"
+            start, end = data.get(start_name), data.get(end_name)
+            if start_name in self.errors or end_name in self.errors or (start, end) == (None, None):
+                continue
+            if start is None or end is None:
+                self.add_error(
+                    start_name if start is None else end_name,
+                    _("Give both a start and an end, or neither."),
+                )
+                continue
+            if end != MIDNIGHT and end <= start:
+                self.add_error(
+                    end_name,
+                    _(
+                        "The end must be after the start (00:00 means midnight at the end of the day)."
+                    ),
+                )
+                continue
+            ranges.append((start, end, start_name))
+        ranges.sort(key=lambda r: r[0])
+        for before, after in zip(ranges, ranges[1:], strict=False):
+            if _minutes(after[0], is_end=False) < _minutes(before[1], is_end=True):
+                self.add_error(
+                    after[2],
+                    _("This range overlaps %(start)s–%(end)s.")
+                    % {"start": f"{before[0]:%H:%M}", "end": f"{before[1]:%H:%M}"},
+                )
+        self.ranges = [(a, b) for a, b, _name in ranges]
+        return data
+
+
+def override_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> HttpResponse:
+    partner = page_partner(request, "booking.add_dateoverride")
+    submitted = request.method == "POST"
+    form = DayForm(request.POST if submitted else None, initial={"date": request.GET.get("day")})
+    template = "admin/booking/dateoverride/day.html"
+    here = reverse("admin:booking_dateoverride_add")
+    context: dict[str, Any] = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Special hours on a date"),
+        "opts": model_admin.model._meta,
+        "partner": partner,
+        "form": form,
+        "zone_name": partner.time_zone,
+        "choices": CoveredChoice,
+        "here": here,
+    }
+    if not (submitted and form.is_valid()):
+        return TemplateResponse(request, template, context)
+    day = form.cleaned_data["date"]
+    now = timezone.now()
+    raw_choice = request.POST.get("choice", "")
+    try:
+        outside = outside_day(partner=partner, day=day, ranges=form.ranges, now=now)
+        if raw_choice not in CoveredChoice.values and outside:
+            # Shown first: nothing is saved until the owner chose what happens to these bookings.
+            return TemplateResponse(
+                request, template, {**context, "covered": covered_rows(outside, partner)}
+            )
+        shown = {int(v) for v in request.POST.getlist("shown") if v.isdigit()}
+        result = date_override_set(
+            partner=partner,
+            actor=Actor.from_request(request, via=Via.ADMIN),
+            day=day,
+            ranges=form.ranges,
+            note=form.cleaned_data["note"],
+            choice=CoveredChoice(raw_choice) if raw_choice else CoveredChoice.KEEP,
+            shown=shown,
+            now=now,
+        )
+    except CoveredChanged as exc:
+        fresh = outside_day(partner=partner, day=day, ranges=form.ranges, now=timezone.now())
+        form.add_error(None, exc.messages[0])
+        return TemplateResponse(
+            request, template, {**context, "covered": covered_rows(fresh, partner)}
+        )
+    except ValidationError as exc:
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+        return TemplateResponse(request, template, context)
+    messages.success(request, _saved(_("The special hours were saved."), result))
+    return HttpResponseRedirect(reverse("admin:booking_dateoverride_changelist"))

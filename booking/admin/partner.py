@@ -6,22 +6,24 @@ import zoneinfo
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
-from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from booking.admin.covered import covered_by_override, warn_covered
 from booking.admin.scoping import (
     ALL,
     PartnerScopedAdmin,
     PartnerScopedInline,
     ScopedRelatedFilter,
+    SummaryInline,
     request_scope,
 )
+from booking.hours import HoursLeaveBookingsOutside, date_override_delete
 from booking.models import (
     DateOverride,
     DateOverrideRange,
@@ -31,7 +33,7 @@ from booking.models import (
     ServiceTranslation,
 )
 from booking.reminders import reminders_replan
-from security.inputs import validate_year
+from security.actors import Actor, Via
 
 PROFILE_FIELDS = (
     "name",
@@ -46,10 +48,13 @@ PROFILE_FIELDS = (
 )
 
 
-class OpeningHoursInline(PartnerScopedInline):
+class OpeningHoursInline(SummaryInline):
+    """The weekly hours, read here; written on the weekly hours editor (link above the form),
+    which shows the bookings new hours leave out before saving."""
+
     model = OpeningHours
-    extra = 0
     fields = ("weekday", "start", "end")
+    verbose_name_plural = _('Opening hours (change them with "Weekly hours" above)')
 
 
 @admin.register(Partner)
@@ -180,47 +185,54 @@ class ServiceAdmin(PartnerScopedAdmin):
             reminders_replan(service=obj, now=timezone.now())
 
 
-class DateOverrideRangeInline(PartnerScopedInline):
+class DateOverrideRangeInline(SummaryInline):
     model = DateOverrideRange
-    extra = 1
     fields = ("start", "end")
     verbose_name_plural = _("Open on this day (no ranges: closed all day)")
 
 
-class DateOverrideForm(forms.ModelForm):
-    class Meta:
-        model = DateOverride
-        fields = ("partner", "date", "note")
-        help_texts = {
-            "date": _(
-                "The times below replace the weekly hours on this day. Without any time range "
-                "the business is closed that day. To close several days (holidays), use "
-                '"Close over dates".'
-            ),
-        }
-
-    def clean_date(self) -> Any:
-        day = self.cleaned_data["date"]
-        validate_year(day)  # the one date rule; the calendar and slot pages refuse other years
-        return day
-
-
 @admin.register(DateOverride)
 class DateOverrideAdmin(PartnerScopedAdmin):
-    form = DateOverrideForm
+    """Special hours of one date: set on the page that shows first the bookings they leave out
+    (booking.admin.hours.override_view, the add page), read here. Setting a date again
+    replaces its hours; removing them goes through booking.hours.date_override_delete."""
+
     list_display = ("date", "partner", "note")
     list_filter = (("partner", ScopedRelatedFilter),)
     search_fields = ("note",)
     fields = ("partner", "date", "note")
+    readonly_fields = fields
     inlines = (DateOverrideRangeInline,)
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).select_related("partner")
 
-    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+    @method_decorator(require_http_methods(["GET", "HEAD", "POST"]))
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        from booking.admin.hours import override_view
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        # Never silently: the bookings the day's hours no longer take.
-        warn_covered(request, covered_by_override(form.instance))
+        return override_view(self, request)
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        # One at a time, from its page: a removal may be refused (bookings left outside).
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @method_decorator(require_http_methods(["GET", "HEAD", "POST"]))
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except HoursLeaveBookingsOutside as exc:
+            messages.error(request, exc.messages[0])
+            override = self.get_object(request, object_id)
+            day = f"&day={override.date:%Y-%m-%d}" if override is not None else ""
+            partner = f"?partner={override.partner_id}" if override is not None else "?"
+            return HttpResponseRedirect(reverse("admin:booking_dateoverride_add") + partner + day)
+
+    def delete_model(self, request: HttpRequest, obj: DateOverride) -> None:
+        date_override_delete(override=obj, actor=Actor.from_request(request, via=Via.ADMIN))

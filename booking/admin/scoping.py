@@ -300,3 +300,22 @@ class PartnerScopedInline(_ScopedFormfields, admin.TabularInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return scope_queryset(request, super().get_queryset(request))
+
+
+class SummaryInline(PartnerScopedInline):
+    """Rows shown on their parent's page but written elsewhere, by the one service of the
+    action (the weekly hours editor, the "Away over dates" page), which shows the bookings a
+    change leaves out first: no adding or changing them here (a forged row is ignored by the
+    admin's formset for lack of the permission)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from booking.admin.covered import covered_by_absences, warn_covered
 from booking.admin.forms import LocalDateTimeField, local_to_aware
 from booking.admin.scoping import (
     ALL,
@@ -25,8 +24,10 @@ from booking.admin.scoping import (
     PartnerScopedAdmin,
     PartnerScopedInline,
     ScopedRelatedFilter,
+    SummaryInline,
     request_scope,
 )
+from booking.closures import absence_delete
 from booking.models import (
     Partner,
     Resource,
@@ -36,6 +37,7 @@ from booking.models import (
     StaffHours,
     StaffMember,
 )
+from security.actors import Actor, Via
 
 
 class AbsenceForm(forms.ModelForm):
@@ -81,9 +83,11 @@ class AbsenceInline(PartnerScopedInline):
         return super().get_formset(request, obj, form=form, **kwargs)
 
 
-class StaffHoursInline(PartnerScopedInline):
+class StaffHoursInline(SummaryInline):
+    """The person's weekly hours, read here; written on the weekly hours editor (link above the
+    form), which shows the bookings new hours leave out before saving."""
+
     model = StaffHours
-    extra = 0
     fields = ("weekday", "start", "end")
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
@@ -91,7 +95,7 @@ class StaffHoursInline(PartnerScopedInline):
         where = partner.time_zone if partner is not None else _("the partner's time zone")
         # Per request, like the absences' heading (the admin makes inline instances per request).
         self.verbose_name_plural = _(
-            "Weekly hours (several ranges a day allowed; times in %(zone)s)"
+            'Weekly hours (times in %(zone)s; change them with "Weekly hours" above)'
         ) % {"zone": where}
         return super().get_formset(request, obj, **kwargs)
 
@@ -116,8 +120,34 @@ class ServiceStaffInline(PartnerScopedInline):
     verbose_name_plural = _("Services this person performs")
 
 
-class StaffAbsenceInline(AbsenceInline):
+class StaffAbsenceInline(SummaryInline):
+    """The person's absences, read here (in the partner's zone, named); entered on the "Away over
+    dates" page (link above the form), which shows the bookings they cover before saving.
+    Removing one goes through closures.absence_delete (StaffMemberAdmin.save_formset)."""
+
     model = StaffAbsence
+    fields = ("local_from", "local_until", "note")
+    readonly_fields = fields
+    can_delete = True
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return admin.TabularInline.has_delete_permission(self, request, obj)
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        partner = getattr(obj, "partner", None) or request_scope(request).partner
+        self.zone = partner.zone if partner is not None else ZoneInfo("UTC")
+        self.verbose_name_plural = _(
+            'Absences (times in %(zone)s; enter them with "Away over dates" above)'
+        ) % {"zone": self.zone.key}
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description=_("From"))
+    def local_from(self, obj: StaffAbsence) -> str:
+        return f"{obj.starts_at.astimezone(self.zone):%Y-%m-%d %H:%M}"
+
+    @admin.display(description=_("Until"))
+    def local_until(self, obj: StaffAbsence) -> str:
+        return f"{obj.ends_at.astimezone(self.zone):%Y-%m-%d %H:%M}"
 
 
 class _AbsenceInlines:
@@ -125,7 +155,7 @@ class _AbsenceInlines:
     superuser adding a person or resource picks the partner in the same form, so the absences
     come after the first save."""
 
-    absence_inline: type[AbsenceInline]
+    absence_inline: type[PartnerScopedInline]
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
         inlines = list(super().get_inlines(request, obj))  # type: ignore[misc]  # a mixin: the admin after it in the MRO has it
@@ -185,10 +215,14 @@ class StaffMemberAdmin(_AbsenceInlines, PartnerScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        super().save_formset(request, form, formset, change)
-        if formset.model is StaffAbsence:  # never silently: the bookings it covers
-            saved = [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]
-            warn_covered(request, covered_by_absences(saved).select_related("service"))
+        if formset.model is not StaffAbsence:
+            super().save_formset(request, form, formset, change)
+            return
+        # Only removals reach here (the rows are read-only); each through its service.
+        formset.save(commit=False)
+        actor = Actor.from_request(request, via=Via.ADMIN)
+        for absence in formset.deleted_objects:
+            absence_delete(absence=absence, actor=actor)
 
 
 class ResourceAbsenceInline(AbsenceInline):

@@ -19,7 +19,7 @@ from admin_world import (
     build_world,
 )
 
-from booking.models import Closure
+from booking.models import Closure, DateOverride
 from payments.models import Payment
 from tests.otp_login import login_verified
 
@@ -57,6 +57,10 @@ URLS: dict[str, Callable[[World], str]] = {
     "service_changelist": lambda w: "/admin/booking/service/",
     "service_change": lambda w: f"/admin/booking/service/{w.a_service.pk}/change/",
     "dateoverride_changelist": lambda w: "/admin/booking/dateoverride/",
+    # Special hours of a date: read on their change page, set on the page that shows first the
+    # bookings they leave out (the add page; the other partner naming A gets a 404).
+    "dateoverride_change": lambda w: f"/admin/booking/dateoverride/{_an_override(w).pk}/change/",
+    "dateoverride_add": lambda w: f"/admin/booking/dateoverride/add/?partner={w.a.pk}",
     "grant_changelist": lambda w: "/admin/booking/supportgrant/",
     "grant_add": lambda w: "/admin/booking/supportgrant/add/",
     "grant_change": lambda w: f"/admin/booking/supportgrant/{w.grant.pk}/change/",
@@ -124,6 +128,13 @@ def _a_closure(world: World) -> Closure:
     return closure
 
 
+def _an_override(world: World) -> DateOverride:
+    override, _ = DateOverride.objects.get_or_create(
+        partner=world.a, date=world.a_booking.start.date() + timedelta(days=40)
+    )
+    return override
+
+
 def _a_payment(world: World) -> Payment:
     """Partner A's booking, paid (payments build on booking; the row is all the admin needs)."""
     payment, _ = Payment.objects.get_or_create(
@@ -164,6 +175,9 @@ EXPECTED: dict[str, tuple[int, int, int, int, int, int, int]] = {
     "service_changelist": (200, 200, 200, 200, 200, 200, R),
     "service_change": (200, R, 200, 200, 200, 200, R),
     "dateoverride_changelist": (200, 200, 200, 200, 200, 200, R),
+    "dateoverride_change": (200, R, 200, 200, 200, 200, R),
+    # Members may set special hours (their role's permission, as before); support may not.
+    "dateoverride_add": (200, 404, 200, 403, 403, 200, R),
     "grant_changelist": (200, 403, 403, 200, 200, 200, R),
     "grant_add": (200, 403, 403, 403, 403, 200, R),
     "grant_change": (200, 403, 403, R, 200, 200, R),

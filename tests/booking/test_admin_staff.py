@@ -49,24 +49,45 @@ def _inline(prefix: str, rows: list[dict[str, object]], initial: int = 0) -> dic
 
 
 def _staff_form(world, **extra: object) -> dict[str, object]:
+    """The person's page: their hours and absences are shown there, not entered (no rows)."""
     return {
         "name": "Nora Newhire",
         "user": "",
         "is_active": "on",
         "display_order": 3,
         "colour": "#aa3355",
-        **_inline(
-            "hours",
-            [
-                {"weekday": 0, "start": "09:00", "end": "12:00"},
-                {"weekday": 0, "start": "13:00", "end": "18:00"},
-            ],
-        ),
+        **_inline("hours", []),
         **_inline("service_links", [{"service": world.a_service.pk, "duration_minutes": 45}]),
-        **_inline(
-            "absences",
-            [{"starts_at": "2030-12-22T00:00", "ends_at": "2031-01-05T00:00", "note": "Holiday"}],
-        ),
+        **_inline("absences", []),
+        **extra,
+    }
+
+
+HOURS = "/admin/booking/partner/hours/"
+AWAY = "/admin/booking/closure/add/"
+
+
+def _hours_form(staff: StaffMember, **extra: object) -> dict[str, object]:
+    """The weekly hours editor for the person: Monday 09:00-12:00 and 13:00-18:00."""
+    return {
+        "partner": staff.partner_id,
+        "staff": staff.pk,
+        "d0_0_start": "09:00",
+        "d0_0_end": "12:00",
+        "d0_1_start": "13:00",
+        "d0_1_end": "18:00",
+        **extra,
+    }
+
+
+def _away_form(staff: StaffMember, **extra: object) -> dict[str, object]:
+    """The "Away over dates" page for the person: 22 December 2030 to 4 January 2031."""
+    return {
+        "partner": staff.partner_id,
+        "who": staff.pk,
+        "first_day": "2030-12-22",
+        "last_day": "2031-01-04",
+        "note": "Holiday",
         **extra,
     }
 
@@ -74,23 +95,79 @@ def _staff_form(world, **extra: object) -> dict[str, object]:
 def test_owner_adds_a_staff_member_with_hours_services_and_an_absence_in_local_time(
     client, world
 ) -> None:
-    page = client.get("/admin/booking/staffmember/add/").content.decode()
-    assert "Europe/Zurich" in page  # the zone the absences are typed in is named
     response = client.post("/admin/booking/staffmember/add/", _staff_form(world))
     assert response.status_code == 302, response.content.decode()
     nora = StaffMember.objects.get(name="Nora Newhire")
     assert nora.partner == world.a and nora.colour == "#aa3355"
+    assert ServiceStaff.objects.get(staff=nora).duration_minutes == 45
+    page = client.get(f"/admin/booking/staffmember/{nora.pk}/change/").content.decode()
+    # The ways to her hours and absences, from her page; the zone they are in is named.
+    assert f"{HOURS}?partner={world.a.pk}&amp;staff={nora.pk}" in page
+    assert f"{AWAY}?partner={world.a.pk}&amp;who={nora.pk}" in page
+    assert "Europe/Zurich" in page
+    assert client.post(HOURS, _hours_form(nora)).status_code == 302
     assert [(h.weekday, h.start, h.end) for h in nora.hours.order_by("start")] == [
         (0, time(9), time(12)),
         (0, time(13), time(18)),
     ]
-    assert ServiceStaff.objects.get(staff=nora).duration_minutes == 45
+    assert client.post(AWAY, _away_form(nora)).status_code == 302
     absence = StaffAbsence.objects.get(staff=nora)
     assert absence.starts_at == datetime(2030, 12, 22, tzinfo=ZURICH)
+    assert absence.ends_at == datetime(2031, 1, 5, tzinfo=ZURICH)
     assert absence.starts_at.astimezone(UTC).hour == 23  # the evening before, in UTC
-    # Shown again as typed: local time, the zone named.
+    # Shown again on her page in local time, the zone named; neither is a field there.
     page = client.get(f"/admin/booking/staffmember/{nora.pk}/change/").content.decode()
-    assert 'value="2030-12-22T00:00"' in page and "Europe/Zurich" in page
+    assert "2030-12-22 00:00" in page and "Europe/Zurich" in page
+    assert 'name="absences-0-starts_at"' not in page and 'name="hours-0-start"' not in page
+
+
+def test_hours_and_absences_are_not_written_from_the_persons_page(client, world) -> None:
+    """Rows posted to the person's page as if the old inline forms were there change nothing:
+    hours and absences have one way in each, the pages that show the bookings concerned first."""
+    staff = world.a_staff
+    before = list(staff.hours.values_list("weekday", "start", "end"))
+    absences = list(StaffAbsence.objects.filter(staff=staff).values_list("pk", "starts_at"))
+    data = _staff_form(world, name=A_STYLIST)
+    data.update(_inline("hours", [{"weekday": 6, "start": "01:00", "end": "02:00"}]))
+    data.update(
+        _inline(
+            "absences",
+            [{"starts_at": "2030-12-22T00:00", "ends_at": "2031-01-05T00:00", "note": "Sneaky"}],
+        )
+    )
+    data.update(_inline("service_links", []))
+    client.post(f"/admin/booking/staffmember/{staff.pk}/change/", data)
+    assert list(staff.hours.values_list("weekday", "start", "end")) == before
+    assert list(StaffAbsence.objects.filter(staff=staff).values_list("pk", "starts_at")) == (
+        absences
+    )
+    assert not StaffAbsence.objects.filter(note="Sneaky").exists()
+
+
+def test_an_absence_removed_on_the_persons_page_is_recorded(client, world) -> None:
+    from security.models import SecurityEvent
+
+    staff = world.a_staff
+    assert client.post(AWAY, _away_form(staff)).status_code == 302
+    absence = StaffAbsence.objects.get(staff=staff, note="Holiday")
+    rows = list(StaffAbsence.objects.filter(staff=staff).order_by("starts_at", "pk"))
+    data = _staff_form(world, name=staff.name, display_order=staff.display_order)
+    data.update(
+        _inline(
+            "absences",
+            [
+                {"id": row.pk, "staff": staff.pk, **({"DELETE": "on"} if row == absence else {})}
+                for row in rows
+            ],
+            initial=len(rows),
+        )
+    )
+    data.update(_inline("service_links", []))
+    response = client.post(f"/admin/booking/staffmember/{staff.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not StaffAbsence.objects.filter(pk=absence.pk).exists()
+    event = SecurityEvent.objects.filter(event_type="absence_deleted").get()
+    assert event.target == f"staffabsence:{absence.pk}" and event.actor_id == world.owner.pk
 
 
 def test_forged_ids_of_the_other_partner_are_refused(client, world) -> None:
@@ -102,29 +179,25 @@ def test_forged_ids_of_the_other_partner_are_refused(client, world) -> None:
         response = client.post("/admin/booking/staffmember/add/", _staff_form(world, **forged))
         assert response.status_code == 200 and "errorlist" in response.content.decode(), forged
     assert not StaffMember.objects.filter(name="Nora Newhire").exists()
-    # The other partner's absence or hours row as an inline id: not this person's.
+    # The other partner's absence as an inline id (to delete it): not this person's.
     other = StaffAbsence.objects.get(staff=world.b_staff)
     data = _staff_form(world, name=A_STYLIST)
     data.update(
         _inline(
             "absences",
-            [
-                {
-                    "id": other.pk,
-                    "starts_at": "2030-01-01T00:00",
-                    "ends_at": "2030-01-02T00:00",
-                    "note": "Hijacked",
-                }
-            ],
+            [{"id": other.pk, "staff": world.a_staff.pk, "DELETE": "on"}],
             initial=1,
         )
     )
-    data.update(_inline("hours", []))
     data.update(_inline("service_links", []))
     client.post(f"/admin/booking/staffmember/{world.a_staff.pk}/change/", data)
     other.refresh_from_db()
     assert other.note == "Dentist" and other.staff == world.b_staff
-    assert not StaffAbsence.objects.filter(note="Hijacked").exists()
+    # The other partner's person on the weekly hours editor or the "Away over dates" page.
+    assert client.post(HOURS, _hours_form(world.b_staff)).status_code == 404
+    response = client.post(AWAY, _away_form(world.b_staff, partner=world.a.pk))
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not StaffAbsence.objects.filter(note="Holiday").exists()
 
 
 def test_the_login_may_be_a_member_of_the_same_business(client, world) -> None:
@@ -334,13 +407,12 @@ def test_any_person_of_the_partner_who_performs_the_service_is_offered(client, w
 
 
 @pytest.mark.parametrize("value", [*hostile.LOCAL_DATETIMES, "2030-03-31T02:30"])
-def test_hostile_absence_times_are_form_errors(client, world, value: str) -> None:
-    # 2030-03-31 02:30 does not exist in Zurich (the clocks go forward).
-    data = _staff_form(world)
-    data["absences-0-starts_at"] = value
-    response = client.post("/admin/booking/staffmember/add/", data)
+def test_hostile_absence_days_are_form_errors(client, world, value: str) -> None:
+    # Absences are entered as days on the "Away over dates" page; a day the form cannot read
+    # (or a date-time where a day goes) is a form error there, and nothing is saved.
+    response = client.post(AWAY, _away_form(world.a_staff, first_day=value))
     assert response.status_code == 200 and "errorlist" in response.content.decode()
-    assert not StaffMember.objects.filter(name="Nora Newhire").exists()
+    assert not StaffAbsence.objects.filter(note="Holiday").exists()
 
 
 @pytest.mark.parametrize(
@@ -349,8 +421,6 @@ def test_hostile_absence_times_are_form_errors(client, world, value: str) -> Non
         ("colour", "red"),
         ("colour", "#ABCDEF; }"),
         ("display_order", "-1"),
-        ("absences-0-ends_at", "2030-12-21T00:00"),  # before the start
-        ("hours-0-end", "08:00"),  # before the start
         ("service_links-0-duration_minutes", "1"),
     ],
 )
@@ -358,6 +428,19 @@ def test_invalid_staff_values_are_form_errors(client, world, field: str, value: 
     response = client.post("/admin/booking/staffmember/add/", _staff_form(world, **{field: value}))
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert not StaffMember.objects.filter(name="Nora Newhire").exists()
+
+
+def test_an_absence_ending_before_it_starts_is_a_form_error(client, world) -> None:
+    response = client.post(AWAY, _away_form(world.a_staff, last_day="2030-12-21"))
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not StaffAbsence.objects.filter(note="Holiday").exists()
+
+
+def test_hours_ending_before_they_start_are_a_form_error(client, world) -> None:
+    before = list(world.a_staff.hours.values_list("weekday", "start", "end"))
+    response = client.post(HOURS, _hours_form(world.a_staff, d0_0_end="08:00"))
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert list(world.a_staff.hours.values_list("weekday", "start", "end")) == before
 
 
 def test_a_superuser_cannot_link_a_service_of_another_business(client, world) -> None:

@@ -226,3 +226,22 @@ def test_deleting_a_partner_does_not_move_its_version_once_per_row(
     bumps = [q for q in queries.captured_queries if "slots_version" in q["sql"]]
     assert bumps == []
     assert not Partner.objects.filter(pk=partner.pk).exists()
+
+
+def test_bookings_move_the_slots_version_but_not_the_rules_version(
+    partner: Partner, service: Service, book
+) -> None:
+    """A booking checked before a rules change checks again under the partner lock when the
+    rules version moved (booking.services.booking_create): other bookings must not move it, or
+    every booking of a busy partner would check twice."""
+
+    def versions() -> tuple[int, int]:
+        row = Partner.objects.values_list("slots_version", "rules_version").get(pk=partner.pk)
+        return row[0], row[1]
+
+    slots_before, rules_before = versions()
+    book(service, zurich(2025, 3, 4, 10))
+    slots_after, rules_after = versions()
+    assert slots_after > slots_before and rules_after == rules_before
+    OpeningHours.objects.create(partner=partner, weekday=5, start=time(9), end=time(12))
+    assert versions()[1] > rules_after
