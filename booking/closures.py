@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -81,14 +81,45 @@ def check_range(*, partner: Partner, first_day: date, last_day: date, now: datet
         raise ValidationError({"last_day": _("These days are over already.")})
 
 
-def range_bounds(partner: Partner, first_day: date, last_day: date) -> tuple[datetime, datetime]:
+def range_bounds(
+    partner: Partner,
+    first_day: date,
+    last_day: date,
+    from_time: time | None = None,
+    until_time: time | None = None,
+) -> tuple[datetime, datetime]:
     """[local midnight of the first day, local midnight after the last day), as UTC instants
-    (each converted on its own: a range with a clock change is not a whole number of 24 h)."""
+    (each converted on its own: a range with a clock change is not a whole number of 24 h).
+    A person's absence may start at `from_time` on the first day and end at `until_time` on the
+    last (a dentist's appointment from 14:00 to 16:00)."""
     zone = partner.zone
     return (
-        slots.local_midnight(zone, first_day),
-        slots.local_midnight(zone, last_day + timedelta(days=1)),
+        slots.local_to_utc(zone, first_day, from_time or time(0)),
+        slots.local_to_utc(zone, last_day, until_time)
+        if until_time is not None
+        else slots.local_midnight(zone, last_day + timedelta(days=1)),
     )
+
+
+def check_times(
+    *,
+    partner: Partner,
+    staff: StaffMember | None,
+    first_day: date,
+    last_day: date,
+    from_time: time | None,
+    until_time: time | None,
+) -> None:
+    """Times belong to a person's absence (the business closes whole days) and must leave a
+    range that ends after it starts; a ValidationError naming the field otherwise."""
+    if staff is None and (from_time is not None or until_time is not None):
+        field = "from_time" if from_time is not None else "until_time"
+        raise ValidationError(
+            {field: _("The business closes on whole days: times are for a person's absence.")}
+        )
+    start, end = range_bounds(partner, first_day, last_day, from_time, until_time)
+    if end <= start:
+        raise ValidationError({"until_time": _("The absence must end after it starts.")})
 
 
 def covered_by_range(
@@ -98,10 +129,12 @@ def covered_by_range(
     last_day: date,
     now: datetime,
     staff: StaffMember | None = None,
+    from_time: time | None = None,
+    until_time: time | None = None,
 ) -> list[Booking]:
-    """The partner's (or one person's) confirmed bookings and holds that overlap the days and
-    have not ended yet, earliest first."""
-    start, end = range_bounds(partner, first_day, last_day)
+    """The partner's (or one person's) confirmed bookings and holds that overlap the days (from
+    and until the times given) and have not ended yet, earliest first."""
+    start, end = range_bounds(partner, first_day, last_day, from_time, until_time)
     rows = Booking.objects.filter(
         partner=partner,
         status__in=Booking.BLOCKING,
@@ -151,6 +184,8 @@ def closure_create(
     choice: CoveredChoice,
     shown: set[int],
     staff: StaffMember | None = None,
+    from_time: time | None = None,
+    until_time: time | None = None,
     now: datetime | None = None,
 ) -> ClosureResult:
     """Close the business (or, with `staff`, enter that person's absence) on the local dates
@@ -168,11 +203,25 @@ def closure_create(
     if staff is not None and staff.partner_id != partner.pk:
         raise ValidationError({"staff": _("This person does not work for this business.")})
     check_range(partner=partner, first_day=first_day, last_day=last_day, now=now)
+    check_times(
+        partner=partner,
+        staff=staff,
+        first_day=first_day,
+        last_day=last_day,
+        from_time=from_time,
+        until_time=until_time,
+    )
     result = ClosureResult()
     with transaction.atomic():
         partner_lock(partner.pk)
         covered = covered_by_range(
-            partner=partner, first_day=first_day, last_day=last_day, now=now, staff=staff
+            partner=partner,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
+            staff=staff,
+            from_time=from_time,
+            until_time=until_time,
         )
         check_shown(covered, shown)
         if staff is None:
@@ -181,7 +230,7 @@ def closure_create(
             closure.save()
             result.closure = closure
         else:
-            starts_at, ends_at = range_bounds(partner, first_day, last_day)
+            starts_at, ends_at = range_bounds(partner, first_day, last_day, from_time, until_time)
             absence = StaffAbsence(staff=staff, starts_at=starts_at, ends_at=ends_at, note=note)
             absence.full_clean()
             absence.save()
@@ -204,6 +253,8 @@ def closure_create(
                 "staff_id": staff.pk if staff is not None else None,
                 "first_day": first_day.isoformat(),
                 "last_day": last_day.isoformat(),
+                "from_time": from_time.strftime("%H:%M") if from_time else None,
+                "until_time": until_time.strftime("%H:%M") if until_time else None,
                 "choice": str(choice.value),
                 "cancelled": result.cancelled,
                 "kept": result.kept,

@@ -27,6 +27,7 @@ from booking.closures import (
     CoveredChanged,
     CoveredChoice,
     check_range,
+    check_times,
     closure_create,
     closure_delete,
     covered_by_range,
@@ -72,6 +73,18 @@ class ClosureForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Closed up to and including this day."),
     )
+    from_time = forms.TimeField(
+        label=_("From (on the first day)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("A person's absence only; empty: from the start of the day."),
+    )
+    until_time = forms.TimeField(
+        label=_("Until (on the last day)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        help_text=_("A person's absence only; empty: to the end of the day."),
+    )
     note = forms.CharField(
         label=_("Note"),
         required=False,
@@ -98,6 +111,20 @@ class ClosureForm(forms.Form):
                     first_day=data["first_day"],
                     last_day=data["last_day"],
                     now=timezone.now(),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        self.add_error(field, error)
+        if not self.errors and "who" in data:
+            try:
+                check_times(
+                    partner=self.partner,
+                    staff=self.staff,
+                    first_day=data["first_day"],
+                    last_day=data["last_day"],
+                    from_time=data.get("from_time"),
+                    until_time=data.get("until_time"),
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
@@ -160,6 +187,8 @@ def closure_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> Ht
         last_day=data["last_day"],
         now=now,
         staff=staff,
+        from_time=data.get("from_time"),
+        until_time=data.get("until_time"),
     )
     raw_choice = request.POST.get("choice", "")
     if raw_choice not in CoveredChoice.values and covered:
@@ -180,6 +209,8 @@ def closure_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> Ht
             choice=CoveredChoice(raw_choice) if raw_choice else CoveredChoice.KEEP,
             shown=shown,
             staff=staff,
+            from_time=data.get("from_time"),
+            until_time=data.get("until_time"),
             now=now,
         )
     except CoveredChanged as exc:
@@ -189,6 +220,8 @@ def closure_view(model_admin: admin.ModelAdmin[Any], request: HttpRequest) -> Ht
             last_day=data["last_day"],
             now=timezone.now(),
             staff=staff,
+            from_time=data.get("from_time"),
+            until_time=data.get("until_time"),
         )
         form.add_error(None, exc.messages[0])
         return TemplateResponse(

@@ -396,3 +396,50 @@ def test_a_closure_cannot_be_changed_in_place(client: Client, world: World) -> N
     client.post(url, {"partner": world.a.pk, "first_day": "2026-12-20", "last_day": "2026-12-31"})
     closure.refresh_from_db()
     assert (closure.first_day, closure.last_day) == (CHRISTMAS_EVE, CHRISTMAS_EVE)
+
+
+def test_a_persons_absence_can_be_part_of_a_day(client: Client, world: World) -> None:
+    """A dentist's appointment from 14:00 to 16:00 (Zurich): only the booking inside is shown
+    and cancelled; the morning stays bookable."""
+    inside = make_booking(
+        world.a_service, datetime(2026, 12, 24, 14, 0, tzinfo=UTC), staff=world.a_staff
+    )  # 15:00 in Zurich
+    morning = make_booking(
+        world.a_service, datetime(2026, 12, 24, 9, 0, tzinfo=UTC), staff=world.a_staff
+    )  # 10:00 in Zurich
+    away = _form("2026-12-24", "2026-12-24", who=str(world.a_staff.pk))
+    away |= {"from_time": "14:00", "until_time": "16:00"}
+    page = client.post(CLOSE, away).content.decode()
+    assert "covers 1 booking" in page
+    assert f'value="{inside.pk}"' in page and f'value="{morning.pk}"' not in page
+    client.post(CLOSE, away | {"choice": "cancel", "shown": [str(inside.pk)]})
+    absence = StaffAbsence.objects.get(staff=world.a_staff)
+    assert (absence.starts_at, absence.ends_at) == (
+        datetime(2026, 12, 24, 13, 0, tzinfo=UTC),
+        datetime(2026, 12, 24, 15, 0, tzinfo=UTC),
+    )
+    inside.refresh_from_db()
+    morning.refresh_from_db()
+    assert (inside.status, morning.status) == (Booking.Status.CANCELLED, Booking.Status.CONFIRMED)
+    free = [t.astimezone(world.a.zone).hour for t in _free(world, CHRISTMAS_EVE, world.a_staff)]
+    assert 12 in free and 14 not in free and 15 not in free and 16 in free
+
+
+@pytest.mark.parametrize(
+    ("who", "times", "field"),
+    [
+        ("", {"from_time": "14:00"}, "from_time"),  # the business closes whole days
+        ("staff", {"from_time": "16:00", "until_time": "14:00"}, "until_time"),
+        ("staff", {"from_time": "16:00", "until_time": "16:00"}, "until_time"),
+        ("staff", {"from_time": "25:00"}, "from_time"),
+    ],
+)
+def test_times_that_make_no_absence_are_a_form_error(
+    client: Client, world: World, who: str, times: dict[str, str], field: str
+) -> None:
+    who = str(world.a_staff.pk) if who == "staff" else ""
+    form = _form("2026-12-24", "2026-12-24", who=who) | times
+    response = client.post(CLOSE, form | {"choice": "keep"})
+    assert response.status_code == 200
+    assert response.context["form"].errors.get(field)
+    _nothing_saved(world)
