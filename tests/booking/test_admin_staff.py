@@ -494,3 +494,32 @@ def test_bookings_name_their_person_in_the_list_detail_and_export(client, world)
 def test_the_hours_heading_names_the_zone(client, world) -> None:
     page = client.get(f"/admin/booking/staffmember/{world.a_staff.pk}/change/").content.decode()
     assert "times in Europe/Zurich" in page
+
+
+def test_the_same_service_twice_for_one_person_is_a_form_error(client, world) -> None:
+    """Two rows linking the same service: the formset says so (the database would refuse the
+    second row, which must never surface as a server error)."""
+    twice = [
+        {"service": world.a_service.pk, "duration_minutes": 45},
+        {"service": world.a_service.pk, "duration_minutes": 30},
+    ]
+    data = _staff_form(world, **_inline("service_links", twice))
+    response = client.post("/admin/booking/staffmember/add/", data)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert not StaffMember.objects.filter(name="Nora Newhire").exists()
+
+
+def test_adding_a_service_the_person_already_performs_is_a_form_error(client, world) -> None:
+    from booking.models import ServiceStaff
+
+    staff = world.a_staff
+    link = ServiceStaff.objects.get_or_create(service=world.a_service, staff=staff)[0]
+    rows = [
+        {"id": link.pk, "staff": staff.pk, "service": world.a_service.pk, "duration_minutes": ""},
+        {"staff": staff.pk, "service": world.a_service.pk, "duration_minutes": 30},
+    ]
+    data = _staff_form(world, **_inline("service_links", rows, initial=1))
+    data |= {"name": staff.name, "user": staff.user_id or "", "display_order": staff.display_order}
+    response = client.post(f"/admin/booking/staffmember/{staff.pk}/change/", data)
+    assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert ServiceStaff.objects.filter(staff=staff).count() == 1
