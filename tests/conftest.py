@@ -53,6 +53,17 @@ def _clean_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Django keeps the active language per thread, and a request or an email in another
+    language leaves it active after the test; the next test in the same process would then read
+    French messages where it expects the default. Every test starts in the default language, as
+    a fresh process does (the parallel processes run the files in another order than one)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _celery_join_flag() -> Iterator[None]:
     """Celery keeps "a task is running here, .get() would block" in one process-wide flag that
     each eager task sets and restores. Tests that book from several threads at once run eager
