@@ -45,6 +45,42 @@ def _minutes(t: time, *, is_end: bool) -> int:
     return _DAY if is_end and t == MIDNIGHT else t.hour * 60 + t.minute
 
 
+def clean_ranges(
+    form: forms.Form, data: dict[str, Any], names: list[tuple[str, str]]
+) -> list[tuple[time, time]]:
+    """One day's ranges from the (start, end) field pairs `names`, in order: a half-filled row,
+    an end not after its start (00:00 is midnight at the end of the day) or an overlap is an
+    error on the field concerned; empty rows are skipped. The weekly editor and the special hours
+    of a date share it."""
+    ranges: list[tuple[time, time, str]] = []
+    for start_name, end_name in names:
+        start, end = data.get(start_name), data.get(end_name)
+        if start_name in form.errors or end_name in form.errors or (start, end) == (None, None):
+            continue
+        if start is None or end is None:
+            form.add_error(
+                start_name if start is None else end_name,
+                _("Give both a start and an end, or neither."),
+            )
+            continue
+        if end != MIDNIGHT and end <= start:
+            form.add_error(
+                end_name,
+                _("The end must be after the start (00:00 means midnight at the end of the day)."),
+            )
+            continue
+        ranges.append((start, end, start_name))
+    ranges.sort(key=lambda r: r[0])
+    for before, after in zip(ranges, ranges[1:], strict=False):
+        if _minutes(after[0], is_end=False) < _minutes(before[1], is_end=True):
+            form.add_error(
+                after[2],
+                _("This range overlaps %(start)s–%(end)s.")
+                % {"start": f"{before[0]:%H:%M}", "end": f"{before[1]:%H:%M}"},
+            )
+    return [(a, b) for a, b, _name in ranges]
+
+
 def _time_field(label: Any) -> forms.TimeField:
     return forms.TimeField(
         label=label,
@@ -84,36 +120,8 @@ class WeekForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         for day in range(7):
-            ranges: list[tuple[time, time, str]] = []
-            for row in range(self.rows[day]):
-                start_name, end_name = f"d{day}_{row}_start", f"d{day}_{row}_end"
-                if start_name in self.errors or end_name in self.errors:
-                    continue
-                start, end = data.get(start_name), data.get(end_name)
-                if start is None and end is None:
-                    continue
-                if start is None or end is None:
-                    missing = start_name if start is None else end_name
-                    self.add_error(missing, _("Give both a start and an end, or neither."))
-                    continue
-                if end != MIDNIGHT and end <= start:
-                    self.add_error(
-                        end_name,
-                        _(
-                            "The end must be after the start (00:00 means midnight at the end of the day)."
-                        ),
-                    )
-                    continue
-                ranges.append((start, end, start_name))
-            ranges.sort(key=lambda r: r[0])
-            for before, after in zip(ranges, ranges[1:], strict=False):
-                if _minutes(after[0], is_end=False) < _minutes(before[1], is_end=True):
-                    self.add_error(
-                        after[2],
-                        _("This range overlaps %(start)s–%(end)s.")
-                        % {"start": f"{before[0]:%H:%M}", "end": f"{before[1]:%H:%M}"},
-                    )
-            self.week[day] = [(a, b) for a, b, _name in ranges]
+            names = [(f"d{day}_{row}_start", f"d{day}_{row}_end") for row in range(self.rows[day])]
+            self.week[day] = clean_ranges(self, data, names)
         return data
 
 
@@ -272,36 +280,8 @@ class DayForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        ranges: list[tuple[time, time, str]] = []
-        for row in range(DAY_ROWS):
-            start_name, end_name = f"r{row}_start", f"r{row}_end"
-            start, end = data.get(start_name), data.get(end_name)
-            if start_name in self.errors or end_name in self.errors or (start, end) == (None, None):
-                continue
-            if start is None or end is None:
-                self.add_error(
-                    start_name if start is None else end_name,
-                    _("Give both a start and an end, or neither."),
-                )
-                continue
-            if end != MIDNIGHT and end <= start:
-                self.add_error(
-                    end_name,
-                    _(
-                        "The end must be after the start (00:00 means midnight at the end of the day)."
-                    ),
-                )
-                continue
-            ranges.append((start, end, start_name))
-        ranges.sort(key=lambda r: r[0])
-        for before, after in zip(ranges, ranges[1:], strict=False):
-            if _minutes(after[0], is_end=False) < _minutes(before[1], is_end=True):
-                self.add_error(
-                    after[2],
-                    _("This range overlaps %(start)s–%(end)s.")
-                    % {"start": f"{before[0]:%H:%M}", "end": f"{before[1]:%H:%M}"},
-                )
-        self.ranges = [(a, b) for a, b, _name in ranges]
+        names = [(f"r{row}_start", f"r{row}_end") for row in range(DAY_ROWS)]
+        self.ranges = clean_ranges(self, data, names)
         return data
 
 
