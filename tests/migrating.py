@@ -16,6 +16,8 @@ def migrate_to(targets: list[tuple[str, str]]) -> Any:
     return executor.loader.project_state(targets).apps
 
 
-def migrate_to_latest(app_label: str) -> None:
-    """Back to the latest state, for the tests that follow."""
-    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes(app_label))
+def migrate_to_latest() -> None:
+    """Back to the latest state of every app, for the tests that follow: going back in one app
+    also unapplies the migrations of other apps that depend on it (payments' on booking's), and
+    restoring only the first would leave the others behind for whichever test runs next."""
+    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -109,4 +109,4 @@ def test_existing_bookings_get_one_customer_per_address_per_partner() -> None:
     assert customer_of[rows[0].pk] == customer_of[rows[1].pk] != customer_of[rows[2].pk]
     assert customer_of[rows[0].pk] != customer_of[rows[3].pk]  # the other partner's Grace
     assert Customer.objects.get(pk=customer_of[rows[1].pk]).name == "Grace"  # the earliest
-    migrate_to_latest("booking")
+    migrate_to_latest()

@@ -63,4 +63,4 @@ def test_existing_customer_data_is_encrypted_and_can_be_decrypted_back() -> None
     migrate_to(BEFORE)
     assert _raw() == ("Grace Hopper", "Grace@Navy.example", "", "Bring the nanosecond")
     # Back to the latest state for the tests that follow.
-    migrate_to_latest("booking")
+    migrate_to_latest()

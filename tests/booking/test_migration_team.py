@@ -84,4 +84,6 @@ def test_each_partner_gets_its_team_with_its_hours_services_and_bookings() -> No
         rows[2].pk: clinic_team.pk,
     }
     # Back to the latest state for the tests that follow.
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes("booking"))
+    _migrate(
+        MigrationExecutor(connection).loader.graph.leaf_nodes()
+    )  # every app: payments follows booking

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _back_to_the_latest_schema():
     yield
-    migrate_to_latest("security")
+    migrate_to_latest()
 
 
 def _old_chain(apps) -> list[tuple[int, str]]:
