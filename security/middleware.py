@@ -235,3 +235,23 @@ class RateLimitMiddleware:
                 )
                 return too_many_requests(request, decision.retry_after)
         return self.get_response(request)
+
+
+class HealthCheckMiddleware:
+    """Answers GET and HEAD on /healthz (security.views.healthz) right after the security layer
+    (headers, CSP, intrusion detection, rate limits), before the session, language,
+    authentication, messages and workspace middleware: the check uses none of them, and uptime
+    monitors poll it often, so it costs what its component checks cost. The host is validated
+    against ALLOWED_HOSTS as CommonMiddleware would (a 400 otherwise); other methods go on to
+    the URL, which refuses them (405)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            from security.views import healthz  # views import models: not at start-up
+
+            request.get_host()  # DisallowedHost: Django's 400, as for every other path
+            return healthz(request)
+        return self.get_response(request)

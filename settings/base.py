@@ -117,6 +117,9 @@ MIDDLEWARE = [
     # Intrusion detection (C32): before the rate limits, so it sees their 429s too.
     "security.ids.IntrusionDetectionMiddleware",
     "security.middleware.RateLimitMiddleware",
+    # /healthz after the security layer, before sessions, languages and authentication it never
+    # uses (uptime monitors poll it often).
+    "security.middleware.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The visitor's language (the picker's cookie, else Accept-Language), where Django wants it:
