@@ -198,7 +198,12 @@ def rate_limits(now: datetime) -> Finding:
 
     backend = _cache_backend()
     rates = {scope: conf["rate"] for scope, conf in settings.RATE_LIMITS.items()}
-    evidence = {"enabled": settings.RATE_LIMIT_ENABLED, "rates": rates, "cache": backend}
+    evidence = {
+        "enabled": settings.RATE_LIMIT_ENABLED,
+        "rates": rates,
+        "cache": backend,
+        "claim_at_most": settings.RATE_LIMIT_LEASE_MAX,
+    }
     if not settings.RATE_LIMIT_ENABLED:
         return failed("rate limits are switched off (RATE_LIMIT_ENABLED)", **evidence)
     bad = []
@@ -494,6 +499,7 @@ def intrusion_detection(now: datetime) -> Finding:
         "block_score": settings.IDS_BLOCK_SCORE,
         "block_minutes": settings.IDS_BLOCK_MINUTES,
         "allow_list": list(settings.IDS_ALLOW_LIST),
+        "block_recheck_seconds": settings.IDS_BLOCK_RECHECK_SECONDS,
         "store": backend,
         "installed": "security.ids.IntrusionDetectionMiddleware" in settings.MIDDLEWARE,
     }
@@ -511,7 +517,8 @@ def intrusion_detection(now: datetime) -> Finding:
         return Finding(worst_first[0].status, reasons, evidence)
     return passed(
         f"{evidence['signatures']} signatures; clients blocked at {settings.IDS_BLOCK_SCORE} "
-        f"for {settings.IDS_BLOCK_MINUTES} min on every server",
+        f"for {settings.IDS_BLOCK_MINUTES} min on every server (within "
+        f"{settings.IDS_BLOCK_RECHECK_SECONDS} s)",
         **evidence,
     )
 
