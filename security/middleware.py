@@ -179,7 +179,8 @@ def rate_limit_scope(request: HttpRequest) -> str | None:
         request.__dict__[_SCOPE] = _scope_of(
             request.method, request.path_info, tuple(settings.RATE_LIMIT_RULES)
         )
-    return request.__dict__[_SCOPE]
+    scope: str | None = request.__dict__[_SCOPE]
+    return scope
 
 
 def _scope_of(method: str | None, path: str, rules: tuple[tuple[str, str, str], ...]) -> str | None:

@@ -1,6 +1,7 @@
 """Rate limits hold across app processes (C01, ARCHITECTURE "Scale-out"): two real gunicorn
 processes share the cache (the file cache in one DATA_DIR, or Redis when REDIS_URL is set), so a
-client alternating between them is refused at the same count as with one process."""
+client alternating between them is refused at the same count as with one process (a limit this
+small is counted hit by hit; larger ones in claims, tests/security/test_ratelimit.py)."""
 
 from __future__ import annotations
 
