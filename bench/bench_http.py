@@ -17,15 +17,27 @@ rate limits counting in Redis but high enough never to refuse, intrusion detecti
 Rows (goal in brackets):
   middleware full vs bare, for the week page, the slots API and /healthz   [>= 0.95 each]
   week page vs slots API for the same 7 days of the demo salon's Haircut, full stack [>= 0.8]
+  one partner's concurrent bookings vs 16 partners' (bookings/s, full server)        [>= 0.95]
+The bookings row: CLIENTS (4) threads of this process POST the widget API's JSON booking
+(/api/v1/partners/<slug>/bookings), a new connection per request, each waiting for its answer
+before the next, for SECONDS; side A books one partner only (another of the 16 each round, so
+the partners' bookings grow alike), side B goes round robin over 16 partners. The partners
+(bench-http-book-00 to -15, made afresh in NAME on every run: UTC, open around the clock, a
+5-minute service, one staff member) take every booking at a free start of its own, handed out
+in 5-minute steps from a week ahead, so none is refused: only 201 answers count, and any other
+answer (a 409 too) ends the bench with the answer, as wrk's errors do. Between the sides of a
+pair the server is the same gunicorn, so the ratio shows what waiting for one partner's lock
+(booking.services.partner_lock) costs when the bookings come from separate worker processes.
 Each round runs every pair back to back (the order alternates between rounds), so a change of
 the machine's load hits both sides of a pair alike; a row reports the median of the per-round
-ratios and their min-max. Environment: ROUNDS (default 7), SECONDS per wrk run (default 5),
-CONNECTIONS (default 2), WORKERS per gunicorn (default 2). Prints Markdown, also written to
-bench/results_http.md.
+ratios and their min-max. Environment: ROUNDS (default 7), SECONDS per wrk run and per side of
+the bookings row (default 5), CONNECTIONS (default 2), WORKERS per gunicorn (default 2). Prints
+Markdown, also written to bench/results_http.md.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
@@ -36,10 +48,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +64,11 @@ SECONDS = int(os.environ.get("SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "2"))
 WORKERS = int(os.environ.get("WORKERS", "2"))
 HEADERS = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+CLIENTS = 4  # concurrent booking clients, on both sides of the bookings row
+PARTNERS = 16  # side B's partners; side A books one of them (another each round)
+SLUG = "bench-http-book-{:02d}"
+BOOKINGS_ROW = f"one partner's concurrent bookings vs {PARTNERS} partners' ({CLIENTS} clients)"
+STEP = timedelta(minutes=5)  # the service's length and the distance between its starts
 
 sys.path.insert(0, str(ROOT))
 from tests.production import (  # noqa: E402
@@ -176,6 +196,159 @@ def wrk(url: str) -> float:
     return float(match.group(1))
 
 
+def booking_partners_create() -> None:
+    """Run inside Django (`manage.py shell -c`, see booking_partners): PARTNERS fresh partners
+    (this row's partners of an earlier run go first, bookings and all), each in UTC, open around
+    the clock every day, with a 5-minute service (no notice, two years ahead, no buffers) and one
+    staff member: every 5-minute step from first_bookable_day() on is a free start."""
+    from datetime import time as clock
+
+    from booking import selectors
+    from booking.models import Booking, OpeningHours, Partner, Service, StaffMember
+
+    old = Partner.objects.filter(slug__startswith=SLUG.format(0)[:-2])
+    Booking.objects.filter(partner__in=old).delete()
+    old.delete()
+    for n in range(PARTNERS):
+        partner = Partner.objects.create(
+            name=f"Bench booking {n}",
+            slug=SLUG.format(n),
+            time_zone="UTC",
+            contact_email="bench@example.com",
+        )
+        OpeningHours.objects.bulk_create(
+            OpeningHours(partner=partner, weekday=day, start=clock(0), end=clock(0))
+            for day in range(7)
+        )
+        service = Service.objects.create(
+            partner=partner,
+            name="Check-up",
+            slug="check-up",
+            duration_minutes=int(STEP.total_seconds() // 60),
+            min_notice_minutes=0,
+            horizon_days=730,
+        )
+        member = StaffMember.objects.create(
+            partner=partner, name="Person", works_opening_hours=True
+        )
+        member.services.add(service)
+    # The row relies on it: the service offers every step of the day.
+    first = first_bookable_day()
+    offered = selectors.service_slots(
+        service=service,
+        window_start=first,
+        window_end=first + timedelta(days=1),
+        now=datetime.now(UTC),
+    )
+    expected = [first + n * STEP for n in range(timedelta(days=1) // STEP)]
+    if offered != expected:
+        raise AssertionError(f"the bench's service offers {offered[:3]}..., not {expected[:3]}...")
+
+
+def first_bookable_day() -> datetime:
+    """Midnight UTC a week from today: far enough ahead for the whole run."""
+    day = datetime.now(UTC).date() + timedelta(days=7)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def booking_partners(env: dict[str, str]) -> list[str]:
+    manage(
+        env,
+        "settings.dev",
+        "shell",
+        "-c",
+        "import bench_http; bench_http.booking_partners_create()",
+    )
+    return [SLUG.format(n) for n in range(PARTNERS)]
+
+
+class Starts:
+    """Hands out each partner's free starts in turn (every STEP from first_bookable_day()), so
+    no two bookings of a run ask for the same time."""
+
+    def __init__(self, slugs: list[str]) -> None:
+        self.first = first_bookable_day()
+        self.last = self.first + timedelta(days=700)  # well inside the service's horizon
+        self.given = dict.fromkeys(slugs, 0)
+        self.customers = itertools.count()
+        self.lock = threading.Lock()
+
+    def take(self, slug: str) -> tuple[datetime, int]:
+        with self.lock:
+            n = self.given[slug]
+            self.given[slug] = n + 1
+            start = self.first + n * STEP
+            if start >= self.last:  # a client thread asks: bookings() reports it
+                raise RuntimeError(f"{slug} has no free start left")
+            return start, next(self.customers)
+
+
+def post_booking(base: str, slug: str, start: datetime, customer: int) -> tuple[int, bytes]:
+    """The widget's booking request: JSON, no cookie, no CSRF token."""
+    body = {
+        "service": "check-up",
+        "start": start.isoformat(),
+        "customer_name": f"Customer {customer}",
+        "customer_email": f"customer{customer}@example.com",
+    }
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{base}/api/v1/partners/{slug}/bookings",
+        data=json.dumps(body).encode(),
+        headers={**HEADERS, "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def bookings(base: str, slugs: list[str], starts: Starts, seconds: float) -> float:
+    """Bookings per second of CLIENTS concurrent clients booking for `seconds`: booking i goes to
+    slugs[i % len(slugs)], each at a free start of its own. Only 201 answers count; any other
+    answer (a 409 would mean two bookings asked for one time) or error ends the bench."""
+    turn = itertools.count()
+    lock = threading.Lock()
+    booked = [0] * CLIENTS
+    problems: list[str] = []
+    barrier = threading.Barrier(CLIENTS + 1)
+    deadline = [0.0]
+
+    def client(k: int) -> None:
+        barrier.wait()
+        slug = "-"
+        try:
+            while not problems and time.perf_counter() < deadline[0]:
+                with lock:
+                    slug = slugs[next(turn) % len(slugs)]
+                start, customer = starts.take(slug)
+                status, answer = post_booking(base, slug, start, customer)
+                if status != 201:
+                    problems.append(f"{slug} at {start.isoformat()}: {status} {answer[:500]!r}")
+                    return
+                booked[k] += 1
+        except Exception as exc:  # reported below, like wrk's errors
+            problems.append(f"{slug}: {exc!r}")
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    began = time.perf_counter()
+    deadline[0] = began + seconds
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    if problems:
+        fail(f"a booking was not created (201):\n{problems[0]}")
+    return sum(booked) / elapsed
+
+
+def wrk_round(url: str, round_: int) -> float:
+    return wrk(url)
+
+
 def next_open_week() -> date:
     """A Tuesday at least two days ahead: the demo salon is open Tue-Sat, so the week is full."""
     day = datetime.now(UTC).date() + timedelta(days=2)
@@ -239,7 +412,9 @@ def main() -> None:
                 status, _ = get(base + path)
                 assert status == 200, (base, path, status)
 
-        rows = [
+        slugs = booking_partners(env)
+        starts = Starts(slugs)
+        pairs = [
             ("middleware full vs bare: week page", full_base + week, bare_base + week, 0.95),
             ("middleware full vs bare: slots API", full_base + api, bare_base + api, 0.95),
             (
@@ -255,20 +430,35 @@ def main() -> None:
                 0.8,
             ),
         ]
-        for url in {u for _, a, b, _ in rows for u in (a, b)}:  # warm both servers' workers
+        # Each side of a row: a function of the round's number giving its throughput.
+        rows: list[tuple[str, Callable[[int], float], Callable[[int], float], float]] = [
+            (name, partial(wrk_round, a_url), partial(wrk_round, b_url), goal)
+            for name, a_url, b_url, goal in pairs
+        ]
+        rows.append(
+            (
+                BOOKINGS_ROW,
+                # One partner (another of the 16 each round, so their bookings grow alike).
+                lambda round_: bookings(full_base, [slugs[round_ % PARTNERS]], starts, SECONDS),
+                lambda round_: bookings(full_base, slugs, starts, SECONDS),
+                0.95,
+            )
+        )
+        for url in {u for _, a, b, _ in pairs for u in (a, b)}:  # warm both servers' workers
             subprocess.run([*wrk_args(1), url], capture_output=True, check=True)
+        bookings(full_base, slugs, starts, 1)
         load_before = os.getloadavg()
         results: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in rows}
         loads: list[float] = []
         for round_ in range(ROUNDS):
             loads.append(os.getloadavg()[0])
-            for name, a_url, b_url, _ in rows:
+            for name, side_a, side_b, _ in rows:
                 if round_ % 2 == 0:
-                    a = wrk(a_url)
-                    b = wrk(b_url)
+                    a = side_a(round_)
+                    b = side_b(round_)
                 else:
-                    b = wrk(b_url)
-                    a = wrk(a_url)
+                    b = side_b(round_)
+                    a = side_a(round_)
                 results[name].append((a, b))
             print(f"round {round_ + 1}/{ROUNDS} done, load {loads[-1]:.2f}", file=sys.stderr)
         load_after = os.getloadavg()
@@ -287,7 +477,7 @@ def main() -> None:
 def report(rows, results, load_before, load_after, loads, versions_line, slots, first) -> None:
     cpus = os.cpu_count()
     lines = [
-        "# HTTP throughput: security middleware and the week page",
+        "# HTTP throughput: security middleware, the week page and concurrent bookings",
         "",
         "Written by `bench/bench_http.py` (rerun to refresh it).",
         "",
@@ -299,7 +489,7 @@ def report(rows, results, load_before, load_after, loads, versions_line, slots, 
         f"(1-min load at the start of each round: {', '.join(f'{x:.2f}' for x in loads)}). "
         "(Work running beside the benchmark shows in these load figures.)",
         "",
-        "| row | A req/s (median) | B req/s (median) | A/B per round: median | min–max | goal | holds |",
+        "| row | A per s (median) | B per s (median) | A/B per round: median | min–max | goal | holds |",
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, _, _, goal in rows:
@@ -316,9 +506,17 @@ def report(rows, results, load_before, load_after, loads, versions_line, slots, 
         f"Week page: `/book/demo-salon/haircut/?week={first.isoformat()}` (demo data, "
         f"{slots} free times on the page); slots API: the same 7 days as JSON. full = the "
         "project's middleware; bare = Django's default middleware, same settings.prod otherwise. "
-        "A is the first named, B the second.",
+        "A is the first named, B the second; per s: requests (wrk), or bookings created (201) "
+        "on the bookings row.",
         "",
-        "Per-round req/s (A, B):",
+        f"Bookings: {CLIENTS} clients (threads of the bench, a new connection per request, like "
+        "wrk through gunicorn's sync workers) POST the widget's JSON booking "
+        "(`/api/v1/partners/<slug>/bookings`) to the full server for the round's seconds, each a "
+        f"free start of its own (a 5-minute service, open around the clock, one staff member); A: "
+        f"all to one partner (another of the {PARTNERS} each round), B: round robin over the "
+        f"{PARTNERS} partners. Any answer but 201 ends the run.",
+        "",
+        "Per-round throughput (A, B):",
         "",
     ]
     for name, *_ in rows:
