@@ -156,18 +156,19 @@ def staff_menu(
     """The "with whom" choices of a page: anyone (unless the service needs a person chosen),
     then each person in display order; `link(staff)` builds the URL of each. Empty where there
     is nobody to choose between (a one-person business sees the page it always saw)."""
-    people = list(selectors.staff_for_service(service=service))
+    # Ids and names only: the menu needs nothing else, and whole rows cost a week page more.
+    people = list(selectors.staff_for_service(service=service).values_list("pk", "name"))
     if len(people) < 2 and service.staff_choice == StaffChoice.ANY:
         return []
     menu: list[dict[str, Any]] = []
     if service.staff_choice == StaffChoice.ANY:
         menu.append({"name": gettext("Anyone"), "url": link(ANY_STAFF), "current": chosen is None})
-    for member in people:
+    for pk, name in people:
         menu.append(
             {
-                "name": member.name,
-                "url": link(str(member.pk)),
-                "current": chosen is not None and member.pk == chosen.pk,
+                "name": name,
+                "url": link(str(pk)),
+                "current": chosen is not None and pk == chosen.pk,
             }
         )
     return menu

@@ -96,6 +96,7 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
         "booking/service.html",
         {
             "partner": partner,
+            "partner_url": reverse("booking:partner", args=[partner.slug]),
             "service": service,
             "tz": tz,
             "zone_options": zone_options_html(partner, tz),
