@@ -297,7 +297,7 @@ def report(rows, results, load_before, load_after, loads, versions_line, slots, 
         f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
         f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} on {cpus} CPUs "
         f"(1-min load at the start of each round: {', '.join(f'{x:.2f}' for x in loads)}). "
-        "Other work was running on the machine at the same time.",
+        "(Work running beside the benchmark shows in these load figures.)",
         "",
         "| row | A req/s (median) | B req/s (median) | A/B per round: median | min–max | goal | holds |",
         "|---|---:|---:|---:|---:|---:|---|",

@@ -56,9 +56,13 @@ def partner_origins(slug: str) -> frozenset[str]:
 
 @receiver(check_request_enabled)
 def allow_registered_origin(sender: Any, request: HttpRequest, **kwargs: Any) -> bool:
+    # Asked on every request: the path first, and the raw header (request.headers would build
+    # the whole header mapping).
     match = _PARTNER_PATH.match(request.path_info)
-    origin = request.headers.get("Origin", "").lower()
-    return bool(match and origin and origin in partner_origins(match["slug"]))
+    if match is None:
+        return False
+    origin = request.META.get("HTTP_ORIGIN", "").lower()
+    return bool(origin and origin in partner_origins(match["slug"]))
 
 
 def _forget(*slugs: str) -> None:

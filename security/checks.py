@@ -34,6 +34,10 @@ _UNSAFE_SOURCES = {"'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm
 _SCHEME_SOURCES = {"http:", "https:", "data:", "blob:", "filesystem:", "ws:", "wss:"}
 
 
+# Ours (django-csp's, building the header once) or django-csp's own.
+CSP_MIDDLEWARE = ("security.middleware.CSPMiddleware", "csp.middleware.CSPMiddleware")
+
+
 def _csp_directives() -> dict[str, Any]:
     policy: dict[str, Any] = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
     directives: dict[str, Any] = policy.get("DIRECTIVES", {})
@@ -44,11 +48,11 @@ def _csp_directives() -> dict[str, Any]:
 def check_csp(app_configs: object = None, **kwargs: object) -> list[Error]:
     errors: list[Error] = []
     directives = _csp_directives()
-    if "csp.middleware.CSPMiddleware" not in settings.MIDDLEWARE or not directives:
+    if not set(CSP_MIDDLEWARE).intersection(settings.MIDDLEWARE) or not directives:
         return [
             Error(
                 "Content-Security-Policy is not enabled.",
-                hint="Add csp.middleware.CSPMiddleware and CONTENT_SECURITY_POLICY.",
+                hint="Add security.middleware.CSPMiddleware and CONTENT_SECURITY_POLICY.",
                 id="security.E001",
             )
         ]

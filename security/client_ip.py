@@ -51,18 +51,27 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    remote = _parse(request.META.get("REMOTE_ADDR", ""))
-    trusted = _networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
-    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    return _client_ip_of(
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR", ""),
+        tuple(getattr(settings, "TRUSTED_PROXIES", ())),
+        getattr(settings, "TRUSTED_PROXY_COUNT", 0),
+    )
+
+
+# A pure function of the two headers and the settings, asked on every request: the same few
+# clients come again and again, so parsing their addresses once each is enough.
+@lru_cache(maxsize=4096)
+def _client_ip_of(
+    remote_addr: str, forwarded_for: str, trusted_spec: tuple[str, ...], count: int
+) -> str:
+    remote = _parse(remote_addr)
+    trusted = _networks(trusted_spec)
     if remote is None:
         return UNKNOWN
     if not trusted and not count:
         return str(remote)
-    forwarded = [
-        _parse(item)
-        for item in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if item.strip()
-    ]
+    forwarded = [_parse(item) for item in forwarded_for.split(",") if item.strip()]
     chain = [*forwarded, remote]
     if trusted:
         if not any(remote in net for net in trusted):
@@ -80,6 +89,7 @@ def _client_ip(request: HttpRequest) -> str:
     return str(remote)
 
 
+@lru_cache(maxsize=4096)  # a pure function, asked on every request
 def rate_limit_key(ip: str) -> str:
     """What a rate limit counts: the address, except IPv6 which counts per /64 (one customer
     line usually owns a whole /64 and could otherwise rotate through fresh addresses), and

@@ -2,7 +2,11 @@
 
 1. A client (IPv4 address; IPv6 by its /64, security.client_ip.rate_limit_key) on the allow-list
    (IDS_ALLOW_LIST: uptime monitors) passes uninspected.
-2. A blocked client gets a plain 403 at once: one cache read, no session, no database.
+2. A blocked client gets a plain 403 at once: no session, no database. Each app process keeps
+   what it last read of a client's block for IDS_BLOCK_RECHECK_SECONDS (1) and reads it again
+   after that, in the round trip the rate limiter makes anyway where it makes one: a block is
+   enforced at once by the process that made it and within that time by every other one; a
+   lifted block likewise.
 3. The path, each query value, each form or JSON string value (bodies up to 64 KiB; not the
    Stripe webhook or CSP reports, whose bodies carry others' text) and the User-Agent are
    matched against security/ids_signatures.toml; each rule that hits adds its score.
@@ -24,6 +28,7 @@ import ipaddress
 import json
 import logging
 import re
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -131,23 +136,73 @@ def _body_values(request: HttpRequest) -> list[str]:
     return [_decoded(v, plus=True) for pair in parse_qsl(raw, keep_blank_values=True) for v in pair]
 
 
+@lru_cache(maxsize=1)
+def _screens() -> dict[str, re.Pattern[str]]:
+    """Per part of a request, every rule that looks at it in one alternation: nearly every
+    request hits no rule, and one search per value then does what a search per rule and value
+    did. Equivalent because all rules share one flag (IGNORECASE) and none refers to a group by
+    number (tests/security/test_ids.py compares both on generated requests)."""
+    patterns: dict[str, list[str]] = {}
+    for rule in rules():
+        for where in rule.where:
+            patterns.setdefault(where, []).append(f"(?:{rule.pattern.pattern})")
+    return {where: re.compile("|".join(p), re.IGNORECASE) for where, p in patterns.items()}
+
+
 def inspect(request: HttpRequest) -> list[Rule]:
     """The rules this request hits, each once."""
-    parts: dict[str, list[str]] = {
-        "path": [_decoded(request.path, plus=False).lower()],
-        "query": [
-            _decoded(v, plus=True)
-            for pair in parse_qsl(request.META.get("QUERY_STRING", ""), keep_blank_values=True)
-            for v in pair
-        ],
-        "body": _body_values(request),
-        "agent": [request.headers.get("User-Agent", "")],
-    }
+    path = request.path
+    query = request.META.get("QUERY_STRING", "")
+    agent = request.META.get("HTTP_USER_AGENT", "")  # request.headers would build them all
+    body = _body_values(request)
+    if not body and len(path) + len(query) + len(agent) <= _LINE_MEMO_MAX_CHARS:
+        return list(_inspect_line(path, query, agent))
+    return _inspect(_parts(path, query, agent, body))
+
+
+# Without a body, what a request hits depends on its path, query string and User-Agent only,
+# and the same few lines come again and again (the pages of the week, the widget's calls, a
+# scanner's probes): each distinct line is inspected once per process. Long lines are not kept.
+_LINE_MEMO_MAX_CHARS = 2048
+
+
+@lru_cache(maxsize=4096)
+def _inspect_line(path: str, query: str, agent: str) -> tuple[Rule, ...]:
+    return tuple(_inspect(_parts(path, query, agent, [])))
+
+
+def _inspect(parts: dict[str, list[str]]) -> list[Rule]:
+    screens = _screens()
+    if not any(
+        screens[where].search(value)
+        for where, values in parts.items()
+        if where in screens
+        for value in values
+    ):
+        return []
+    return hits_of(parts)
+
+
+def hits_of(parts: dict[str, list[str]]) -> list[Rule]:
+    """The rules that hit these parts, rule by rule."""
     hits = []
     for rule in rules():
         if any(rule.pattern.search(value) for where in rule.where for value in parts[where]):
             hits.append(rule)
     return hits
+
+
+def _parts(path: str, query: str, agent: str, body: list[str]) -> dict[str, list[str]]:
+    return {
+        "path": [_decoded(path, plus=False).lower()],
+        "query": [
+            _decoded(v, plus=True)
+            for pair in parse_qsl(query, keep_blank_values=True)
+            for v in pair
+        ],
+        "body": body,
+        "agent": [agent],
+    }
 
 
 # --- the shared state: scores and blocks -------------------------------------------------------------
@@ -168,18 +223,69 @@ def blocked_until(key: str, now: float | None = None) -> float | None:
     return _still_blocked(cache.get(block_key(key)), now)
 
 
+class _BlockReadings:
+    """What this process last read of each client's block: client -> (read at, the value read).
+    A reading older than IDS_BLOCK_RECHECK_SECONDS (or from a clock that went back) is read again."""
+
+    KEPT = 10_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_client: dict[str, tuple[float, Any]] = {}
+
+    def fresh(self, key: str, now: float) -> tuple[bool, Any]:
+        with self.lock:
+            reading = self.by_client.get(key)
+        if reading is None or not 0 <= now - reading[0] < settings.IDS_BLOCK_RECHECK_SECONDS:
+            return False, None
+        return True, reading[1]
+
+    def keep(self, key: str, now: float, value: Any) -> None:
+        with self.lock:
+            if key not in self.by_client and len(self.by_client) >= self.KEPT:
+                oldest = now - settings.IDS_BLOCK_RECHECK_SECONDS
+                self.by_client = {k: v for k, v in self.by_client.items() if v[0] > oldest}
+                if len(self.by_client) >= self.KEPT:
+                    self.by_client.clear()
+            self.by_client[key] = (now, value)
+
+    def forget(self, key: str | None = None) -> None:
+        with self.lock:
+            if key is None:
+                self.by_client.clear()
+            else:
+                self.by_client.pop(key, None)
+
+
+_readings = _BlockReadings()
+
+
+def forget_block_readings() -> None:
+    """Drop this process's block readings (as a restart does); for when the cache was wiped."""
+    _readings.forget()
+
+
 def _blocked_and_counted(request: HttpRequest, key: str, now: float) -> float | None:
     """The block check. A request the rate limits count is counted here too, in the same round
-    trip to the cache (RateLimitMiddleware then answers from that count): so a blocked client's
-    refused requests count towards its rate limit as well, which changes nothing while it is
-    blocked."""
+    trip to the cache as a block reading that is due (RateLimitMiddleware then answers from that
+    count): so a blocked client's refused requests count towards its rate limit as well, which
+    changes nothing while it is blocked."""
+    fresh, value = _readings.fresh(key, now)
     scope = rate_limit_scope(request)
     if scope is None:
-        return blocked_until(key, now)
-    decision = rate_limit_count(request, scope, now=now, also_read=block_key(key))
+        if not fresh:
+            value = cache.get(block_key(key))
+            _readings.keep(key, now, value)
+        return _still_blocked(value, now)
+    decision = rate_limit_count(
+        request, scope, now=now, also_read=None if fresh else block_key(key)
+    )
     if decision.cache_failed:  # logged by the rate limiter, with its cause
         raise CacheUnavailable
-    return _still_blocked(decision.also_read, now)
+    if not fresh:
+        value = decision.also_read
+        _readings.keep(key, now, value)
+    return _still_blocked(value, now)
 
 
 class CacheUnavailable(Exception):
@@ -220,6 +326,7 @@ def _reached(
         return False
     if blocked_until(key, now) is None:
         cache.set(block_key(key), now + minutes * 60, timeout=minutes * 60)
+        _readings.keep(key, now, now + minutes * 60)  # this process refuses it from now on
         logger.warning("intrusion detected: client blocked", extra={**detail, "minutes": minutes})
         record_event(
             event_type=SecurityEventType.IDS_BLOCK,
@@ -243,11 +350,16 @@ def _reached(
 
 
 def _allowed(ip: str) -> bool:
+    return _allowed_by(ip, tuple(settings.IDS_ALLOW_LIST))
+
+
+@lru_cache(maxsize=4096)  # a pure function of its arguments, asked on every request
+def _allowed_by(ip: str, allow_list: tuple[str, ...]) -> bool:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return False
-    return any(address in network for network in _allow_list(tuple(settings.IDS_ALLOW_LIST)))
+    return any(address in network for network in _allow_list(allow_list))
 
 
 @lru_cache(maxsize=4)
@@ -316,6 +428,7 @@ def unblock(ip: str) -> tuple[str, bool]:
     key = rate_limit_key(ip)
     was_blocked = blocked_until(key) is not None
     cache.delete(block_key(key))
+    _readings.forget(key)  # other processes let it in again within IDS_BLOCK_RECHECK_SECONDS
     period = settings.IDS_WINDOW_MINUTES * 60
     cache.delete(f"ids:score:{key}:{_window(period, time.time())}")
     return key, was_blocked

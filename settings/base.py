@@ -111,11 +111,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "security.middleware.SecurityHeadersMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the header built once (no nonces: it never changes per request).
+    "security.middleware.CSPMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     # Intrusion detection (C32): before the rate limits, so it sees their 429s too.
     "security.ids.IntrusionDetectionMiddleware",
     "security.middleware.RateLimitMiddleware",
+    # /healthz after the security layer, before sessions, languages and authentication it never
+    # uses (uptime monitors poll it often).
+    "security.middleware.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The visitor's language (the picker's cookie, else Accept-Language), where Django wants it:
@@ -461,6 +465,9 @@ CORS_PREFLIGHT_MAX_AGE = 86_400
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=5)
 RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", True)
+# Most hits of one client an app process claims from the shared counter at once and serves
+# without asking again (security/ratelimit.py, "Leases"); 1 asks on every request.
+RATE_LIMIT_LEASE_MAX = env_int("RATE_LIMIT_LEASE_MAX", 64, minimum=1, maximum=1000)
 # scope -> rate and what to do when the cache is down (fail_open: serve anyway).
 RATE_LIMITS: dict[str, RateLimit] = {
     "booking": {"rate": env_str("RATE_LIMIT_BOOKING", "10/m"), "fail_open": False},
@@ -521,6 +528,10 @@ IDS_BLOCK_MINUTES = env_int("IDS_BLOCK_MINUTES", 60, minimum=1, maximum=7 * 24 *
 IDS_DENIED_BURST = env_int("IDS_DENIED_BURST", 30, minimum=5, maximum=10_000)
 # Networks never inspected or blocked (uptime monitors), e.g. 192.0.2.10/32,2001:db8::/64.
 IDS_ALLOW_LIST = env_list("IDS_ALLOW_LIST", [])
+# How long an app process trusts the block state of a client it read from the shared cache
+# (security/ids.py): a block made by another process is enforced here within this many seconds
+# (and at once by the process that made it); 0 reads it on every request.
+IDS_BLOCK_RECHECK_SECONDS = env_int("IDS_BLOCK_RECHECK_SECONDS", 1, minimum=0, maximum=60)
 # Bodies that carry other parties' text, signed or size-limited elsewhere: not inspected.
 IDS_BODY_EXEMPT_PATHS = [r"^/payments/stripe/webhook$", r"^/security/csp-report$"]
 # File integrity: what `manage.py integrity_baseline` hashes and the hourly job compares (folders

@@ -49,7 +49,14 @@ def _clean_cache() -> None:
     # The cache is shared (files or Redis), so a test must not see another test's counters.
     from django.core.cache import cache
 
+    from security.ids import forget_block_readings
+    from security.ratelimit import forget_leases
+
     cache.clear()
+    # What the process remembers of the wiped counters and blocks goes with them, as it would
+    # with a restart: a claim of hits or a block reading must not outlive its cache entry.
+    forget_leases()
+    forget_block_readings()
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
 from booking.admin.scoping import request_scope
@@ -23,6 +24,11 @@ from booking.i18n import zoned
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
+
+
+@lru_cache(maxsize=8)  # reversing a URL costs more than the rest of this middleware
+def _admin_root(urlconf: str | None, script_prefix: str) -> str:
+    return reverse("admin:index", urlconf=urlconf)
 
 
 def reader_zone(request: HttpRequest) -> tzinfo:
@@ -41,7 +47,7 @@ class WorkspaceTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if not request.path.startswith(reverse("admin:index")):
+        if not request.path.startswith(_admin_root(get_urlconf(), get_script_prefix())):
             return self.get_response(request)
         with timezone.override(reader_zone(request)):
             return self.get_response(request)

@@ -65,9 +65,13 @@ def test_real_settings_with_production_cookies_and_hsts_pass_the_deploy_checks()
 
 
 def test_csp_middleware_removed_fires_e001() -> None:
-    middleware = [m for m in settings.MIDDLEWARE if m != "csp.middleware.CSPMiddleware"]
+    assert "security.middleware.CSPMiddleware" in settings.MIDDLEWARE
+    middleware = [m for m in settings.MIDDLEWARE if m != "security.middleware.CSPMiddleware"]
     with override_settings(MIDDLEWARE=middleware):
         assert _ids(checks.check_csp()) == ["security.E001"]
+    # django-csp's own middleware in its place does the job too.
+    with override_settings(MIDDLEWARE=[*middleware, "csp.middleware.CSPMiddleware"]):
+        assert _ids(checks.check_csp()) == []
 
 
 @pytest.mark.parametrize("policy", [None, {}, {"DIRECTIVES": {}}])

@@ -140,6 +140,21 @@ def test_csp_is_exactly_the_strict_policy(page) -> None:
     assert "Content-Security-Policy-Report-Only" not in page
 
 
+def test_a_changed_policy_is_sent_at_the_next_response(client: Client, settings) -> None:
+    # The header is built once from the settings, not per response: a new policy (another
+    # deployment's, a test's override) must still be the one sent, report-only included.
+    first = client.get("/privacy/")["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"img-src": ["'self'"]}}
+    changed = client.get("/privacy/")
+    assert first != "default-src 'none'"
+    assert changed["Content-Security-Policy"] == "default-src 'none'"
+    assert changed["Content-Security-Policy-Report-Only"] == "default-src 'self'; img-src 'self'"
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+    again = client.get("/privacy/")
+    assert "Content-Security-Policy-Report-Only" not in again
+
+
 def test_nosniff(page) -> None:
     assert page["X-Content-Type-Options"] == "nosniff"
 

@@ -130,6 +130,24 @@ def test_healthz_answers_head_like_get_without_a_body(client: Client) -> None:
     assert response.content == b""
 
 
+@pytest.mark.django_db
+def test_healthz_refuses_a_host_that_is_not_ours(client: Client) -> None:
+    # /healthz is answered before the rest of the middleware; the host is still checked.
+    response = client.get("/healthz", headers={"host": "attacker.example"})
+    assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_healthz_carries_the_security_headers_and_no_cookie(client: Client) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert "default-src 'self'" in response["Content-Security-Policy"].split("; ")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert "Set-Cookie" not in response and "Cookie" not in response.get("Vary", "")
+
+
 # --- the broker: checked at most every few seconds per process, still "down" when it is down ----
 
 

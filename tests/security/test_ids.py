@@ -10,13 +10,16 @@ import json
 import logging
 from datetime import UTC, datetime, timedelta
 from io import StringIO
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client, RequestFactory
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from security.ids import inspect
 from security.models import SecurityEvent
@@ -420,3 +423,98 @@ def test_compliance_c32_follows_the_mode(settings, tmp_path) -> None:
     assert evaluate(["C32"])[0].status == Status.WARN
     settings.IDS_MODE = "off"
     assert evaluate(["C32"])[0].status == Status.FAIL
+
+
+# --- what each app process remembers of a block ---------------------------------------------------
+
+
+def test_a_block_made_by_another_process_is_enforced_here_within_the_recheck_time(
+    settings,
+) -> None:
+    from django.core.cache import cache
+
+    from security.ids import block_key
+
+    settings.IDS_BLOCK_RECHECK_SECONDS = 1
+    scanner = Client(REMOTE_ADDR="203.0.113.67")
+    start = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        assert scanner.get("/healthz").status_code != 403
+        # Another app server blocks the client (it writes the shared cache).
+        cache.set(block_key("203.0.113.67"), start.timestamp() + 3600, timeout=3600)
+        traveller.shift(timedelta(seconds=0.5))
+        assert scanner.get("/healthz").status_code != 403  # this process read it 0.5 s ago
+        traveller.shift(timedelta(seconds=0.5))
+        assert scanner.get("/healthz").status_code == 403
+        # Lifted elsewhere (the cache entry deleted): served again within the same time.
+        cache.delete(block_key("203.0.113.67"))
+        traveller.shift(timedelta(seconds=1))
+        assert scanner.get("/healthz").status_code != 403
+
+
+def test_with_recheck_zero_every_request_reads_the_block(settings) -> None:
+    from django.core.cache import cache
+
+    from security.ids import block_key
+
+    settings.IDS_BLOCK_RECHECK_SECONDS = 0
+    scanner = Client(REMOTE_ADDR="203.0.113.68")
+    with time_machine.travel(datetime(2026, 3, 1, 10, tzinfo=UTC), tick=False):
+        assert scanner.get("/healthz").status_code != 403
+        cache.set(block_key("203.0.113.68"), datetime(2026, 3, 1, 11, tzinfo=UTC).timestamp())
+        assert scanner.get("/healthz").status_code == 403
+
+
+@pytest.mark.redis
+def test_on_redis_a_client_read_a_moment_ago_costs_no_round_trip(settings, monkeypatch) -> None:
+    import redis.connection
+
+    sent: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):  # records the wire traffic, changes nothing
+        sent.append(command)
+        return original(self, command, check_health)
+
+    visitor = Client(REMOTE_ADDR="198.51.100.21")
+    with time_machine.travel(datetime(2026, 3, 1, 10, tzinfo=UTC), tick=False):
+        assert visitor.get("/.well-known/security.txt").status_code == 200
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        assert visitor.get("/.well-known/security.txt").status_code == 200
+    assert sent == []
+
+
+# --- one search per value: the combined screen finds exactly what the rules find -------------------
+
+
+_PROBE_PIECES = [
+    "/.env", "../", "..%2f", "%252e%252e/", "' OR 1=1--", "UNION SELECT", "<script>", "onload=",
+    "javascript:", "${jndi:", "; cat /etc/passwd", "$(id)", "sleep(5)", "/wp-login.php", "sqlmap",
+    "O'Brien", "drop by; select the blue one", "/book/salon-alpha/", "2026-12-08", "Europe/Zurich",
+    "%00", "\x00", "order by 3--", "/*!50000", "`id`", "data:text/html", "Mozilla/5.0",
+    "/x.php", "/index.jsp", "/server-status", "/.git/config", "/a/../b", "win.ini", "<iframe",
+    "/proc/self/", "1) or (1=1", "'--", "; drop table x", "benchmark(1,", "a/**/b", "having 1=1",
+    "alert(1)", "| whoami", "/bin/sh", "{{7*7}}", "nikto", "<a onclick=", "x/wp-admin",
+]  # fmt: skip
+
+
+@settings_(max_examples=300, deadline=None)
+@given(
+    path=st.lists(st.sampled_from(_PROBE_PIECES) | st.text(max_size=8), max_size=4),
+    query=st.lists(st.sampled_from(_PROBE_PIECES) | st.text(max_size=8), max_size=3),
+    agent=st.sampled_from(_PROBE_PIECES) | st.text(max_size=12),
+)
+def test_the_combined_screen_finds_what_the_rules_find(path, query, agent) -> None:
+    from security import ids
+
+    request = RequestFactory().get(
+        "/p" + quote("".join(path), safe="/%"),
+        {f"q{n}": value for n, value in enumerate(query)},
+        HTTP_USER_AGENT=agent.replace("\n", " ").replace("\r", " "),
+    )
+    parts = ids._parts(
+        request.path, request.META["QUERY_STRING"], request.headers["User-Agent"], []
+    )
+    expected = [r.id for r in ids.hits_of(parts)]
+    assert [r.id for r in inspect(request)] == expected
+    assert [r.id for r in inspect(request)] == expected  # the second time from the line memo

@@ -5,6 +5,7 @@ cache, or Redis when REDIS_URL is set)."""
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,10 +18,14 @@ from tests.security.test_ratelimit_processes import app_env as _app_env  # noqa:
 
 pytestmark = pytest.mark.slow
 
+RECHECK_SECONDS = 1  # the default of IDS_BLOCK_RECHECK_SECONDS, which the servers keep
+
 
 @pytest.fixture
 def ids_env(_app_env: dict[str, str]) -> dict[str, str]:  # noqa: F811
-    return {**_app_env, "IDS_MODE": "block", "CACHE_KEY_PREFIX": f"ids-{secrets.token_hex(4)}"}
+    env = {**_app_env, "IDS_MODE": "block", "CACHE_KEY_PREFIX": f"ids-{secrets.token_hex(4)}"}
+    env.pop("IDS_BLOCK_RECHECK_SECONDS", None)
+    return env
 
 
 @pytest.fixture
@@ -33,11 +38,19 @@ def test_a_scanner_blocked_by_one_process_is_refused_by_the_other(
     two_processes: list[str], ids_env: dict[str, str]
 ) -> None:
     first, second = two_processes
-    assert _get(f"{second}/healthz")[0] in (200, 503)
+    assert _get(f"{second}/healthz")[0] in (200, 503)  # the second process reads "not blocked"
     assert _get(f"{first}/.env")[0] == 404
     assert _get(f"{first}/wp-login.php")[0] == 403  # the second probe reaches the threshold
-    status, headers, body = _get(f"{second}/healthz")
+    blocked_at = time.monotonic()
+    assert _get(f"{first}/healthz")[0] == 403  # at once where it was blocked
+    # The other process trusts its reading for IDS_BLOCK_RECHECK_SECONDS (1 s), then refuses.
+    while True:
+        status, headers, body = _get(f"{second}/healthz")
+        if status == 403 or time.monotonic() - blocked_at > RECHECK_SECONDS + 1:
+            break
+        time.sleep(0.05)
     assert status == 403 and body == b"Forbidden\n"
+    assert time.monotonic() - blocked_at <= RECHECK_SECONDS + 1
     if settings.REDIS_URL:
         import redis
 

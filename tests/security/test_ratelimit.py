@@ -456,3 +456,82 @@ def test_cache_outage_with_intrusion_detection_on_or_off_logs_once_and_keeps_the
     assert [(r.scope, r.fail_open) for r in records] == [("manage", False)]
     if ids_mode == "block":
         assert any(r.getMessage() == "intrusion detection unavailable" for r in caplog.records)
+
+
+# --- leases: a busy client is served from a process's claim, never beyond the limit -----------------
+
+
+def _hits(rate, n: int, key: str, now: float) -> list[bool]:
+    from security.ratelimit import hit
+
+    return [
+        hit(scope="t", key=key, rate=rate, fail_open=False, now=now, lease=True).allowed
+        for _ in range(n)
+    ]
+
+
+def test_in_one_process_exactly_the_limit_is_served() -> None:
+    from security.ratelimit import Rate
+
+    allowed = _hits(Rate(limit=100, period=60), 130, "203.0.113.86", T0.timestamp())
+    assert allowed == [True] * 100 + [False] * 30
+
+
+def test_processes_sharing_a_client_never_serve_more_than_the_limit_together(
+    monkeypatch,
+) -> None:
+    # Three app processes, each with its own claims (its own memory), one shared counter; the
+    # client's requests go to them in turn, then all to one. Every request any of them served was
+    # counted first: served plus what they still hold unused is exactly the limit.
+    from security import ratelimit
+
+    rate = ratelimit.Rate(limit=200, period=60)
+    processes = [ratelimit._Leases() for _ in range(3)]
+    served = 0
+    for n in range(600):
+        monkeypatch.setattr(ratelimit, "_leases", processes[n % 3] if n < 300 else processes[0])
+        served += _hits(rate, 1, "203.0.113.87", T0.timestamp())[0]
+    unused = sum(lease.left for p in processes for lease in p.by_key.values())
+    assert served <= 200
+    assert served + unused == 200
+    assert unused <= 200 // ratelimit.LEASE_SHARE  # refused early by at most that
+
+
+@pytest.mark.redis
+def test_on_redis_a_busy_client_costs_a_round_trip_per_claim_not_per_request(
+    client, limits, settings, monkeypatch, request
+) -> None:
+    # Through the whole middleware stack, intrusion detection on: 80 requests of one client at a
+    # generous limit make one more claim (the first one's 64 hits ran out), not 80 round trips.
+    import redis.connection
+
+    partner = request.getfixturevalue("partner")  # noqa: F811  (the booking tests' fixtures)
+    service = request.getfixturevalue("service")  # noqa: F811
+    settings.IDS_MODE = "block"
+    limits(slots="10000/m")
+    path = f"/api/v1/partners/{partner.slug}/services/{service.slug}/slots"
+    query = {"start": "2031-03-04", "end": "2031-03-04", "tz": "Europe/Zurich"}
+    sent: list[bytes] = []
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):  # records the wire traffic, changes nothing
+        sent.append(command)
+        return original(self, command, check_health)
+
+    with time_machine.travel(T0, tick=False):
+        client.get(path, query, REMOTE_ADDR="198.51.100.93")  # loads the script, claims
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        statuses = {
+            client.get(path, query, REMOTE_ADDR="198.51.100.93").status_code for _ in range(80)
+        }
+    assert statuses == {200}
+    assert len(sent) == 1
+
+
+def test_a_busy_client_is_refused_at_the_limit_with_claims(client, limits) -> None:
+    # A limit big enough for claims of several hits: the request after the limit is refused.
+    limits(manage="100/m")
+    with time_machine.travel(T0, tick=False):
+        statuses = [_get(client, _manage_path(), "203.0.113.88").status_code for _ in range(101)]
+    assert statuses[:100] == [404] * 100
+    assert statuses[100] == 429
