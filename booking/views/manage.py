@@ -38,8 +38,8 @@ from booking.views.common import (
     query_string,
     staff_menu,
     staff_or_404,
+    week_days_html,
     week_of_free_times,
-    week_slots_html,
     zone_options_html,
 )
 from security.actors import Actor, Via
@@ -218,7 +218,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         exclude_booking_id=booking.pk,
         staff=person,
     )
-    week_slots_html(
+    week_days_html(
         week,
         mode="button",
         current_value=utc_iso(booking.start) if person == booking.staff else "",

@@ -259,6 +259,66 @@ def test_zone_menu_offers_every_zone_grouped_by_region(client: Client, service: 
     assert '<option value="UTC">' in other and '<option value="Etc/GMT+5">' in other
 
 
+def _zone_menu(text: str) -> str:
+    return text.split('<select id="tz" name="tz">')[1].split("</select>")[0]
+
+
+# What each language calls the zones outside the regions and the partner's local time, and how it
+# writes the first day of the week.
+_IN_LANGUAGE = {
+    "en": ("Other", "(local time at Salon Alpha)", "Monday, 6 January"),
+    "de": ("Weitere", "(Ortszeit bei Salon Alpha)", "Montag, 6. Januar"),
+    "fr": ("Autres", "(heure locale chez Salon Alpha)", "lundi 6 janvier"),
+    "it": ("Altri", "(ora locale presso Salon Alpha)", "Lunedì 6 Gennaio"),
+}
+
+
+def test_pages_in_a_row_each_mark_their_own_zone_in_their_own_language(
+    client: Client, service: Service
+) -> None:
+    # The zone menu and the language picker are built once per language and reused: each page
+    # must still mark its visitor's zone and language (and only those) and speak that language.
+    visits = [
+        ("de", "America/New_York"),
+        ("fr", "Asia/Tokyo"),
+        ("de", "Europe/Zurich"),
+        ("it", "Etc/GMT+5"),
+        ("en", "UTC"),
+        ("fr", "America/New_York"),
+    ]
+    for language, tz in visits:
+        text = client.get(URL, {"tz": tz}, headers={"accept-language": language}).content.decode()
+        other, local_time, monday = _IN_LANGUAGE[language]
+        menu = _zone_menu(text)
+        assert re.findall(r'<option value="([^"]+)" selected>', menu) == [tz]
+        assert f'<optgroup label="{other}">' in menu
+        mark = " selected" if tz == "Europe/Zurich" else ""
+        assert f'<option value="Europe/Zurich"{mark}>Europe/Zurich {local_time}</option>' in menu
+        assert menu.count("Salon Alpha") == 1
+        assert f'<html lang="{language}">' in text
+        assert _day_headings(text)[0] == monday
+        # The language picker, built once per language too, marks the page's language.
+        picker = text.split('<select id="language" name="language">')[1].split("</select>")[0]
+        assert re.findall(r'<option value="(\w+)" lang="\w+" selected>', picker) == [language]
+        assert '<option value="de" lang="de"' in picker and ">Deutsch</option>" in picker
+
+
+def test_the_zone_menu_names_the_partner_as_it_is_now(
+    client: Client, partner: Partner, service: Service
+) -> None:
+    client.get(URL)
+    partner.name = "Salon <Beta> & Co"
+    partner.time_zone = "Europe/Vienna"
+    partner.save()
+    menu = _zone_menu(client.get(URL, {"tz": "Europe/Zurich"}).content.decode())
+    assert (
+        '<option value="Europe/Vienna">Europe/Vienna (local time at Salon &lt;Beta&gt; &amp; Co)'
+        "</option>" in menu
+    )
+    assert '<option value="Europe/Zurich" selected>Europe/Zurich</option>' in menu
+    assert "Salon Alpha" not in menu
+
+
 def test_any_zone_of_the_menu_is_accepted_and_shown(client: Client, service: Service) -> None:
     response = client.get(URL, {"tz": "America/Argentina/Ushuaia"})
     assert response.status_code == 200
