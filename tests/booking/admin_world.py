@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -167,7 +167,11 @@ def build_world() -> World:
     )
     team(a)
     team(b)
-    soon = (timezone.now() + timedelta(days=2)).replace(hour=10, minute=0, second=0, microsecond=0)
+    # Two days from today where partner A is (Zurich's today is UTC's tomorrow from 23:00 UTC
+    # in winter), at 10:00 UTC as before.
+    soon = datetime.combine(
+        timezone.localdate(timezone.now(), a.zone) + timedelta(days=2), time(10), tzinfo=UTC
+    )
     a_booking = make_booking(
         a_service,
         soon,
