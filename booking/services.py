@@ -405,7 +405,10 @@ def _customer_for(booking: Booking, *, now: datetime, by_hand: bool) -> Customer
         by_hand=by_hand,
         created_at=now,
     )
-    customer.full_clean(exclude=["partner"])
+    # Fields checked here; the constraints by the database (one record per email address: the
+    # lookup above, under the same lock; an email or by hand: _check_email refused it earlier).
+    # full_clean would ask the database the same with a SELECT each, under the partner lock.
+    customer.full_clean(exclude=["partner"], validate_constraints=False)
     customer.save()
     return customer
 

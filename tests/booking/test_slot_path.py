@@ -229,6 +229,18 @@ def test_a_booking_costs_a_bounded_number_of_statements(service: Service, book) 
     )
 
 
+def test_a_first_booking_costs_only_the_customer_record_more(service: Service, book) -> None:
+    # The new customer's record is one INSERT under the partner lock; the constraints it must
+    # meet are checked by the database (and its one-per-email rule by the lookup just before),
+    # not by more SELECTs while every other booking of the partner waits.
+    with CaptureQueriesContext(connection) as queries:
+        book(service, zurich(2025, 3, 5, 9))
+
+    assert len(queries.captured_queries) <= 25, "\n".join(
+        q["sql"] for q in queries.captured_queries
+    )
+
+
 def test_a_write_the_database_refuses_gets_the_constraints_clear_message(
     service: Service, book
 ) -> None:
