@@ -18,6 +18,9 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "health:worker-heartbeat"
+# The URL path of the health check: routed in security.urls, answered early by
+# security.middleware.HealthCheckMiddleware.
+HEALTHZ_PATH = "/healthz"
 
 
 def _database() -> None:

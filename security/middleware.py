@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from security.client_ip import client_ip, rate_limit_key
+from security.health import HEALTHZ_PATH
 from security.ratelimit import Decision, Rate, hit
 
 logger = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ class HealthCheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+        if request.path_info == HEALTHZ_PATH and request.method in ("GET", "HEAD"):
             from security.views import healthz  # views import models: not at start-up
 
             request.get_host()  # DisallowedHost: Django's 400, as for every other path

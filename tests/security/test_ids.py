@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from security.ids import inspect
 from security.models import SecurityEvent
 from tests.booking.conftest import partner, service  # noqa: F401  (fixtures)
+from tests.redis_wire import record_redis_commands
 
 pytestmark = pytest.mark.django_db
 
@@ -467,19 +468,10 @@ def test_with_recheck_zero_every_request_reads_the_block(settings) -> None:
 
 @pytest.mark.redis
 def test_on_redis_a_client_read_a_moment_ago_costs_no_round_trip(settings, monkeypatch) -> None:
-    import redis.connection
-
-    sent: list[bytes] = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def counting(self, command, check_health=True):  # records the wire traffic, changes nothing
-        sent.append(command)
-        return original(self, command, check_health)
-
     visitor = Client(REMOTE_ADDR="198.51.100.21")
     with time_machine.travel(datetime(2026, 3, 1, 10, tzinfo=UTC), tick=False):
         assert visitor.get("/.well-known/security.txt").status_code == 200
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        sent = record_redis_commands(monkeypatch)
         assert visitor.get("/.well-known/security.txt").status_code == 200
     assert sent == []
 

@@ -19,6 +19,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from tests.booking.conftest import partner, service  # noqa: F401  (fixtures)
+from tests.redis_wire import record_redis_commands
 
 pytestmark = pytest.mark.django_db
 
@@ -404,8 +405,6 @@ def test_on_redis_a_limited_request_is_one_round_trip(
 ) -> None:
     # The intrusion-block check and the rate-limit counter of a public request, through the whole
     # middleware stack, share one round trip to Redis; a blocked client is still refused and the counter still counts.
-    import redis.connection
-
     from security.ids import block_key
 
     partner = request.getfixturevalue("partner")  # noqa: F811  (the booking tests' fixtures)
@@ -416,16 +415,9 @@ def test_on_redis_a_limited_request_is_one_round_trip(
     # Tomorrow only: the slot cache never holds today and tomorrow (booking.slot_cache), so the
     # request's only Redis traffic is the middleware's.
     query = {"start": "2031-03-04", "end": "2031-03-04", "tz": "Europe/Zurich"}
-    sent: list[bytes] = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def counting(self, command, check_health=True):  # records the wire traffic, changes nothing
-        sent.append(command)
-        return original(self, command, check_health)
-
     with time_machine.travel(T0, tick=False):
         client.get(path, query, REMOTE_ADDR="203.0.113.90")  # the script is loaded once
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        sent = record_redis_commands(monkeypatch)
         second = client.get(path, query, REMOTE_ADDR="203.0.113.90")
         round_trips = len(sent)
         third = client.get(path, query, REMOTE_ADDR="203.0.113.90")
@@ -503,24 +495,15 @@ def test_on_redis_a_busy_client_costs_a_round_trip_per_claim_not_per_request(
 ) -> None:
     # Through the whole middleware stack, intrusion detection on: 80 requests of one client at a
     # generous limit make one more claim (the first one's 64 hits ran out), not 80 round trips.
-    import redis.connection
-
     partner = request.getfixturevalue("partner")  # noqa: F811  (the booking tests' fixtures)
     service = request.getfixturevalue("service")  # noqa: F811
     settings.IDS_MODE = "block"
     limits(slots="10000/m")
     path = f"/api/v1/partners/{partner.slug}/services/{service.slug}/slots"
     query = {"start": "2031-03-04", "end": "2031-03-04", "tz": "Europe/Zurich"}
-    sent: list[bytes] = []
-    original = redis.connection.AbstractConnection.send_packed_command
-
-    def counting(self, command, check_health=True):  # records the wire traffic, changes nothing
-        sent.append(command)
-        return original(self, command, check_health)
-
     with time_machine.travel(T0, tick=False):
         client.get(path, query, REMOTE_ADDR="198.51.100.93")  # loads the script, claims
-        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+        sent = record_redis_commands(monkeypatch)
         statuses = {
             client.get(path, query, REMOTE_ADDR="198.51.100.93").status_code for _ in range(80)
         }
