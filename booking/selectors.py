@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -426,16 +426,8 @@ def _micros(t: datetime) -> int:
     return (t - _EPOCH) // _MICROSECOND
 
 
-def busy_at_start(
-    key: str,
-    ids: Collection[int],
-    service: Service,
-    start: datetime,
-    longest: timedelta,
-    *,
-    exclude_booking_id: int | None,
-    now: datetime | None,
-) -> Busy:
+@dataclass(frozen=True)
+class BusyAtStart:
     """What the engine needs of the bookings of `ids` to decide one start of `service` (lasting
     at most `longest`), read as one aggregate row per owner over the start's partner-local day,
     not the days around it: the day's bookings (the load "anyone" goes by); the latest busy end
@@ -443,40 +435,77 @@ def busy_at_start(
     and the busy ranges that, widened by the service's buffers, meet [start, start + longest)
     (their hull: the first of them decides). Each comes back as an interval the engine widens
     exactly as the bookings behind it, so its answer at `start` is the one all the bookings
-    around it give."""
-    rules = service_rules(service)
-    zone = service.partner.zone
-    touch_lo = start - rules.buffer_before  # a busy end after it reaches into the start
-    touch_hi = start + longest + rules.buffer_after  # a busy start before it reaches the end
-    day = start.astimezone(zone).date()
-    day_lo = slots.local_midnight(zone, day)
-    day_hi = slots.local_midnight(zone, day + timedelta(days=1))
-    meets = Q(busy_end__gt=touch_lo, busy_start__lt=touch_hi)
-    lo = min(day_lo, touch_lo)
-    if not ids:
-        return Busy({}, None, {})
-    rows = (
-        _blocking(Booking.objects.filter(**{f"{key}__in": list(ids)}), exclude_booking_id, now)
-        .filter(busy_start__gte=_reaching(key, ids, lo), busy_start__lt=max(day_hi, touch_hi))
-        .values(key)
-        .annotate(
-            n=Count("pk", filter=Q(start__gte=day_lo, start__lt=day_hi)),
-            before=Max("busy_end", filter=Q(busy_end__gt=day_lo, busy_end__lte=touch_lo)),
-            first=Min("busy_start", filter=meets),
-            last=Max("busy_end", filter=meets),
+    around it give.
+
+    In two steps: prepare() builds and compiles the query, read() runs it and reads the
+    bookings as they are then. A booking write prepares before the partner lock and reads under
+    it: building and compiling the query costs about three times as much as running it, and
+    every other booking of the partner waits while the lock is held."""
+
+    ids: tuple[int, ...]
+    day: date
+    compiler: Any  # the query's SQLCompiler: it converts the database's values as the ORM does
+    sql: str
+    params: tuple[Any, ...]
+
+    @classmethod
+    def prepare(
+        cls,
+        key: str,
+        ids: Collection[int],
+        service: Service,
+        start: datetime,
+        longest: timedelta,
+        *,
+        exclude_booking_id: int | None,
+        now: datetime | None,
+    ) -> BusyAtStart:
+        rules = service_rules(service)
+        zone = service.partner.zone
+        touch_lo = start - rules.buffer_before  # a busy end after it reaches into the start
+        touch_hi = start + longest + rules.buffer_after  # a busy start before it reaches the end
+        day = start.astimezone(zone).date()
+        day_lo = slots.local_midnight(zone, day)
+        day_hi = slots.local_midnight(zone, day + timedelta(days=1))
+        meets = Q(busy_end__gt=touch_lo, busy_start__lt=touch_hi)
+        lo = min(day_lo, touch_lo)
+        if not ids:
+            return cls((), day, None, "", ())
+        rows = (
+            _blocking(Booking.objects.filter(**{f"{key}__in": list(ids)}), exclude_booking_id, now)
+            .filter(busy_start__gte=_reaching(key, ids, lo), busy_start__lt=max(day_hi, touch_hi))
+            .values(key)
+            .annotate(
+                n=Count("pk", filter=Q(start__gte=day_lo, start__lt=day_hi)),
+                before=Max("busy_end", filter=Q(busy_end__gt=day_lo, busy_end__lte=touch_lo)),
+                first=Min("busy_start", filter=meets),
+                last=Max("busy_end", filter=meets),
+            )
+            .values_list(key, "n", "before", "first", "last")
         )
-        .values_list(key, "n", "before", "first", "last")
-    )
-    zero, tick = timedelta(0), timedelta(microseconds=1)
-    out: dict[int, list[slots.BusyInterval]] = {owner: [] for owner in ids}
-    load: dict[int, dict[date, int]] = {owner: {} for owner in ids}
-    for owner, count, before, first, last in rows:
-        load[owner] = {day: count}
-        if before is not None:  # widened as the booking ending there: up to before + buffer
-            out[owner].append(slots.BusyInterval(before - tick, before, zero, zero))
-        if first is not None:  # widened from first - buffer after, as the first booking
-            out[owner].append(slots.BusyInterval(first, last, zero, zero))
-    return Busy(out, None, load)
+        compiler = rows.query.get_compiler(using=rows.db)
+        sql, params = compiler.as_sql()
+        return cls(tuple(ids), day, compiler, sql, tuple(params))
+
+    def read(self) -> Busy:
+        if not self.ids:
+            return Busy({}, None, {})
+        with connections[self.compiler.using].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            fetched = cursor.fetchall()
+        zero, tick = timedelta(0), timedelta(microseconds=1)
+        out: dict[int, list[slots.BusyInterval]] = {owner: [] for owner in self.ids}
+        load: dict[int, dict[date, int]] = {owner: {} for owner in self.ids}
+        # The ORM's own conversion of the values (SQLite gives text), in the query's column order.
+        for owner, count, before, first, last in self.compiler.results_iter(
+            results=[fetched], tuple_expected=True
+        ):
+            load[owner] = {self.day: count}
+            if before is not None:  # widened as the booking ending there: up to before + buffer
+                out[owner].append(slots.BusyInterval(before - tick, before, zero, zero))
+            if first is not None:  # widened from first - buffer after, as the first booking
+                out[owner].append(slots.BusyInterval(first, last, zero, zero))
+        return Busy(out, None, load)
 
 
 def _reaching(key: str, ids: Collection[int], lo: datetime) -> Greatest:
@@ -776,15 +805,17 @@ class SlotStatus(enum.Enum):
 class SlotCheck:
     """Whether one start of a service is offered, and to whom, in two steps: everything but the
     bookings is read first (hours, people, their hours and absences, resources: no writer of
-    those takes the partner lock, so reading them under it guarded nothing); decide() reads the
-    bookings, under the partner lock when a booking is written."""
+    those takes the partner lock, so reading them under it guarded nothing), and the bookings'
+    query is built then too; decide() reads the bookings, under the partner lock when a booking
+    is written."""
 
     service: Service
     start: datetime
     now: datetime
-    exclude_booking_id: int | None
     hours: PartnerHours
     team: TeamCalendars
+    people: BusyAtStart  # the bookings of the team's people, prepared
+    things: BusyAtStart | None  # and of its resources, where the service needs one
 
     @classmethod
     def prepare(
@@ -797,47 +828,54 @@ class SlotCheck:
         exclude_booking_id: int | None = None,
     ) -> SlotCheck:
         window_end = start + _MINUTE
+        hours = _hours_around(service, start, window_end)
+        team = team_calendars(
+            service=service,
+            window_start=start,
+            window_end=window_end,
+            now=now,
+            staff=staff,
+            with_bookings=False,
+        )
+        default = timedelta(minutes=service.duration_minutes)
+        longest = max((c.duration or default for c in team.staff), default=default)
+
+        def busy(key: str, ids: list[int]) -> BusyAtStart:
+            return BusyAtStart.prepare(
+                key,
+                ids,
+                service,
+                start,
+                longest,
+                exclude_booking_id=exclude_booking_id,
+                now=now,
+            )
+
         return cls(
             service=service,
             start=start,
             now=now,
-            exclude_booking_id=exclude_booking_id,
-            hours=_hours_around(service, start, window_end),
-            team=team_calendars(
-                service=service,
-                window_start=start,
-                window_end=window_end,
-                now=now,
-                staff=staff,
-                with_bookings=False,
+            hours=hours,
+            team=team,
+            people=busy("staff_id", [c.id for c in team.staff]),
+            things=(
+                None
+                if team.resources is None
+                else busy("resource_id", [r.id for r in team.resources])
             ),
         )
 
     def decide(self) -> tuple[SlotStatus, slots.Assignment | None]:
         """Whether the start is offered (with whom), and if not, whether it is no slot at all
         (400) or just taken (409): a start that someone would offer with an empty calendar is
-        "taken". The bookings come from busy_at_start(): one aggregate row per owner."""
+        "taken". The bookings come from BusyAtStart: one aggregate row per owner."""
         service, start, now, team = self.service, self.start, self.now, self.team
         window_end = start + _MINUTE
-        default = timedelta(minutes=service.duration_minutes)
-        longest = max((c.duration or default for c in team.staff), default=default)
-
-        def busy(key: str, ids: list[int]) -> Busy:
-            return busy_at_start(
-                key,
-                ids,
-                service,
-                start,
-                longest,
-                exclude_booking_id=self.exclude_booking_id,
-                now=now,
-            )
-
-        people = busy("staff_id", [c.id for c in team.staff])
+        people = self.people.read()
         load = people.day_load or {}
         resources = None
-        if team.resources is not None:
-            things = busy("resource_id", [r.id for r in team.resources]).by_owner
+        if team.resources is not None and self.things is not None:
+            things = self.things.read().by_owner
             resources = [replace(r, busy=things[r.id]) for r in team.resources]
         booked = TeamCalendars(
             staff=[

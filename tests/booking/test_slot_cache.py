@@ -245,3 +245,23 @@ def test_bookings_move_the_slots_version_but_not_the_rules_version(
     assert slots_after > slots_before and rules_after == rules_before
     OpeningHours.objects.create(partner=partner, weekday=5, start=time(9), end=time(12))
     assert versions()[1] > rules_after
+
+
+def test_a_booking_moves_the_slots_version_once_and_a_refused_one_not_at_all(
+    partner: Partner, service: Service, book
+) -> None:
+    """The partner lock of a new booking is the UPDATE moving the slots version; its booking's
+    save does not move it a second time, a refused booking (the time taken) moves nothing, and
+    the booking's cancellation, another write, moves it again."""
+
+    def version() -> int:
+        return Partner.objects.values_list("slots_version", flat=True).get(pk=partner.pk)
+
+    before = version()
+    booking, _ = book(service, zurich(2025, 3, 4, 10))
+    assert version() == before + 1
+    with pytest.raises(services.SlotTaken):
+        book(service, zurich(2025, 3, 4, 10), customer_email="second@example.com")
+    assert version() == before + 1
+    services.booking_cancel(booking=booking, actor=BOOKING_CUSTOMER)
+    assert version() == before + 2

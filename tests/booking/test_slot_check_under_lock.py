@@ -18,7 +18,7 @@ import time_machine
 from django.db import connection
 
 from booking import selectors
-from booking.models import Partner, Service
+from booking.models import Booking, Partner, Service
 from tests.booking.conftest import zurich
 from tests.staffing import person, team
 
@@ -52,6 +52,14 @@ class RowsRead:
                 finally:
                     self._inside = False
         return execute(sql, params, many, context)
+
+
+def _partner_lock(sql: list[str]) -> int:
+    """Where a new booking takes the partner lock: the UPDATE moving its slots version."""
+    (lock,) = [
+        n for n, q in enumerate(sql) if q.startswith('UPDATE "booking_partner" SET "slots_version"')
+    ]
+    return lock
 
 
 @pytest.fixture
@@ -156,9 +164,7 @@ def test_under_the_lock_a_booking_reads_bookings_not_hours_people_or_absences(
         booking, _ = book(long, zurich(2025, 3, 12, 14))
 
     sql = [q["sql"] for q in queries.captured_queries]
-    (lock,) = [
-        n for n, q in enumerate(sql) if q.startswith('SELECT "booking_partner"."id" AS "pk"')
-    ]
+    lock = _partner_lock(sql)
     under_lock = "\n".join(sql[lock:])
     for table in (
         "booking_openinghours",
@@ -185,7 +191,7 @@ def test_on_100k_bookings_the_check_reads_one_index_range_from_the_last_booking_
     start = datetime(2025, 3, 12, 13, tzinfo=UTC)
 
     with CaptureQueriesContext(connection) as queries:
-        busy = selectors.busy_at_start(
+        busy = selectors.BusyAtStart.prepare(
             "staff_id",
             [staff.pk],
             service,
@@ -193,7 +199,7 @@ def test_on_100k_bookings_the_check_reads_one_index_range_from_the_last_booking_
             timedelta(hours=1),
             exclude_booking_id=None,
             now=NOW,
-        )
+        ).read()
     (sql,) = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}")
@@ -205,3 +211,38 @@ def test_on_100k_bookings_the_check_reads_one_index_range_from_the_last_booking_
     (scan,) = [line for line in plan.splitlines() if "Index Scan using booking_staff_b" in line]
     assert "rows=" in scan and int(scan.split("rows=")[1].split()[0]) <= 26, plan
     assert busy.day_load == {staff.pk: {start.astimezone(partner.zone).date(): 24}}
+
+
+@pytest.mark.postgres
+def test_under_the_lock_a_booking_builds_no_query_and_reads_no_holds(
+    clinic: tuple[Service, Service], book, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every other booking of the partner waits while one holds the lock, so what needs no lock
+    happens before it: the check's query on the bookings is built and compiled before (building
+    it costs about three times running it), and with no hold run out, nothing about holds is
+    read under it. (On SQLite the write lock serialises everything and the insert's overlap
+    check is built under it: PostgreSQL only.)"""
+    from django.db.models.sql.compiler import SQLCompiler
+    from django.test.utils import CaptureQueriesContext
+
+    long, _short = clinic
+    built: list[int] = []  # how many statements had run when a SELECT on the bookings was built
+    original = SQLCompiler.as_sql
+
+    def as_sql(self: SQLCompiler, *args: Any, **kwargs: Any) -> Any:
+        sql, params = original(self, *args, **kwargs)
+        model = self.query.model
+        if model is Booking and sql.startswith("SELECT"):
+            built.append(len(queries.captured_queries))
+        return sql, params
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", as_sql)
+    with CaptureQueriesContext(connection) as queries:
+        booking, _ = book(long, zurich(2025, 3, 12, 14), customer_email="new@example.com")
+
+    sql = [q["sql"] for q in queries.captured_queries]
+    lock = _partner_lock(sql)
+    assert built and max(built) <= lock, (built, lock)
+    on_bookings = [q for q in sql[lock:] if q.startswith("SELECT") and '"booking_booking"' in q]
+    assert len(on_bookings) == 1 and "COUNT(" in on_bookings[0], on_bookings  # the check alone
+    assert booking.customer is not None and booking.customer.email == "new@example.com"
