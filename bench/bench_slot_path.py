@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,9 @@ STAFF = 16
 NOW = datetime(2026, 3, 2, 6, tzinfo=UTC)  # a Monday, 07:00 in Zurich
 FIRST = date(2026, 3, 9)  # the window: 31 local days from the next Monday
 DAYS = 31
+ZONE = "Europe/Zurich"
+# The grown partners' bookings (grown_partners): spread and hundred over a year, dense in the window.
+GROWN = {"zero": 0, "spread": 100_000, "dense": 10_000, "hundred": 100}
 
 
 def fail(message: str) -> None:
@@ -83,7 +87,7 @@ def make_partner(label: str, staff: int = STAFF):
     partner = Partner.objects.create(
         name=f"Bench {label}",
         slug=f"bench-{label}",
-        time_zone="Europe/Zurich",
+        time_zone=ZONE,
         contact_email="bench@example.com",
     )
     OpeningHours.objects.bulk_create(
@@ -151,6 +155,25 @@ def fill(service, count: int, first: datetime, span: timedelta) -> None:
         cursor.execute("ANALYZE booking_booking")
 
 
+def grown_partners(now: datetime, first: date, prefix: str = "") -> dict[str, Any]:
+    """The services of the partners the slot and lock rows compare (module docstring: zero,
+    spread, dense, hundred), keyed by those labels; their slugs are `bench-<prefix><label>`.
+    The spread bookings cover a year from 150 days before `now`, the dense ones the DAYS local
+    days from `first` (the slots rows' window)."""
+    from datetime import time as clock
+    from zoneinfo import ZoneInfo
+
+    window = datetime.combine(first, clock(0), ZoneInfo(ZONE)).astimezone(UTC)
+    made = {}
+    for label, count in GROWN.items():
+        _, made[label] = make_partner(prefix + label)
+        if label == "dense":
+            fill(made[label], count, window, timedelta(days=DAYS))
+        elif count:
+            fill(made[label], count, now - timedelta(days=150), timedelta(days=365))
+    return made
+
+
 def actor():
     from security.actors import Actor, Via
 
@@ -162,7 +185,7 @@ def slots_request(service) -> Callable[[], object]:
 
     from booking import selectors
 
-    zone = ZoneInfo("Europe/Zurich")
+    zone = ZoneInfo(ZONE)
 
     def call() -> object:
         return selectors.free_starts_by_local_day(
@@ -176,13 +199,17 @@ def slots_request(service) -> Callable[[], object]:
     return call
 
 
-def seconds(fn: Callable[[], object], *, cold: bool) -> float:
+def seconds(
+    fn: Callable[[], object], *, cold: bool, clear: Callable[[], object] | None = None
+) -> float:
+    """Median seconds of REQUESTS calls of fn; cold: `clear` (default: the whole cache) runs
+    before each call, outside the timing."""
     from django.core.cache import cache
 
     samples = []
     for _ in range(REQUESTS):
         if cold:
-            cache.clear()
+            (clear or cache.clear)()
         start = time.perf_counter()
         fn()
         samples.append(time.perf_counter() - start)
@@ -215,19 +242,19 @@ class LockClock:
             services.partner_lock = original
 
 
-def free_starts(service, count: int, offset_days: int) -> list[datetime]:
+def free_starts(service, count: int, offset_days: int, now: datetime = NOW) -> list[datetime]:
     from booking import selectors
 
     found = selectors.service_slots(
         service=service,
-        window_start=NOW + timedelta(days=offset_days),
-        window_end=NOW + timedelta(days=offset_days + 60),
-        now=NOW,
+        window_start=now + timedelta(days=offset_days),
+        window_end=now + timedelta(days=offset_days + 60),
+        now=now,
     )
     return found[:: max(1, len(found) // count)][:count]
 
 
-def book(service, start: datetime, n: int) -> None:
+def book(service, start: datetime, n: int, now: datetime = NOW) -> None:
     from booking import services
 
     services.booking_create(
@@ -235,14 +262,17 @@ def book(service, start: datetime, n: int) -> None:
         start=start,
         customer=services.CustomerDetails(name=f"Customer {n}", email=f"c{n}@example.com"),
         actor=actor(),
-        now=NOW,
+        now=now,
     )
 
 
-def lock_hold(service, starts: list[datetime], clock: LockClock, n: int) -> float:
+def lock_hold(
+    service, starts: list[datetime], clock: LockClock, n: int, now: datetime = NOW
+) -> float:
+    """Seconds the partner lock is held per booking (median), booking `starts` one by one."""
     clock.samples.clear()
     for i, start in enumerate(starts):
-        book(service, start, n + i)
+        book(service, start, n + i, now)
     return statistics.median(clock.samples)
 
 
@@ -305,14 +335,10 @@ def main() -> None:
         cache.clear()
         with time_machine.travel(NOW, tick=True):
             print("setting up partners ...", file=sys.stderr)
-            _, zero = make_partner("zero")
-            _, spread = make_partner("spread")
-            fill(spread, 100_000, NOW - timedelta(days=150), timedelta(days=365))
-            _, dense = make_partner("dense")
-            window = datetime(2026, 3, 8, 23, tzinfo=UTC)
-            fill(dense, 10_000, window, timedelta(days=DAYS))
-            _, hundred = make_partner("hundred")
-            fill(hundred, 100, NOW - timedelta(days=150), timedelta(days=365))
+            grown = grown_partners(NOW, FIRST)
+            zero, spread, dense, hundred = (
+                grown[k] for k in ("zero", "spread", "dense", "hundred")
+            )
             single = [make_partner(f"solo-{n}", staff=1)[1] for n in range(16)]
             load_before = os.getloadavg()
             rows: dict[str, list[tuple[float, float]]] = {
@@ -371,6 +397,12 @@ GOALS = {
 }
 
 
+def holds(median: float, sense: str, goal: float) -> str:
+    """The table's "holds" cell: does the median meet the goal ("<=" or ">=" it)?"""
+    met = median <= goal if sense == "<=" else median >= goal
+    return "yes" if met else "no"
+
+
 def report(rows, pg: str, load_before, load_after, loads) -> None:
     lines = [
         "# The slot path as a partner grows",
@@ -392,12 +424,11 @@ def report(rows, pg: str, load_before, load_after, loads) -> None:
         ratios = [a / b for a, b in pairs]
         median = statistics.median(ratios)
         sense, goal = GOALS[name]
-        holds = median <= goal if sense == "<=" else median >= goal
         unit = 1000 if name.startswith("slots") else 1
         lines.append(
             f"| {name} | {statistics.median(a for a, _ in pairs) * unit:.1f} "
             f"| {statistics.median(b for _, b in pairs) * unit:.1f} | {median:.2f} "
-            f"| {min(ratios):.2f}–{max(ratios):.2f} | {sense} {goal} | {'yes' if holds else 'no'} |"
+            f"| {min(ratios):.2f}–{max(ratios):.2f} | {sense} {goal} | {holds(median, sense, goal)} |"
         )
     lines += [
         "",
