@@ -325,10 +325,12 @@ def busy_in_hours(
         intervals, counts = _busy_in_hours_python(
             key, ids, window_start, window_end, spans, midnights, exclude_booking_id, now
         )
-    zero = timedelta(0)
+    zero, epoch, micro, interval = timedelta(0), _EPOCH, _MICROSECOND, slots.BusyInterval
     out: dict[int, list[slots.BusyInterval]] = {owner: [] for owner in ids}
-    for owner, busy_start, busy_end in intervals:
-        out[owner].append(slots.BusyInterval(_instant(busy_start), _instant(busy_end), zero, zero))
+    for owner, busy_start, busy_end in intervals:  # _instant inline: a busy month has thousands
+        out[owner].append(
+            interval(epoch + busy_start * micro, epoch + busy_end * micro, zero, zero)
+        )
     load: dict[int, dict[date, int]] = {owner: {} for owner in ids}
     until: int | None = None
     for owner, bucket, count, hold_until in counts:
@@ -394,26 +396,30 @@ def _busy_in_hours_sql(
         window_end,
         exclude_booking_id,
         now,
-    ).annotate(
-        start_us=_EpochMicros("start"),
-        busy_start_us=_EpochMicros("busy_start"),
-        busy_end_us=_EpochMicros("busy_end"),
-        hold_us=_EpochMicros(_HOLD_UNTIL),
-    )
+    ).annotate(hold=_HOLD_UNTIL)
     inner, params = rows.values_list(
-        key, "start_us", "busy_start_us", "busy_end_us", "hold_us"
+        key, "start", "busy_start", "busy_end", "hold"
     ).query.sql_with_params()
-    multirange = "{" + ",".join(f"[{a},{b})" for a, b in spans) + "}"
+    # The rows stay timestamps inside the database (the overlap and the day are worked out on
+    # them); only the busy ranges that meet the open ranges, and the first hold's expiry, go to
+    # Python, as microseconds since the epoch (psycopg parses a timestamp's text in Python).
+    epoch = "(EXTRACT(EPOCH FROM {}) * 1000000)::bigint"
+    multirange = (
+        "{"
+        + ",".join(f"[{_instant(a).isoformat()},{_instant(b).isoformat()})" for a, b in spans)
+        + "}"
+    )
     sql = (
         f"WITH b (owner, s, bs, be, h) AS ({inner}) "  # noqa: S608  # nosec B608: the ORM's SQL
-        "SELECT 0, owner, bs, be, NULL FROM b WHERE int8range(bs, be) && %s::int8multirange "
-        "UNION ALL SELECT 1, owner, width_bucket(s, %s::bigint[])::bigint, count(*), min(h) "
-        "FROM b GROUP BY owner, 3"
+        f"SELECT 0, owner, {epoch.format('bs')}, {epoch.format('be')}, NULL FROM b "
+        "WHERE tstzrange(bs, be) && %s::tstzmultirange "
+        "UNION ALL SELECT 1, owner, width_bucket(s, %s::timestamptz[])::bigint, count(*), "
+        f"{epoch.format('min(h)')} FROM b GROUP BY owner, 3"
     )
     intervals: list[tuple[int, int, int]] = []
     counts: list[tuple[int, int, int, int | None]] = []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, multirange, midnights])
+        cursor.execute(sql, [*params, multirange, [_instant(m) for m in midnights]])
         for part, owner, a, b, c in cursor.fetchall():
             if part == 0:
                 intervals.append((owner, a, b))

@@ -13,6 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -49,9 +50,10 @@ class OpenRange:
     end: time
 
 
-@dataclass(frozen=True)
-class BusyInterval:
-    """An existing blocking booking (confirmed or on hold) with the buffers of ITS service."""
+class BusyInterval(NamedTuple):
+    """An existing blocking booking (confirmed or on hold) with the buffers of ITS service.
+    A named tuple, not a frozen dataclass like the other inputs: a busy month loads thousands
+    of them, and a tuple is made several times faster."""
 
     start: datetime
     end: datetime
@@ -169,18 +171,24 @@ def _widened(
     """Rule 2 then rule 3: each booking with its own buffers, then the room THIS service's
     buffers need on the far side of it."""
     out: list[tuple[datetime, datetime]] = []
+    far_before, far_after = service.buffer_after, service.buffer_before
     for i, b in enumerate(busy):
-        start, end = _aware(f"busy[{i}].start", b.start), _aware(f"busy[{i}].end", b.end)
+        start, end = b.start, b.end
+        if not (type(start) is datetime and start.tzinfo is UTC):  # as loaded: nothing to do
+            start = _aware(f"busy[{i}].start", start)
+        if not (type(end) is datetime and end.tzinfo is UTC):
+            end = _aware(f"busy[{i}].end", end)
         if end < start:
             raise ValueError(f"busy[{i}] ends before it starts: {b.start} > {b.end}")
-        if b.buffer_before < _ZERO or b.buffer_after < _ZERO:
+        before, after = b.buffer_before, b.buffer_after
+        if before < _ZERO or after < _ZERO:
             raise ValueError(f"busy[{i}] buffers must not be negative")
-        out.append(
-            (
-                start - b.buffer_before - service.buffer_after,
-                end + b.buffer_after + service.buffer_before,
-            )
-        )
+        # The usual case, no buffers on either side, without four sums of zero per booking.
+        if before or far_before:
+            start = start - before - far_before
+        if after or far_after:
+            end = end + after + far_after
+        out.append((start, end))
     return out
 
 
@@ -244,9 +252,11 @@ def _first_start(
 ) -> datetime:
     """Rule 4: max(segment start, now + notice), floored to the minute (but never before the
     segment start), then rounded up to the local alignment unit."""
-    t = max(a, earliest).replace(second=0, microsecond=0)
-    if t < a:  # a itself has seconds: the next whole minute is the earliest legal start
-        t = a.replace(second=0, microsecond=0) + _MINUTE
+    t = max(a, earliest)
+    if t.second or t.microsecond:  # floored to the minute
+        t = t.replace(second=0, microsecond=0)
+        if t < a:  # a itself has seconds: the next whole minute is the earliest legal start
+            t = a.replace(second=0, microsecond=0) + _MINUTE
     return _align_up(t, unit, zone) if unit is not None else t
 
 
