@@ -230,10 +230,13 @@ class LockClock:
 
         original = services.partner_lock
 
-        def timed(partner_id: int) -> None:
-            original(partner_id)
+        def timed(partner_id: int, **options: bool) -> int:
+            # The rules version the lock reads goes back to the caller: the booking compares it
+            # with the one it read before (a None would make every booking check again).
+            version = original(partner_id, **options)
             taken = time.perf_counter()
             transaction.on_commit(lambda: self.samples.append(time.perf_counter() - taken))
+            return version
 
         services.partner_lock = timed
         try:
