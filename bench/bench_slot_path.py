@@ -129,7 +129,10 @@ def fill(service, count: int, first: datetime, span: timedelta) -> None:
         now=datetime(2024, 1, 1, tzinfo=UTC),
     )
     per_staff = -(-count // len(staff))
-    spacing_s = int(span.total_seconds() // per_staff)
+    # On whole minutes, as every booking is: a booking starts at an offered time (or one typed
+    # as HH:MM by hand), and its services last whole minutes.
+    first = first.replace(second=0, microsecond=0)
+    spacing_s = int(span.total_seconds() // per_staff) // 60 * 60
     assert spacing_s >= 16 * 60, "bookings of one person would overlap"
     start = (
         f"TIMESTAMPTZ '{first.isoformat()}' + (g / {len(staff)}) * INTERVAL '{spacing_s} seconds'"

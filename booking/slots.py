@@ -34,6 +34,7 @@ __all__ = [
 
 _ZERO = timedelta(0)
 _MINUTE = timedelta(minutes=1)
+_MICRO = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
 _MIDNIGHT = time(0, 0)
 # Candidates for rounding first starts, coarsest first: a 90-minute interval should start on the
@@ -237,13 +238,15 @@ def _align_up(t: datetime, unit: timedelta, zone: ZoneInfo) -> datetime:
     """Smallest instant >= t whose LOCAL clock reading is a multiple of unit. Every unit divides
     an hour, so the minute of the hour decides; half-hour zones (Asia/Kolkata) are why this must
     look at local time. A step can cross a DST transition, hence the re-check."""
+    # In whole microseconds: building a timedelta of the reading and taking it modulo the unit
+    # cost more than the zone conversion itself, once per free segment of every person.
+    unit_us = unit // _MICRO
     for _ in range(4):
         local = t.astimezone(zone)
-        rest = timedelta(minutes=local.minute, seconds=local.second, microseconds=local.microsecond)
-        rest %= unit
+        rest = ((local.minute * 60 + local.second) * 1_000_000 + local.microsecond) % unit_us
         if not rest:
             return t
-        t += unit - rest
+        t += timedelta(microseconds=unit_us - rest)
     return t
 
 
