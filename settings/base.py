@@ -113,7 +113,8 @@ MIDDLEWARE = [
     "security.middleware.SecurityHeadersMiddleware",
     # django-csp's, with the header built once (no nonces: it never changes per request).
     "security.middleware.CSPMiddleware",
-    "corsheaders.middleware.CorsMiddleware",
+    # django-cors-headers' middleware, reading its one header from META (booking.cors).
+    "booking.cors.CorsMiddleware",
     # Intrusion detection (C32): before the rate limits, so it sees their 429s too.
     "security.ids.IntrusionDetectionMiddleware",
     "security.middleware.RateLimitMiddleware",

@@ -338,3 +338,28 @@ def test_malformed_hosts_are_refused(text: str) -> None:
 def test_port_zero_is_refused() -> None:
     with pytest.raises(ValidationError):
         parse_origins("https://salon.example:0")
+
+
+def test_a_request_without_origin_is_answered_without_reading_every_header(
+    client: Client, registered: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The widget API's requests without an Origin (a server calling it) get "Vary: origin" and
+    no CORS header, as django-cors-headers gives them, without building request.headers for
+    the one header (booking.cors.CorsMiddleware); one with an Origin still gets its answer."""
+    from django.http.request import HttpHeaders
+
+    built: list[int] = []
+    original = HttpHeaders.__init__
+
+    def counted(self: HttpHeaders, environ: dict) -> None:
+        built.append(1)
+        original(self, environ)
+
+    monkeypatch.setattr(HttpHeaders, "__init__", counted)
+    response = client.get(_services(registered.slug))
+
+    assert response.status_code == 200
+    _no_cors(response)
+    assert "origin" in response["Vary"].lower()
+    assert built == []
+    assert client.get(_services(registered.slug), HTTP_ORIGIN=SALON)[ACAO] == SALON

@@ -339,3 +339,30 @@ def test_static_files_are_not_split_by_language(client: Client, db) -> None:
     response = client.get("/favicon.ico", headers={"accept-language": "de"})
     assert response.status_code == 200
     assert "Accept-Language" not in response.get("Vary", "")
+
+
+def test_the_language_never_comes_from_the_path(
+    client: Client, haarschnitt: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No URL carries a language prefix, so the path is never asked for one (Django's
+    middleware asks on every request, and "/api/..." costs a refused lookup of a language "api"
+    each time); the language still comes from Accept-Language, and the answer says it varies."""
+    asked: list[str] = []
+    original = translation.get_language_from_path
+
+    def spy(path: str) -> str | None:
+        asked.append(path)
+        return original(path)
+
+    monkeypatch.setattr(translation, "get_language_from_path", spy)
+    partner = haarschnitt.partner.slug
+    for path in (
+        f"/api/v1/partners/{partner}/services/",
+        f"/book/{partner}/",
+        "/de/",  # a language-looking path is no prefix either: an ordinary 404
+    ):
+        response = client.get(path, HTTP_ACCEPT_LANGUAGE="de")
+        assert response["Content-Language"] == "de", path
+        assert "Accept-Language" in response["Vary"], path
+
+    assert asked == []
