@@ -226,8 +226,8 @@ def test_another_partners_bookings_are_never_shown_or_touched(client: Client, wo
         world.b_service, datetime(2026, 12, 24, 15, 0, tzinfo=UTC), customer_name=B_CUSTOMER
     )
     page = client.post(CLOSE, _form()).content.decode()
-    assert f'value="{mine.pk}"' in page
-    assert B_CUSTOMER not in page and f'value="{theirs.pk}"' not in page
+    assert f'name="shown" value="{mine.pk}"' in page
+    assert B_CUSTOMER not in page and f'name="shown" value="{theirs.pk}"' not in page
     # Forging the other partner's booking into the shown list only refuses the closure.
     client.post(CLOSE, _form(choice="cancel", shown=[str(mine.pk), str(theirs.pk)]))
     _nothing_saved(world, mine, theirs)
@@ -253,7 +253,9 @@ def test_an_absence_shows_the_persons_bookings_only_and_cancels_them(
     who = str(world.a_staff.pk)
     page = client.post(CLOSE, _form(who=who)).content.decode()
     assert "This absence of Quentina Alphastylist covers 1 booking" in page
-    assert f'value="{hers.pk}"' in page and f'value="{teams.pk}"' not in page
+    assert (
+        f'name="shown" value="{hers.pk}"' in page and f'name="shown" value="{teams.pk}"' not in page
+    )
     assert not StaffAbsence.objects.filter(staff=world.a_staff).exists()
     assert _free(world, CHRISTMAS_EVE, world.a_staff)
     with django_capture_on_commit_callbacks(execute=True):
@@ -411,7 +413,10 @@ def test_a_persons_absence_can_be_part_of_a_day(client: Client, world: World) ->
     away |= {"from_time": "14:00", "until_time": "16:00"}
     page = client.post(CLOSE, away).content.decode()
     assert "covers 1 booking" in page
-    assert f'value="{inside.pk}"' in page and f'value="{morning.pk}"' not in page
+    assert (
+        f'name="shown" value="{inside.pk}"' in page
+        and f'name="shown" value="{morning.pk}"' not in page
+    )
     client.post(CLOSE, away | {"choice": "cancel", "shown": [str(inside.pk)]})
     absence = StaffAbsence.objects.get(staff=world.a_staff)
     assert (absence.starts_at, absence.ends_at) == (

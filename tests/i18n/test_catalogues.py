@@ -41,10 +41,13 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[tuple[s
             pytest.fail(f"{message}; CI must check the catalogues", pytrace=False)
         pytest.skip(message)
     work = tmp_path_factory.mktemp("messages")
-    # makemessages writes beside the sources it scans; symlinked sources (and no locale/ folder)
-    # make it write into the temporary folder and leave the committed catalogues alone.
+    # makemessages writes beside the sources it scans: the catalogues, and for each template a
+    # templatized copy "<name>.html.py" while it reads it. It scans a copy of the sources (and
+    # no locale/ folder), so that it writes nothing into the checkout: the committed catalogues
+    # stay alone, and no half-written .py file shows up under an app for a test running
+    # alongside (tests/test_architecture.py parses every .py file of the apps).
     for name in SOURCES:
-        (work / name).symlink_to(ROOT / name)
+        shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
     (work / "locale").mkdir()
     cwd = Path.cwd()
     found: dict[str, set[tuple[str, str]]] = {}
@@ -58,7 +61,6 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[tuple[s
                     locale=[LANGUAGES[0]],
                     domain=domain,
                     ignore_patterns=list(CATALOGUE_IGNORE),
-                    symlinks=True,
                     verbosity=0,
                 )
     finally:
