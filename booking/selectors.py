@@ -320,15 +320,14 @@ def busy_in_hours(
     while day <= (hi + BOOKING_MAX_BUSY).astimezone(zone).date() + timedelta(days=1):
         days.append(day)
         day += timedelta(days=1)
-    midnights = [_micros(slots.local_midnight(zone, d)) for d in days]
-    spans = [(_micros(a), _micros(b)) for a, b in open_ranges]
+    midnights = [slots.local_midnight(zone, d) for d in days]
     read = _busy_in_hours_sql if connection.vendor == "postgresql" else _busy_in_hours_python
     intervals, counts, until = read(
         key,
         ids,
         window_start,
         window_end,
-        spans,
+        open_ranges,
         midnights if load else None,
         exclude_booking_id,
         now,
@@ -356,15 +355,16 @@ def _busy_in_hours_python(
     ids: Collection[int],
     window_start: datetime,
     window_end: datetime,
-    spans: list[tuple[int, int]],
-    midnights: list[int] | None,
+    spans: list[tuple[datetime, datetime]],
+    midnights: list[datetime] | None,
     exclude_booking_id: int | None,
     now: datetime | None,
 ) -> _InHours:
     """busy_in_hours' rows worked out in Python (SQLite, the embedded database); midnights None:
     no counts."""
-    span_starts = [a for a, _ in spans]
-    span_ends = [b for _, b in spans]
+    span_starts = [_micros(a) for a, _ in spans]
+    span_ends = [_micros(b) for _, b in spans]
+    day_starts = None if midnights is None else [_micros(m) for m in midnights]
     intervals: dict[int, tuple[list[int], list[int]]] = {}
     counts: dict[tuple[int, int], int] = {}
     until: int | None = None
@@ -377,8 +377,8 @@ def _busy_in_hours_python(
             starts, ends = intervals.setdefault(owner, ([], []))
             starts.append(x)
             ends.append(y)
-        if midnights is not None:
-            day = (owner, bisect_right(midnights, _micros(_instant(start))))
+        if day_starts is not None:
+            day = (owner, bisect_right(day_starts, _micros(_instant(start))))
             counts[day] = counts.get(day, 0) + 1
         if hold_until is not None:
             held = _micros(hold_until)
@@ -391,8 +391,8 @@ def _busy_in_hours_sql(
     ids: Collection[int],
     window_start: datetime,
     window_end: datetime,
-    spans: list[tuple[int, int]],
-    midnights: list[int] | None,
+    spans: list[tuple[datetime, datetime]],
+    midnights: list[datetime] | None,
     exclude_booking_id: int | None,
     now: datetime | None,
 ) -> _InHours:
@@ -416,17 +416,17 @@ def _busy_in_hours_sql(
     # A busy range meets the open ranges (sorted, disjoint) when the first of them ending after
     # its start begins before its end: width_bucket finds that one by bisection, as Python's
     # bisect_right does in _busy_in_hours_python.
-    span_starts = [_instant(a) for a, _ in spans]
-    span_ends = [_instant(b) for _, b in spans]
+    span_starts = [a for a, _ in spans]
+    span_ends = [b for _, b in spans]
     # One row per owner with its intervals as two arrays (a row costs psycopg more than an
     # array element), then one per owner and day with its count and first hold's expiry.
     # Without counts, one pass: per owner its intervals and its first hold's expiry.
     meets = "(%s::timestamptz[])[width_bucket(bs, %s::timestamptz[]) + 1] < be"
-    intervals_of = f"array_agg({epoch.format('bs')}), array_agg({epoch.format('be')})"
-    in_hours_of = (
-        f"array_agg({epoch.format('bs')}) FILTER (WHERE m), "
-        f"array_agg({epoch.format('be')}) FILTER (WHERE m)"
-    )
+
+    def arrays_of(only: str = "") -> str:  # the busy starts and ends as two arrays
+        return ", ".join(f"array_agg({epoch.format(column)}){only}" for column in ("bs", "be"))
+
+    intervals_of, in_hours_of = arrays_of(), arrays_of(" FILTER (WHERE m)")
     first_hold = epoch.format("min(h)")
     # Our own constant texts around the ORM's SQL: no input goes into them.
     if midnights is None:
@@ -447,7 +447,7 @@ def _busy_in_hours_sql(
     if midnights is None:  # the open ranges before the ORM's SQL in the text
         arguments = [*spans_in, *params]
     else:
-        arguments = [*params, *spans_in, [_instant(m) for m in midnights]]
+        arguments = [*params, *spans_in, midnights]
     intervals: dict[int, tuple[list[int], list[int]]] = {}
     counts: list[tuple[int, int, int]] = []
     until: int | None = None
